@@ -1,0 +1,59 @@
+package pop3
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+)
+
+// ConnInfo describes the client connection a login comes from.
+type ConnInfo struct {
+	RemoteAddr net.Addr
+	LocalAddr  net.Addr
+	TLS        *tls.ConnectionState // nil on a plaintext connection
+}
+
+// Backend authenticates users and opens their maildrops.
+type Backend interface {
+	// Login checks the credentials and returns the user's maildrop, locked for
+	// this session (RFC 1939 section 8: exclusive access). It returns an error
+	// that wraps ErrAuthFailed for bad credentials and ErrInUse when another
+	// session holds the maildrop.
+	Login(ctx context.Context, conn ConnInfo, username, password string) (Maildrop, error)
+}
+
+// APOPBackend is implemented by backends that can verify an APOP digest
+// (RFC 1939 section 7), which needs the shared secret in clear on the server.
+// The server advertises and accepts APOP only when the backend implements it.
+type APOPBackend interface {
+	// LoginAPOP checks digest = hex(MD5(timestamp + secret)) for username.
+	LoginAPOP(ctx context.Context, conn ConnInfo, username, timestamp, digest string) (Maildrop, error)
+}
+
+// Message is one message of a maildrop as the session lists it.
+type Message struct {
+	// UID is the unique-id listing of RFC 1939 UIDL: 1 to 70 characters in
+	// the range 0x21-0x7E, stable across sessions and restarts.
+	UID string
+	// Size is the exact number of octets RETR sends for the message before
+	// byte-stuffing, with every line ending as CRLF.
+	Size int64
+}
+
+// Maildrop is one user's mailbox as one POP3 session sees it. The server
+// calls Messages once, at login, and works on that snapshot (RFC 1939).
+type Maildrop interface {
+	// Messages returns the messages present when the session started.
+	Messages(ctx context.Context) ([]Message, error)
+	// Open returns the content of the message with the given UID. Line
+	// endings may be LF or CRLF; the server sends CRLF either way.
+	Open(ctx context.Context, uid string) (io.ReadCloser, error)
+	// Delete removes the messages with the given UIDs. The server calls it
+	// once, in the UPDATE state after QUIT, and never when the connection
+	// drops (RFC 1939 section 6).
+	Delete(ctx context.Context, uids []string) error
+	// Close releases the maildrop; it is called once at the end of every
+	// session that Login opened, after Delete if there was one.
+	Close() error
+}
