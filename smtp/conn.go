@@ -1,0 +1,931 @@
+package smtp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Conn is one client connection. Sessions use it to learn who they are
+// talking to; its methods may be called from Session methods.
+type Conn struct {
+	server  *Server
+	nc      net.Conn // the current connection: plain, or TLS after STARTTLS
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	ctx     context.Context
+	cancel  context.CancelFunc
+	session Session
+
+	helo         string
+	ehlo         bool // EHLO or LHLO: extensions are in use
+	tlsState     *tls.ConnectionState
+	authIdentity string
+	authFailures int
+	badCommands  int
+	refused      bool // NewSession refused the connection
+
+	// The current transaction.
+	inMail     bool
+	mailOpts   MailOptions
+	rcpts      []string
+	inBDAT     bool   // BDAT chunks of this transaction have started
+	pendingCmd []byte // a command read while a BDAT transfer was under way
+	lineBuf    []byte // accumulates command lines longer than the read buffer
+
+	// Shutdown coordination with Server.Shutdown.
+	stateMu      sync.Mutex
+	idle         bool // waiting for a command outside a transaction
+	shuttingDown bool
+}
+
+// RemoteAddr returns the client's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// LocalAddr returns the address the client connected to.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// Hostname returns the name the client gave in HELO, EHLO or LHLO.
+func (c *Conn) Hostname() string { return c.helo }
+
+// TLS returns the TLS state when the connection is encrypted.
+func (c *Conn) TLS() (tls.ConnectionState, bool) {
+	if c.tlsState == nil {
+		return tls.ConnectionState{}, false
+	}
+	return *c.tlsState, true
+}
+
+// AuthIdentity returns the identity the client authenticated as with AUTH,
+// or "" before authentication.
+func (c *Conn) AuthIdentity() string { return c.authIdentity }
+
+// Server returns the server the connection belongs to.
+func (c *Conn) Server() *Server { return c.server }
+
+// connReader reads from the current connection, first flushing buffered
+// replies: a reply is sent when the server would otherwise wait for the
+// client, which is exactly what RFC 2920 PIPELINING asks for, and sends a
+// whole pipelined group of replies in one write.
+type connReader struct{ c *Conn }
+
+func (r connReader) Read(p []byte) (int, error) {
+	if r.c.bw.Buffered() > 0 {
+		if err := r.c.bw.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	return r.c.nc.Read(p)
+}
+
+type connWriter struct{ c *Conn }
+
+func (w connWriter) Write(p []byte) (int, error) { return w.c.nc.Write(p) }
+
+// errCloseConn ends the command loop after a reply that closes the session.
+var errCloseConn = errors.New("close connection")
+
+func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
+	defer s.wg.Done()
+	c := &Conn{server: s, nc: nc}
+	c.ctx, c.cancel = context.WithCancel(ctx)
+	c.br = getReader(connReader{c})
+	c.bw = getWriter(connWriter{c})
+	if tc, ok := nc.(*tls.Conn); ok {
+		// Implicit TLS: complete the handshake before the greeting.
+		tc.SetDeadline(time.Now().Add(defaultHandshakeTimeout))
+		if err := tc.HandshakeContext(c.ctx); err != nil {
+			c.finish()
+			return
+		}
+		st := tc.ConnectionState()
+		c.tlsState = &st
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			s.logger().Error("smtp: panic in session", "remote", nc.RemoteAddr().String(), "panic", v, "stack", string(debug.Stack()))
+		}
+		c.finish()
+	}()
+	if rej := s.admit(c); rej != nil {
+		c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		c.writeReply(rej)
+		c.bw.Flush()
+		return
+	}
+	c.serve()
+}
+
+// finish ends the connection: it logs the session out, closes the socket and
+// returns the buffers to their pools.
+func (c *Conn) finish() {
+	if c.session != nil {
+		c.session.Reset(c.ctx)
+		if err := c.session.Logout(c.ctx); err != nil {
+			c.server.logger().Debug("smtp: logout", "err", err)
+		}
+	}
+	c.cancel()
+	c.nc.Close()
+	c.server.release(c)
+	putBuffers(c.br, c.bw)
+}
+
+func (c *Conn) serve() {
+	s := c.server
+	c.nc.SetDeadline(time.Now().Add(orDefault(s.CommandTimeout, DefaultCommandTimeout)))
+	sess, err := s.Backend.NewSession(c.ctx, c)
+	if err != nil {
+		if e, ok := errorAs(err); ok {
+			// RFC 5321 3.1: refuse with 554 and wait for QUIT.
+			c.refused = true
+			c.writeReplyNoEnhanced(e.Code, e.Message)
+		} else {
+			s.logger().Error("smtp: new session", "remote", c.nc.RemoteAddr().String(), "err", err)
+			c.writeReply(replyLocalError)
+			c.bw.Flush()
+			return
+		}
+	} else {
+		c.session = sess
+		kind := " ESMTP mailwright"
+		if s.LMTP {
+			kind = " LMTP mailwright"
+		}
+		c.writeReplyNoEnhanced(220, s.domain()+kind)
+	}
+
+	for {
+		line, err := c.readCommand()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		if err := c.handle(line); err != nil {
+			c.bw.Flush()
+			return
+		}
+	}
+}
+
+// readCommand waits for the next command line, within CommandTimeout, and
+// returns it without its line ending.
+func (c *Conn) readCommand() ([]byte, error) {
+	if line := c.pendingCmd; line != nil {
+		c.pendingCmd = nil
+		return line, nil
+	}
+	timeout := orDefault(c.server.CommandTimeout, DefaultCommandTimeout)
+	c.stateMu.Lock()
+	if c.shuttingDown && !c.inMail {
+		c.stateMu.Unlock()
+		return nil, errShutdown
+	}
+	c.idle = !c.inMail
+	c.nc.SetDeadline(time.Now().Add(timeout))
+	c.stateMu.Unlock()
+
+	line, err := c.readLine(orDefault(c.server.MaxLineLength, DefaultMaxLineLength))
+
+	c.stateMu.Lock()
+	c.idle = false
+	if c.shuttingDown && err == nil {
+		// Shutdown poked the deadline after this command arrived: let the
+		// command (and its transaction) finish.
+		c.nc.SetDeadline(time.Now().Add(timeout))
+	}
+	shutdown := c.shuttingDown
+	c.stateMu.Unlock()
+	if err != nil && shutdown && isTimeout(err) {
+		return nil, errShutdown
+	}
+	return line, err
+}
+
+var (
+	errShutdown    = errors.New("server shutting down")
+	errLineTooLong = errors.New("line too long")
+)
+
+// readLine reads one line of at most limit bytes and returns it without
+// CRLF (or LF). A longer line is skipped to its end without buffering it,
+// and errLineTooLong returned.
+func (c *Conn) readLine(limit int) ([]byte, error) {
+	line, err := c.br.ReadSlice('\n')
+	if err == nil {
+		if len(line) > limit {
+			return nil, errLineTooLong
+		}
+		return trimEOL(line), nil
+	}
+	if err != bufio.ErrBufferFull {
+		return nil, err
+	}
+	buf := append(c.lineBuf[:0], line...)
+	for {
+		line, err = c.br.ReadSlice('\n')
+		if err != nil && err != bufio.ErrBufferFull {
+			return nil, err
+		}
+		if len(buf) <= limit {
+			buf = append(buf, line...)
+		}
+		if err == nil {
+			break
+		}
+	}
+	c.lineBuf = buf[:0]
+	if len(buf) > limit {
+		return nil, errLineTooLong
+	}
+	return trimEOL(buf), nil
+}
+
+func trimEOL(line []byte) []byte {
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// readFailed handles the end of the command stream.
+func (c *Conn) readFailed(err error) {
+	switch {
+	case errors.Is(err, errShutdown):
+		c.writeReply(replyShuttingDown)
+	case isTimeout(err):
+		c.writeReply(replyTimeout)
+	default:
+		return // the client went away
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	c.bw.Flush()
+}
+
+// shutdownIfIdle is called by Server.Shutdown: a connection waiting for a
+// command outside a transaction is woken up to say 421 and close; one in a
+// transaction closes at its next command after the transaction ends.
+func (c *Conn) shutdownIfIdle() {
+	c.stateMu.Lock()
+	defer c.stateMu.Unlock()
+	c.shuttingDown = true
+	if c.idle {
+		c.nc.SetReadDeadline(time.Now())
+	}
+}
+
+// abort is called by Server.Close: it cancels the context and closes the socket.
+func (c *Conn) abort() {
+	c.cancel()
+	c.stateMu.Lock()
+	c.nc.Close()
+	c.stateMu.Unlock()
+}
+
+// handle runs one command line. A non-nil error closes the connection.
+func (c *Conn) handle(line []byte) error {
+	if line == nil {
+		return c.fail(replyLineTooLong)
+	}
+	if bytes.IndexByte(line, 0) >= 0 || bytes.IndexByte(line, '\r') >= 0 {
+		return c.fail(replyBadChars)
+	}
+	verb, arg := parseCommand(line)
+	if c.refused && verb != "QUIT" {
+		return c.fail(replyRejected)
+	}
+	h, ok := commands[verb]
+	if !ok {
+		return c.fail(replyUnknown)
+	}
+	return h(c, arg)
+}
+
+// commandHandler runs one command; its error closes the connection.
+type commandHandler func(c *Conn, arg string) error
+
+// commands maps each verb to its handler.
+var commands map[string]commandHandler
+
+func init() {
+	commands = map[string]commandHandler{
+		"HELO":     (*Conn).cmdHELO,
+		"EHLO":     (*Conn).cmdEHLO,
+		"LHLO":     (*Conn).cmdLHLO,
+		"MAIL":     (*Conn).cmdMAIL,
+		"RCPT":     (*Conn).cmdRCPT,
+		"DATA":     (*Conn).cmdDATA,
+		"BDAT":     (*Conn).cmdBDAT,
+		"RSET":     (*Conn).cmdRSET,
+		"NOOP":     (*Conn).cmdNOOP,
+		"QUIT":     (*Conn).cmdQUIT,
+		"HELP":     (*Conn).cmdHELP,
+		"VRFY":     (*Conn).cmdVRFY,
+		"EXPN":     (*Conn).cmdEXPN,
+		"VERB":     (*Conn).cmdVERB,
+		"STARTTLS": (*Conn).cmdSTARTTLS,
+		"AUTH":     (*Conn).cmdAUTH,
+	}
+}
+
+// fail sends an error reply and counts it; past MaxBadCommands the
+// connection is closed with 421.
+func (c *Conn) fail(e *Error) error {
+	c.writeReply(e)
+	c.badCommands++
+	if c.badCommands >= orDefault(c.server.MaxBadCommands, DefaultMaxBadCommands) {
+		c.writeReply(replyTooManyErrors)
+		return errCloseConn
+	}
+	return nil
+}
+
+// failWith reports a backend error: an *Error as it is, anything else as a
+// generic temporary failure whose cause is logged, not sent.
+func (c *Conn) failWith(err error) error {
+	if e, ok := errorAs(err); ok {
+		return c.fail(e)
+	}
+	c.logBackendError(err)
+	return c.fail(replyLocalError)
+}
+
+func (c *Conn) logBackendError(err error) {
+	if c.ctx.Err() != nil {
+		return
+	}
+	c.server.logger().Error("smtp: backend error", "remote", c.nc.RemoteAddr().String(), "err", err)
+}
+
+// writeReply writes a reply with its enhanced status code (RFC 2034).
+// A message of several lines becomes a multiline reply; CR and LF from a
+// backend's text never reach the wire unescaped.
+func (c *Conn) writeReply(e *Error) {
+	ec := e.EnhancedCode
+	if ec == (EnhancedCode{}) && e.Code >= 200 && e.Code != 354 && e.Code != 334 {
+		ec = EnhancedCode{e.Code / 100, 0, 0}
+	}
+	msg := e.Message
+	for {
+		line, rest, more := strings.Cut(msg, "\n")
+		c.writeLine(e.Code, more, ec, strings.TrimRight(line, "\r"))
+		if !more {
+			return
+		}
+		msg = rest
+	}
+}
+
+// writeReplyNoEnhanced writes a one-line reply without an enhanced code
+// (the greeting, EHLO, 334 challenges).
+func (c *Conn) writeReplyNoEnhanced(code int, msg string) {
+	c.writeLine(code, false, EnhancedCode{}, msg)
+}
+
+func (c *Conn) writeLine(code int, more bool, ec EnhancedCode, text string) {
+	var b [8]byte
+	c.bw.Write(strconv.AppendInt(b[:0], int64(code), 10))
+	if more {
+		c.bw.WriteByte('-')
+	} else {
+		c.bw.WriteByte(' ')
+	}
+	if ec != (EnhancedCode{}) {
+		for i, n := range ec {
+			if i > 0 {
+				c.bw.WriteByte('.')
+			}
+			c.bw.Write(strconv.AppendInt(b[:0], int64(n), 10))
+		}
+		c.bw.WriteByte(' ')
+	}
+	for i := 0; i < len(text); i++ {
+		if ch := text[i]; ch < ' ' && ch != '\t' {
+			text = strings.Map(func(r rune) rune {
+				if r < ' ' && r != '\t' {
+					return ' '
+				}
+				return r
+			}, text)
+			break
+		}
+	}
+	c.bw.WriteString(text)
+	c.bw.WriteString("\r\n")
+}
+
+// writeMultiline writes a reply of several lines without enhanced codes
+// (the EHLO reply).
+func (c *Conn) writeMultiline(code int, lines []string) {
+	for i, l := range lines {
+		c.writeLine(code, i < len(lines)-1, EnhancedCode{}, l)
+	}
+}
+
+// resetTransaction ends the current transaction, if any.
+func (c *Conn) resetTransaction() {
+	if c.inMail && c.session != nil {
+		c.session.Reset(c.ctx)
+	}
+	c.stateMu.Lock()
+	c.inMail = false
+	c.stateMu.Unlock()
+	c.mailOpts = MailOptions{}
+	c.rcpts = c.rcpts[:0]
+	c.inBDAT = false
+}
+
+// ---------------------------------------------------------------- greetings
+
+func (c *Conn) cmdHELO(arg string) error {
+	if c.server.LMTP {
+		return c.fail(replyLMTPHello)
+	}
+	return c.hello(arg, false)
+}
+
+func (c *Conn) cmdEHLO(arg string) error {
+	if c.server.LMTP {
+		return c.fail(replyLMTPHello)
+	}
+	return c.hello(arg, true)
+}
+
+func (c *Conn) cmdLHLO(arg string) error {
+	if !c.server.LMTP {
+		return c.fail(replyNotLMTP)
+	}
+	return c.hello(arg, true)
+}
+
+// hello handles HELO, EHLO and LHLO: RFC 5321 4.1.4 says they reset the
+// transaction like RSET.
+func (c *Conn) hello(arg string, extended bool) error {
+	domain, _, _ := strings.Cut(arg, " ")
+	if domain == "" {
+		return c.fail(replyNeedHostname)
+	}
+	c.resetTransaction()
+	c.helo = domain
+	c.ehlo = extended
+	greeting := c.server.domain() + " Hello " + domain
+	if !extended {
+		c.writeReplyNoEnhanced(250, greeting)
+		return nil
+	}
+	c.writeMultiline(250, append([]string{greeting}, c.extensions()...))
+	return nil
+}
+
+// extensions lists what EHLO advertises: exactly what the configuration
+// enables and the session implements.
+func (c *Conn) extensions() []string {
+	s := c.server
+	ext := []string{
+		"PIPELINING",
+		"8BITMIME",
+		"ENHANCEDSTATUSCODES",
+		"SIZE " + strconv.FormatInt(orDefault(s.MaxMessageBytes, DefaultMaxMessageBytes), 10),
+	}
+	if !s.DisableChunking {
+		ext = append(ext, "CHUNKING", "BINARYMIME")
+	}
+	if !s.DisableSMTPUTF8 {
+		ext = append(ext, "SMTPUTF8")
+	}
+	if s.EnableDSN {
+		ext = append(ext, "DSN")
+	}
+	if s.TLSConfig != nil && c.tlsState == nil {
+		ext = append(ext, "STARTTLS")
+	}
+	if mechs := c.authMechanisms(); len(mechs) > 0 && c.authAllowed() {
+		ext = append(ext, "AUTH "+strings.Join(mechs, " "))
+	}
+	if _, ok := c.session.(Verifier); !ok {
+		return ext
+	}
+	return append(ext, "VRFY")
+}
+
+// ---------------------------------------------------------------- transaction
+
+func (c *Conn) cmdMAIL(arg string) error {
+	switch {
+	case c.helo == "":
+		return c.fail(c.helloFirst())
+	case c.inMail:
+		return c.fail(replyNestedMail)
+	}
+	path, params, perr := parseFromTo(arg, "FROM")
+	if perr != nil {
+		return c.fail(perr)
+	}
+	var opts MailOptions
+	if e := c.mailParams(params, &opts); e != nil {
+		return c.fail(e)
+	}
+	if path != "" {
+		if e := c.checkAddress(path, opts.UTF8, false); e != nil {
+			return c.fail(e)
+		}
+	}
+	if opts.Size > orDefault(c.server.MaxMessageBytes, DefaultMaxMessageBytes) {
+		return c.fail(replyTooBigAtMail)
+	}
+	if err := c.session.Mail(c.ctx, path, &opts); err != nil {
+		return c.failWith(err)
+	}
+	c.stateMu.Lock()
+	c.inMail = true
+	c.stateMu.Unlock()
+	c.mailOpts = opts
+	c.writeReply(replySenderOK)
+	return nil
+}
+
+func (c *Conn) helloFirst() *Error {
+	if c.server.LMTP {
+		return replyLHLOFirst
+	}
+	return replyHeloFirst
+}
+
+// mailParams interprets the MAIL parameters of the extensions advertised.
+func (c *Conn) mailParams(params []param, opts *MailOptions) *Error {
+	if len(params) > 0 && !c.ehlo {
+		return replyBadParam // RFC 1869: parameters only after EHLO
+	}
+	s := c.server
+	for _, p := range params {
+		switch p.Key {
+		case "SIZE": // RFC 1870
+			n, err := strconv.ParseInt(p.Value, 10, 64)
+			if err != nil || n < 0 || p.Value[0] == '+' {
+				return replyBadParamValue
+			}
+			opts.Size = n
+		case "BODY": // RFC 6152, RFC 3030
+			switch v := BodyType(strings.ToUpper(p.Value)); v {
+			case Body7Bit, Body8BitMIME:
+				opts.Body = v
+			case BodyBinaryMIME:
+				if s.DisableChunking {
+					return replyBadParamValue
+				}
+				opts.Body = v
+			default:
+				return replyBadParamValue
+			}
+		case "SMTPUTF8": // RFC 6531 3.4
+			if s.DisableSMTPUTF8 || p.Set {
+				return replyBadParam
+			}
+			opts.UTF8 = true
+		case "RET": // RFC 3461 4.3
+			if !s.EnableDSN {
+				return replyBadParam
+			}
+			switch v := DSNReturn(strings.ToUpper(p.Value)); v {
+			case DSNReturnFull, DSNReturnHeaders:
+				opts.Return = v
+			default:
+				return replyBadParamValue
+			}
+		case "ENVID": // RFC 3461 4.4
+			if !s.EnableDSN {
+				return replyBadParam
+			}
+			v, err := decodeXtext(p.Value)
+			if err != nil || len(v) > 100 {
+				return replyBadParamValue
+			}
+			opts.EnvelopeID = v
+		case "AUTH": // RFC 4954 5
+			if len(c.authMechanisms()) == 0 {
+				return replyBadParam
+			}
+			v, err := decodeXtext(p.Value)
+			if err != nil {
+				return replyBadParamValue
+			}
+			opts.Auth = v
+		default:
+			return replyBadParam
+		}
+	}
+	return nil
+}
+
+// checkAddress validates a mailbox from MAIL or RCPT.
+func (c *Conn) checkAddress(addr string, utf8 bool, rcpt bool) *Error {
+	switch parseAddress(addr, utf8, rcpt) {
+	case addrOK:
+		return nil
+	case addrTooLong:
+		return replyAddrTooLong
+	case addrNeedUTF8:
+		return replyNeedUTF8
+	default:
+		return replyBadAddress
+	}
+}
+
+func (c *Conn) cmdRCPT(arg string) error {
+	switch {
+	case c.helo == "":
+		return c.fail(c.helloFirst())
+	case !c.inMail:
+		return c.fail(replyMailFirst)
+	case c.inBDAT:
+		return c.fail(replyInBDAT)
+	}
+	path, params, perr := parseFromTo(arg, "TO")
+	if perr != nil {
+		return c.fail(perr)
+	}
+	if e := c.checkAddress(path, c.mailOpts.UTF8, true); e != nil {
+		return c.fail(e)
+	}
+	var opts RcptOptions
+	if e := c.rcptParams(params, &opts); e != nil {
+		return c.fail(e)
+	}
+	if len(c.rcpts) >= orDefault(c.server.MaxRecipients, DefaultMaxRecipients) {
+		// RFC 5321 4.5.3.1.10: 452, and the client retries the rest later.
+		c.writeReply(replyTooManyRcpts)
+		return nil
+	}
+	if err := c.session.Rcpt(c.ctx, path, &opts); err != nil {
+		return c.failWith(err)
+	}
+	c.rcpts = append(c.rcpts, path)
+	c.writeReply(replyRecipientOK)
+	return nil
+}
+
+// rcptParams interprets the RCPT parameters (RFC 3461 4.1, 4.2).
+func (c *Conn) rcptParams(params []param, opts *RcptOptions) *Error {
+	if len(params) > 0 && (!c.ehlo || !c.server.EnableDSN) {
+		return replyBadParam
+	}
+	for _, p := range params {
+		switch p.Key {
+		case "NOTIFY":
+			for v := range strings.SplitSeq(strings.ToUpper(p.Value), ",") {
+				switch n := DSNNotify(v); n {
+				case DSNNotifyNever, DSNNotifySuccess, DSNNotifyFailure, DSNNotifyDelay:
+					opts.Notify = append(opts.Notify, n)
+				default:
+					return replyBadParamValue
+				}
+			}
+			if len(opts.Notify) > 1 && containsNotify(opts.Notify, DSNNotifyNever) {
+				return replyBadParamValue // NEVER must stand alone
+			}
+		case "ORCPT":
+			typ, addr, ok := strings.Cut(p.Value, ";")
+			if !ok || typ == "" || !isKeyword(typ) {
+				return replyBadParamValue
+			}
+			decoded, err := decodeXtext(addr)
+			if err != nil || decoded == "" || len(decoded) > 500 {
+				return replyBadParamValue
+			}
+			opts.OriginalRecipientType = typ
+			opts.OriginalRecipient = decoded
+		default:
+			return replyBadParam
+		}
+	}
+	return nil
+}
+
+func containsNotify(list []DSNNotify, n DSNNotify) bool {
+	for _, v := range list {
+		if v == n {
+			return true
+		}
+	}
+	return false
+}
+
+// checkDataState reports why message data cannot start now, if it cannot.
+func (c *Conn) checkDataState(bdat bool) *Error {
+	switch {
+	case c.helo == "":
+		return c.helloFirst()
+	case !c.inMail:
+		return replyNeedMail
+	case len(c.rcpts) == 0:
+		return replyNoRecipients // RFC 5321 3.3
+	case !bdat && c.mailOpts.Body == BodyBinaryMIME:
+		return replyBinaryData
+	}
+	return nil
+}
+
+func (c *Conn) cmdDATA(arg string) error {
+	if arg != "" {
+		return c.fail(replyNoParams)
+	}
+	if c.inBDAT {
+		return c.fail(replyMixedData)
+	}
+	if e := c.checkDataState(false); e != nil {
+		return c.fail(e)
+	}
+	c.writeReply(replyStartData)
+	c.nc.SetDeadline(time.Now().Add(orDefault(c.server.DataTimeout, DefaultDataTimeout)))
+	r := newDataReader(c.br, orDefault(c.server.MaxMessageBytes, DefaultMaxMessageBytes))
+	results := c.deliver(r)
+	tooLarge, err := r.drain()
+	if err != nil {
+		return err // the connection broke: nothing was acknowledged
+	}
+	c.replyDelivery(results, tooLarge)
+	return nil
+}
+
+// deliver hands the message to the session and returns one result per
+// recipient in LMTP mode, or a single result otherwise.
+func (c *Conn) deliver(r io.Reader) []error {
+	if !c.server.LMTP {
+		return []error{c.session.Data(c.ctx, r)}
+	}
+	ls, ok := c.session.(LMTPSession)
+	if !ok {
+		err := c.session.Data(c.ctx, r)
+		results := make([]error, len(c.rcpts))
+		for i := range results {
+			results[i] = err
+		}
+		return results
+	}
+	st := &lmtpStatus{rcpts: c.rcpts, results: make([]error, len(c.rcpts)), set: make([]bool, len(c.rcpts))}
+	err := ls.LMTPData(c.ctx, r, st)
+	for i := range st.results {
+		if !st.set[i] {
+			st.results[i] = err
+		}
+	}
+	return st.results
+}
+
+type lmtpStatus struct {
+	rcpts   []string
+	results []error
+	set     []bool
+}
+
+func (s *lmtpStatus) SetStatus(rcpt string, err error) {
+	for i, r := range s.rcpts {
+		if r == rcpt {
+			s.results[i], s.set[i] = err, true
+		}
+	}
+}
+
+// replyDelivery answers the end of the message data and ends the transaction.
+func (c *Conn) replyDelivery(results []error, tooLarge bool) {
+	for _, err := range results {
+		switch {
+		case tooLarge:
+			c.writeReply(ErrDataTooLarge)
+		case err == nil:
+			c.writeReply(replyQueued)
+		default:
+			if e, ok := errorAs(err); ok {
+				c.writeReply(e)
+			} else {
+				c.logBackendError(err)
+				c.writeReply(replyLocalError)
+			}
+		}
+	}
+	c.resetTransaction()
+	c.nc.SetDeadline(time.Now().Add(orDefault(c.server.CommandTimeout, DefaultCommandTimeout)))
+}
+
+func (c *Conn) cmdRSET(arg string) error {
+	if arg != "" {
+		return c.fail(replyNoParams)
+	}
+	c.resetTransaction()
+	c.writeReply(replyReset)
+	return nil
+}
+
+func (c *Conn) cmdNOOP(string) error {
+	c.writeReply(replyOK) // RFC 5321 4.1.1.9: a parameter is allowed and ignored
+	return nil
+}
+
+func (c *Conn) cmdQUIT(string) error {
+	c.writeReply(replyBye)
+	return errCloseConn
+}
+
+func (c *Conn) cmdHELP(string) error {
+	c.writeReply(&Error{Code: 214, EnhancedCode: EnhancedCode{2, 0, 0}, Message: helpText})
+	return nil
+}
+
+// cmdVERB answers the old sendmail VERB command (verbose delivery
+// reports). mailwright has no verbose mode: VERB is acknowledged and
+// changes nothing.
+func (c *Conn) cmdVERB(string) error {
+	c.writeReply(replyVerbose)
+	return nil
+}
+
+func (c *Conn) cmdVRFY(arg string) error {
+	if arg == "" {
+		return c.fail(errSyntax("Syntax: VRFY <name>"))
+	}
+	v, ok := c.session.(Verifier)
+	if !ok {
+		c.writeReply(replyCannotVerify) // RFC 5321 3.5.3
+		return nil
+	}
+	mailbox, err := v.Verify(c.ctx, strings.Trim(arg, "<>"))
+	if err != nil {
+		return c.failWith(err)
+	}
+	c.writeReply(&Error{Code: 250, EnhancedCode: EnhancedCode{2, 1, 5}, Message: "<" + mailbox + ">"})
+	return nil
+}
+
+func (c *Conn) cmdEXPN(arg string) error {
+	if arg == "" {
+		return c.fail(errSyntax("Syntax: EXPN <list>"))
+	}
+	x, ok := c.session.(Expander)
+	if !ok {
+		return c.fail(replyNoExpand)
+	}
+	members, err := x.Expand(c.ctx, arg)
+	if err != nil {
+		return c.failWith(err)
+	}
+	if len(members) == 0 {
+		return c.fail(&Error{Code: 550, EnhancedCode: EnhancedCode{5, 1, 1}, Message: "List has no members"})
+	}
+	lines := make([]string, len(members))
+	for i, m := range members {
+		lines[i] = "<" + m + ">"
+	}
+	c.writeReply(&Error{Code: 250, EnhancedCode: EnhancedCode{2, 1, 5}, Message: strings.Join(lines, "\n")})
+	return nil
+}
+
+// ---------------------------------------------------------------- STARTTLS
+
+func (c *Conn) cmdSTARTTLS(arg string) error {
+	switch {
+	case c.server.TLSConfig == nil:
+		return c.fail(replyNotImpl)
+	case c.tlsState != nil:
+		return c.fail(replyAlreadyTLS)
+	case arg != "":
+		return c.fail(replyNoParams)
+	case c.inMail:
+		return c.fail(replyInTransaction)
+	}
+	c.writeReply(replyStartTLS)
+	if err := c.bw.Flush(); err != nil {
+		return err
+	}
+	// RFC 3207 5 and DESIGN.md: anything the client pipelined after
+	// STARTTLS arrived in plaintext and is discarded.
+	c.br.Reset(connReader{c})
+	tc := tls.Server(c.nc, c.server.TLSConfig)
+	tc.SetDeadline(time.Now().Add(defaultHandshakeTimeout))
+	if err := tc.HandshakeContext(c.ctx); err != nil {
+		return err
+	}
+	st := tc.ConnectionState()
+	c.stateMu.Lock()
+	c.nc = tc
+	c.stateMu.Unlock()
+	c.tlsState = &st
+	// RFC 3207 4.2: the client must start again with EHLO.
+	c.resetTransaction()
+	c.helo, c.ehlo = "", false
+	return nil
+}

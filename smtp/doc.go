@@ -1,0 +1,31 @@
+// Package smtp implements an ESMTP server (RFC 5321) that can also speak
+// LMTP (RFC 2033), and an SMTP client.
+//
+// The server does the protocol work and hands each transaction to a
+// Backend: one Session per connection receives MAIL, RCPT and a streaming
+// reader of the message. It implements PIPELINING, 8BITMIME, SIZE,
+// ENHANCEDSTATUSCODES, STARTTLS, AUTH (PLAIN and LOGIN, plus any SASL
+// mechanism the session offers), SMTPUTF8, CHUNKING, BINARYMIME and DSN
+// parameters, and advertises exactly what the configuration and the
+// session support.
+//
+// A server in a few lines:
+//
+//	s := &smtp.Server{
+//		Addr:    "127.0.0.1:2525",
+//		Domain:  "mx.example.org",
+//		Backend: smtp.BackendFunc(func(ctx context.Context, c *smtp.Conn) (smtp.Session, error) {
+//			return &mySession{}, nil
+//		}),
+//	}
+//	log.Fatal(s.ListenAndServe())
+//
+// The server follows net/http: Serve, Shutdown and Close work the same way,
+// every limit (message size, recipients, line length, timeouts, connection
+// caps) has a safe default, and a panic in a session ends only that session.
+//
+// Only <CRLF>.<CRLF> ends message data; a bare LF or CR never does, so a
+// message cannot smuggle a second one past this server. A message is
+// acknowledged with 250 only when Session.Data returns nil, so a backend
+// that stores durably before returning makes every 250 durable.
+package smtp
