@@ -166,6 +166,13 @@ func (c *Conn) serve() {
 
 	for {
 		line, err := c.readCommand()
+		if err == errLineTooLong {
+			if c.fail(replyLineTooLong) != nil {
+				c.bw.Flush()
+				return
+			}
+			continue
+		}
 		if err != nil {
 			c.readFailed(err)
 			return
@@ -299,9 +306,6 @@ func (c *Conn) abort() {
 
 // handle runs one command line. A non-nil error closes the connection.
 func (c *Conn) handle(line []byte) error {
-	if line == nil {
-		return c.fail(replyLineTooLong)
-	}
 	if bytes.IndexByte(line, 0) >= 0 || bytes.IndexByte(line, '\r') >= 0 {
 		return c.fail(replyBadChars)
 	}
