@@ -14,8 +14,9 @@ const (
 	maxPathLen      = 256
 )
 
-// parseCommand splits a command line (without its line ending) into an
-// upper-cased verb and the argument text after the first space.
+// parseCommand splits a command line (without its line ending) into its
+// verb, upper-cased ("" if the server does not know it), and the argument
+// text after the first space.
 func parseCommand(line []byte) (verb string, arg string) {
 	line = bytes.TrimRight(line, " \t")
 	i := bytes.IndexByte(line, ' ')
@@ -26,7 +27,7 @@ func parseCommand(line []byte) (verb string, arg string) {
 }
 
 // commandVerbs lists every verb the server knows, so that parseCommand can
-// return an interned string without allocating.
+// return an interned string without allocating. An unknown verb is "".
 var commandVerbs = [...]string{
 	"HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP",
 	"QUIT", "HELP", "VRFY", "EXPN", "VERB", "STARTTLS", "AUTH",
@@ -38,10 +39,7 @@ func knownVerb(b []byte) string {
 			return v
 		}
 	}
-	if len(b) > 16 {
-		b = b[:16]
-	}
-	return strings.ToUpper(string(b))
+	return ""
 }
 
 func asciiEqualFold(b []byte, upper string) bool {
