@@ -129,7 +129,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 // returns the buffers to their pools.
 func (c *Conn) finish() {
 	if c.session != nil {
-		c.session.Reset(c.ctx)
+		c.resetTransaction()
 		if err := c.session.Logout(c.ctx); err != nil {
 			c.server.logger().Debug("smtp: logout", "err", err)
 		}

@@ -61,7 +61,10 @@ func asciiEqualFold(b []byte, upper string) bool {
 // A space after the colon is tolerated, as most servers do.
 func parseFromTo(arg, keyword string) (path string, params []param, err *Error) {
 	if len(arg) < len(keyword)+1 || !strings.EqualFold(arg[:len(keyword)], keyword) || arg[len(keyword)] != ':' {
-		return "", nil, errSyntax("Syntax: " + map[string]string{"FROM": "MAIL FROM:<address>", "TO": "RCPT TO:<address>"}[keyword])
+		if keyword == "FROM" {
+			return "", nil, errSyntax("Syntax: MAIL FROM:<address>")
+		}
+		return "", nil, errSyntax("Syntax: RCPT TO:<address>")
 	}
 	rest := strings.TrimLeft(arg[len(keyword)+1:], " ")
 	if !strings.HasPrefix(rest, "<") {
