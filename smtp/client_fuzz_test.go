@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// checkClientReply asserts what every accepted reply must satisfy.
-func checkClientReply(t *testing.T, r *clientReply, enhanced bool, maxLines, maxLen int) {
+// clientCheckReply asserts what every accepted reply must satisfy.
+func clientCheckReply(t *testing.T, r *clientReply, enhanced bool, maxLines, maxLen int) {
 	t.Helper()
 	if r.code < 200 || r.code > 599 {
 		t.Fatalf("code %d out of range", r.code)
@@ -87,7 +87,7 @@ func FuzzClientReply(f *testing.F) {
 				}
 				break
 			}
-			checkClientReply(t, r, enhanced, maxLines, maxLen)
+			clientCheckReply(t, r, enhanced, maxLines, maxLen)
 		}
 		// The pure parser on the lines as they are.
 		lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
@@ -95,16 +95,16 @@ func FuzzClientReply(f *testing.F) {
 			lines[i] = strings.TrimSuffix(lines[i], "\r")
 		}
 		if r, err := parseClientReply(lines, enhanced); err == nil {
-			checkClientReply(t, r, enhanced, len(lines), len(data))
+			clientCheckReply(t, r, enhanced, len(lines), len(data))
 		} else if !errors.Is(err, ErrBadReply) {
 			t.Fatalf("unexpected error %v", err)
 		}
 	})
 }
 
-// normalizeLines turns every CRLF, lone CR and lone LF into CRLF and ends
+// clientNormalizeLines turns every CRLF, lone CR and lone LF into CRLF and ends
 // a non-empty text with CRLF, as the DATA writer must.
-func normalizeLines(s string) string {
+func clientNormalizeLines(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	if s != "" && !strings.HasSuffix(s, "\n") {
@@ -118,9 +118,9 @@ func FuzzClientDataWriter(f *testing.F) {
 		f.Add([]byte(seed), uint(1))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, split uint) {
-		out := encodeData(data)
+		out := clientEncodeData(data)
 		k := int(split % uint(len(data)+1))
-		if out2 := encodeData(data[:k], data[k:]); out2 != out {
+		if out2 := clientEncodeData(data[:k], data[k:]); out2 != out {
 			t.Fatalf("split at %d changes the output: %q vs %q", k, out2, out)
 		}
 		// Only CRLF line endings.
@@ -151,7 +151,7 @@ func FuzzClientDataWriter(f *testing.F) {
 			}
 			body.WriteString(l + "\r\n")
 		}
-		if got, want := body.String(), normalizeLines(string(data)); got != want {
+		if got, want := body.String(), clientNormalizeLines(string(data)); got != want {
 			t.Fatalf("decoded %q, want %q", got, want)
 		}
 	})

@@ -17,9 +17,9 @@ import (
 // machine, Postfix's smtp-sink (PIPELINING, DSN, LMTP) and Python's smtpd
 // (lock-step ESMTP). Each is skipped when its server is absent.
 
-// startSmtpSink runs smtp-sink on a free loopback port with args, dumping
+// clientStartSmtpSink runs smtp-sink on a free loopback port with args, dumping
 // each transaction into a directory, and returns the address and directory.
-func startSmtpSink(t *testing.T, args ...string) (addr, dir string) {
+func clientStartSmtpSink(t *testing.T, args ...string) (addr, dir string) {
 	t.Helper()
 	bin, err := exec.LookPath("smtp-sink")
 	if err != nil {
@@ -65,16 +65,16 @@ func startSmtpSink(t *testing.T, args ...string) (addr, dir string) {
 	return addr, dir
 }
 
-// sinkDump is one transaction as smtp-sink recorded it.
-type sinkDump struct {
+// clientSinkDump is one transaction as smtp-sink recorded it.
+type clientSinkDump struct {
 	mailArgs string
 	rcptArgs []string
 	body     string // the message as received, each line ending in LF
 }
 
-// readSinkDumps reads the transactions dumped into dir, waiting up to a few
+// clientReadSinkDumps reads the transactions dumped into dir, waiting up to a few
 // seconds for want of them.
-func readSinkDumps(t *testing.T, dir string, want int) []sinkDump {
+func clientReadSinkDumps(t *testing.T, dir string, want int) []clientSinkDump {
 	t.Helper()
 	var names []string
 	for i := 0; i < 50; i++ {
@@ -87,13 +87,13 @@ func readSinkDumps(t *testing.T, dir string, want int) []sinkDump {
 	if len(names) != want {
 		t.Fatalf("smtp-sink dumped %d transactions, want %d", len(names), want)
 	}
-	var dumps []sinkDump
+	var dumps []clientSinkDump
 	for _, name := range names {
 		raw, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var d sinkDump
+		var d clientSinkDump
 		head, rest, ok := strings.Cut(string(raw), "\nReceived: ")
 		if !ok {
 			t.Fatalf("no Received line in dump %q", raw)
@@ -126,13 +126,13 @@ func readSinkDumps(t *testing.T, dir string, want int) []sinkDump {
 }
 
 func TestClientInteropSmtpSink(t *testing.T) {
-	addr, dir := startSmtpSink(t)
+	addr, dir := clientStartSmtpSink(t)
 	c, err := Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.CommandTimeout = fakeTimeout
+	c.CommandTimeout = clientFakeTimeout
 	c.LocalName = "client.test"
 	if ok, _ := c.Extension("PIPELINING"); !ok {
 		t.Fatal("smtp-sink did not offer PIPELINING")
@@ -157,7 +157,7 @@ func TestClientInteropSmtpSink(t *testing.T) {
 	if err := c.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	d := readSinkDumps(t, dir, 2)
+	d := clientReadSinkDumps(t, dir, 2)
 	if d[0].mailArgs != "<a1@example.org> BODY=8BITMIME RET=HDRS ENVID=env+201" {
 		t.Errorf("MAIL args %q", d[0].mailArgs)
 	}
@@ -175,16 +175,16 @@ func TestClientInteropSmtpSink(t *testing.T) {
 func TestClientInteropSmtpSinkRejects(t *testing.T) {
 	// -f RCPT: every RCPT gets a 5xx, so no message is sent and the
 	// connection stays usable.
-	addr, _ := startSmtpSink(t, "-f", "RCPT")
+	addr, _ := clientStartSmtpSink(t, "-f", "RCPT")
 	c, err := Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.CommandTimeout = fakeTimeout
+	c.CommandTimeout = clientFakeTimeout
 	res, err := c.Send("a@example.org", nil, []Recipient{{Address: "x@example.org"}}, strings.NewReader("x"))
 	var e *Error
-	if !errorsAs(err, &e) || e.Code/100 != 5 || res[0].Err == nil {
+	if !clientErrorsAs(err, &e) || e.Code/100 != 5 || res[0].Err == nil {
 		t.Fatalf("got %v, %+v", err, res)
 	}
 	if err := c.Noop(); err != nil {
@@ -196,7 +196,7 @@ func TestClientInteropSmtpSinkRejects(t *testing.T) {
 }
 
 func TestClientInteropSmtpSinkLMTP(t *testing.T) {
-	addr, dir := startSmtpSink(t, "-L")
+	addr, dir := clientStartSmtpSink(t, "-L")
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestClientInteropSmtpSinkLMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.CommandTimeout = fakeTimeout
+	c.CommandTimeout = clientFakeTimeout
 	res, err := c.Send("lmtp@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}, {Address: "z@example.org"}},
 		strings.NewReader("Subject: lmtp\r\n\r\nhello\r\n"))
 	if err != nil {
@@ -220,15 +220,15 @@ func TestClientInteropSmtpSinkLMTP(t *testing.T) {
 	if err := c.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	d := readSinkDumps(t, dir, 1)
+	d := clientReadSinkDumps(t, dir, 1)
 	if len(d[0].rcptArgs) != 3 || d[0].body != "Subject: lmtp\n\nhello\n" {
 		t.Errorf("dump %+v", d[0])
 	}
 }
 
-// pythonSMTPD is a Python smtpd server that prints each message as JSON,
+// clientPythonSMTPD is a Python smtpd server that prints each message as JSON,
 // and refuses messages to recipients starting with "reject".
-const pythonSMTPD = `
+const clientPythonSMTPD = `
 import sys, json, warnings
 warnings.simplefilter("ignore")
 import smtpd, asyncore
@@ -243,7 +243,7 @@ print(s.socket.getsockname()[1], flush=True)
 asyncore.loop()
 `
 
-type pyMessage struct {
+type clientPyMessage struct {
 	From        string   `json:"from"`
 	To          []string `json:"to"`
 	Data        string   `json:"data"`
@@ -258,7 +258,7 @@ func TestClientInteropPythonSMTPD(t *testing.T) {
 	if exec.Command(py, "-W", "ignore", "-c", "import smtpd").Run() != nil {
 		t.Skip("python3 has no smtpd module (removed in Python 3.12)")
 	}
-	cmd := exec.Command(py, "-c", pythonSMTPD)
+	cmd := exec.Command(py, "-c", clientPythonSMTPD)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +284,7 @@ func TestClientInteropPythonSMTPD(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.CommandTimeout = fakeTimeout
+	c.CommandTimeout = clientFakeTimeout
 	if ok, _ := c.Extension("PIPELINING"); ok {
 		t.Fatal("python smtpd offers PIPELINING; this test is for lock-step")
 	}
@@ -295,16 +295,16 @@ func TestClientInteropPythonSMTPD(t *testing.T) {
 	}
 	err = c.SendMail("b@example.org", []string{"reject@example.org"}, strings.NewReader("x"))
 	var e *Error
-	if !errorsAs(err, &e) || e.Code != 554 || e.Message != "refused by test" && e.Message != "5.6.0 refused by test" {
+	if !clientErrorsAs(err, &e) || e.Code != 554 || e.Message != "refused by test" && e.Message != "5.6.0 refused by test" {
 		t.Fatalf("got %v", err)
 	}
 	if err := c.Quit(); err != nil {
 		t.Fatal(err)
 	}
 
-	var msgs []pyMessage
+	var msgs []clientPyMessage
 	for len(msgs) < 2 && lines.Scan() {
-		var m pyMessage
+		var m clientPyMessage
 		if err := json.Unmarshal(lines.Bytes(), &m); err != nil {
 			t.Fatalf("%q: %v", lines.Text(), err)
 		}
@@ -325,8 +325,8 @@ func TestClientInteropPythonSMTPD(t *testing.T) {
 	}
 }
 
-// errorsAs is errors.As for *Error, kept short for the tests above.
-func errorsAs(err error, target **Error) bool {
+// clientErrorsAs is errors.As for *Error, kept short for the tests above.
+func clientErrorsAs(err error, target **Error) bool {
 	e, ok := errorAs(err)
 	*target = e
 	return ok

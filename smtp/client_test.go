@@ -41,11 +41,11 @@ import (
 // pipelines, and then the script reads every pipelined command first.
 // After the last directive the client must close without sending more.
 
-const fakeTimeout = 10 * time.Second
+const clientFakeTimeout = 10 * time.Second
 
-// serveConn accepts one connection on a loopback listener and hands it to
+// clientServeConn accepts one connection on a loopback listener and hands it to
 // handle; errors are reported on t. Cleanup waits for handle to return.
-func serveConn(t testing.TB, handle func(net.Conn) error) string {
+func clientServeConn(t testing.TB, handle func(net.Conn) error) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -59,7 +59,7 @@ func serveConn(t testing.TB, handle func(net.Conn) error) string {
 			return
 		}
 		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(fakeTimeout))
+		conn.SetDeadline(time.Now().Add(clientFakeTimeout))
 		if err := handle(conn); err != nil {
 			t.Errorf("fake server: %v", err)
 		}
@@ -71,24 +71,24 @@ func serveConn(t testing.TB, handle func(net.Conn) error) string {
 	return ln.Addr().String()
 }
 
-// serveScript runs script on the first connection to the returned address.
-func serveScript(t testing.TB, script string) string {
+// clientServeScript runs script on the first connection to the returned address.
+func clientServeScript(t testing.TB, script string) string {
 	t.Helper()
 	ran := false
-	// Registered first, so it runs after serveConn's cleanup has waited
+	// Registered first, so it runs after clientServeConn's cleanup has waited
 	// for the server goroutine.
 	t.Cleanup(func() {
 		if !ran {
 			t.Errorf("fake server: the client never connected")
 		}
 	})
-	return serveConn(t, func(conn net.Conn) error {
+	return clientServeConn(t, func(conn net.Conn) error {
 		ran = true
-		return runScript(conn, script)
+		return clientRunScript(conn, script)
 	})
 }
 
-func runScript(conn net.Conn, script string) error {
+func clientRunScript(conn net.Conn, script string) error {
 	br := bufio.NewReader(conn)
 	var out bytes.Buffer
 	flush := func() error {
@@ -147,14 +147,14 @@ func runScript(conn net.Conn, script string) error {
 			if br.Buffered() > 0 {
 				return errors.New("client sent data before the TLS handshake")
 			}
-			cert, _ := testCert(nil)
+			cert, _ := clientTestCert(nil)
 			tc := tls.Server(conn, &tls.Config{Certificates: []tls.Certificate{cert}})
 			if err := tc.Handshake(); err != nil {
 				return fmt.Errorf("script line %d: TLS handshake: %v", n+1, err)
 			}
 			conn, br = tc, bufio.NewReader(tc)
 		case "BADTLS":
-			cert, _ := testCert(nil)
+			cert, _ := clientTestCert(nil)
 			tc := tls.Server(conn, &tls.Config{Certificates: []tls.Certificate{cert}})
 			if err := tc.Handshake(); err == nil {
 				return errors.New("the client accepted the untrusted certificate")
@@ -179,30 +179,30 @@ func runScript(conn net.Conn, script string) error {
 	return nil
 }
 
-// dialScript starts a fake server with script and connects a Client to it.
-func dialScript(t *testing.T, script string) *Client {
+// clientDialScript starts a fake server with script and connects a Client to it.
+func clientDialScript(t *testing.T, script string) *Client {
 	t.Helper()
-	c, err := Dial(serveScript(t, script))
+	c, err := Dial(clientServeScript(t, script))
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
-	c.CommandTimeout = fakeTimeout
-	c.SubmissionTimeout = fakeTimeout
+	c.CommandTimeout = clientFakeTimeout
+	c.SubmissionTimeout = clientFakeTimeout
 	t.Cleanup(func() { c.Close() })
 	return c
 }
 
-var testCertState struct {
+var clientTestCertState struct {
 	once sync.Once
 	cert tls.Certificate
 	pool *x509.CertPool
 	err  error
 }
 
-// testCert returns a self-signed ECDSA certificate for 127.0.0.1 and a pool
+// clientTestCert returns a self-signed ECDSA certificate for 127.0.0.1 and a pool
 // that trusts it, generated once per test binary.
-func testCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
-	s := &testCertState
+func clientTestCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
+	s := &clientTestCertState
 	s.once.Do(func() {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
@@ -241,8 +241,8 @@ func testCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	return s.cert, s.pool
 }
 
-// wantError checks that err is an *Error with the given code and enhanced code.
-func wantError(t *testing.T, err error, code int, ec EnhancedCode) *Error {
+// clientWantError checks that err is an *Error with the given code and enhanced code.
+func clientWantError(t *testing.T, err error, code int, ec EnhancedCode) *Error {
 	t.Helper()
 	var e *Error
 	if !errors.As(err, &e) {
@@ -254,7 +254,7 @@ func wantError(t *testing.T, err error, code int, ec EnhancedCode) *Error {
 	return e
 }
 
-const ehloBasic = `
+const clientEhloBasic = `
 	S: 220 mx.example.org ESMTP ready
 	C: EHLO client.example.com
 	S: 250-mx.example.org greets you
@@ -264,7 +264,7 @@ const ehloBasic = `
 `
 
 func TestClientHelloExtensions(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220-mx.example.org ESMTP
 		S: 220 second greeting line
 		C: EHLO client.example.com
@@ -307,7 +307,7 @@ func TestClientHelloExtensions(t *testing.T) {
 func TestClientHelloFallback(t *testing.T) {
 	for _, code := range []string{"500", "502"} {
 		t.Run(code, func(t *testing.T) {
-			c := dialScript(t, `
+			c := clientDialScript(t, `
 				S: 220 old.example.org SMTP
 				C: EHLO localhost
 				S: `+code+` command not recognized
@@ -330,13 +330,13 @@ func TestClientHelloFallback(t *testing.T) {
 }
 
 func TestClientHelloRefused(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 421 4.7.0 too busy, try later
 	`)
 	err := c.Mail("a@example.org", nil)
-	e := wantError(t, err, 421, EnhancedCode{})
+	e := clientWantError(t, err, 421, EnhancedCode{})
 	if !e.Temporary() || e.Message != "4.7.0 too busy, try later" {
 		t.Errorf("got %+v", e)
 	}
@@ -351,19 +351,19 @@ func TestClientHelloRefused(t *testing.T) {
 
 func TestClientGreeting(t *testing.T) {
 	t.Run("554", func(t *testing.T) {
-		addr := serveScript(t, `
+		addr := clientServeScript(t, `
 			S: 554-5.7.1 no service for you
 			S: 554 5.7.1 go away
 			C: QUIT
 		`)
 		_, err := Dial(addr)
-		e := wantError(t, err, 554, EnhancedCode{})
+		e := clientWantError(t, err, 554, EnhancedCode{})
 		if e.Message != "5.7.1 no service for you 5.7.1 go away" {
 			t.Errorf("message %q", e.Message)
 		}
 	})
 	t.Run("garbage", func(t *testing.T) {
-		addr := serveScript(t, `
+		addr := clientServeScript(t, `
 			S: hello there
 		`)
 		if _, err := Dial(addr); !errors.Is(err, ErrBadReply) {
@@ -371,7 +371,7 @@ func TestClientGreeting(t *testing.T) {
 		}
 	})
 	t.Run("closed", func(t *testing.T) {
-		addr := serveScript(t, `CLOSE`)
+		addr := clientServeScript(t, `CLOSE`)
 		if _, err := Dial(addr); !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("got %v, want io.ErrUnexpectedEOF", err)
 		}
@@ -433,7 +433,7 @@ func TestClientMailParams(t *testing.T) {
 			if tc.want != "" {
 				script += "C: " + tc.want + "\nS: 250 2.1.0 ok\n"
 			}
-			c := dialScript(t, script)
+			c := clientDialScript(t, script)
 			err := c.Mail(tc.from, tc.opts)
 			if tc.want != "" {
 				if err != nil {
@@ -452,7 +452,7 @@ func TestClientMailParams(t *testing.T) {
 }
 
 func TestClientMissingExtensionError(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250 mx.example.org
@@ -471,7 +471,7 @@ func TestClientMissingExtensionError(t *testing.T) {
 }
 
 func TestClientRcptParams(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250-mx.example.org
@@ -524,7 +524,7 @@ func TestClientRcptParams(t *testing.T) {
 			t.Errorf("Rcpt(%q, %+v) succeeded", bad.to, bad.opts)
 		}
 	}
-	wantError(t, c.Rcpt("d@example.org", nil), 550, EnhancedCode{})
+	clientWantError(t, c.Rcpt("d@example.org", nil), 550, EnhancedCode{})
 	if err := c.Reset(); err != nil {
 		t.Fatal(err)
 	}
@@ -537,7 +537,7 @@ func TestClientRcptParams(t *testing.T) {
 }
 
 func TestClientDataDotStuffing(t *testing.T) {
-	c := dialScript(t, ehloBasic+`
+	c := clientDialScript(t, clientEhloBasic+`
 		C: MAIL FROM:<a@example.org>
 		S: 250 2.1.0 ok
 		C: RCPT TO:<b@example.org>
@@ -593,9 +593,9 @@ func TestClientDataDotStuffing(t *testing.T) {
 	}
 }
 
-// encodeData runs the DATA writer over parts into memory and returns the
+// clientEncodeData runs the DATA writer over parts into memory and returns the
 // bytes it would send, terminator included.
-func encodeData(parts ...[]byte) string {
+func clientEncodeData(parts ...[]byte) string {
 	var buf bytes.Buffer
 	c := &Client{bw: bufio.NewWriter(&buf)}
 	w := &clientDataWriter{c: c, lineStart: true}
@@ -625,12 +625,12 @@ func TestClientDataEncoding(t *testing.T) {
 		{"\x00binary\xff", "\x00binary\xff\r\n.\r\n"},
 	}
 	for _, tc := range tests {
-		if got := encodeData([]byte(tc.in)); got != tc.want {
+		if got := clientEncodeData([]byte(tc.in)); got != tc.want {
 			t.Errorf("encode(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 		// Every split into two writes gives the same bytes.
 		for i := 0; i <= len(tc.in); i++ {
-			if got := encodeData([]byte(tc.in[:i]), []byte(tc.in[i:])); got != tc.want {
+			if got := clientEncodeData([]byte(tc.in[:i]), []byte(tc.in[i:])); got != tc.want {
 				t.Errorf("encode(%q | %q) = %q, want %q", tc.in[:i], tc.in[i:], got, tc.want)
 			}
 		}
@@ -638,7 +638,7 @@ func TestClientDataEncoding(t *testing.T) {
 }
 
 func TestClientSendPipelined(t *testing.T) {
-	c := dialScript(t, ehloBasic+`
+	c := clientDialScript(t, clientEhloBasic+`
 		C: MAIL FROM:<a@example.org> BODY=8BITMIME
 		C: RCPT TO:<ok1@example.org>
 		C: RCPT TO:<perm@example.org>
@@ -685,7 +685,7 @@ func TestClientSendPipelined(t *testing.T) {
 			t.Errorf("result %d: %+v", i, res[i])
 		}
 	}
-	e := wantError(t, res[1].Err, 550, EnhancedCode{5, 1, 1})
+	e := clientWantError(t, res[1].Err, 550, EnhancedCode{5, 1, 1})
 	if e.Message != "no such user really not" || e.Temporary() {
 		t.Errorf("perm: %+v", e)
 	}
@@ -704,7 +704,7 @@ func TestClientSendPipelined(t *testing.T) {
 func TestClientSendManyRecipientsBatched(t *testing.T) {
 	// 150 RCPTs + MAIL + DATA: two pipelined groups of at most 100.
 	var script strings.Builder
-	script.WriteString(ehloBasic)
+	script.WriteString(clientEhloBasic)
 	to := make([]string, 150)
 	script.WriteString("C: MAIL FROM:<a@example.org>\n")
 	for i := range to {
@@ -715,7 +715,7 @@ func TestClientSendManyRecipientsBatched(t *testing.T) {
 		script.WriteString("C: RCPT TO:<" + to[i] + ">\n")
 	}
 	script.WriteString("C: DATA\n" + strings.Repeat("S: 250 ok\n", 51) + "S: 354 go\nC: x\nC: .\nS: 250 done\n")
-	c := dialScript(t, script.String())
+	c := clientDialScript(t, script.String())
 	c.LocalName = "client.example.com"
 	if err := c.SendMail("a@example.org", to, strings.NewReader("x")); err != nil {
 		t.Fatal(err)
@@ -726,7 +726,7 @@ func TestClientSendLockStep(t *testing.T) {
 	// No PIPELINING: every command waits for its reply (the fake server
 	// fails if the client sends ahead), and DATA is never sent once every
 	// recipient was refused.
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250-mx.example.org
@@ -750,19 +750,19 @@ func TestClientSendLockStep(t *testing.T) {
 		S: 554 5.6.0 content rejected
 	`)
 	res, err := c.Send("a@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("never read"))
-	wantError(t, err, 550, EnhancedCode{5, 1, 1})
-	wantError(t, res[0].Err, 550, EnhancedCode{5, 1, 1})
-	wantError(t, res[1].Err, 450, EnhancedCode{4, 2, 0})
+	clientWantError(t, err, 550, EnhancedCode{5, 1, 1})
+	clientWantError(t, res[0].Err, 550, EnhancedCode{5, 1, 1})
+	clientWantError(t, res[1].Err, 450, EnhancedCode{4, 2, 0})
 
 	err = c.SendMail("a@example.org", []string{"x@example.org"}, strings.NewReader("hello\r\n"))
-	e := wantError(t, err, 554, EnhancedCode{5, 6, 0})
+	e := clientWantError(t, err, 554, EnhancedCode{5, 6, 0})
 	if e.Message != "content rejected" {
 		t.Errorf("message %q", e.Message)
 	}
 }
 
 func TestClientSendMailRejected(t *testing.T) {
-	c := dialScript(t, ehloBasic+`
+	c := clientDialScript(t, clientEhloBasic+`
 		C: MAIL FROM:<spam@example.org>
 		C: RCPT TO:<x@example.org>
 		C: RCPT TO:<y@example.org>
@@ -776,9 +776,9 @@ func TestClientSendMailRejected(t *testing.T) {
 	`)
 	c.LocalName = "client.example.com"
 	res, err := c.Send("spam@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("x"))
-	wantError(t, err, 550, EnhancedCode{5, 7, 1})
+	clientWantError(t, err, 550, EnhancedCode{5, 7, 1})
 	for _, r := range res {
-		wantError(t, r.Err, 550, EnhancedCode{5, 7, 1})
+		clientWantError(t, r.Err, 550, EnhancedCode{5, 7, 1})
 		if r.Reply != "550 5.7.1 sender blocked" {
 			t.Errorf("reply %q", r.Reply)
 		}
@@ -792,7 +792,7 @@ func TestClientSendMailRejected(t *testing.T) {
 func TestClientSendNoValidRecipients(t *testing.T) {
 	// Pipelined: DATA went out with the RCPTs. A server that wrongly
 	// accepts it gets an empty message, then RSET.
-	c := dialScript(t, ehloBasic+`
+	c := clientDialScript(t, clientEhloBasic+`
 		C: MAIL FROM:<a@example.org>
 		C: RCPT TO:<x@example.org>
 		C: DATA
@@ -815,12 +815,12 @@ func TestClientSendNoValidRecipients(t *testing.T) {
 	c.LocalName = "client.example.com"
 	for range 2 {
 		err := c.SendMail("a@example.org", []string{"x@example.org"}, strings.NewReader("x"))
-		wantError(t, err, 550, EnhancedCode{5, 1, 1})
+		clientWantError(t, err, 550, EnhancedCode{5, 1, 1})
 	}
 }
 
 func TestClientSendDataRefused(t *testing.T) {
-	c := dialScript(t, ehloBasic+`
+	c := clientDialScript(t, clientEhloBasic+`
 		C: MAIL FROM:<a@example.org>
 		C: RCPT TO:<x@example.org>
 		C: RCPT TO:<y@example.org>
@@ -834,13 +834,13 @@ func TestClientSendDataRefused(t *testing.T) {
 	`)
 	c.LocalName = "client.example.com"
 	res, err := c.Send("a@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("x"))
-	wantError(t, err, 451, EnhancedCode{4, 3, 2})
-	wantError(t, res[0].Err, 451, EnhancedCode{4, 3, 2})
-	wantError(t, res[1].Err, 550, EnhancedCode{5, 1, 1})
+	clientWantError(t, err, 451, EnhancedCode{4, 3, 2})
+	clientWantError(t, res[0].Err, 451, EnhancedCode{4, 3, 2})
+	clientWantError(t, res[1].Err, 550, EnhancedCode{5, 1, 1})
 }
 
 func TestClientSendMailPartialError(t *testing.T) {
-	c := dialScript(t, ehloBasic+`
+	c := clientDialScript(t, clientEhloBasic+`
 		C: MAIL FROM:<a@example.org>
 		C: RCPT TO:<x@example.org>
 		C: RCPT TO:<y@example.org>
@@ -858,15 +858,15 @@ func TestClientSendMailPartialError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "<y@example.org>") || strings.Contains(err.Error(), "<x@example.org>") {
 		t.Fatalf("got %v", err)
 	}
-	wantError(t, err, 452, EnhancedCode{4, 5, 3})
+	clientWantError(t, err, 452, EnhancedCode{4, 5, 3})
 }
 
-type failingReader struct {
+type clientFailingReader struct {
 	data string
 	err  error
 }
 
-func (r *failingReader) Read(p []byte) (int, error) {
+func (r *clientFailingReader) Read(p []byte) (int, error) {
 	if r.data == "" {
 		return 0, r.err
 	}
@@ -879,7 +879,7 @@ func TestClientSendBodyReadError(t *testing.T) {
 	// With DATA the only way to abort is to drop the connection: the
 	// server must see the partial line and then EOF, never the final dot.
 	errDisk := errors.New("disk on fire")
-	c := dialScript(t, ehloBasic+`
+	c := clientDialScript(t, clientEhloBasic+`
 		C: MAIL FROM:<a@example.org>
 		C: RCPT TO:<x@example.org>
 		C: DATA
@@ -889,7 +889,7 @@ func TestClientSendBodyReadError(t *testing.T) {
 		DRAIN
 	`)
 	c.LocalName = "client.example.com"
-	res, err := c.Send("a@example.org", nil, []Recipient{{Address: "x@example.org"}}, &failingReader{"first line\r\nsecond", errDisk})
+	res, err := c.Send("a@example.org", nil, []Recipient{{Address: "x@example.org"}}, &clientFailingReader{"first line\r\nsecond", errDisk})
 	if !errors.Is(err, errDisk) || !errors.Is(res[0].Err, errDisk) {
 		t.Fatalf("got %v / %v", err, res[0].Err)
 	}
@@ -943,7 +943,7 @@ func TestClientBdat(t *testing.T) {
 		C: RSET
 		S: 250 ok
 	`
-	c := dialScript(t, script)
+	c := clientDialScript(t, script)
 	res, err := c.Send("a@example.org", &MailOptions{Body: BodyBinaryMIME}, []Recipient{{Address: "x@example.org"}}, bytes.NewReader(body))
 	if err != nil || res[0].Err != nil || res[0].Reply != "250 2.0.0 message accepted" {
 		t.Fatalf("Send: %v %+v", err, res)
@@ -979,12 +979,12 @@ func TestClientBdat(t *testing.T) {
 
 	// A refused chunk ends the transaction: no more chunks, then RSET.
 	res, err = c.Send("a@example.org", &MailOptions{Body: BodyBinaryMIME}, []Recipient{{Address: "x@example.org"}}, bytes.NewReader(body))
-	wantError(t, err, 552, EnhancedCode{5, 3, 4})
-	wantError(t, res[0].Err, 552, EnhancedCode{5, 3, 4})
+	clientWantError(t, err, 552, EnhancedCode{5, 3, 4})
+	clientWantError(t, res[0].Err, 552, EnhancedCode{5, 3, 4})
 }
 
 func TestClientAuth(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250-mx.example.org
@@ -997,7 +997,7 @@ func TestClientAuth(t *testing.T) {
 		C: cGFzcw==
 		S: 235 2.7.0 ok
 	`)
-	e := wantError(t, c.Auth(sasl.NewPlainClient("", "bob", "pass")), 535, EnhancedCode{5, 7, 8})
+	e := clientWantError(t, c.Auth(sasl.NewPlainClient("", "bob", "pass")), 535, EnhancedCode{5, 7, 8})
 	if e.Temporary() {
 		t.Error("535 is temporary")
 	}
@@ -1007,20 +1007,20 @@ func TestClientAuth(t *testing.T) {
 	}
 }
 
-// saslFunc is a SASL client from two functions.
-type saslFunc struct {
+// clientSASL is a SASL client from two functions.
+type clientSASL struct {
 	mech string
 	ir   []byte
 	next func([]byte) ([]byte, error)
 }
 
-func (s saslFunc) Start() (string, []byte, error) { return s.mech, s.ir, nil }
-func (s saslFunc) Next(ch []byte) ([]byte, error) { return s.next(ch) }
-func echoChallenge(ch []byte) ([]byte, error)     { return append([]byte("re:"), ch...), nil }
-func refuseChallenge(ch []byte) ([]byte, error)   { return nil, errors.New("mechanism says no") }
+func (s clientSASL) Start() (string, []byte, error)   { return s.mech, s.ir, nil }
+func (s clientSASL) Next(ch []byte) ([]byte, error)   { return s.next(ch) }
+func clientEchoChallenge(ch []byte) ([]byte, error)   { return append([]byte("re:"), ch...), nil }
+func clientRefuseChallenge(ch []byte) ([]byte, error) { return nil, errors.New("mechanism says no") }
 
 func TestClientAuthChallenges(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250-mx.example.org
@@ -1046,24 +1046,24 @@ func TestClientAuthChallenges(t *testing.T) {
 	`)
 	// Empty initial response is "=" (RFC 4954 section 4); an empty
 	// challenge decodes to nothing.
-	if err := c.Auth(saslFunc{mech: "X-TEST", ir: []byte{}, next: echoChallenge}); err != nil {
+	if err := c.Auth(clientSASL{mech: "X-TEST", ir: []byte{}, next: clientEchoChallenge}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Auth(saslFunc{mech: "X-TEST", next: echoChallenge}); !errors.Is(err, ErrBadReply) {
+	if err := c.Auth(clientSASL{mech: "X-TEST", next: clientEchoChallenge}); !errors.Is(err, ErrBadReply) {
 		t.Fatalf("bad base64: got %v", err)
 	}
-	if err := c.Auth(saslFunc{mech: "X-TEST", next: refuseChallenge}); err == nil || err.Error() != "mechanism says no" {
+	if err := c.Auth(clientSASL{mech: "X-TEST", next: clientRefuseChallenge}); err == nil || err.Error() != "mechanism says no" {
 		t.Fatalf("refusing mechanism: got %v", err)
 	}
-	wantError(t, c.Auth(saslFunc{mech: "X-TEST", next: echoChallenge}), 454, EnhancedCode{})
-	if err := c.Auth(saslFunc{mech: "X TEST"}); err == nil {
+	clientWantError(t, c.Auth(clientSASL{mech: "X-TEST", next: clientEchoChallenge}), 454, EnhancedCode{})
+	if err := c.Auth(clientSASL{mech: "X TEST"}); err == nil {
 		t.Error("mechanism name with a space accepted")
 	}
 }
 
 func TestClientStartTLS(t *testing.T) {
-	_, pool := testCert(t)
-	c := dialScript(t, `
+	_, pool := clientTestCert(t)
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250-mx.example.org
@@ -1109,7 +1109,7 @@ func TestClientStartTLS(t *testing.T) {
 }
 
 func TestClientStartTLSUntrusted(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250 STARTTLS
@@ -1131,7 +1131,7 @@ func TestClientStartTLSUntrusted(t *testing.T) {
 func TestClientStartTLSInjection(t *testing.T) {
 	// CVE-2011-0411: a reply injected in plain text after "220" must not be
 	// taken as the first reply inside TLS.
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250 STARTTLS
@@ -1148,7 +1148,7 @@ func TestClientStartTLSInjection(t *testing.T) {
 }
 
 func TestClientStartTLSRefused(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250-mx.example.org
@@ -1158,14 +1158,14 @@ func TestClientStartTLSRefused(t *testing.T) {
 		C: NOOP
 		S: 250 ok
 	`)
-	wantError(t, c.StartTLS(nil), 454, EnhancedCode{})
+	clientWantError(t, c.StartTLS(nil), 454, EnhancedCode{})
 	if err := c.Noop(); err != nil {
 		t.Fatalf("session did not go on after 454: %v", err)
 	}
 }
 
 func TestClientDialTLS(t *testing.T) {
-	cert, pool := testCert(t)
+	cert, pool := clientTestCert(t)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		t.Fatal(err)
@@ -1178,8 +1178,8 @@ func TestClientDialTLS(t *testing.T) {
 			return
 		}
 		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(fakeTimeout))
-		done <- runScript(conn, `
+		conn.SetDeadline(time.Now().Add(clientFakeTimeout))
+		done <- clientRunScript(conn, `
 			S: 220 mx.example.org
 			C: EHLO localhost
 			S: 250 mx.example.org
@@ -1209,7 +1209,7 @@ func TestClientDialTLS(t *testing.T) {
 }
 
 func TestClientLMTP(t *testing.T) {
-	addr := serveScript(t, `
+	addr := clientServeScript(t, `
 		S: 220 lmtp.example.org LMTP
 		C: LHLO localhost
 		S: 250-lmtp.example.org
@@ -1265,7 +1265,7 @@ func TestClientLMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.CommandTimeout = fakeTimeout
+	c.CommandTimeout = clientFakeTimeout
 	res, err := c.Send("a@example.org", nil, []Recipient{
 		{Address: "one@example.org"}, {Address: "gone@example.org"},
 		{Address: "full@example.org"}, {Address: "two@example.org"},
@@ -1276,8 +1276,8 @@ func TestClientLMTP(t *testing.T) {
 	if res[0].Err != nil || res[0].Reply != "250 2.0.0 one delivered" {
 		t.Errorf("one: %+v", res[0])
 	}
-	wantError(t, res[1].Err, 550, EnhancedCode{5, 1, 1})
-	wantError(t, res[2].Err, 452, EnhancedCode{4, 2, 2})
+	clientWantError(t, res[1].Err, 550, EnhancedCode{5, 1, 1})
+	clientWantError(t, res[2].Err, 452, EnhancedCode{4, 2, 2})
 	if res[3].Err != nil || res[3].Reply != "250 2.0.0 two delivered" {
 		t.Errorf("two: %+v", res[3])
 	}
@@ -1320,7 +1320,7 @@ func TestClientLMTP(t *testing.T) {
 	}
 	io.WriteString(w, "joined")
 	err = w.Close()
-	wantError(t, err, 452, EnhancedCode{4, 2, 2})
+	clientWantError(t, err, 452, EnhancedCode{4, 2, 2})
 	if !strings.Contains(err.Error(), "<full@example.org>") {
 		t.Errorf("error %q does not name the recipient", err)
 	}
@@ -1330,14 +1330,14 @@ func TestClientLMTP(t *testing.T) {
 }
 
 func TestClientLMTPDataOnSMTP(t *testing.T) {
-	c := dialScript(t, `S: 220 mx.example.org`)
+	c := clientDialScript(t, `S: 220 mx.example.org`)
 	if _, err := c.LMTPData(nil); err == nil {
 		t.Error("LMTPData on an SMTP client succeeded")
 	}
 }
 
-// heapGrowth runs f and returns how many bytes were allocated meanwhile.
-func heapGrowth(f func()) uint64 {
+// clientHeapGrowth runs f and returns how many bytes were allocated meanwhile.
+func clientHeapGrowth(f func()) uint64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -1346,10 +1346,10 @@ func heapGrowth(f func()) uint64 {
 	return after.TotalAlloc - before.TotalAlloc
 }
 
-// serveFlood greets, then sends prefix and repeats unit until the client
+// clientServeFlood greets, then sends prefix and repeats unit until the client
 // hangs up or 64 MiB went out.
-func serveFlood(t *testing.T, prefix, unit string) string {
-	return serveConn(t, func(conn net.Conn) error {
+func clientServeFlood(t *testing.T, prefix, unit string) string {
+	return clientServeConn(t, func(conn net.Conn) error {
 		if _, err := io.WriteString(conn, "220 mx.example.org\r\n"); err != nil {
 			return err
 		}
@@ -1369,13 +1369,13 @@ func serveFlood(t *testing.T, prefix, unit string) string {
 }
 
 func TestClientHostileEndlessReply(t *testing.T) {
-	c, err := Dial(serveFlood(t, "", "250-endless\r\n"))
+	c, err := Dial(clientServeFlood(t, "", "250-endless\r\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.CommandTimeout = fakeTimeout
+	c.CommandTimeout = clientFakeTimeout
 	var herr error
-	grew := heapGrowth(func() { herr = c.Hello("") })
+	grew := clientHeapGrowth(func() { herr = c.Hello("") })
 	c.Close()
 	if !errors.Is(herr, ErrBadReply) || !strings.Contains(herr.Error(), "lines") {
 		t.Fatalf("got %v, want ErrBadReply about lines", herr)
@@ -1389,13 +1389,13 @@ func TestClientHostileEndlessReply(t *testing.T) {
 }
 
 func TestClientHostileLongLine(t *testing.T) {
-	c, err := Dial(serveFlood(t, "250 ", "a"))
+	c, err := Dial(clientServeFlood(t, "250 ", "a"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.CommandTimeout = fakeTimeout
+	c.CommandTimeout = clientFakeTimeout
 	var herr error
-	grew := heapGrowth(func() { herr = c.Hello("") })
+	grew := clientHeapGrowth(func() { herr = c.Hello("") })
 	c.Close()
 	if !errors.Is(herr, ErrBadReply) || !strings.Contains(herr.Error(), "longer") {
 		t.Fatalf("got %v, want ErrBadReply about the line length", herr)
@@ -1407,7 +1407,7 @@ func TestClientHostileLongLine(t *testing.T) {
 
 func TestClientReplyLimits(t *testing.T) {
 	long := strings.Repeat("x", 96)
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250-mx.example.org
@@ -1436,7 +1436,7 @@ func TestClientReplyLimits(t *testing.T) {
 
 func TestClientErrorMapping(t *testing.T) {
 	// Without ENHANCEDSTATUSCODES, "5.1.1" is just text.
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250 mx.example.org
@@ -1450,7 +1450,7 @@ func TestClientErrorMapping(t *testing.T) {
 		S: 421-4.3.2 shutting down
 		S: 421 4.3.2 bye
 	`)
-	e := wantError(t, c.Verify("bob"), 550, EnhancedCode{})
+	e := clientWantError(t, c.Verify("bob"), 550, EnhancedCode{})
 	if e.Message != "5.1.1 unknown" || e.Error() != "550 5.1.1 unknown" {
 		t.Errorf("got %q / %q", e.Message, e.Error())
 	}
@@ -1466,7 +1466,7 @@ func TestClientErrorMapping(t *testing.T) {
 	if err := c.Noop(); err != nil {
 		t.Fatal(err)
 	}
-	e = wantError(t, c.Reset(), 421, EnhancedCode{})
+	e = clientWantError(t, c.Reset(), 421, EnhancedCode{})
 	if !e.Temporary() {
 		t.Error("421 not temporary")
 	}
@@ -1476,7 +1476,7 @@ func TestClientErrorMapping(t *testing.T) {
 }
 
 func TestClientUnexpectedReplyCode(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250 mx.example.org
@@ -1492,7 +1492,7 @@ func TestClientUnexpectedReplyCode(t *testing.T) {
 }
 
 func TestClientTimeout(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250 mx.example.org
@@ -1511,7 +1511,7 @@ func TestClientTimeout(t *testing.T) {
 }
 
 func TestClientCloseAborts(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250 mx.example.org
@@ -1529,13 +1529,13 @@ func TestClientCloseAborts(t *testing.T) {
 		if err == nil {
 			t.Fatal("Noop succeeded on a closed connection")
 		}
-	case <-time.After(fakeTimeout):
+	case <-time.After(clientFakeTimeout):
 		t.Fatal("Close did not abort the blocked command")
 	}
 }
 
 func TestClientPackageSendMail(t *testing.T) {
-	addr := serveScript(t, `
+	addr := clientServeScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250-mx.example.org
@@ -1567,7 +1567,7 @@ func TestClientPackageSendMail(t *testing.T) {
 func TestClientPackageSendMailSTARTTLS(t *testing.T) {
 	// STARTTLS offered: SendMail uses it and verifies the certificate, which
 	// the system roots do not trust, so nothing is sent.
-	addr := serveScript(t, `
+	addr := clientServeScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250-mx.example.org
@@ -1584,7 +1584,7 @@ func TestClientPackageSendMailSTARTTLS(t *testing.T) {
 }
 
 func TestClientPackageSendMailNoAuth(t *testing.T) {
-	addr := serveScript(t, `
+	addr := clientServeScript(t, `
 		S: 220 mx.example.org
 		C: EHLO localhost
 		S: 250 mx.example.org
@@ -1608,7 +1608,7 @@ func TestClientIsLocalHost(t *testing.T) {
 }
 
 func TestClientHelloName(t *testing.T) {
-	c := dialScript(t, `
+	c := clientDialScript(t, `
 		S: 220 mx.example.org
 		C: EHLO [192.0.2.1]
 		S: 250 mx.example.org
@@ -1698,10 +1698,10 @@ func TestReadClientReplyLineEndings(t *testing.T) {
 	}
 }
 
-// benchServer is a minimal fast SMTP server for benchmarks: it answers
+// clientBenchServer is a minimal fast SMTP server for benchmarks: it answers
 // every command at once and discards message data.
-func benchServer(b *testing.B) string {
-	return serveConn(b, func(conn net.Conn) error {
+func clientBenchServer(b *testing.B) string {
+	return clientServeConn(b, func(conn net.Conn) error {
 		conn.SetDeadline(time.Time{})
 		br := bufio.NewReaderSize(conn, 64<<10)
 		bw := bufio.NewWriter(conn)
@@ -1747,7 +1747,7 @@ func BenchmarkClientSend(b *testing.B) {
 		b.Run(fmt.Sprintf("%dKB", size>>10), func(b *testing.B) {
 			line := "The quick brown fox jumps over the lazy dog. 0123456789 abcdefghij\r\n"
 			msg := []byte(strings.Repeat(line, size/len(line)+1)[:size])
-			c, err := Dial(benchServer(b))
+			c, err := Dial(clientBenchServer(b))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -1776,7 +1776,7 @@ func TestClientSendConnectionLost(t *testing.T) {
 	// The server vanishes while the client waits for the final replies:
 	// recipients refused at RCPT keep their *Error, the others get the
 	// transport error, and so does Send.
-	c := dialScript(t, ehloBasic+`
+	c := clientDialScript(t, clientEhloBasic+`
 		C: MAIL FROM:<a@example.org>
 		C: RCPT TO:<x@example.org>
 		C: RCPT TO:<y@example.org>
@@ -1794,14 +1794,14 @@ func TestClientSendConnectionLost(t *testing.T) {
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("got %v", err)
 	}
-	wantError(t, res[0].Err, 550, EnhancedCode{5, 1, 1})
+	clientWantError(t, res[0].Err, 550, EnhancedCode{5, 1, 1})
 	if !errors.Is(res[1].Err, io.ErrUnexpectedEOF) {
 		t.Errorf("y: %v", res[1].Err)
 	}
 }
 
 func TestClientLMTPConnectionLost(t *testing.T) {
-	addr := serveScript(t, `
+	addr := clientServeScript(t, `
 		S: 220 lmtp.example.org
 		C: LHLO localhost
 		S: 250-lmtp.example.org
