@@ -798,8 +798,10 @@ func (c *Client) Verify(addr string) error {
 	if err := c.ensureHello(); err != nil {
 		return err
 	}
-	if err := clientCheckAddress(addr); err != nil {
-		return err
+	// The argument is a user name or mailbox, possibly in angle brackets;
+	// only what would split the command line is refused.
+	if addr == "" || strings.ContainsAny(addr, "\r\n\x00") {
+		return fmt.Errorf("smtp: invalid VRFY argument %q", addr)
 	}
 	line := "VRFY " + addr
 	if !clientIsASCII(addr) {

@@ -1444,6 +1444,8 @@ func TestClientErrorMapping(t *testing.T) {
 		S: 550 5.1.1 unknown
 		C: VRFY alice
 		S: 252 2.0.0 cannot verify, will try
+		C: VRFY <carol@example.org>
+		S: 251 2.1.5 will forward
 		C: NOOP
 		S: 250 ok
 		C: RSET
@@ -1455,6 +1457,9 @@ func TestClientErrorMapping(t *testing.T) {
 		t.Errorf("got %q / %q", e.Message, e.Error())
 	}
 	if err := c.Verify("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Verify("<carol@example.org>"); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Verify("a\r\nb"); err == nil {
