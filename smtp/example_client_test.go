@@ -1,0 +1,98 @@
+package smtp_test
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log"
+	"strings"
+
+	"github.com/emersion/go-sasl"
+	"github.com/mailwright/mailwright/smtp"
+)
+
+// SendMail does the whole job for a submission server: STARTTLS when
+// offered, AUTH, one message, QUIT.
+func ExampleSendMail() {
+	auth := sasl.NewPlainClient("", "user@example.org", "password")
+	msg := strings.NewReader("From: user@example.org\r\n" +
+		"To: friend@example.net\r\n" +
+		"Subject: Hello\r\n" +
+		"\r\n" +
+		"Hi there.\r\n")
+	err := smtp.SendMail("mail.example.org:587", auth, "user@example.org", []string{"friend@example.net"}, msg)
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+// A relay hands queued mail to a remote MX: it checks the extensions, uses
+// TLS, sends several messages over one connection and looks at each
+// recipient's outcome.
+func ExampleDial() {
+	c, err := smtp.Dial("mx.example.net:25")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	c.LocalName = "relay.example.org"
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: "mx.example.net"}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if max, ok := c.MaxMessageSize(); ok {
+		fmt.Println("the server takes messages up to", max, "bytes")
+	}
+
+	rcpts := []smtp.Recipient{
+		{Address: "alice@example.net", Options: &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifyFailure}}},
+		{Address: "bob@example.net"},
+	}
+	body := strings.NewReader("Subject: report\r\n\r\nAll good.\r\n")
+	results, err := c.Send("reports@example.org", &smtp.MailOptions{Body: smtp.Body8BitMIME}, rcpts, body)
+	for _, r := range results {
+		switch e, _ := r.Err.(*smtp.Error); {
+		case r.Err == nil:
+			fmt.Println(r.Address, "delivered:", r.Reply)
+		case e != nil && e.Temporary():
+			fmt.Println(r.Address, "retry later:", e)
+		default:
+			fmt.Println(r.Address, "failed:", r.Err)
+		}
+	}
+	if err != nil {
+		if _, ok := err.(*smtp.Error); !ok {
+			log.Fatal(err) // the connection is gone
+		}
+	}
+	if err := c.Quit(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// Step by step, with the writer from Data.
+func ExampleClient_Data() {
+	c, err := smtp.Dial("mail.example.org:25")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Mail("sender@example.org", nil); err != nil {
+		log.Fatal(err)
+	}
+	if err := c.Rcpt("recipient@example.net", nil); err != nil {
+		log.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Lone LFs become CRLF, leading dots are doubled.
+	fmt.Fprintf(w, "Subject: test\n\n.a line with a leading dot\n")
+	if err := w.Close(); err != nil {
+		log.Fatal(err) // an *smtp.Error if the server refused the message
+	}
+	if err := c.Quit(); err != nil {
+		log.Fatal(err)
+	}
+}
