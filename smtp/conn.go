@@ -41,6 +41,9 @@ type Conn struct {
 	inBDAT     bool   // BDAT chunks of this transaction have started
 	pendingCmd []byte // a command read while a BDAT transfer was under way
 	lineBuf    []byte // accumulates command lines longer than the read buffer
+	scratch    [24]byte
+	data       dataReader
+	result     [1]error
 
 	// Shutdown coordination with Server.Shutdown.
 	stateMu      sync.Mutex
@@ -402,7 +405,7 @@ func (c *Conn) writeReplyNoEnhanced(code int, msg string) {
 }
 
 func (c *Conn) writeLine(code int, more bool, ec EnhancedCode, text string) {
-	var b [8]byte
+	b := &c.scratch
 	c.bw.Write(strconv.AppendInt(b[:0], int64(code), 10))
 	if more {
 		c.bw.WriteByte('-')
@@ -418,27 +421,8 @@ func (c *Conn) writeLine(code int, more bool, ec EnhancedCode, text string) {
 		}
 		c.bw.WriteByte(' ')
 	}
-	for i := 0; i < len(text); i++ {
-		if ch := text[i]; ch < ' ' && ch != '\t' {
-			text = strings.Map(func(r rune) rune {
-				if r < ' ' && r != '\t' {
-					return ' '
-				}
-				return r
-			}, text)
-			break
-		}
-	}
-	c.bw.WriteString(text)
+	c.bw.WriteString(sanitize(text))
 	c.bw.WriteString("\r\n")
-}
-
-// writeMultiline writes a reply of several lines without enhanced codes
-// (the EHLO reply).
-func (c *Conn) writeMultiline(code int, lines []string) {
-	for i, l := range lines {
-		c.writeLine(code, i < len(lines)-1, EnhancedCode{}, l)
-	}
 }
 
 // resetTransaction ends the current transaction, if any.
@@ -487,44 +471,83 @@ func (c *Conn) hello(arg string, extended bool) error {
 	c.resetTransaction()
 	c.helo = domain
 	c.ehlo = extended
-	greeting := c.server.domain() + " Hello " + domain
-	if !extended {
-		c.writeReplyNoEnhanced(250, greeting)
-		return nil
+	c.bw.WriteString("250")
+	if extended {
+		c.bw.WriteByte('-')
+	} else {
+		c.bw.WriteByte(' ')
 	}
-	c.writeMultiline(250, append([]string{greeting}, c.extensions()...))
+	c.bw.WriteString(c.server.domain())
+	c.bw.WriteString(" Hello ")
+	c.bw.WriteString(sanitize(domain))
+	c.bw.WriteString("\r\n")
+	if extended {
+		c.writeExtensions()
+	}
 	return nil
 }
 
-// extensions lists what EHLO advertises: exactly what the configuration
-// enables and the session implements.
-func (c *Conn) extensions() []string {
+// writeExtensions writes the rest of the EHLO reply: exactly what the
+// configuration enables and the session implements.
+func (c *Conn) writeExtensions() {
 	s := c.server
-	ext := []string{
-		"PIPELINING",
-		"8BITMIME",
-		"ENHANCEDSTATUSCODES",
-		"SIZE " + strconv.FormatInt(orDefault(s.MaxMessageBytes, DefaultMaxMessageBytes), 10),
-	}
+	var ext [8]string
+	n := 0
+	add := func(e string) { ext[n] = e; n++ }
 	if !s.DisableChunking {
-		ext = append(ext, "CHUNKING", "BINARYMIME")
+		add("CHUNKING")
+		add("BINARYMIME")
 	}
 	if !s.DisableSMTPUTF8 {
-		ext = append(ext, "SMTPUTF8")
+		add("SMTPUTF8")
 	}
 	if s.EnableDSN {
-		ext = append(ext, "DSN")
+		add("DSN")
 	}
 	if s.TLSConfig != nil && c.tlsState == nil {
-		ext = append(ext, "STARTTLS")
+		add("STARTTLS")
 	}
-	if mechs := c.authMechanisms(); len(mechs) > 0 && c.authAllowed() {
-		ext = append(ext, "AUTH "+strings.Join(mechs, " "))
+	if c.authAllowed() {
+		if mechs := c.authMechanisms(); len(mechs) > 0 {
+			add("AUTH " + strings.Join(mechs, " "))
+		}
 	}
-	if _, ok := c.session.(Verifier); !ok {
-		return ext
+	if _, ok := c.session.(Verifier); ok {
+		add("VRFY")
 	}
-	return append(ext, "VRFY")
+	c.bw.WriteString("250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n")
+	sep := "250-SIZE "
+	if n == 0 {
+		sep = "250 SIZE "
+	}
+	c.bw.WriteString(sep)
+	c.bw.Write(strconv.AppendInt(c.scratch[:0], orDefault(s.MaxMessageBytes, DefaultMaxMessageBytes), 10))
+	c.bw.WriteString("\r\n")
+	for i, e := range ext[:n] {
+		if i == n-1 {
+			c.bw.WriteString("250 ")
+		} else {
+			c.bw.WriteString("250-")
+		}
+		c.bw.WriteString(e)
+		c.bw.WriteString("\r\n")
+	}
+}
+
+// sanitize replaces control characters, so that text echoed from the
+// client or a backend cannot break the reply syntax.
+func sanitize(text string) string {
+	for i := 0; i < len(text); i++ {
+		if ch := text[i]; ch < ' ' && ch != '\t' || ch == 0x7f {
+			return strings.Map(func(r rune) rune {
+				if r < ' ' && r != '\t' || r == 0x7f {
+					return ' '
+				}
+				return r
+			}, text)
+		}
+	}
+	return text
 }
 
 // ---------------------------------------------------------------- transaction
@@ -756,7 +779,8 @@ func (c *Conn) cmdDATA(arg string) error {
 	}
 	c.writeReply(replyStartData)
 	c.nc.SetDeadline(time.Now().Add(orDefault(c.server.DataTimeout, DefaultDataTimeout)))
-	r := newDataReader(c.br, orDefault(c.server.MaxMessageBytes, DefaultMaxMessageBytes))
+	c.data = dataReader{r: c.br, lineStart: true, limit: orDefault(c.server.MaxMessageBytes, DefaultMaxMessageBytes)}
+	r := &c.data
 	results := c.deliver(r)
 	tooLarge, err := r.drain()
 	if err != nil {
@@ -770,7 +794,8 @@ func (c *Conn) cmdDATA(arg string) error {
 // recipient in LMTP mode, or a single result otherwise.
 func (c *Conn) deliver(r io.Reader) []error {
 	if !c.server.LMTP {
-		return []error{c.session.Data(c.ctx, r)}
+		c.result[0] = c.session.Data(c.ctx, r)
+		return c.result[:]
 	}
 	ls, ok := c.session.(LMTPSession)
 	if !ok {

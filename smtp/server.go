@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,7 +91,7 @@ type Server struct {
 	mu         sync.Mutex
 	listeners  map[*net.Listener]struct{}
 	conns      map[*Conn]struct{}
-	perIP      map[string]int
+	perIP      map[netip.Addr]int
 	active     atomic.Int64
 	inShutdown atomic.Bool
 	wg         sync.WaitGroup
@@ -212,7 +213,7 @@ func (s *Server) admit(c *Conn) *Error {
 	}
 	if s.conns == nil {
 		s.conns = make(map[*Conn]struct{})
-		s.perIP = make(map[string]int)
+		s.perIP = make(map[netip.Addr]int)
 	}
 	s.conns[c] = struct{}{}
 	s.perIP[ip]++
@@ -232,16 +233,13 @@ func (s *Server) release(c *Conn) {
 	}
 }
 
-func remoteIP(nc net.Conn) string {
-	addr := nc.RemoteAddr()
-	if ta, ok := addr.(*net.TCPAddr); ok {
-		return string(ta.IP.To16())
+// remoteIP returns the client's IP address for the per-IP cap (the zero
+// Addr for non-IP connections, which then share one count).
+func remoteIP(nc net.Conn) netip.Addr {
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr().Unmap()
 	}
-	host, _, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return addr.String()
-	}
-	return host
+	return netip.Addr{}
 }
 
 // Shutdown stops the server gracefully: it closes the listeners, closes

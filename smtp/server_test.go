@@ -248,6 +248,24 @@ func TestMaxRecipients(t *testing.T) {
 		S: 452 4.5.3 Too many recipients`)
 }
 
+func TestMinimalEHLO(t *testing.T) {
+	addr := startServer(t, &Server{Backend: &testBackend{}, DisableChunking: true, DisableSMTPUTF8: true})
+	transcript(t, dial(t, addr), `
+		S: 220 *
+		C: EHLO client.test
+		S: 250-mx.test Hello client.test
+		S: 250-PIPELINING
+		S: 250-8BITMIME
+		S: 250-ENHANCEDSTATUSCODES
+		S: 250 SIZE 33554432
+		C: MAIL FROM:<a@example.org> BODY=BINARYMIME
+		S: 501 5.5.4 Invalid parameter value
+		C: BDAT 3 LAST
+		C: xyzNOOP
+		S: 500 5.5.1 Command not recognized
+		S: 250 2.0.0 OK`)
+}
+
 func TestParametersNeedEHLO(t *testing.T) {
 	addr := startServer(t, &Server{Backend: &testBackend{}})
 	transcript(t, dial(t, addr), `
