@@ -51,7 +51,8 @@ type conn struct {
 	liveCount int
 	liveSize  int64
 
-	dw dotWriter
+	cmd command
+	dw  dotWriter
 }
 
 // connWriter is the bufio.Writer's destination: each write gets its own
@@ -147,11 +148,13 @@ func (c *conn) serve() {
 			c.endOnReadError(err)
 			return
 		}
-		cmd, err := parseCommand(line)
-		if err != nil {
+		// c.cmd, not a local: a local passed to the handler escapes and
+		// costs an allocation per command.
+		if c.cmd, err = parseCommand(line); err != nil {
 			c.reply(false, "", err.Error())
 			continue
 		}
+		cmd := &c.cmd
 		if cmd.spec.states&c.state.Load() == 0 {
 			if c.state.Load() == stateAuthorization {
 				c.reply(false, "", "Not logged in; "+cmd.spec.name+" is valid after login")
@@ -160,7 +163,7 @@ func (c *conn) serve() {
 			}
 			continue
 		}
-		if !cmd.spec.handle(c, &cmd) {
+		if !cmd.spec.handle(c, cmd) {
 			c.flush()
 			return
 		}
@@ -186,19 +189,7 @@ func (c *conn) endOnReadError(err error) {
 // finish ends the session: the maildrop is closed (without Delete unless
 // QUIT did it), the connection closed and unregistered.
 func (c *conn) finish() {
-	if c.maildrop != nil {
-		func() {
-			defer func() {
-				if v := recover(); v != nil {
-					c.logger().Error("pop3: panic in Maildrop.Close", "panic", v, "stack", string(debug.Stack()))
-				}
-			}()
-			if err := c.maildrop.Close(); err != nil {
-				c.logger().Warn("pop3: closing maildrop", "err", err)
-			}
-		}()
-		c.maildrop = nil
-	}
+	c.closeMaildrop()
 	c.cancel()
 	c.nc.Close()
 	if c.raw != c.nc {
@@ -215,6 +206,23 @@ func (c *conn) finish() {
 		c.bw = nil
 	}
 	c.srv.removeConn(c)
+}
+
+// closeMaildrop releases the maildrop, if the session holds one.
+func (c *conn) closeMaildrop() {
+	if c.maildrop == nil {
+		return
+	}
+	md := c.maildrop
+	c.maildrop = nil
+	defer func() {
+		if v := recover(); v != nil {
+			c.logger().Error("pop3: panic in Maildrop.Close", "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	if err := md.Close(); err != nil {
+		c.logger().Warn("pop3: closing maildrop", "err", err)
+	}
 }
 
 // hasLine reports whether a whole line is already buffered (pipelining).

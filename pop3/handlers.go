@@ -201,10 +201,14 @@ func (c *conn) cmdQUIT(cmd *command) bool {
 	if len(uids) > 0 {
 		if err := c.maildrop.Delete(c.ctx, uids); err != nil {
 			c.logger().Error("pop3: Delete failed", "err", err, "count", len(uids))
+			c.closeMaildrop()
 			c.reply(false, "SYS/TEMP", "Some deleted messages not removed")
 			return false
 		}
 	}
+	// Release the lock before the client reads "+OK": a client that
+	// reconnects at once must not find its maildrop still in use.
+	c.closeMaildrop()
 	c.bw.WriteString("+OK Bye, ")
 	c.writeInt(int64(len(uids)))
 	c.bw.WriteString(" messages deleted\r\n")

@@ -554,6 +554,13 @@ func TestSASL(t *testing.T) {
 			S: + ` + b64("Username:") + `
 			C: not base64!
 			S: -ERR Invalid base64 in response`},
+		{"response too long", `
+			C: AUTH PLAIN
+			S: + *
+			C: ` + strings.Repeat("QUFB", 2000) + `
+			S: -ERR Authentication response too long
+			C: AUTH PLAIN ` + strings.Repeat("QUFB", 200) + `
+			S: -ERR Line too long`},
 		{"unknown mechanism", `
 			C: AUTH CRAM-MD5
 			S: -ERR Unsupported authentication mechanism`},
@@ -569,6 +576,31 @@ func TestSASL(t *testing.T) {
 			c.run("S: +OK *\n" + tc.transcript + "\nC: QUIT\nS: +OK Bye*\nS: <closed>")
 		})
 	}
+}
+
+func TestCapaOptional(t *testing.T) {
+	ts := startServer(t, func(s *pop3.Server) {
+		s.Implementation = "mailwright test"
+		s.Expire = "NEVER"
+		s.LoginDelay = 90 * time.Second
+	})
+	c := dial(t, ts.addr)
+	c.run(`
+		S: +OK *
+		C: CAPA
+		S: +OK Capability list follows
+		S: TOP
+		S: UIDL
+		S: RESP-CODES
+		S: AUTH-RESP-CODE
+		S: PIPELINING
+		S: USER
+		S: SASL PLAIN LOGIN
+		S: EXPIRE NEVER
+		S: LOGIN-DELAY 90
+		S: IMPLEMENTATION mailwright test
+		S: .
+	`)
 }
 
 func TestAPOP(t *testing.T) {
