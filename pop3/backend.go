@@ -16,10 +16,11 @@ type ConnInfo struct {
 
 // Backend authenticates users and opens their maildrops.
 type Backend interface {
-	// Login checks the credentials and returns the user's maildrop, locked for
-	// this session (RFC 1939 section 8: exclusive access). It returns an error
-	// that wraps ErrAuthFailed for bad credentials and ErrInUse when another
-	// session holds the maildrop.
+	// Login checks the credentials and returns the user's maildrop, locked
+	// for this session (RFC 1939 section 4: the exclusive-access lock). It
+	// returns an error that wraps ErrAuthFailed for bad credentials and
+	// ErrInUse when another session holds the maildrop. USER/PASS and
+	// AUTH PLAIN and LOGIN all come here.
 	Login(ctx context.Context, conn ConnInfo, username, password string) (Maildrop, error)
 }
 

@@ -121,7 +121,7 @@ func (c *conn) serve() {
 	c.bw = c.srv.getWriter(c)
 
 	if c.refuse != "" {
-		// RFC 3206 section 4: SYS/TEMP, a transient system problem.
+		// RFC 3206: SYS/TEMP, a transient system problem.
 		c.reply(false, "SYS/TEMP", c.refuse)
 		c.flush()
 		return

@@ -10,15 +10,15 @@
 // The Server is shaped like net/http.Server:
 //
 //	srv := &pop3.Server{
-//		Addr:      ":110",
-//		Backend:   store, // a pop3.Backend, e.g. a *mailbox.Store
-//		TLSConfig: tlsConfig,
+//		Backend:   store,     // a pop3.Backend, e.g. the mailbox package's store
+//		TLSConfig: tlsConfig, // enables STLS; passwords need TLS by default
 //		Logger:    slog.Default(),
 //	}
-//	go srv.ListenAndServe()                   // STLS on port 110
-//	go srv.ListenAndServeTLS("", "")          // implicit TLS: set Addr ":995" on a second Server
+//	go srv.ListenAndServe() // port 110, with STLS
+//	l995, _ := net.Listen("tcp", ":995")
+//	go srv.ServeTLS(l995, "", "") // implicit TLS with srv.TLSConfig
 //	...
-//	srv.Shutdown(ctx)
+//	srv.Shutdown(ctx) // stop accepting, let logged-in sessions QUIT
 //
 // Passwords are refused on a connection without TLS unless
 // AllowInsecureAuth is set. Deletions take effect only after QUIT (the

@@ -8,7 +8,8 @@ import "errors"
 //
 // A Backend returns an *Error (possibly wrapped) to choose what the client
 // sees; an empty Message gets a standard text for the code. Any other error
-// reaches the client as "-ERR [SYS/TEMP]" with a generic text and is logged.
+// reaches the client as -ERR with the SYS/TEMP code and a generic text, and
+// is logged.
 // Codes a backend may use: "IN-USE", "LOGIN-DELAY" (RFC 2449 section 8),
 // "AUTH", "SYS/TEMP", "SYS/PERM" (RFC 3206).
 type Error struct {

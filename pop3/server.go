@@ -67,7 +67,7 @@ type Server struct {
 	// applies the policy; the server only announces it.
 	Expire string
 	// LoginDelay, if set, is advertised as CAPA LOGIN-DELAY in seconds
-	// (RFC 2449 section 6.8). The backend enforces it by failing Login with
+	// (RFC 2449 section 6.5). The backend enforces it by failing Login with
 	// &Error{Code: "LOGIN-DELAY"}.
 	LoginDelay time.Duration
 
@@ -257,6 +257,10 @@ func (s *Server) Serve(l net.Listener) error {
 func (s *Server) serve(l net.Listener, implicitTLS *tls.Config) error {
 	if l == nil {
 		return errors.New("pop3: Serve with a nil listener")
+	}
+	if s.Backend == nil {
+		l.Close()
+		return errors.New("pop3: Server.Backend is nil")
 	}
 	l = &onceCloseListener{Listener: l}
 	defer l.Close()
