@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"testing"
 
@@ -24,7 +25,14 @@ func benchMessage(i int) []byte {
 	return b.Bytes()
 }
 
+// startBenchServer starts a server with n messages for alice/secret and
+// returns its address. With MAILWRIGHT_POP3_BENCH_ADDR set, the benchmarks
+// drive that server instead (e.g. Dovecot, loaded with the same 20
+// messages for alice/secret), so the same client measures both.
 func startBenchServer(b *testing.B, n int) string {
+	if addr := os.Getenv("MAILWRIGHT_POP3_BENCH_ADDR"); addr != "" {
+		return addr
+	}
 	mem := backendtest.NewMemory()
 	mem.AddUser("alice", "secret")
 	for i := range n {
