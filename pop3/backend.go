@@ -16,10 +16,11 @@ type ConnInfo struct {
 
 // Backend authenticates users and opens their maildrops.
 type Backend interface {
-	// Login checks the credentials and returns the user's maildrop, locked for
-	// this session (RFC 1939 section 8: exclusive access). It returns an error
-	// that wraps ErrAuthFailed for bad credentials and ErrInUse when another
-	// session holds the maildrop.
+	// Login checks the credentials and returns the user's maildrop, locked
+	// for this session (RFC 1939 section 4: the exclusive-access lock). It
+	// returns an error that wraps ErrAuthFailed for bad credentials and
+	// ErrInUse when another session holds the maildrop. USER/PASS and
+	// AUTH PLAIN and LOGIN all come here.
 	Login(ctx context.Context, conn ConnInfo, username, password string) (Maildrop, error)
 }
 
@@ -37,21 +38,28 @@ type Message struct {
 	// the range 0x21-0x7E, stable across sessions and restarts.
 	UID string
 	// Size is the exact number of octets RETR sends for the message before
-	// byte-stuffing, with every line ending as CRLF.
+	// byte-stuffing, with every line ending as CRLF: the length of the
+	// content once each LF not preceded by CR counts as CRLF, plus 2 when
+	// the content is not empty and does not end with LF (the server ends
+	// the last line with CRLF, RFC 1939 section 3).
 	Size int64
 }
 
 // Maildrop is one user's mailbox as one POP3 session sees it. The server
 // calls Messages once, at login, and works on that snapshot (RFC 1939).
+// The methods of one Maildrop are called from one goroutine, never
+// concurrently; messages delivered after login appear in the next session.
 type Maildrop interface {
 	// Messages returns the messages present when the session started.
 	Messages(ctx context.Context) ([]Message, error)
 	// Open returns the content of the message with the given UID. Line
-	// endings may be LF or CRLF; the server sends CRLF either way.
+	// endings may be LF or CRLF; the server sends CRLF either way, and
+	// streams the content with buffers of bounded size.
 	Open(ctx context.Context, uid string) (io.ReadCloser, error)
 	// Delete removes the messages with the given UIDs. The server calls it
-	// once, in the UPDATE state after QUIT, and never when the connection
-	// drops (RFC 1939 section 6).
+	// once, in the UPDATE state after QUIT, only when the client marked
+	// messages deleted, and never when the connection drops (RFC 1939
+	// section 6). A UID that is already gone is not an error.
 	Delete(ctx context.Context, uids []string) error
 	// Close releases the maildrop; it is called once at the end of every
 	// session that Login opened, after Delete if there was one.

@@ -5,20 +5,35 @@ import "errors"
 // Error is a failure the client sees as "-ERR [Code] Message" (RFC 2449
 // extended response codes, RFC 3206 SYS/AUTH codes). Err, if set, is the
 // underlying cause and is never sent to the client.
+//
+// A Backend returns an *Error (possibly wrapped) to choose what the client
+// sees; an empty Message gets a standard text for the code. Any other error
+// reaches the client as -ERR with the SYS/TEMP code and a generic text, and
+// is logged.
+// Codes a backend may use: "IN-USE", "LOGIN-DELAY" (RFC 2449 section 8),
+// "AUTH", "SYS/TEMP", "SYS/PERM" (RFC 3206).
 type Error struct {
 	Code    string // response code without brackets, e.g. "IN-USE"; may be empty
 	Message string
 	Err     error
 }
 
-// Error formats the response text.
+// Error formats the response text, followed by the cause for logs. The
+// server does not use it for the reply: it sends Code and Message only.
 func (e *Error) Error() string {
 	s := e.Message
 	if e.Code != "" {
-		s = "[" + e.Code + "] " + s
+		if s != "" {
+			s = "[" + e.Code + "] " + s
+		} else {
+			s = "[" + e.Code + "]"
+		}
 	}
 	if e.Err != nil {
-		s += ": " + e.Err.Error()
+		if s != "" {
+			s += ": "
+		}
+		s += e.Err.Error()
 	}
 	return s
 }

@@ -1,0 +1,28 @@
+// Package pop3 is a POP3 server: RFC 1939 with CAPA and extended response
+// codes (RFC 2449), STLS (RFC 2595), SASL AUTH with PLAIN and LOGIN
+// (RFC 5034) and the SYS and AUTH response codes (RFC 3206).
+//
+// The package knows the protocol and nothing about storage: a Backend
+// checks credentials and opens a user's Maildrop, which lists, streams and
+// deletes messages. The mailbox package provides one; the conformance
+// suite in pop3/backendtest checks any other.
+//
+// The Server is shaped like net/http.Server:
+//
+//	srv := &pop3.Server{
+//		Backend:   store,     // a pop3.Backend, e.g. the mailbox package's store
+//		TLSConfig: tlsConfig, // enables STLS; passwords need TLS by default
+//		Logger:    slog.Default(),
+//	}
+//	go srv.ListenAndServe() // port 110, with STLS
+//	l995, _ := net.Listen("tcp", ":995")
+//	go srv.ServeTLS(l995, "", "") // implicit TLS with srv.TLSConfig
+//	...
+//	srv.Shutdown(ctx) // stop accepting, let logged-in sessions QUIT
+//
+// Passwords are refused on a connection without TLS unless
+// AllowInsecureAuth is set. Deletions take effect only after QUIT (the
+// UPDATE state); a dropped connection deletes nothing. Message bodies are
+// streamed with CRLF line endings and byte-stuffing, with memory bounded
+// by buffers.
+package pop3

@@ -1,0 +1,487 @@
+package pop3
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrServerClosed is returned by Serve, ListenAndServe and their TLS forms
+// after a call to Shutdown or Close.
+var ErrServerClosed = errors.New("pop3: Server closed")
+
+// Defaults for the zero values of the Server fields.
+const (
+	// RFC 1939 section 3: the autologout timer must be at least 10 minutes.
+	DefaultIdleTimeout         = 10 * time.Minute
+	DefaultWriteTimeout        = 2 * time.Minute
+	DefaultMaxLineLength       = 512
+	DefaultMaxConnections      = 1024
+	DefaultMaxConnectionsPerIP = 32
+	DefaultMaxAuthFailures     = 3
+)
+
+const (
+	readBufferSize  = 4096
+	writeBufferSize = 8192
+	copyBufferSize  = 16384
+	// refuseTimeout bounds the "-ERR [SYS/TEMP]" sent to a connection over a
+	// connection limit (and its implicit-TLS handshake).
+	refuseTimeout = 5 * time.Second
+)
+
+// Server is a POP3 server (RFC 1939) with CAPA and extended response codes
+// (RFC 2449), STLS (RFC 2595), AUTH (RFC 5034; PLAIN and LOGIN) and the
+// SYS and AUTH response codes (RFC 3206). Set the fields, then call one of
+// the Serve methods; do not change the fields afterwards. The zero value
+// of each field is a safe default.
+type Server struct {
+	// Addr is the TCP address ListenAndServe and ListenAndServeTLS listen
+	// on; empty means ":110" and ":995".
+	Addr string
+	// Backend authenticates users and opens their maildrops. If it also
+	// implements APOPBackend, the greeting carries an APOP timestamp and
+	// the APOP command is accepted.
+	Backend Backend
+	// TLSConfig enables STLS (RFC 2595) and is used by the TLS serve
+	// methods. Nil disables STLS.
+	TLSConfig *tls.Config
+	// AllowInsecureAuth accepts USER/PASS and AUTH PLAIN/LOGIN on a
+	// connection without TLS. By default passwords are refused until STLS
+	// (RFC 2595 section 2.3), and CAPA does not list USER and SASL before.
+	// APOP, which does not send the password, is allowed either way.
+	AllowInsecureAuth bool
+	// Hostname goes into the APOP timestamp; empty means os.Hostname.
+	Hostname string
+	// Implementation, if set, is advertised as CAPA IMPLEMENTATION.
+	Implementation string
+	// Expire, if set, is advertised as CAPA EXPIRE (RFC 2449 section 6.7):
+	// "NEVER" or a number of days the server keeps messages. The backend
+	// applies the policy; the server only announces it.
+	Expire string
+	// LoginDelay, if set, is advertised as CAPA LOGIN-DELAY in seconds
+	// (RFC 2449 section 6.5). The backend enforces it by failing Login with
+	// &Error{Code: "LOGIN-DELAY"}.
+	LoginDelay time.Duration
+
+	// IdleTimeout bounds the wait for each complete command line, and
+	// each AUTH response line: a deadline set once, not renewed by the
+	// bytes that arrive, so a client sending a byte a second is cut off
+	// too. When it expires the connection is closed without a reply and
+	// nothing is deleted (RFC 1939 section 3: the autologout timer, which
+	// must be at least 10 minutes). It also bounds TLS handshakes. Zero
+	// means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds each write of up to the server's buffer size
+	// (8 KiB) to the client, so a client that stops reading a long RETR is
+	// cut off. Zero means DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// MaxLineLength is the longest command line accepted, CRLF included
+	// (RFC 2449 section 4 allows clients 255 octets); longer lines get
+	// "-ERR" and are discarded without being buffered. Zero means
+	// DefaultMaxLineLength. AUTH response lines may be up to
+	// max(MaxLineLength, 4096) octets.
+	MaxLineLength int
+	// MaxConnections caps the concurrent connections; over the cap a new
+	// connection gets "-ERR [SYS/TEMP]" and is closed. Zero means
+	// DefaultMaxConnections; negative means no cap.
+	MaxConnections int
+	// MaxConnectionsPerIP caps the concurrent connections from one IP
+	// address, the same way. Zero means DefaultMaxConnectionsPerIP;
+	// negative means no cap.
+	MaxConnectionsPerIP int
+	// MaxAuthFailures is the number of failed authentications after which
+	// the connection is closed. Zero means DefaultMaxAuthFailures; negative
+	// means no limit.
+	MaxAuthFailures int
+
+	// Logger receives connection errors, backend errors and recovered
+	// panics. Nil discards them.
+	Logger *slog.Logger
+	// BaseContext, if set, returns the base context of the connections
+	// accepted on l, as in net/http. Nil means context.Background.
+	BaseContext func(l net.Listener) context.Context
+	// ConnContext, if set, derives the context of one connection from the
+	// base context. The server cancels the result when the connection ends
+	// or the server is closed; every Backend and Maildrop call gets it.
+	ConnContext func(ctx context.Context, c net.Conn) context.Context
+
+	inShutdown atomic.Bool
+	mu         sync.Mutex
+	listeners  map[*net.Listener]struct{}
+	conns      map[*conn]struct{}
+	perIP      map[string]int
+	active     int // connections counted against the caps
+
+	hostOnce sync.Once
+	hostname string
+
+	readers sync.Pool // *bufio.Reader
+	writers sync.Pool // *bufio.Writer
+	buffers sync.Pool // *[]byte of copyBufferSize
+}
+
+var discardLogger = slog.New(slog.DiscardHandler)
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return discardLogger
+}
+
+func (s *Server) idleTimeout() time.Duration {
+	if s.IdleTimeout > 0 {
+		return s.IdleTimeout
+	}
+	return DefaultIdleTimeout
+}
+
+func (s *Server) writeTimeout() time.Duration {
+	if s.WriteTimeout > 0 {
+		return s.WriteTimeout
+	}
+	return DefaultWriteTimeout
+}
+
+func (s *Server) maxLineLength() int {
+	if s.MaxLineLength > 0 {
+		return s.MaxLineLength
+	}
+	return DefaultMaxLineLength
+}
+
+// readerSize is the input buffer size: a whole line must fit in it.
+func (s *Server) readerSize() int {
+	return max(readBufferSize, s.maxLineLength())
+}
+
+func limit(v, def int) int {
+	switch {
+	case v > 0:
+		return v
+	case v == 0:
+		return def
+	}
+	return -1
+}
+
+func (s *Server) getHostname() string {
+	s.hostOnce.Do(func() {
+		s.hostname = s.Hostname
+		if s.hostname == "" {
+			h, err := os.Hostname()
+			if err != nil || h == "" {
+				h = "localhost"
+			}
+			s.hostname = h
+		}
+	})
+	return s.hostname
+}
+
+// ListenAndServe listens on s.Addr (":110" if empty) and serves POP3 on it.
+// It returns ErrServerClosed after Shutdown or Close.
+func (s *Server) ListenAndServe() error {
+	if s.shuttingDown() {
+		return ErrServerClosed
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = ":110"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// ListenAndServeTLS listens on s.Addr (":995" if empty) and serves POP3
+// over implicit TLS (RFC 8314), with the certificate and key in the given
+// PEM files, or those of s.TLSConfig when both names are empty.
+func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
+	if s.shuttingDown() {
+		return ErrServerClosed
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = ":995"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.ServeTLS(l, certFile, keyFile)
+}
+
+// ServeTLS serves POP3 over implicit TLS on the connections accepted from
+// l, as ListenAndServeTLS does.
+func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
+	var cfg *tls.Config
+	if s.TLSConfig != nil {
+		cfg = s.TLSConfig.Clone()
+	} else {
+		cfg = &tls.Config{}
+	}
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			l.Close()
+			return err
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
+		l.Close()
+		return errors.New("pop3: ServeTLS needs a certificate")
+	}
+	return s.serve(l, cfg)
+}
+
+// Serve accepts connections on l and serves each in its own goroutine.
+// A connection that is a *tls.Conn (from tls.NewListener) is treated as
+// implicit TLS. Serve closes l when it returns; it returns ErrServerClosed
+// after Shutdown or Close.
+func (s *Server) Serve(l net.Listener) error {
+	return s.serve(l, nil)
+}
+
+func (s *Server) serve(l net.Listener, implicitTLS *tls.Config) error {
+	if l == nil {
+		return errors.New("pop3: Serve with a nil listener")
+	}
+	if s.Backend == nil {
+		l.Close()
+		return errors.New("pop3: Server.Backend is nil")
+	}
+	l = &onceCloseListener{Listener: l}
+	defer l.Close()
+	if !s.trackListener(&l, true) {
+		return ErrServerClosed
+	}
+	defer s.trackListener(&l, false)
+
+	base := context.Background()
+	if s.BaseContext != nil {
+		base = s.BaseContext(l)
+		if base == nil {
+			panic("pop3: BaseContext returned a nil context")
+		}
+	}
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.shuttingDown() {
+				return ErrServerClosed
+			}
+			var te interface{ Temporary() bool }
+			if errors.As(err, &te) && te.Temporary() {
+				// Out of file descriptors and the like: back off, as
+				// net/http does, instead of spinning.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.logger().Warn("pop3: accept error; retrying", "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := s.newConn(nc, base, implicitTLS)
+		if c == nil {
+			continue
+		}
+		go c.serve()
+	}
+}
+
+// newConn registers a new connection, counting it against the caps, and
+// returns nil if the server is closing.
+func (s *Server) newConn(nc net.Conn, base context.Context, implicitTLS *tls.Config) *conn {
+	c := &conn{srv: s, raw: nc, nc: nc, implicitTLS: implicitTLS}
+	if tc, ok := nc.(*tls.Conn); ok {
+		// From a tls.NewListener: implicit TLS already wraps the socket.
+		c.raw = tc.NetConn()
+		c.implicitTLS = nil
+		c.preTLS = tc
+	}
+	c.ipKey = ipKey(nc.RemoteAddr())
+	ctx := base
+	if s.ConnContext != nil {
+		ctx = s.ConnContext(ctx, nc)
+		if ctx == nil {
+			panic("pop3: ConnContext returned a nil context")
+		}
+	}
+	c.ctx, c.cancel = context.WithCancel(ctx)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shuttingDown() {
+		c.cancel()
+		nc.Close()
+		return nil
+	}
+	if s.conns == nil {
+		s.conns = make(map[*conn]struct{})
+		s.perIP = make(map[string]int)
+	}
+	if m := limit(s.MaxConnections, DefaultMaxConnections); m > 0 && s.active >= m {
+		c.refuse = "Too many connections, try again later"
+	} else if m := limit(s.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP); m > 0 && s.perIP[c.ipKey] >= m {
+		c.refuse = "Too many connections from your address, try again later"
+	} else {
+		c.counted = true
+		s.active++
+		s.perIP[c.ipKey]++
+	}
+	s.conns[c] = struct{}{}
+	return c
+}
+
+// removeConn unregisters c when its session ends.
+func (s *Server) removeConn(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if c.counted {
+		s.active--
+		if s.perIP[c.ipKey]--; s.perIP[c.ipKey] <= 0 {
+			delete(s.perIP, c.ipKey)
+		}
+	}
+}
+
+func ipKey(a net.Addr) string {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP.String()
+	case nil:
+		return ""
+	}
+	if host, _, err := net.SplitHostPort(a.String()); err == nil {
+		return host
+	}
+	return a.String()
+}
+
+func (s *Server) shuttingDown() bool { return s.inShutdown.Load() }
+
+func (s *Server) trackListener(l *net.Listener, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.shuttingDown() {
+			return false
+		}
+		if s.listeners == nil {
+			s.listeners = make(map[*net.Listener]struct{})
+		}
+		s.listeners[l] = struct{}{}
+	} else {
+		delete(s.listeners, l)
+	}
+	return true
+}
+
+func (s *Server) closeListenersLocked() error {
+	var err error
+	for l := range s.listeners {
+		if cerr := (*l).Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// Close closes the listeners and every connection at once. Sessions end
+// without entering the UPDATE state, so nothing is deleted; their contexts
+// are cancelled and their maildrops closed. Use Shutdown to let sessions
+// finish.
+func (s *Server) Close() error {
+	s.inShutdown.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.closeListenersLocked()
+	for c := range s.conns {
+		c.cancel()
+		c.raw.Close()
+	}
+	return err
+}
+
+// Shutdown stops the server gracefully: it closes the listeners, closes
+// the connections that are waiting for a command before login (they lose
+// nothing), and waits for the logged-in sessions to finish with QUIT or
+// the idle timeout. If ctx ends first, it closes the remaining
+// connections as Close does and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.inShutdown.Store(true)
+	s.mu.Lock()
+	err := s.closeListenersLocked()
+	for c := range s.conns {
+		c.wakeIfIdle()
+	}
+	s.mu.Unlock()
+
+	wait := time.Millisecond
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		if s.numConns() == 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			s.Close()
+			return ctx.Err()
+		case <-timer.C:
+			wait = min(2*wait, 100*time.Millisecond)
+			timer.Reset(wait)
+		}
+	}
+}
+
+func (s *Server) numConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+func (s *Server) getReader(r *conn) *bufio.Reader {
+	if v := s.readers.Get(); v != nil {
+		br := v.(*bufio.Reader)
+		br.Reset(r.nc)
+		return br
+	}
+	return bufio.NewReaderSize(r.nc, s.readerSize())
+}
+
+func (s *Server) getWriter(c *conn) *bufio.Writer {
+	if v := s.writers.Get(); v != nil {
+		bw := v.(*bufio.Writer)
+		bw.Reset(connWriter{c})
+		return bw
+	}
+	return bufio.NewWriterSize(connWriter{c}, writeBufferSize)
+}
+
+// onceCloseListener makes Close safe to call from Serve and from Close.
+type onceCloseListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloseListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
+}
