@@ -263,9 +263,9 @@ func bcryptCost(cost int) int {
 	return cost
 }
 
-// AccountsFile is the default Accounts: a text file of "name:hash" lines,
-// hash being a bcrypt hash. Blank lines and lines starting with '#' are
-// comments, kept when the file is rewritten. A hash of "*", or one starting
+// AccountsFile is the default Accounts, made by OpenAccountsFile: a text
+// file of "name:hash" lines, hash being a bcrypt hash. Blank lines and
+// lines starting with '#' are comments, kept when the file is rewritten. A hash of "*", or one starting
 // with '!', marks an account that receives mail but cannot log in. Names
 // follow the rules of Accounts; letters in them are read as lowercase.
 //

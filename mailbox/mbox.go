@@ -10,27 +10,6 @@ import (
 	"time"
 )
 
-// The mbox format, as this file reads and writes it.
-//
-// RFC 4155 describes the family: messages are concatenated, each introduced
-// by a "From_" line ("From " + envelope sender + " " + asctime date) at the
-// start of the file or after a blank line, and each followed by a blank line.
-// A body line that would look like a From_ line must be quoted. The variants
-// differ in how:
-//
-//   - mboxrd (what we write): any line matching ^>*From  gets one more '>'
-//     on write and loses one on read, so quoting is reversible.
-//   - mboxo: only ^From  gets a '>', so ">From " in a message cannot be told
-//     apart from a quoted "From ". Read as mboxrd, such a line loses a '>';
-//     every other line of an mboxo file comes back as written.
-//   - mboxcl/mboxcl2: a Content-Length header gives the body size. We ignore
-//     it and split on From_ lines only: mboxcl quotes like mboxo and reads the
-//     same way; mboxcl2 does not quote, so an unquoted "From " line after a
-//     blank line inside a body splits that message in two.
-//
-// A "From " line that does not follow a blank line is never a separator: it
-// is body text (an unquoted line from a careless mboxo writer).
-
 const (
 	// mboxBufferSize is the read buffer of MboxReader and of the appender:
 	// all the memory either needs, however long a message or a line is.
@@ -43,7 +22,8 @@ const (
 	// SMTPUTF8 addresses, but not without bound.
 	maxMboxSender = 1024
 	// mboxNullSender stands for the null reverse-path "<>" on a From_ line,
-	// which cannot hold an empty sender (RFC 4155 section 2).
+	// which cannot hold an empty sender; the name is the old convention of
+	// Unix mailers.
 	mboxNullSender = "MAILER-DAEMON"
 )
 
@@ -71,8 +51,27 @@ type MboxMessage struct {
 
 // MboxReader reads the messages of an mbox file one after another, streaming:
 // its memory is one fixed buffer whatever the size of a message or of a line.
-// The format it accepts is described at the top of mbox.go: mboxrd, and mboxo
-// and mboxcl with the limits noted there.
+//
+// RFC 4155 section 2 describes the mbox family: messages are concatenated, each
+// introduced by a From_ line ("From " + envelope sender + " " + asctime
+// date) at the start of the file or after a blank line, and each followed
+// by a blank line. A body line that would look like a From_ line is quoted
+// with '>'. The variants differ in how, and MboxReader handles them so:
+//
+//   - mboxrd (what AppendMbox writes): a line matching ^>*From  gets one
+//     more '>' on write and loses one on read, so quoting is reversible.
+//   - mboxo: only ^From  gets a '>', so a ">From " that was in the message
+//     cannot be told apart from a quoted "From ". Read as mboxrd, such a
+//     line loses its '>'; every other line comes back as written.
+//   - mboxcl and mboxcl2: a Content-Length header gives the body size.
+//     MboxReader ignores it and splits on From_ lines only. mboxcl quotes as
+//     mboxo does and reads the same; mboxcl2 does not quote, so an unquoted
+//     "From " line after a blank line inside a body splits that message.
+//
+// A "From " line that does not follow a blank line is never a separator:
+// it is text (an unquoted line from a careless mboxo writer). Blank lines
+// before the first From_ line are skipped; anything else there is
+// ErrNotMbox.
 //
 // Line endings may be LF or CRLF, mixed. A message comes out with every
 // line ending as LF, or as CRLF when the CRLF field is set; carriage returns
