@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -170,7 +171,7 @@ func (m *Message) Envelope() Envelope {
 
 func cloneRecipient(r Recipient) Recipient {
 	if r.Notify != nil {
-		r.Notify = append([]DSNNotify(nil), r.Notify...)
+		r.Notify = slices.Clone(r.Notify)
 	}
 	return r
 }
@@ -190,7 +191,7 @@ func (m *Message) clone() *Message {
 	if m.History != nil {
 		c.History = make([]Attempt, len(m.History))
 		for i, a := range m.History {
-			a.Recipients = append([]string(nil), a.Recipients...)
+			a.Recipients = slices.Clone(a.Recipients)
 			c.History[i] = a
 		}
 	}
@@ -278,6 +279,9 @@ func (m *Message) validate() error {
 		return errors.New("history too long")
 	}
 	for _, a := range m.History {
+		if len(a.Recipients) == 0 {
+			return errors.New("history entry without recipients")
+		}
 		if err := a.Result.validate(); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -946,7 +947,7 @@ func (q *Queue) retryLocked(e *entry, domain string) bool {
 	found := false
 	for i := range e.msg.Recipients {
 		r := &e.msg.Recipients[i]
-		if r.State.Final() || (domain != "" && r.Domain() != lower(domain)) {
+		if r.State.Final() || (domain != "" && r.Domain() != strings.ToLower(domain)) {
 			continue
 		}
 		found = true
@@ -1024,8 +1025,6 @@ func (q *Queue) Remove(id string) error {
 	q.emit(Event{Kind: EventRemoved, Time: q.clock.Now(), ID: id, From: m.From, Recipients: rcpts})
 	return nil
 }
-
-func lower(s string) string { return addressDomain("@" + s) }
 
 // timerHeap orders message wake-ups by time.
 type timerItem struct {

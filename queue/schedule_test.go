@@ -148,9 +148,9 @@ func TestDelayWarningAndExpiry(t *testing.T) {
 		}
 		if h, ok := p.rcpt("bob@b.example"); ok {
 			checkFields(t, "bounce", h, map[string]string{
-				"Action":          "failed",
-				"Status":          "4.4.1",
-				"Diagnostic-Code": "smtp; 451 4.4.1 mailbox busy, try later",
+				"Action":           "failed",
+				"Status":           "4.4.1",
+				"Diagnostic-Code":  "smtp; 451 4.4.1 mailbox busy, try later",
 				"Will-Retry-Until": "",
 			})
 			// No RET and a small message: returned in full.
