@@ -83,7 +83,9 @@ type Options struct {
 
 	// OnEvent, if set, is called for every Event, from the queue's
 	// goroutines, possibly concurrently. It must not block for long and
-	// must not call Close or Shutdown.
+	// must not call Close or Shutdown. EventQueued is the first event of a
+	// message; otherwise the order of events from concurrent attempts, and
+	// across messages (a message and its DSN), is not defined.
 	OnEvent func(Event)
 	// Logger receives errors and notable events. Default slog.Default().
 	Logger *slog.Logger
