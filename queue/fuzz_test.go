@@ -66,3 +66,42 @@ func FuzzEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCopyHeader checks the header extraction used for text/rfc822-headers:
+// it copies a prefix of the message, ending at the first blank line, within
+// the limit.
+func FuzzCopyHeader(f *testing.F) {
+	f.Add([]byte(basicBody), 1000)
+	f.Add([]byte("Subject: x\n\nbody\n"), 1000)
+	f.Add([]byte("Subject: x"), 5)
+	f.Add([]byte(strings.Repeat("a", 5000)+"\r\n\r\nbody"), 100000)
+	f.Fuzz(func(t *testing.T, msg []byte, max int) {
+		if max < 1 || max > 1<<20 {
+			return
+		}
+		var out bytes.Buffer
+		if err := copyHeader(&out, bytes.NewReader(msg), max); err != nil {
+			t.Fatal(err)
+		}
+		got := out.Bytes()
+		if !bytes.HasPrefix(msg, got) {
+			// Only a final line break may have been added.
+			trimmed, ok := bytes.CutSuffix(got, []byte("\r\n"))
+			if !ok || !bytes.HasPrefix(msg, trimmed) {
+				t.Fatalf("output is not a prefix of the input: %q", got)
+			}
+		}
+		if len(got) > max+2 {
+			t.Fatalf("%d bytes out, limit %d", len(got), max)
+		}
+		if len(got) > 0 && got[len(got)-1] != '\n' {
+			t.Fatalf("output does not end with a line break: %q", got)
+		}
+		// Nothing after the first blank line.
+		for _, sep := range []string{"\n\n", "\n\r\n"} {
+			if i := bytes.Index(got, []byte(sep)); i >= 0 && i+len(sep) != len(got) {
+				t.Fatalf("output goes past the blank line: %q", got)
+			}
+		}
+	})
+}

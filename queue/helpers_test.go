@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -287,6 +288,20 @@ func (p *parsedDSN) rcpt(addr string) (mtextproto.Header, bool) {
 // it does not have the required structure.
 func parseDSN(t *testing.T, raw string) *parsedDSN {
 	t.Helper()
+	// The standard library's parser must accept it too.
+	nm, err := mail.ReadMessage(strings.NewReader(raw))
+	if err != nil {
+		t.Fatalf("net/mail: %v", err)
+	}
+	if _, err := nm.Header.Date(); err != nil {
+		t.Fatalf("net/mail Date: %v", err)
+	}
+	if _, err := nm.Header.AddressList("From"); err != nil {
+		t.Fatalf("net/mail From: %v", err)
+	}
+	if _, err := nm.Header.AddressList("To"); err != nil {
+		t.Fatalf("net/mail To: %v", err)
+	}
 	e, err := message.Read(strings.NewReader(raw))
 	if err != nil {
 		t.Fatalf("DSN does not parse: %v\n%s", err, raw)

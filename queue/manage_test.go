@@ -3,6 +3,7 @@ package queue
 import (
 	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -210,5 +211,31 @@ func TestResumeAfterRestart(t *testing.T) {
 	te.runUntil(t0.Add(6 * 24 * time.Hour))
 	if len(d.dsns()) != 2 {
 		t.Errorf("%d DSNs: the delay warning must not be repeated", len(d.dsns()))
+	}
+}
+
+// TestEventHandlerMayManage: OnEvent may call the management API.
+func TestEventHandlerMayManage(t *testing.T) {
+	var q *Queue
+	var mu sync.Mutex
+	var removeErr []error
+	te := newTestEnv(t, func(o *Options) {
+		o.OnEvent = func(ev Event) {
+			if ev.Kind == EventDeferred {
+				err := q.Remove(ev.ID)
+				mu.Lock()
+				removeErr = append(removeErr, err)
+				mu.Unlock()
+			}
+		}
+	})
+	q = te.q
+	te.d.setBehave(tempFail)
+	te.enqueue(Envelope{From: "alice@sender.example", Recipients: []Recipient{{Address: "x@a.example"}}}, basicBody)
+	waitIdle(t, te.q)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(removeErr) != 1 || removeErr[0] != nil || te.q.Len() != 0 {
+		t.Errorf("Remove from OnEvent: %v, %d queued", removeErr, te.q.Len())
 	}
 }

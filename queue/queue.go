@@ -34,8 +34,9 @@ const (
 // the sendmail schedule (retry every 15 minutes, warn after 4 hours, give
 // up after 5 days), DSNs enqueued into the queue itself.
 type Options struct {
-	// Deliverer makes the delivery attempts. If nil, messages are stored
-	// and listed but never attempted (e.g. a management tool).
+	// Deliverer makes the delivery attempts. If nil, no attempt is made
+	// (messages are stored and listed; expiry and DSNs still follow the
+	// schedule).
 	Deliverer Deliverer
 
 	// Hostname names this MTA in DSNs (Reporting-MTA: dns; Hostname, RFC
@@ -667,11 +668,21 @@ func (q *Queue) retryDelay(n int) time.Duration {
 // deletes the message when it is finished, and schedules what comes next.
 func (q *Queue) process(e *entry) {
 	e.work.Lock()
-	defer e.work.Unlock()
+	events := q.processWork(e)
+	e.work.Unlock()
+	// Outside e.work, so that OnEvent may call Remove or Bounce.
+	for _, ev := range events {
+		q.emit(ev)
+	}
+}
+
+// processWork does the work of process with e.work held and returns the
+// events to emit.
+func (q *Queue) processWork(e *entry) []Event {
 	q.mu.Lock()
 	if e.removed {
 		q.mu.Unlock()
-		return
+		return nil
 	}
 	now := q.clock.Now()
 	m := e.msg
@@ -749,9 +760,7 @@ func (q *Queue) process(e *entry) {
 	q.mu.Lock()
 	q.schedule(e, now)
 	q.mu.Unlock()
-	for _, ev := range events {
-		q.emit(ev)
-	}
+	return events
 }
 
 // schedule queues the domains of e that are due for an attempt and sets

@@ -266,7 +266,8 @@ func TestNotify(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			te := newTestEnv(t)
+			// A slow retry: the schedule itself has its own tests.
+			te := newTestEnv(t, func(o *Options) { o.RetryInterval = 2 * time.Hour })
 			te.d.setBehave(func(d *Delivery) []Result {
 				return []Result{{Status: tc.result, Code: map[Status]int{StatusTemporary: 421, StatusPermanent: 554, StatusDelivered: 250}[tc.result], Message: "reply"}}
 			})
