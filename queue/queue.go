@@ -97,6 +97,15 @@ type Options struct {
 	fs fileSystem
 }
 
+// Enqueuer is the part of a queue that producers need: the delivery agent
+// depends on it rather than on *Queue, so that another queue (one shared by
+// several front ends in a database, say) can take its place.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, env Envelope, body io.Reader) (id string, err error)
+}
+
+var _ Enqueuer = (*Queue)(nil)
+
 // Errors returned by the Queue.
 var (
 	ErrClosed   = errors.New("queue: closed")
