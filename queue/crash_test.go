@@ -39,7 +39,11 @@ func TestCrashRecovery(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	start := time.Now()
-	run := func(final bool, killAfter time.Duration) {
+	count := func(name string) int { return len(readLines(t, filepath.Join(dir, name))) }
+	// run starts the child; unless final, it kills it once ready() holds
+	// (progress measured in the child's logs, so that kills land in real
+	// work however slow the machine) plus a random delay.
+	run := func(final bool, ready func() bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
@@ -55,19 +59,34 @@ func TestCrashRecovery(t *testing.T) {
 			}
 			return
 		}
-		time.Sleep(killAfter)
+		deadline := time.Now().Add(15 * time.Second)
+		for !ready() && time.Now().Before(deadline) {
+			time.Sleep(2 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(30)) * time.Millisecond)
 		cmd.Process.Kill() // SIGKILL: no cleanup of any kind
 		cmd.Wait()
 		if strings.Contains(out.String(), "--- FAIL") || strings.Contains(out.String(), "DATA RACE") {
 			t.Fatalf("child failed:\n%s", out.String())
 		}
 	}
-	for i := 0; i < 6; i++ {
-		d := time.Duration(150+rng.IntN(650)) * time.Millisecond
-		run(false, d)
-		t.Logf("run %d killed after %v: %d acknowledged, %d deliveries so far", i+1, d, len(readLines(t, filepath.Join(dir, "acked.log"))), len(readLines(t, filepath.Join(dir, "delivered.log"))))
+	for i := 0; i < 7; i++ {
+		acked0 := count("acked.log")
+		var ready func() bool
+		if acked0 < crashTotal-100 {
+			// Kill while enqueueing (and delivering).
+			target := min(crashTotal, acked0+120+rng.IntN(150))
+			ready = func() bool { return count("acked.log") >= target }
+		} else {
+			// Kill at a random time: while loading the queue, or
+			// delivering what is left.
+			at := time.Now().Add(time.Duration(50+rng.IntN(400)) * time.Millisecond)
+			ready = func() bool { return time.Now().After(at) }
+		}
+		run(false, ready)
+		t.Logf("run %d killed: %d acknowledged, %d deliveries so far", i+1, count("acked.log"), count("delivered.log"))
 	}
-	run(true, 0)
+	run(true, nil)
 
 	acked := readLines(t, filepath.Join(dir, "acked.log"))
 	delivered := map[string]int{}
