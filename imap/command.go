@@ -566,6 +566,9 @@ func parseSelect(p *Parser, cmd *Command) error {
 			return badf("Unknown select parameter " + kw)
 		}
 	}
+	if !args.CondStore && args.QResync == nil {
+		return badf("Empty select parameters")
+	}
 	return nil
 }
 
@@ -683,6 +686,9 @@ func parseCreate(p *Parser, cmd *Command) error {
 			}
 			args.SpecialUse = append(args.SpecialUse, canonicalSpecialUse("\\"+string(a)))
 		}
+	}
+	if args.SpecialUse == nil {
+		return badf("Empty CREATE parameters")
 	}
 	return nil
 }
@@ -1006,6 +1012,9 @@ func parseStore(p *Parser, cmd *Command) error {
 			}
 			args.HasUnchangedSince = true
 		}
+		if !args.HasUnchangedSince {
+			return badf("Empty STORE modifiers")
+		}
 		if err := p.sp(); err != nil {
 			return err
 		}
@@ -1197,6 +1206,9 @@ func (p *Parser) fetchModifiers(cmd *Command, args *FetchArgs) error {
 			return badf("Unknown fetch modifier " + kw)
 		}
 	}
+	if !changed && !args.Vanished {
+		return badf("Empty fetch modifiers")
+	}
 	// RFC 7162 section 3.2.6: VANISHED only in UID FETCH with CHANGEDSINCE.
 	if args.Vanished && (!cmd.UID || !changed) {
 		return badf("VANISHED requires UID FETCH and CHANGEDSINCE")
@@ -1302,11 +1314,9 @@ func (p *Parser) section(binary bool) (Section, error) {
 				break // section-text follows
 			}
 		}
-		if p.accept(']') {
-			return s, nil
-		}
 		if p.line[p.pos-1] != '.' {
-			return s, badf("Invalid section")
+			// No section-text follows the part number.
+			return s, p.expect(']', "Invalid section")
 		}
 	}
 	if binary {

@@ -725,12 +725,18 @@ func (p *Parser) nextLine() error {
 	return nil
 }
 
+// atLiteral reports whether a literal ("{" or "~{") starts here.
+func (p *Parser) atLiteral() bool {
+	c := p.peek()
+	return c == '{' || c == '~' && p.pos+1 < len(p.line) && p.line[p.pos+1] == '{'
+}
+
 // string reads string = quoted / literal.
 func (p *Parser) string() ([]byte, error) {
-	switch p.peek() {
-	case '"':
+	if p.peek() == '"' {
 		return p.quoted()
-	case '{', '~':
+	}
+	if p.atLiteral() {
 		return p.literal()
 	}
 	return nil, badf("Expected a string")
@@ -738,8 +744,7 @@ func (p *Parser) string() ([]byte, error) {
 
 // astring reads 1*ASTRING-CHAR / string.
 func (p *Parser) astring() ([]byte, error) {
-	switch p.peek() {
-	case '"', '{', '~':
+	if p.peek() == '"' || p.atLiteral() {
 		return p.string()
 	}
 	start := p.pos
@@ -793,8 +798,8 @@ func (p *Parser) decodeMailbox(b []byte) (string, error) {
 // mailbox name (the wildcards are printable ASCII and decode to themselves).
 func (p *Parser) listMailbox() (string, error) {
 	var b []byte
-	switch p.peek() {
-	case '"', '{', '~':
+	switch {
+	case p.peek() == '"' || p.atLiteral():
 		var err error
 		if b, err = p.string(); err != nil {
 			return "", err
@@ -1167,7 +1172,7 @@ func (p *Parser) appendMessage() (*AppendMessage, error) {
 			return nil, err
 		}
 	}
-	if p.peek() != '{' && p.peek() != '~' {
+	if !p.atLiteral() {
 		if w := p.word(); len(w) > 0 {
 			// CATENATE (RFC 4469) and other append-data extensions.
 			return nil, badf("Unsupported APPEND data: " + string(w))
