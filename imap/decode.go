@@ -134,7 +134,8 @@ func (d *qpDecoder) Read(p []byte) (int, error) {
 		if err != nil {
 			switch d.state {
 			case qpEquals:
-				out = append(out, '=')
+				// "=" at the very end: a soft line break whose line
+				// break belongs to a multipart delimiter. Dropped.
 			case qpHex:
 				out = append(out, '=', d.hex)
 			}

@@ -198,6 +198,7 @@ func ParseAddressList(v string) []Address {
 	var out []Address
 	inGroup := false
 	for len(out) < maxAddresses {
+		t.lastComment = ""
 		t.skipCFWS()
 		if t.eof() {
 			break
@@ -340,21 +341,24 @@ func (t *addrTokenizer) word() (w string, quoted, ok bool) {
 	return t.s[start:t.i], false, true
 }
 
-// phrase reads words up to a special character, joined by single spaces.
-func (t *addrTokenizer) phrase() string {
-	var b strings.Builder
+// phrase reads words up to a special character. It returns them joined
+// by single spaces (a display name) and joined with nothing (a local
+// part: "john . doe" is "john.doe", "\"john doe\"" is "john doe").
+func (t *addrTokenizer) phrase() (string, string) {
+	var b, local strings.Builder
 	for {
 		save := t.i
 		w, _, ok := t.word()
 		if !ok {
 			t.i = save
 			t.skipCFWS()
-			return b.String()
+			return b.String(), local.String()
 		}
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
 		b.WriteString(w)
+		local.WriteString(w)
 	}
 }
 
@@ -390,21 +394,20 @@ func (t *addrTokenizer) domain() string {
 
 // mailbox reads one mailbox, or the start of a group ("name:").
 func (t *addrTokenizer) mailbox(inGroup bool) (Address, int) {
-	t.lastComment = ""
-	name := t.phrase()
+	name, local := t.phrase()
 	if t.eof() {
 		if name == "" {
 			return Address{}, addrNone
 		}
 		// A bare word: a local part without a domain.
-		return Address{Mailbox: name, Host: missingDomain}, addrMailbox
+		return Address{Mailbox: local, Host: missingDomain, Name: t.lastComment}, addrMailbox
 	}
 	switch t.s[t.i] {
 	case ':':
 		t.i++
 		if inGroup {
-			// No nested groups: read the rest as a mailbox.
-			return t.mailbox(inGroup)
+			// No nested groups: the phrase is dropped.
+			return Address{}, addrNone
 		}
 		return Address{Name: name}, addrGroupStart
 	case '<':
@@ -417,7 +420,6 @@ func (t *addrTokenizer) mailbox(inGroup bool) (Address, int) {
 		return a, addrMailbox
 	case '@':
 		t.i++
-		local := strings.ReplaceAll(name, " ", "")
 		a := Address{Mailbox: local, Host: t.domain()}
 		t.skipCFWS()
 		if a.Mailbox == "" {
@@ -432,7 +434,7 @@ func (t *addrTokenizer) mailbox(inGroup bool) (Address, int) {
 	if name == "" {
 		return Address{}, addrNone
 	}
-	return Address{Mailbox: strings.ReplaceAll(name, " ", ""), Host: missingDomain, Name: t.lastComment}, addrMailbox
+	return Address{Mailbox: local, Host: missingDomain, Name: t.lastComment}, addrMailbox
 }
 
 // angleAddr reads "[route:] local@domain >" after "<".
