@@ -110,6 +110,7 @@ type Part struct {
 	Envelope *Envelope
 
 	lfStart int64 // line feeds before BodyStart
+	lfEnd   int64 // line feeds before End
 }
 
 // Param is a MIME parameter.
@@ -316,10 +317,20 @@ func (mp *mimeParser) finish(p *Part, d delim) {
 			lfs--
 		}
 	}
-	if end < p.BodyStart {
-		end, lfs = p.BodyStart, p.lfStart
+	// The line break before a delimiter may also be the one that ended
+	// the last part's delimiter or header line ("--inner\n--outer"): the
+	// part never ends before what it contains.
+	floor, floorLFs := p.BodyStart, p.lfStart
+	if n := len(p.Children); n > 0 && p.Children[n-1].End > floor {
+		floor, floorLFs = p.Children[n-1].End, p.Children[n-1].lfEnd
 	}
-	p.End = end
+	if p.Message != nil && p.Message.End > floor {
+		floor, floorLFs = p.Message.End, p.Message.lfEnd
+	}
+	if end < floor {
+		end, lfs = floor, floorLFs
+	}
+	p.End, p.lfEnd = end, lfs
 	p.Lines = lfs - p.lfStart
 }
 

@@ -306,11 +306,11 @@ func (k *SearchKey) convertStrings(cs string) error {
 }
 
 // String returns the key in IMAP search syntax, so that it can be logged
-// or sent to another server. A top-level AND is written as a list of keys
-// without parentheses.
+// or sent to another server. A top-level AND of several keys is written
+// as a list of keys without parentheses.
 func (k *SearchKey) String() string {
 	var b []byte
-	if k.Op == SearchAnd {
+	if k.Op == SearchAnd && len(k.Children) > 1 {
 		for i := range k.Children {
 			if i > 0 {
 				b = append(b, ' ')
