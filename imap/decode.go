@@ -24,22 +24,29 @@ var base64Values = func() (t [256]int8) {
 // blocks decode too.
 type base64Decoder struct {
 	r    io.Reader
-	in   [4096]byte
-	out  [3072 + 3]byte
+	in   []byte
+	out  []byte
 	outs []byte // decoded, not yet returned
 	acc  uint32
 	n    int // sextets in acc
 	err  error
 }
 
-func newBase64Decoder(r io.Reader) *base64Decoder { return &base64Decoder{r: r} }
+// decodeBufSize sizes decoder buffers by the encoded size.
+func decodeBufSize(size int64) int { return int(max(min(size+1, 4096), 64)) }
+
+func newBase64Decoder(r io.Reader, size int64) *base64Decoder {
+	n := decodeBufSize(size)
+	buf := make([]byte, n+n*3/4+3)
+	return &base64Decoder{r: r, in: buf[:n], out: buf[n:]}
+}
 
 func (d *base64Decoder) Read(p []byte) (int, error) {
 	for len(d.outs) == 0 {
 		if d.err != nil {
 			return 0, d.err
 		}
-		n, err := d.r.Read(d.in[:])
+		n, err := d.r.Read(d.in)
 		out := d.out[:0]
 		for _, c := range d.in[:n] {
 			v := base64Values[c]
@@ -87,7 +94,7 @@ func (d *base64Decoder) flushQuantum(out []byte) []byte {
 // is kept as it is.
 type qpDecoder struct {
 	r     io.Reader
-	in    [4096]byte
+	in    []byte
 	out   []byte
 	outs  []byte
 	state int
@@ -105,8 +112,9 @@ const (
 	maxQPSpaces = 1024
 )
 
-func newQPDecoder(r io.Reader) *qpDecoder {
-	return &qpDecoder{r: r, out: make([]byte, 0, 4096+2*maxQPSpaces+4)}
+func newQPDecoder(r io.Reader, size int64) *qpDecoder {
+	n := decodeBufSize(size)
+	return &qpDecoder{r: r, in: make([]byte, n), out: make([]byte, 0, n+8)}
 }
 
 func unhex(c byte) (byte, bool) {
@@ -126,7 +134,7 @@ func (d *qpDecoder) Read(p []byte) (int, error) {
 		if d.err != nil {
 			return 0, d.err
 		}
-		n, err := d.r.Read(d.in[:])
+		n, err := d.r.Read(d.in)
 		out := d.out[:0]
 		for i := 0; i < n; i++ {
 			out = d.step(out, d.in[i])

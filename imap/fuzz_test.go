@@ -241,7 +241,7 @@ func FuzzBodyStructure(f *testing.F) {
 			var b bytes.Buffer
 			w := NewWriter(&b)
 			w.BodyStructure(root, ext)
-			w.Envelope(root.Envelope)
+			w.Envelope(root.Envelope())
 			if err := w.Flush(); err != nil {
 				t.Fatal(err)
 			}

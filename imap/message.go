@@ -1,7 +1,6 @@
 package imap
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -37,7 +36,7 @@ const (
 	maxBoundaryLength        = 200 // RFC 2046 allows 70; be lenient, but bounded
 	maxRFC2231Segments       = 100
 	maxParamsPerField        = 200
-	scanBufferSize           = 8 << 10
+	scanBufferSize           = 8 << 10 // at most; smaller for small messages
 	defaultCharset           = "us-ascii"
 	defaultTransferEncoding  = "7bit"
 	opaqueType, opaqueSubype = "application", "octet-stream"
@@ -105,9 +104,10 @@ type Part struct {
 	// Message is the encapsulated message of a message/rfc822 (or
 	// message/global) part: its header starts at this part's BodyStart.
 	Message *Part
-	// Envelope is set on message roots: the top-level part and every
-	// Message.
-	Envelope *Envelope
+	// envRaw holds the envelope fields of a message root (the top-level
+	// part and every Message); Envelope builds the ENVELOPE from them.
+	envRaw *[envFields]string
+	env    *Envelope
 
 	lfStart int64 // line feeds before BodyStart
 	lfEnd   int64 // line feeds before End
@@ -116,6 +116,19 @@ type Part struct {
 // Param is a MIME parameter.
 type Param struct {
 	Name, Value string
+}
+
+// Envelope returns the ENVELOPE of a message root: the top-level part or
+// the Message of a message/rfc822 part. Other parts give an empty one.
+func (p *Part) Envelope() *Envelope {
+	if p.env == nil {
+		if p.envRaw == nil {
+			p.env = &Envelope{}
+		} else {
+			p.env = buildEnvelope(p.envRaw)
+		}
+	}
+	return p.env
 }
 
 // IsMultipart reports whether the part is a multipart (even one with no
@@ -146,16 +159,23 @@ var ErrUnknownCTE = errors.New("imap: unknown content transfer encoding")
 
 // ---- the scanner ----
 
-// scanner reads a message line by line through a bufio.Reader, keeping
-// count of its offset and of the line feeds seen. Lines longer than the
-// buffer come in several fragments; only the first is at a line start.
+// scanner reads a region of a message line by line, straight from the
+// io.ReaderAt into its own buffer, keeping count of its offset and of the
+// line feeds seen. Lines longer than the buffer come in several fragments;
+// only the first is at a line start.
 type scanner struct {
-	br          *bufio.Reader
-	off         int64 // offset of the next byte to read
+	r           io.ReaderAt
+	pos         int64 // source offset of the next byte to read into buf
+	end         int64 // end of the region
+	buf         []byte
+	lo, hi      int   // unread bytes are buf[lo:hi]
+	off         int64 // offset of buf[lo]
 	lfs         int64 // line feeds before off
 	atLineStart bool
 	lastEOL     int  // length of the line break that ended the last line
 	prevByte    byte // last byte of the previous fragment
+	eof         bool
+	err         error
 }
 
 // frag is one piece of a line.
@@ -169,32 +189,84 @@ type frag struct {
 
 func (f frag) endsLine() bool { return len(f.data) > 0 && f.data[len(f.data)-1] == '\n' }
 
-func newScanner(r io.ReaderAt, off, size int64) *scanner {
-	return &scanner{
-		br:          bufio.NewReaderSize(io.NewSectionReader(r, off, size-off), scanBufferSize),
-		off:         off,
-		atLineStart: true,
+// scanBufSize sizes a scan buffer for a region: small messages get small
+// buffers, nothing gets more than scanBufferSize.
+func scanBufSize(n int64) int {
+	// At least room for a delimiter line with the longest boundary.
+	return int(max(min(n, scanBufferSize), 2*maxBoundaryLength))
+}
+
+// newScanner scans [off, end) of r, using buf if it is not nil.
+func newScanner(r io.ReaderAt, off, end int64, buf []byte) *scanner {
+	if buf == nil {
+		buf = make([]byte, scanBufSize(end-off))
+	}
+	return &scanner{r: r, pos: off, end: end, buf: buf, off: off, atLineStart: true}
+}
+
+func (s *scanner) fill() {
+	n := int64(len(s.buf) - s.hi)
+	if rest := s.end - s.pos; rest < n {
+		n = rest
+	}
+	if n <= 0 {
+		s.eof = true
+		return
+	}
+	k, err := s.r.ReadAt(s.buf[s.hi:s.hi+int(n)], s.pos)
+	s.hi += k
+	s.pos += int64(k)
+	switch {
+	case err == io.EOF:
+		if int64(k) < n {
+			s.eof = true // the source is shorter than announced
+		}
+	case err != nil:
+		s.err = readAtError{err}
+	}
+	if s.pos >= s.end {
+		s.eof = true
 	}
 }
 
-// next returns the next fragment, or io.EOF.
+// next returns the next fragment, or io.EOF at the end of the region.
 func (s *scanner) next() (frag, error) {
-	data, err := s.br.ReadSlice('\n')
-	if len(data) == 0 {
-		if err == nil || err == bufio.ErrBufferFull {
-			err = io.ErrNoProgress
+	for {
+		if i := bytes.IndexByte(s.buf[s.lo:s.hi], '\n'); i >= 0 {
+			return s.emit(i + 1), nil
 		}
-		return frag{}, err
+		if s.eof || s.err != nil {
+			if s.hi > s.lo {
+				return s.emit(s.hi - s.lo), nil
+			}
+			if s.err != nil {
+				return frag{}, s.err
+			}
+			return frag{}, io.EOF
+		}
+		if s.hi-s.lo == len(s.buf) {
+			return s.emit(len(s.buf)), nil // a line longer than the buffer
+		}
+		if s.lo > 0 {
+			s.hi = copy(s.buf, s.buf[s.lo:s.hi])
+			s.lo = 0
+		}
+		s.fill()
 	}
+}
+
+func (s *scanner) emit(n int) frag {
+	data := s.buf[s.lo : s.lo+n]
 	f := frag{data: data, lineStart: s.atLineStart, start: s.off, prevEOL: s.lastEOL, lfsBefore: s.lfs}
-	s.off += int64(len(data))
-	if data[len(data)-1] == '\n' {
+	s.lo += n
+	s.off += int64(n)
+	if data[n-1] == '\n' {
 		s.lfs++
 		s.atLineStart = true
 		switch {
-		case len(data) >= 2 && data[len(data)-2] == '\r':
+		case n >= 2 && data[n-2] == '\r':
 			s.lastEOL = 2
-		case len(data) == 1 && s.prevByte == '\r':
+		case n == 1 && s.prevByte == '\r':
 			s.lastEOL = 2
 		default:
 			s.lastEOL = 1
@@ -202,11 +274,8 @@ func (s *scanner) next() (frag, error) {
 	} else {
 		s.atLineStart = false
 	}
-	s.prevByte = data[len(data)-1]
-	if err == bufio.ErrBufferFull || err == io.EOF {
-		err = nil
-	}
-	return f, err
+	s.prevByte = data[n-1]
+	return f
 }
 
 // skipLine drops the rest of the current line.
@@ -246,7 +315,11 @@ type mimeParser struct {
 // bodies are only scanned. It fails only on a read error; malformed MIME
 // gives a best-effort structure.
 func ParseStructure(r io.ReaderAt, size int64, limits StructureLimits) (*Part, error) {
-	mp := &mimeParser{s: newScanner(r, 0, size), limits: limits, budget: limits.maxHeader()}
+	return parseStructure(r, size, limits, nil)
+}
+
+func parseStructure(r io.ReaderAt, size int64, limits StructureLimits, buf []byte) (*Part, error) {
+	mp := &mimeParser{s: newScanner(r, 0, size, buf), limits: limits, budget: limits.maxHeader()}
 	root := &Part{}
 	mp.parts = 1
 	if _, err := mp.entity(root, 0, true, false); err != nil && err != io.EOF {
@@ -475,7 +548,8 @@ func (mp *mimeParser) entity(p *Part, depth int, isMsg, inDigest bool) (delim, e
 	d, ended, err := mp.header(p, isMsg, &pf)
 	mp.applyFields(p, &pf, inDigest)
 	if isMsg {
-		p.Envelope = buildEnvelope(&pf.env)
+		raw := pf.env
+		p.envRaw = &raw
 	}
 	if err != nil {
 		mp.finish(p, eofDelim)
@@ -862,11 +936,7 @@ func (w *Writer) BodyStructure(p *Part, extended bool) {
 	switch {
 	case p.Message != nil:
 		w.SP()
-		env := p.Message.Envelope
-		if env == nil {
-			env = &Envelope{}
-		}
-		w.Envelope(env)
+		w.Envelope(p.Message.Envelope())
 		w.SP()
 		w.BodyStructure(p.Message, extended)
 		w.SP()
@@ -959,6 +1029,15 @@ type Message struct {
 	hdrEnd    int64
 	hdrErr    error
 	hdrLoaded bool
+
+	buf []byte // scan buffer, shared by the passes that run to completion
+}
+
+func (m *Message) scanBuf() []byte {
+	if m.buf == nil {
+		m.buf = make([]byte, scanBufSize(m.size))
+	}
+	return m.buf
 }
 
 // NewMessage returns a Message over the size bytes of r.
@@ -972,7 +1051,7 @@ func (m *Message) Size() int64 { return m.size }
 // Structure returns the MIME structure, parsing it on first use.
 func (m *Message) Structure() (*Part, error) {
 	if m.root == nil && m.rootErr == nil {
-		m.root, m.rootErr = ParseStructure(m.r, m.size, m.Limits)
+		m.root, m.rootErr = parseStructure(m.r, m.size, m.Limits, m.scanBuf())
 	}
 	return m.root, m.rootErr
 }
@@ -981,7 +1060,7 @@ func (m *Message) Structure() (*Part, error) {
 // use. Fields beyond StructureLimits.MaxHeaderBytes are left out.
 func (m *Message) Header() (*Header, error) {
 	if !m.hdrLoaded {
-		m.hdr, m.hdrEnd, m.hdrErr = readHeader(m.r, 0, m.size, m.Limits)
+		m.hdr, m.hdrEnd, m.hdrErr = readHeader(m.r, 0, m.size, m.Limits, m.scanBuf())
 		m.hdrLoaded = true
 	}
 	return m.hdr, m.hdrErr
@@ -998,8 +1077,8 @@ func (m *Message) Envelope() (*Envelope, error) {
 
 // readHeader reads the header that starts at off: all its fields (within
 // the limits) and the offset where the body starts.
-func readHeader(r io.ReaderAt, off, size int64, limits StructureLimits) (*Header, int64, error) {
-	s := newScanner(r, off, size)
+func readHeader(r io.ReaderAt, off, size int64, limits StructureLimits, buf []byte) (*Header, int64, error) {
+	s := newScanner(r, off, size, buf)
 	h := &Header{}
 	budget := limits.maxHeader()
 	maxField := limits.maxField()
@@ -1244,7 +1323,7 @@ type headerFilter struct {
 }
 
 func newHeaderFilter(r io.ReaderAt, start, end int64, fields []string, not bool) *headerFilter {
-	return &headerFilter{s: newScanner(r, start, end), end: end, fields: fields, not: not}
+	return &headerFilter{s: newScanner(r, start, end, nil), end: end, fields: fields, not: not}
 }
 
 func (h *headerFilter) Read(p []byte) (int, error) {
@@ -1342,40 +1421,39 @@ func (m *Message) binaryReader(path []int) (io.Reader, error) {
 	if p.IsMultipart() || p.Message != nil {
 		return body, nil
 	}
-	return decodeTransfer(body, p.Encoding)
+	return decodeTransfer(body, p.Encoding, p.Size())
 }
 
-// decodeTransfer decodes a Content-Transfer-Encoding.
-func decodeTransfer(r io.Reader, enc string) (io.Reader, error) {
+// decodeTransfer decodes a Content-Transfer-Encoding; size is the size of
+// the encoded data, to size buffers.
+func decodeTransfer(r io.Reader, enc string, size int64) (io.Reader, error) {
 	switch {
 	case identityEncoding(enc) || enc == "":
 		return r, nil
 	case equalFoldASCII(enc, "base64"):
-		return newBase64Decoder(r), nil
+		return newBase64Decoder(r, size), nil
 	case equalFoldASCII(enc, "quoted-printable"):
-		return newQPDecoder(r), nil
+		return newQPDecoder(r, size), nil
 	}
 	return nil, ErrUnknownCTE
 }
 
 // ---- decoded text, for SEARCH ----
 
-// maxTextChunk is the size of the pieces BodyText hands over.
-const maxTextChunk = 32 << 10
-
 // BodyText calls fn with the decoded text of the body, piece by piece:
 // every text/* part with its transfer encoding removed and its charset
 // converted to UTF-8, and the header of every encapsulated message,
 // decoded. Other parts are skipped. Pieces of different parts are
-// separated by a line feed. If fn returns an error, BodyText stops and
-// returns it.
+// separated by a line feed. A piece is valid only until fn returns. If fn
+// returns an error, BodyText stops and returns it.
 func (m *Message) BodyText(fn func([]byte) error) error {
 	root, err := m.Structure()
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, maxTextChunk)
-	return m.walkText(root, true, buf, fn, 0)
+	// The scan buffer is free again once the structure is known; the
+	// pieces handed to fn are read into it.
+	return m.walkText(root, true, m.scanBuf(), fn, 0)
 }
 
 func (m *Message) walkText(p *Part, top bool, buf []byte, fn func([]byte) error, depth int) error {
@@ -1391,7 +1469,7 @@ func (m *Message) walkText(p *Part, top bool, buf []byte, fn func([]byte) error,
 		}
 		return nil
 	case p.Message != nil:
-		h, _, err := readHeader(m.r, p.Message.HeaderStart, p.Message.BodyStart, m.Limits)
+		h, _, err := readHeader(m.r, p.Message.HeaderStart, p.Message.BodyStart, m.Limits, buf)
 		if err != nil {
 			return err
 		}
@@ -1403,7 +1481,7 @@ func (m *Message) walkText(p *Part, top bool, buf []byte, fn func([]byte) error,
 		return nil
 	}
 	body, _ := m.rangeOf(p.BodyStart, p.End)
-	r, err := decodeTransfer(body, p.Encoding)
+	r, err := decodeTransfer(body, p.Encoding, p.Size())
 	if err != nil {
 		r = body // unknown encoding: search the raw text
 	}

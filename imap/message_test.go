@@ -152,7 +152,7 @@ func TestRFC3501Example(t *testing.T) {
 	}
 	// The envelope of the structure pass equals the header-only one.
 	root, _ := m.Structure()
-	if got := render(false, func(w *Writer) { w.Envelope(root.Envelope) }); got != rfc3501Envelope {
+	if got := render(false, func(w *Writer) { w.Envelope(root.Envelope()) }); got != rfc3501Envelope {
 		t.Errorf("structure envelope %s", got)
 	}
 }
@@ -335,7 +335,7 @@ func TestEnvelopeCases(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := render(tt.utf8, func(w *Writer) { w.Envelope(root.Envelope) }); got != tt.want {
+		if got := render(tt.utf8, func(w *Writer) { w.Envelope(root.Envelope()) }); got != tt.want {
 			t.Errorf("%s (structure):\n got %s\nwant %s", tt.name, got, tt.want)
 		}
 	}
@@ -545,7 +545,7 @@ func TestDecoders(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range b64 {
-		got, err := io.ReadAll(newBase64Decoder(strings.NewReader(tt.in)))
+		got, err := io.ReadAll(newBase64Decoder(strings.NewReader(tt.in), int64(len(tt.in))))
 		if err != nil || string(got) != tt.want {
 			t.Errorf("base64(%q) = %q, %v", tt.in, got, err)
 		}
@@ -564,12 +564,12 @@ func TestDecoders(t *testing.T) {
 		{strings.Repeat(" ", 3000) + "x", strings.Repeat(" ", 3000) + "x"},
 	}
 	for _, tt := range qp {
-		got, err := io.ReadAll(newQPDecoder(strings.NewReader(tt.in)))
+		got, err := io.ReadAll(newQPDecoder(strings.NewReader(tt.in), int64(len(tt.in))))
 		if err != nil || string(got) != tt.want {
 			t.Errorf("qp(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 		// One byte at a time gives the same result.
-		got, _ = io.ReadAll(newQPDecoder(&oneByteReader{r: strings.NewReader(tt.in)}))
+		got, _ = io.ReadAll(newQPDecoder(&oneByteReader{r: strings.NewReader(tt.in)}, int64(len(tt.in))))
 		if string(got) != tt.want {
 			t.Errorf("qp(%q) byte by byte = %q", tt.in, got)
 		}

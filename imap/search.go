@@ -452,6 +452,7 @@ type Matcher struct {
 	root    *node
 	body    [][]byte // folded needles searched in the body (BODY and TEXT)
 	scratch []byte
+	ts      *textScanner
 }
 
 // node is a compiled search key.
@@ -751,7 +752,13 @@ func (ev *evaluation) bodyContains(idx int) bool {
 	}
 	if !ev.scanned {
 		ev.scanned = true
-		ts := newTextScanner(ev.m.body)
+		ts := ev.m.ts
+		if ts == nil {
+			ts = newTextScanner(ev.m.body)
+			ev.m.ts = ts
+		} else {
+			ts.reset()
+		}
 		err := ev.msg.BodyText(ts.write)
 		if err != nil && err != errAllFound && ev.err == nil {
 			ev.err = err
@@ -774,15 +781,26 @@ type textScanner struct {
 }
 
 func newTextScanner(needles [][]byte) *textScanner {
-	ts := &textScanner{needles: needles, found: make([]bool, len(needles)), left: len(needles)}
-	for i, n := range needles {
+	ts := &textScanner{needles: needles, found: make([]bool, len(needles))}
+	for _, n := range needles {
 		ts.keep = max(ts.keep, len(n)-1)
+	}
+	ts.reset()
+	return ts
+}
+
+// reset readies the scanner for another text.
+func (ts *textScanner) reset() {
+	clear(ts.found)
+	ts.left = len(ts.needles)
+	for i, n := range ts.needles {
 		if len(n) == 0 {
 			ts.found[i] = true
 			ts.left--
 		}
 	}
-	return ts
+	ts.buf = ts.buf[:0]
+	ts.pend = ts.pend[:0]
 }
 
 func (ts *textScanner) write(p []byte) error {
