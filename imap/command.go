@@ -257,7 +257,9 @@ func (s Section) AppendTo(b []byte) []byte {
 
 // AppendResponseName appends the name under which the item's data is
 // returned in a FETCH response: BODY.PEEK[...] is answered as BODY[...],
-// a partial as "<origin>" (RFC 9051 section 7.5.2).
+// a partial BODY as "<origin>" (RFC 9051 section 7.5.2). A partial BINARY
+// is answered without the origin, as the msg-att-static grammar of RFC
+// 3516 and RFC 9051 has it.
 func (it FetchItem) AppendResponseName(b []byte) []byte {
 	if int(it.Kind) >= len(fetchNames) || it.Kind == 0 {
 		return b
@@ -268,7 +270,7 @@ func (it FetchItem) AppendResponseName(b []byte) []byte {
 		b = append(b, '[')
 		b = it.Section.AppendTo(b)
 		b = append(b, ']')
-		if it.Partial.Count > 0 {
+		if it.Partial.Count > 0 && it.Kind == FetchBodySection {
 			b = append(b, '<')
 			b = strconv.AppendInt(b, it.Partial.Offset, 10)
 			b = append(b, '>')

@@ -13,7 +13,8 @@ import (
 type StructureLimits struct {
 	// MaxDepth bounds the nesting of multiparts and encapsulated messages
 	// (default 50). A multipart or message/rfc822 part deeper than that is
-	// kept as an opaque application/octet-stream leaf.
+	// kept as an opaque application/octet-stream leaf. It also bounds the
+	// recursion of the parser, so keep it in the hundreds at most.
 	MaxDepth int
 	// MaxParts bounds the number of parts (default 10000). Once reached,
 	// further parts are not split out: their bytes stay in their parent's
@@ -1457,8 +1458,8 @@ func (m *Message) BodyText(fn func([]byte) error) error {
 }
 
 func (m *Message) walkText(p *Part, top bool, buf []byte, fn func([]byte) error, depth int) error {
-	if depth > DefaultMaxMIMEDepth*2+2 {
-		return nil
+	if depth > 2*m.Limits.maxDepth()+2 {
+		return nil // deeper than the parser goes: a hand-made structure
 	}
 	switch {
 	case p.IsMultipart():

@@ -44,6 +44,7 @@ type ParseError struct {
 	Err     error  // underlying cause, not shown to the client
 }
 
+// Error formats the error for logs; the client sees Status, Code and Message.
 func (e *ParseError) Error() string {
 	s := "imap: " + e.Status
 	if e.Code != "" {

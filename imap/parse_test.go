@@ -157,7 +157,7 @@ func TestParseFetch(t *testing.T) {
 			{Kind: FetchBinarySection, Section: Section{Part: []int{1, 2}}},
 			{Kind: FetchBinarySection, Peek: true, Partial: Partial{0, 4096}},
 			{Kind: FetchBinarySize, Section: Section{Part: []int{3}}},
-		}, "BINARY[1.2] BINARY[]<0> BINARY.SIZE[3]", FetchArgs{}},
+		}, "BINARY[1.2] BINARY[] BINARY.SIZE[3]", FetchArgs{}},
 		{"1:* (FLAGS) (CHANGEDSINCE 12345)", []FetchItem{{Kind: FetchFlags}}, "FLAGS", FetchArgs{ChangedSince: 12345}},
 	}
 	for _, tt := range tests {
