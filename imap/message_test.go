@@ -659,3 +659,85 @@ func TestBodyText(t *testing.T) {
 		t.Errorf("converted text %q", b.String())
 	}
 }
+
+// appleSample is shaped like what Apple Mail sends with inline images: a
+// multipart/alternative whose rich alternative is a multipart/mixed, and
+// parameters folded with tabs.
+var appleSample = crlf(`From: Dana <dana@example.com>
+To: eve@example.org
+Subject: Photos
+Date: Fri, 5 Jul 2024 18:22:03 -0700
+Message-Id: <ABCD-1234@example.com>
+Mime-Version: 1.0 (Mac OS X Mail 16.0 \(3774.600.62\))
+Content-Type: multipart/alternative;
+	boundary="Apple-Mail=_A1"
+
+--Apple-Mail=_A1
+Content-Transfer-Encoding: 7bit
+Content-Type: text/plain;
+	charset=us-ascii
+
+Here are the photos.
+
+--Apple-Mail=_A1
+Content-Type: multipart/mixed;
+	boundary="Apple-Mail=_B2"
+
+--Apple-Mail=_B2
+Content-Transfer-Encoding: 7bit
+Content-Type: text/html;
+	charset=us-ascii
+
+<html><body>Here are the photos.</body></html>
+--Apple-Mail=_B2
+Content-Disposition: inline;
+	filename=IMG_0001.jpg
+Content-Type: image/jpeg;
+	x-unix-mode=0644;
+	name="IMG_0001.jpg"
+Content-Transfer-Encoding: base64
+
+/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8U
+--Apple-Mail=_B2
+Content-Transfer-Encoding: 7bit
+Content-Type: text/html;
+	charset=us-ascii
+
+<html><body></body></html>
+--Apple-Mail=_B2--
+
+--Apple-Mail=_A1--
+`)
+
+func TestAlternativeWithNestedMixed(t *testing.T) {
+	m := newMsg(appleSample)
+	// Sizes counted independently: 1: 22 bytes, 1 line; 2: 540 bytes;
+	// 2.1: 46, 0; 2.2: 68; 2.3: 26, 0.
+	want := `(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 22 1 NIL NIL NIL NIL)` +
+		`(("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 46 0 NIL NIL NIL NIL)` +
+		`("image" "jpeg" ("x-unix-mode" "0644" "name" "IMG_0001.jpg") NIL NIL "base64" 68 NIL ("inline" ("filename" "IMG_0001.jpg")) NIL NIL)` +
+		`("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 26 0 NIL NIL NIL NIL) "mixed" ("boundary" "Apple-Mail=_B2") NIL NIL NIL)` +
+		` "alternative" ("boundary" "Apple-Mail=_A1") NIL NIL NIL)`
+	if got := structureString(t, m, true); got != want {
+		t.Errorf("BODYSTRUCTURE\n got %s\nwant %s", got, want)
+	}
+	root, _ := m.Structure()
+	if n := root.Children[1].Size(); n != 540 {
+		t.Errorf("part 2 size %d", n)
+	}
+	wantEnv := `("Fri, 5 Jul 2024 18:22:03 -0700" "Photos" (("Dana" NIL "dana" "example.com")) (("Dana" NIL "dana" "example.com")) ` +
+		`(("Dana" NIL "dana" "example.com")) ((NIL NIL "eve" "example.org")) NIL NIL NIL "<ABCD-1234@example.com>")`
+	if got := envelopeString(t, m, false); got != wantEnv {
+		t.Errorf("ENVELOPE\n got %s\nwant %s", got, wantEnv)
+	}
+	if got, _ := fetchString(t, m, body("BODY[2.3]")); got != "<html><body></body></html>" {
+		t.Errorf("BODY[2.3] = %q", got)
+	}
+	if n, err := m.BinarySize([]int{2, 2}); err != nil || n != 51 {
+		t.Errorf("BINARY.SIZE[2.2] = %d, %v", n, err)
+	}
+	if got, _ := fetchString(t, m, body("BINARY[2.2]<0.3>")); got != "\xff\xd8\xff" {
+		t.Errorf("BINARY[2.2]<0.3> = %q (JPEG magic expected)", got)
+	}
+	checkOffsets(t, root, m.Size())
+}
