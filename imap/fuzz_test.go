@@ -1,0 +1,318 @@
+package imap
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzParseCommand feeds arbitrary bytes to the parser as a client
+// stream: it must not panic, must make progress, must skip bad commands
+// and keep going, and what it accepts must be consistent.
+func FuzzParseCommand(f *testing.F) {
+	for _, s := range []string{
+		"a1 LOGIN {5}\r\nalice {6+}\r\nsecret\r\na2 SELECT INBOX (CONDSTORE)\r\n",
+		"a FETCH 1:*,3 (FLAGS BODY.PEEK[1.2.HEADER.FIELDS (From To)]<0.100> BINARY.SIZE[1]) (CHANGEDSINCE 5)\r\n",
+		"a UID SEARCH RETURN (MIN COUNT) CHARSET UTF-8 OR (FROM x SINCE 1-Feb-1994) NOT TEXT {3}\r\nabc UID $\r\n",
+		"a APPEND INBOX (\\Seen) \" 1-Jan-2000 00:00:00 +0000\" {3}\r\nabc ~{2+}\r\nxy\r\n",
+		"a LIST (SUBSCRIBED) \"\" (INBOX \"&APw-\") RETURN (STATUS (MESSAGES))\r\n",
+		"a STORE 1 (UNCHANGEDSINCE 3) +FLAGS.SILENT (\\Deleted $x)\r\n",
+		"a SELECT INBOX (QRESYNC (1 2 3:4 (1 2)))\r\na ID (\"k\" NIL)\r\n",
+		"a SORT RETURN () (REVERSE DATE) UTF-8 HEADER X y\r\na THREAD REFERENCES US-ASCII ALL\r\n",
+		"a AUTHENTICATE PLAIN =\r\nDONE\r\n\r\n* BAD\r\n",
+		"a LOGIN {999999999+}\r\nxx", "a SEARCH ((((((ALL))))))\r\n",
+		"a CREATE x (USE (\\Sent))\r\na RENAME a b\r\na STATUS x (UIDNEXT)\r\na ENABLE X\r\n",
+	} {
+		f.Add([]byte(s), false, false)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, utf8Mode, literalMinus bool) {
+		p := NewParser(bufio.NewReaderSize(bytes.NewReader(data), 64))
+		p.MaxLineLength = 512
+		p.MaxLiteralSize = 256
+		p.MaxAppendSize = 1024
+		p.MaxDiscard = 4096
+		p.MaxDepth = 8
+		p.MaxSearchKeys = 50
+		p.UTF8 = utf8Mode
+		p.LiteralMinus = literalMinus
+		p.Continue = func(l Literal) error {
+			if l.Size < 0 || (!l.Append && l.Size > 256) || (l.Append && l.Size > 1024) {
+				t.Fatalf("Continue called with %+v beyond the limits", l)
+			}
+			if l.Size == 7 {
+				return errors.New("refused")
+			}
+			return nil
+		}
+		for i := 0; i < 100; i++ {
+			cmd, err := p.ReadCommand()
+			if err != nil {
+				var pe *ParseError
+				if errors.As(err, &pe) {
+					if pe.Status != "BAD" && pe.Status != "NO" || pe.Message == "" {
+						t.Fatalf("bad ParseError %+v", pe)
+					}
+					if pe.Fatal {
+						return
+					}
+					continue
+				}
+				return // end of input
+			}
+			checkCommand(t, cmd, utf8Mode)
+			if cmd.Name == "APPEND" {
+				for j := 0; j < 20; j++ {
+					m, err := p.NextAppendMessage()
+					if err != nil || m == nil {
+						break
+					}
+					if j%2 == 0 {
+						n, _ := io.Copy(io.Discard, m.Body)
+						if n > m.Size {
+							t.Fatalf("body gave %d bytes of %d", n, m.Size)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func checkCommand(t *testing.T, cmd *Command, utf8Mode bool) {
+	if cmd.Tag == "" || strings.ContainsAny(cmd.Tag, " \r\n(){%*\"\\+") {
+		t.Fatalf("bad tag %q", cmd.Tag)
+	}
+	if cmd.Name != strings.ToUpper(cmd.Name) || commands[cmd.Name] == nil {
+		t.Fatalf("bad name %q", cmd.Name)
+	}
+	mailboxes := []string{}
+	switch a := cmd.Args.(type) {
+	case *SelectArgs:
+		mailboxes = append(mailboxes, a.Mailbox)
+	case *CopyArgs:
+		mailboxes = append(mailboxes, a.Mailbox)
+	case *RenameArgs:
+		mailboxes = append(mailboxes, a.From, a.To)
+	case *ListArgs:
+		mailboxes = append(mailboxes, a.Reference)
+		mailboxes = append(mailboxes, a.Patterns...)
+	case *FetchArgs:
+		for _, it := range a.Items {
+			_ = it.ResponseName()
+			if it.Partial.Count < 0 || it.Partial.Offset < 0 {
+				t.Fatalf("negative partial %+v", it.Partial)
+			}
+		}
+	case *SearchArgs:
+		checkSearchRoundTrip(t, a.Key)
+	case *SortArgs:
+		checkSearchRoundTrip(t, a.Key)
+	}
+	for _, m := range mailboxes {
+		if !utf8.ValidString(m) {
+			t.Fatalf("mailbox %q is not UTF-8", m)
+		}
+		if !utf8Mode && EncodeMailboxName(m) != "" {
+			if d, err := DecodeMailboxName(EncodeMailboxName(m)); err != nil || d != m {
+				t.Fatalf("mailbox %q does not round-trip: %q %v", m, d, err)
+			}
+		}
+	}
+}
+
+// checkSearchRoundTrip: a key written out by String parses back to a key
+// that writes out the same.
+func checkSearchRoundTrip(t *testing.T, k *SearchKey) {
+	s1 := k.String()
+	p := NewParser(bufio.NewReader(strings.NewReader("t SEARCH " + s1 + "\r\n")))
+	p.Continue = func(Literal) error { return nil }
+	p.MaxLineLength = 1 << 20
+	p.MaxLiteralSize = 1 << 20
+	cmd, err := p.ReadCommand()
+	if err != nil {
+		t.Fatalf("String() %q does not parse: %v", s1, err)
+	}
+	if s2 := cmd.Args.(*SearchArgs).Key.String(); s2 != s1 {
+		t.Fatalf("search key round trip: %q -> %q", s1, s2)
+	}
+}
+
+// FuzzSeqSet checks parsing, the compact form and the set operations
+// against each other.
+func FuzzSeqSet(f *testing.F) {
+	for _, s := range []string{"1", "1:5", "*", "5:*", "2,4:7,9,12:*", "$", "4294967295:1", "3,2,1", "1:3,2:5,9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		set, err := ParseSeqSet(s)
+		if err != nil {
+			return
+		}
+		str := set.String()
+		again, err := ParseSeqSet(str)
+		if err != nil || !reflect.DeepEqual(again, set) {
+			t.Fatalf("%q -> %q -> %+v, %v", s, str, again, err)
+		}
+		if len(str) > len(s) {
+			t.Fatalf("compact form %q longer than %q", str, s)
+		}
+		for _, max := range []uint32{0, 1, 7, 100} {
+			res := set.Resolve(max)
+			for i := 1; i < len(res.Ranges); i++ {
+				if res.Ranges[i].Start <= res.Ranges[i-1].Stop+1 {
+					t.Fatalf("Resolve(%d) of %q not merged: %s", max, s, res)
+				}
+			}
+			for n := uint32(1); n <= max+3; n++ {
+				in := set.Contains(n, max)
+				inAll := false
+				for lo, hi := range set.All(max) {
+					if lo <= n && n <= hi {
+						inAll = true
+					}
+				}
+				if in != inAll || in != res.Contains(n, max) {
+					t.Fatalf("%q max %d: Contains(%d) = %v, All %v, Resolve %v", s, max, n, in, inAll, res.Contains(n, max))
+				}
+			}
+		}
+		var b SeqSetBuilder
+		for lo, hi := range set.Resolve(50).All(50) {
+			b.AddRange(lo, hi)
+		}
+		if got, want := b.Set().String(), set.Resolve(50).String(); got != want {
+			t.Fatalf("builder %q, resolve %q", got, want)
+		}
+	})
+}
+
+// FuzzMailboxName checks that modified UTF-7 decoding is strict enough
+// for every valid encoding to be the one Encode gives.
+func FuzzMailboxName(f *testing.F) {
+	for _, s := range []string{"INBOX", "&-", "Entw&APw-rfe", "~peter/mail/&U,BTFw-/&ZeVnLIqe-", "&2D3eAA-", "&AGE-", "a&", "日本", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if dec, err := DecodeMailboxName(s); err == nil {
+			if !utf8.ValidString(dec) {
+				t.Fatalf("Decode(%q) = %q: invalid UTF-8", s, dec)
+			}
+			if enc := EncodeMailboxName(dec); enc != s {
+				t.Fatalf("Decode(%q) = %q, which encodes to %q", s, dec, enc)
+			}
+		}
+		enc := EncodeMailboxName(s)
+		for i := 0; i < len(enc); i++ {
+			if enc[i] < 0x20 || enc[i] > 0x7e {
+				t.Fatalf("Encode(%q) = %q: not printable ASCII", s, enc)
+			}
+		}
+		dec, err := DecodeMailboxName(enc)
+		clean := utf8.ValidString(s) && !strings.ContainsFunc(s, isControl)
+		if clean && (err != nil || dec != s) {
+			t.Fatalf("Encode(%q) = %q decodes to %q, %v", s, enc, dec, err)
+		}
+	})
+}
+
+// FuzzBodyStructure parses arbitrary bytes as a message: no panic, every
+// offset within the message, every section sliceable with the size it
+// announces.
+func FuzzBodyStructure(f *testing.F) {
+	f.Add([]byte(mixedSample))
+	f.Add([]byte(rfc3501Message()))
+	f.Add([]byte(nested(6)))
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: message/rfc822\r\n\r\nSubject: a\r\nContent-Type: multipart/alternative; boundary=y\r\n\r\n--y\r\n\r\nq\r\n--x--\r\n"))
+	f.Add([]byte("Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nna=EFve=\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := NewMessage(bytes.NewReader(data), int64(len(data)))
+		m.Limits = StructureLimits{MaxDepth: 8, MaxParts: 50, MaxFieldLength: 512, MaxHeaderBytes: 4096}
+		root, err := m.Structure()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOffsets(t, root, int64(len(data)))
+		for _, ext := range []bool{false, true} {
+			var b bytes.Buffer
+			w := NewWriter(&b)
+			w.BodyStructure(root, ext)
+			w.Envelope(root.Envelope())
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := m.Envelope(); err != nil {
+			t.Fatal(err)
+		}
+		// Every section of every part.
+		count := 0
+		var walk func(p *Part, path []int)
+		walk = func(p *Part, path []int) {
+			count++
+			if count > 200 {
+				return
+			}
+			specs := []string{"", SectionMIME}
+			if p.Message != nil {
+				specs = append(specs, SectionHeader, SectionText, SectionHeaderFields, SectionHeaderFieldsNot)
+			}
+			for _, sp := range specs {
+				sec := Section{Part: path, Specifier: sp}
+				if sp == SectionHeaderFields || sp == SectionHeaderFieldsNot {
+					sec.Fields = []string{"Subject", "content-type"}
+				}
+				for _, pt := range []Partial{{}, {Offset: 1, Count: 3}} {
+					it := FetchItem{Kind: FetchBodySection, Section: sec, Partial: pt}
+					r, n, err := m.FetchSection(it)
+					if err != nil {
+						t.Fatalf("BODY[%s]: %v", sec.AppendTo(nil), err)
+					}
+					got, _ := io.ReadAll(r)
+					if int64(len(got)) != n {
+						t.Fatalf("BODY[%s]: %d bytes, announced %d", sec.AppendTo(nil), len(got), n)
+					}
+				}
+			}
+			r, n, err := m.FetchSection(FetchItem{Kind: FetchBinarySection, Section: Section{Part: path}})
+			if err == nil {
+				got, _ := io.ReadAll(r)
+				if int64(len(got)) != n {
+					t.Fatalf("BINARY[%v]: %d bytes, announced %d", path, len(got), n)
+				}
+			} else if !errors.Is(err, ErrUnknownCTE) {
+				t.Fatalf("BINARY[%v]: %v", path, err)
+			}
+			ent := p
+			if p.Message != nil {
+				ent = p.Message
+			}
+			if ent.IsMultipart() {
+				for i, c := range ent.Children {
+					walk(c, append(append([]int(nil), path...), i+1))
+				}
+			} else if ent != p {
+				walk(ent, append(append([]int(nil), path...), 1))
+			}
+		}
+		if root.IsMultipart() {
+			for i, c := range root.Children {
+				walk(c, []int{i + 1})
+			}
+		} else {
+			walk(root, []int{1})
+		}
+		for _, sp := range []string{"", SectionHeader, SectionText} {
+			if _, _, err := m.FetchSection(FetchItem{Kind: FetchBodySection, Section: Section{Specifier: sp}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := m.BodyText(func([]byte) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
