@@ -97,7 +97,9 @@ type Update struct {
 }
 
 // Empty reports whether nothing changed.
-func (u *Update) Empty() bool { return len(u.Expunged) == 0 && len(u.Added) == 0 && len(u.Changed) == 0 }
+func (u *Update) Empty() bool {
+	return len(u.Expunged) == 0 && len(u.Added) == 0 && len(u.Changed) == 0
+}
 
 // Folder is one session's open handle on a folder (an IMAP SELECT or a
 // POP3 maildrop). It keeps the session's view of the folder, which moves

@@ -157,3 +157,11 @@ func (s *hubSub) Close() {
 	}
 	s.h.mu.Unlock()
 }
+
+// Watch subscribes to the changes of a user's folder made through this
+// store (or, with a shared Notifier, through any store using it).
+// Folder.Updates does the same for an open handle.
+func (s *Store) Watch(user, folder string) Subscription {
+	s.init()
+	return s.notifier.Subscribe(user, folder)
+}

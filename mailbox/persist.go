@@ -208,7 +208,7 @@ func parseIndex(data []byte) (*indexData, error) {
 	}
 	nl := bytes.IndexByte(body, '\n')
 	h := strings.Fields(string(body[:nl]))
-	if len(h) != 12 || h[0] != "MWIDX1" {
+	if len(h) != 11 || h[0] != "MWIDX1" {
 		return nil, errBadIndex
 	}
 	var nums [11]int64
