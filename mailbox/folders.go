@@ -241,7 +241,7 @@ func (s *Store) renameInbox(user, to string) error {
 	if err := s.createWithParents(user, to); err != nil {
 		return err
 	}
-	st, err := s.acquire(user, Inbox)
+	st, err := s.acquireCanon(user, Inbox)
 	if err != nil {
 		return err
 	}

@@ -372,6 +372,12 @@ func (s *Store) acquire(user, name string) (*folderState, error) {
 	if _, err := s.user(user); err != nil {
 		return nil, err
 	}
+	return s.acquireCanon(user, canon)
+}
+
+// acquireCanon is acquire for a canonical name of a provisioned user
+// (callers holding the user's lock use it).
+func (s *Store) acquireCanon(user, canon string) (*folderState, error) {
 	key := user + "\x00" + canon
 	for {
 		s.mu.Lock()

@@ -247,7 +247,9 @@ func TestIndexRebuilt(t *testing.T) {
 		sameUIDV bool
 	}{
 		{"index deleted", func(e *env) { e.fs.Remove("alice/" + indexFile) }, true},
-		{"index corrupt", func(e *env) { overwrite(e, "alice/"+indexFile, func(b []byte) []byte { b[len(b)/2] ^= 0x55; return b }) }, true},
+		{"index corrupt", func(e *env) {
+			overwrite(e, "alice/"+indexFile, func(b []byte) []byte { b[len(b)/2] ^= 0x55; return b })
+		}, true},
 		{"index truncated", func(e *env) { overwrite(e, "alice/"+indexFile, func(b []byte) []byte { return b[:len(b)/2] }) }, true},
 		{"uidlist deleted", func(e *env) { e.fs.Remove("alice/" + uidlistFile) }, true},
 		{"uidlist garbage line", func(e *env) {
