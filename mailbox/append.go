@@ -1,9 +1,9 @@
 package mailbox
 
 import (
-	"bufio"
 	"context"
 	"io"
+	"io/fs"
 	"strconv"
 	"sync"
 	"time"
@@ -60,20 +60,16 @@ func (s *Store) Append(ctx context.Context, user, folder string, r io.Reader, op
 			return AppendResult{}, err
 		}
 	}
-	date := opts.InternalDate
-	if date.IsZero() {
-		date = time.Now()
-	}
 	name := s.uniqueName()
 	tmp := st.dir + "/tmp/" + name
-	size, raw, err := s.writeTmp(ctx, tmp, r, date)
+	size, date, err := s.writeTmp(ctx, tmp, r, opts.InternalDate)
 	if err != nil {
 		return AppendResult{}, err
 	}
 	req := &appendReq{
 		st: st, tmp: tmp, base: withSizes(name, size, size),
 		toCur: fl.bits != 0 || kw != 0, info: makeInfo("", fl.bits, kw),
-		size: size, raw: raw, date: date.UnixNano(),
+		size: size, raw: size, date: date.UnixNano(),
 	}
 	s.commit([]*appendReq{req})
 	if req.err != nil {
@@ -88,68 +84,75 @@ func withSizes(name string, raw, size int64) string {
 	return name + ",S=" + strconv.FormatInt(raw, 10) + ",W=" + strconv.FormatInt(size, 10)
 }
 
-// writeTmp writes r into a new tmp/ file with CRLF line endings. Without
-// group commit by syncfs it also fsyncs the file. On error the file is
-// removed.
-func (s *Store) writeTmp(ctx context.Context, tmp string, r io.Reader, date time.Time) (size, raw int64, err error) {
+// writeTmp writes r into a new tmp/ file with CRLF line endings and
+// returns its size and internal date (date, or the file's mtime). Unless
+// the group committer syncs the whole file system per batch, it also
+// fsyncs the file. On error the file is removed.
+func (s *Store) writeTmp(ctx context.Context, tmp string, r io.Reader, date time.Time) (int64, time.Time, error) {
 	f, err := s.fs.Create(tmp)
 	if err != nil {
-		return 0, 0, err
+		return 0, date, err
 	}
-	size, err = copyCRLF(ctx, f, r)
+	setDate := !date.IsZero()
+	size, err := copyCRLF(ctx, f, r)
+	if err == nil && setDate {
+		// Before the fsync, so that the date is durable with the data.
+		err = s.fs.Chtimes(tmp, date)
+	}
 	if err == nil && (s.com == nil || !s.syncfs) {
 		err = f.Sync()
+	}
+	if err == nil && !setDate {
+		// fstat rather than utimes: it does not dirty the inode.
+		var fi fs.FileInfo
+		if fi, err = f.Stat(); err == nil {
+			date = fi.ModTime()
+		}
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = s.fs.Chtimes(tmp, date)
-	}
 	if err != nil {
 		s.fs.Remove(tmp)
-		return 0, 0, err
+		return 0, date, err
 	}
-	return size, size, nil
+	return size, date, nil
 }
 
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 3*copyChunk); return &b }}
+
+const copyChunk = 16 << 10
+
 // copyCRLF copies r to w, turning bare LF into CRLF, and returns the number
-// of bytes written. It checks ctx between chunks.
+// of bytes written. It checks ctx between chunks. Memory is two pooled
+// buffers, whatever the message size.
 func copyCRLF(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	buf := make([]byte, 32<<10)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	in, out := (*bp)[:copyChunk], (*bp)[copyChunk:]
 	var n int64
 	prevCR := false
 	for {
 		if err := checkCtx(ctx); err != nil {
 			return n, err
 		}
-		m, rerr := r.Read(buf)
-		chunk := buf[:m]
-		for len(chunk) > 0 {
-			i := 0
-			for i < len(chunk) && chunk[i] != '\n' {
-				i++
+		m, rerr := r.Read(in)
+		o := out[:0]
+		for _, c := range in[:m] {
+			if c == '\n' && !prevCR {
+				o = append(o, '\r')
 			}
-			if i > 0 {
-				bw.Write(chunk[:i])
-				n += int64(i)
-				prevCR = chunk[i-1] == '\r'
+			o = append(o, c)
+			prevCR = c == '\r'
+		}
+		if len(o) > 0 {
+			if _, err := w.Write(o); err != nil {
+				return n, err
 			}
-			if i == len(chunk) {
-				break
-			}
-			if !prevCR {
-				bw.WriteByte('\r')
-				n++
-			}
-			bw.WriteByte('\n')
-			n++
-			prevCR = false
-			chunk = chunk[i+1:]
+			n += int64(len(o))
 		}
 		if rerr == io.EOF {
-			return n, bw.Flush()
+			return n, nil
 		}
 		if rerr != nil {
 			return n, rerr
@@ -255,6 +258,10 @@ func (c *committer) submit(reqs []*appendReq) {
 
 func (c *committer) loop() {
 	defer close(c.exited)
+	if c.s.syncfs {
+		c.pipeline()
+		return
+	}
 	for {
 		select {
 		case <-c.wake:
@@ -279,15 +286,57 @@ func (c *committer) run(batch []*appendReq) {
 	if len(batch) == 0 {
 		return
 	}
-	c.s.process(batch, c.s.syncfs)
+	c.s.process(batch, false)
 	for _, r := range batch {
 		close(r.done)
 	}
 }
 
-func (c *committer) stop() {
-	close(c.quit)
-	<-c.exited
+// pipeline is the committer when the file system can be synced as a whole:
+// each cycle renames the files whose data the previous cycle made durable,
+// then runs one syncfs, which makes those renames durable and, at the same
+// time, the data of the files that arrived meanwhile. Under load every
+// append costs a share of one syncfs; alone, an append waits two.
+func (c *committer) pipeline() {
+	var ready []*appendReq // data durable, not yet renamed
+	quit := c.quit
+	for {
+		c.mu.Lock()
+		fresh := c.queue
+		c.queue = nil
+		stopped := c.stopped
+		c.mu.Unlock()
+		if len(ready) == 0 && len(fresh) == 0 {
+			if stopped {
+				return
+			}
+			select {
+			case <-c.wake:
+			case <-quit:
+				// From now on submit syncs inline; drain what is queued.
+				c.mu.Lock()
+				c.stopped = true
+				c.mu.Unlock()
+				quit = nil
+			}
+			continue
+		}
+		groups, order := c.s.stageAll(ready)
+		err := c.s.fs.SyncFS()
+		c.s.finishAll(groups, order, err)
+		for _, r := range ready {
+			close(r.done)
+		}
+		ready = fresh
+		if err != nil {
+			for _, r := range ready {
+				r.err = err
+				c.s.fs.Remove(r.tmp)
+				close(r.done)
+			}
+			ready = nil
+		}
+	}
 }
 
 // process moves a batch of written tmp/ files into their folders:
@@ -312,41 +361,7 @@ func (s *Store) process(batch []*appendReq, useSyncFS bool) {
 			return
 		}
 	}
-	var order []*folderState
-	groups := map[*folderState][]*appendReq{}
-	for _, r := range batch {
-		if groups[r.st] == nil {
-			order = append(order, r.st)
-		}
-		groups[r.st] = append(groups[r.st], r)
-	}
-	type syncTarget struct {
-		log  wfile
-		dirs []string
-	}
-	targets := make([]syncTarget, len(order))
-	for i, st := range order {
-		st.mu.Lock()
-		st.stage(groups[st])
-		targets[i].log = st.ulFile
-		newDir, curDir := false, false
-		for _, r := range groups[st] {
-			if r.staged {
-				if r.toCur {
-					curDir = true
-				} else {
-					newDir = true
-				}
-			}
-		}
-		if newDir {
-			targets[i].dirs = append(targets[i].dirs, st.dir+"/new")
-		}
-		if curDir {
-			targets[i].dirs = append(targets[i].dirs, st.dir+"/cur")
-		}
-		st.mu.Unlock()
-	}
+	groups, order := s.stageAll(batch)
 	var syncErr error
 	if useSyncFS {
 		syncErr = s.fs.SyncFS()
@@ -362,21 +377,71 @@ func (s *Store) process(batch []*appendReq, useSyncFS bool) {
 				mu.Unlock()
 			}
 		}
-		for _, t := range targets {
-			if t.log != nil {
+		for _, st := range order {
+			g := groups[st]
+			if g.log != nil {
 				wg.Add(1)
-				go func() { defer wg.Done(); note(t.log.Sync()) }()
+				go func() { defer wg.Done(); note(g.log.Sync()) }()
 			}
-			for _, d := range t.dirs {
+			for _, d := range g.dirs {
 				wg.Add(1)
 				go func() { defer wg.Done(); note(s.fs.SyncDir(d)) }()
 			}
 		}
 		wg.Wait()
 	}
+	s.finishAll(groups, order, syncErr)
+}
+
+// stageGroup is one folder's part of a batch.
+type stageGroup struct {
+	reqs []*appendReq
+	log  wfile    // the UID list written to
+	dirs []string // directories renamed into
+}
+
+// stageAll stages a batch, folder by folder.
+func (s *Store) stageAll(batch []*appendReq) (map[*folderState]*stageGroup, []*folderState) {
+	var order []*folderState
+	groups := map[*folderState]*stageGroup{}
+	for _, r := range batch {
+		g := groups[r.st]
+		if g == nil {
+			g = &stageGroup{}
+			groups[r.st] = g
+			order = append(order, r.st)
+		}
+		g.reqs = append(g.reqs, r)
+	}
+	for _, st := range order {
+		g := groups[st]
+		st.mu.Lock()
+		st.stage(g.reqs)
+		g.log = st.ulFile
+		newDir, curDir := false, false
+		for _, r := range g.reqs {
+			if r.staged {
+				newDir = newDir || !r.toCur
+				curDir = curDir || r.toCur
+			}
+		}
+		if newDir {
+			g.dirs = append(g.dirs, st.dir+"/new")
+		}
+		if curDir {
+			g.dirs = append(g.dirs, st.dir+"/cur")
+		}
+		st.mu.Unlock()
+	}
+	return groups, order
+}
+
+// finishAll makes a synced batch visible (or undoes it after err) and
+// publishes the changes.
+func (s *Store) finishAll(groups map[*folderState]*stageGroup, order []*folderState, err error) {
 	for _, st := range order {
 		st.mu.Lock()
-		ch := st.finish(groups[st], syncErr)
+		ch := st.finish(groups[st].reqs, err)
 		st.mu.Unlock()
 		if ch != nil {
 			s.notifier.Publish(*ch)
@@ -479,4 +544,9 @@ func (st *folderState) finish(reqs []*appendReq, err error) *Change {
 	st.touched(len(uids))
 	st.maybeMaintain()
 	return &Change{Kind: ChangeAppend, User: st.user, Folder: st.name, UIDValidity: st.uidValidity, UIDs: uids, ModSeq: st.hms}
+}
+
+func (c *committer) stop() {
+	close(c.quit)
+	<-c.exited
 }

@@ -43,6 +43,7 @@ type wfile interface {
 	io.Writer
 	Sync() error
 	Close() error
+	Stat() (fs.FileInfo, error)
 }
 
 type rfile interface {

@@ -118,6 +118,24 @@ func (w *memWriter) Sync() error {
 	return nil
 }
 
+func (w *memWriter) Stat() (fs.FileInfo, error) {
+	w.m.mu.Lock()
+	defer w.m.mu.Unlock()
+	return memInfo{size: int64(len(w.n.data)), mtime: w.n.mtime}, nil
+}
+
+type memInfo struct {
+	size  int64
+	mtime time.Time
+}
+
+func (i memInfo) Name() string       { return "" }
+func (i memInfo) Size() int64        { return i.size }
+func (i memInfo) Mode() fs.FileMode  { return 0o600 }
+func (i memInfo) ModTime() time.Time { return i.mtime }
+func (i memInfo) IsDir() bool        { return false }
+func (i memInfo) Sys() any           { return nil }
+
 func (w *memWriter) Close() error {
 	w.m.mu.Lock()
 	defer w.m.mu.Unlock()

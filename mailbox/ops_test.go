@@ -15,7 +15,7 @@ func TestFolderNames(t *testing.T) {
 	bad := []string{
 		"", "/", "a/", "/a", "a//b", ".hidden", "a/.b", "..", "a/../b", "a\x00b", "a\nb", "a\tb",
 		"a\x7fb", "a\u0085b", "100%", "a*", "\xff\xfe", strings.Repeat("x", 256), strings.Repeat("abcdefgh/", 120),
-		strings.Repeat("é", 130), // 260 bytes in one component
+		strings.Repeat("é", 130),       // 260 bytes in one component
 		strings.Repeat("ü/", 60) + "x", // fits per component but too long on disk
 	}
 	for _, n := range bad {
