@@ -109,4 +109,3 @@ func TestPOP3ContextError(t *testing.T) {
 		t.Fatalf("cancelled login: %v", err)
 	}
 }
-
