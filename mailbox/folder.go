@@ -341,9 +341,9 @@ func (f *Folder) Open(ctx context.Context, uid uint32) (MessageReader, error) {
 func (st *folderState) open(uid uint32) (MessageReader, error) {
 	for attempt := 0; ; attempt++ {
 		st.mu.Lock()
-		if st.deleted {
+		if err := st.usable(); err != nil {
 			st.mu.Unlock()
-			return nil, ErrFolderDeleted
+			return nil, err
 		}
 		i := st.find(uid)
 		if i < 0 || uint64(uid) >= st.visibleLimit() {
@@ -445,8 +445,8 @@ func (f *Folder) SetFlags(ctx context.Context, uids UIDSet, op FlagOp, flags []s
 
 func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreOptions, origin uint64) (FlagResult, *Change, error) {
 	var res FlagResult
-	if st.deleted {
-		return res, nil, ErrFolderDeleted
+	if err := st.usable(); err != nil {
+		return res, nil, err
 	}
 	kw, err := st.keywordBits(fl.keywords, op != FlagsRemove)
 	if err != nil {
@@ -573,8 +573,8 @@ func (f *Folder) remove(uids UIDSet, onlyDeleted bool) ([]uint32, error) {
 
 // remove deletes message files. Called with st.mu held.
 func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]uint32, *Change, error) {
-	if st.deleted {
-		return nil, nil, ErrFolderDeleted
+	if err := st.usable(); err != nil {
+		return nil, nil, err
 	}
 	lim := st.visibleLimit()
 	var gone []uint32
@@ -690,9 +690,9 @@ func (f *Folder) copy(ctx context.Context, uids UIDSet, dest string) (CopyResult
 	}
 	var items []item
 	src.mu.Lock()
-	if src.deleted {
+	if err := src.usable(); err != nil {
 		src.mu.Unlock()
-		return CopyResult{}, ErrFolderDeleted
+		return CopyResult{}, err
 	}
 	lim := src.visibleLimit()
 	for i := range src.msgs {

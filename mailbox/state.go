@@ -65,36 +65,46 @@ func (o dirObs) quiet() bool { return o.mtime != 0 && o.at-o.mtime >= int64(quie
 // handle and appender on it. Its fields are guarded by mu, except refs and
 // the LRU links, which the Store guards.
 type folderState struct {
-	s                *Store
-	user, name, dir  string
-	key              string
-	refs             int
-	lastUse          time.Time
-	mu               sync.Mutex
-	loaded           bool
-	deleted          bool // deleted or renamed away: handles fail
-	evicted          bool
-	uidValidity      uint32
-	uidNext          uint32
-	hms, ceiling     uint64
-	needR            bool // next modseq must first extend the reservation
-	msgs             []msgRec
-	byBase           map[string]uint32
-	pending          []uint32 // UIDs staged but not durable, ascending
-	keywords         []string
-	version          uint64
-	dirty            bool
-	changes          int
-	ulID             string
-	ulSize           int64
-	ulRecords        int
-	ulFile           wfile
-	obs              [2]dirObs // new/, cur/
-	flagCache        map[uint64][]string
-	keywordsModified bool
+	s               *Store
+	user, name, dir string
+	key             string
+	refs            int
+	lastUse         time.Time
+	mu              sync.Mutex
+	loaded          bool
+	deleted         bool // deleted or renamed away: handles fail
+	evicted         bool
+	uidValidity     uint32
+	uidNext         uint32
+	hms, ceiling    uint64
+	needR           bool // next modseq must first extend the reservation
+	msgs            []msgRec
+	byBase          map[string]uint32
+	pending         []uint32 // UIDs staged but not durable, ascending
+	keywords        []string
+	version         uint64
+	dirty           bool
+	changes         int
+	ulID            string
+	ulSize          int64
+	ulRecords       int
+	ulFile          wfile
+	obs             [2]dirObs // new/, cur/
+	flagCache       map[uint64][]string
 }
 
 func (st *folderState) fs() fsys { return st.s.fs }
+
+// usable reports why the state cannot be used any more, if it cannot.
+func (st *folderState) usable() error {
+	switch {
+	case st.deleted:
+		return ErrFolderDeleted
+	case st.evicted:
+		return ErrClosed // only a closed store evicts a state with handles
+	}
+	return nil
+}
 
 // find returns the index of uid in msgs, or -1.
 func (st *folderState) find(uid uint32) int {
@@ -674,8 +684,8 @@ func sizeField(base, key string) (int64, bool) {
 // refresh picks up changes made by other programs: it lists new/ or cur/
 // again when their mtime moved or was too recent to be trusted.
 func (st *folderState) refresh() (bool, error) {
-	if st.deleted {
-		return false, ErrFolderDeleted
+	if err := st.usable(); err != nil {
+		return false, err
 	}
 	var which [2]bool
 	for i, sub := range []string{"/new", "/cur"} {

@@ -1,8 +1,11 @@
 package mailbox
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -395,4 +398,63 @@ func TestTmpCleanup(t *testing.T) {
 			t.Fatalf("tmp/ after open = %v", got)
 		}
 	})
+}
+
+// TestLargeMessageStreams appends and reads back a 50 MB message and
+// checks that memory use stays far below the message size.
+func TestLargeMessageStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 50 MB")
+	}
+	e := storeKinds[0].open(t) // on disk: the memory store holds mail in memory by design
+	const size = 50 << 20
+	line := strings.Repeat("x", 78) + "\n" // LF: stored as CRLF
+	src := io.LimitReader(&repeatReader{s: line}, size)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r, err := e.s.Append(bg, "big", Inbox, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := int64(size / len(line))
+	if r.Size != size+lines {
+		t.Fatalf("size %d, want %d", r.Size, size+lines)
+	}
+	f := e.open("big", Inbox)
+	mr, err := f.Open(bg, r.UID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, mr)
+	mr.Close()
+	runtime.ReadMemStats(&after)
+	if err != nil || n != r.Size {
+		t.Fatalf("read %d, %v", n, err)
+	}
+	want := sha256.New()
+	io.Copy(want, io.LimitReader(&repeatReader{s: strings.ReplaceAll(line, "\n", "\r\n")}, size+lines))
+	if !bytes.Equal(h.Sum(nil), want.Sum(nil)) {
+		t.Fatal("content differs")
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+		t.Fatalf("allocated %d MB for a 50 MB message", grew>>20)
+	}
+}
+
+// repeatReader repeats a string forever.
+type repeatReader struct {
+	s   string
+	off int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], r.s[r.off:])
+		n += c
+		r.off = (r.off + c) % len(r.s)
+	}
+	return n, nil
 }
