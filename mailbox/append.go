@@ -479,7 +479,9 @@ func (st *folderState) stage(reqs []*appendReq) {
 		rec := msgRec{uid: uid, inNew: !r.toCur, pending: true, modseq: m, size: r.size, raw: r.raw, date: r.date, name: name}
 		rec.setFlagsFromName()
 		st.msgs = append(st.msgs, rec)
-		st.byBase[r.base] = uid
+		if st.byBase != nil { // else built from msgs when a scan needs it
+			st.byBase[r.base] = uid
+		}
 		st.pending = append(st.pending, uid)
 		buf = appendUidRecord(buf, uid, r.base)
 		r.final, r.uid, r.modseq, r.uidValidity, r.staged = final, uid, m, st.uidValidity, true

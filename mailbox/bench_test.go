@@ -40,7 +40,7 @@ func BenchmarkAppend(b *testing.B) {
 				}
 				defer s.Close()
 				s.DisableGroupCommit = m.noGroup
-				s.syncfs = m.syncfsBatch
+				s.NoSyncFS = !m.syncfsBatch
 				if _, err := s.Append(bg, "bench", Inbox, bytes.NewReader(benchMsg), nil); err != nil {
 					b.Fatal(err)
 				}

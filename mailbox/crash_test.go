@@ -188,7 +188,8 @@ func TestCrashDuringAppend(t *testing.T) {
 
 				ff := &faultFS{fsys: m}
 				s = newStore(ff)
-				s.syncfs = !mode.fsync
+				s.syncfs = true
+				s.NoSyncFS = mode.fsync
 				s.DisableGroupCommit = mode.noGroup
 				hook, crashed, trace := crashAt(k)
 				ff.hook = hook

@@ -233,9 +233,13 @@ func parseIndex(data []byte) (*indexData, error) {
 	}
 	idx.msgs = make([]msgRec, 0, count)
 	rest := body[nl+1:]
+	// File names are substrings of one string: one allocation, not one
+	// per message.
+	sbody := string(body)
 	var prev uint32
 	for len(rest) > 0 {
 		e := bytes.IndexByte(rest, '\n')
+		lineEnd := len(body) - len(rest) + e
 		line := rest[:e]
 		rest = rest[e+1:]
 		var f [7][]byte
@@ -256,7 +260,7 @@ func parseIndex(data []byte) (*indexData, error) {
 			return nil, errBadIndex
 		}
 		prev = uint32(uid)
-		r := msgRec{uid: uint32(uid), modseq: ms, size: int64(size), raw: int64(raw), date: date, name: string(f[6])}
+		r := msgRec{uid: uint32(uid), modseq: ms, size: int64(size), raw: int64(raw), date: date, name: sbody[lineEnd-len(f[6]) : lineEnd]}
 		switch string(f[5]) {
 		case "n":
 			r.inNew = true

@@ -335,22 +335,8 @@ func (st *folderState) load() error {
 	if data, err := fsys.ReadFile(st.dir + "/" + indexFile); err == nil {
 		idx, _ = parseIndex(data)
 	}
-	var ul *uidlist
-	partial := false
-	data, err := fsys.ReadFile(st.dir + "/" + uidlistFile)
-	switch {
-	case err == nil:
-		from := int64(0)
-		if idx != nil {
-			if nl := bytes.IndexByte(data, '\n'); nl > 0 {
-				id, v, _, ok := parseUidlistHeader(string(data[:nl]))
-				if ok && id == idx.uidlistID && v == idx.uidValidity && idx.uidlistSize > int64(nl) && idx.uidlistSize <= int64(len(data)) {
-					from, partial = idx.uidlistSize, true
-				}
-			}
-		}
-		ul = parseUidlist(data, from)
-	case !isNotExist(err):
+	ul, partial, err := st.readUidlist(idx)
+	if err != nil {
 		return err
 	}
 
@@ -437,10 +423,7 @@ func (st *folderState) load() error {
 			trusted = true
 			st.obs = o
 			st.msgs = idx.msgs
-			st.byBase = make(map[string]uint32, len(st.msgs))
-			for i := range st.msgs {
-				st.byBase[st.msgs[i].base()] = st.msgs[i].uid
-			}
+			st.byBase = nil // built when first needed (scan)
 		}
 	}
 	var buf []byte
@@ -481,6 +464,54 @@ func (st *folderState) load() error {
 	return nil
 }
 
+// readUidlist reads the UID list: only its header and the records
+// appended since the index was written when the index matches it, the
+// whole file otherwise. It returns nil if there is no UID list.
+func (st *folderState) readUidlist(idx *indexData) (*uidlist, bool, error) {
+	p := st.dir + "/" + uidlistFile
+	fi, err := st.fs().Stat(p)
+	if err != nil {
+		if isNotExist(err) {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	if idx != nil && idx.uidlistSize > 0 && idx.uidlistSize <= fi.size {
+		f, err := st.fs().Open(p)
+		if err != nil {
+			return nil, false, err
+		}
+		defer f.Close()
+		head := make([]byte, min(fi.size, 512))
+		n, _ := f.ReadAt(head, 0)
+		head = head[:n]
+		if nl := bytes.IndexByte(head, '\n'); nl > 0 && int64(nl) < idx.uidlistSize {
+			id, v, _, ok := parseUidlistHeader(string(head[:nl]))
+			if ok && id == idx.uidlistID && v == idx.uidValidity {
+				data := make([]byte, nl+1, int64(nl+1)+fi.size-idx.uidlistSize)
+				copy(data, head)
+				data = data[:cap(data)]
+				m, err := f.ReadAt(data[nl+1:], idx.uidlistSize)
+				if err != nil && err != io.EOF {
+					return nil, false, err
+				}
+				data = data[:nl+1+m]
+				ul := parseUidlist(data, int64(nl+1))
+				ul.size += idx.uidlistSize - int64(nl+1) // offsets in the file
+				return ul, true, nil
+			}
+		}
+	}
+	data, err := st.fs().ReadFile(p)
+	if err != nil {
+		if isNotExist(err) {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	return parseUidlist(data, 0), false, nil
+}
+
 // scan lists new/ and/or cur/ and reconciles them with prev (the records
 // known so far, sorted by UID) and st.byBase (base name -> UID), assigning
 // UIDs to files nobody has seen. It replaces st.msgs. UID list records for
@@ -488,6 +519,12 @@ func (st *folderState) load() error {
 // durable before releasing the lock.
 func (st *folderState) scan(which [2]bool, prev []msgRec, buf []byte, now int64) ([]byte, bool, error) {
 	fsys := st.fs()
+	if st.byBase == nil {
+		st.byBase = make(map[string]uint32, len(prev))
+		for i := range prev {
+			st.byBase[prev[i].base()] = prev[i].uid
+		}
+	}
 	type found struct {
 		name  string
 		inNew bool

@@ -62,6 +62,11 @@ type Store struct {
 	// sharing file-system syncs with concurrent appends. The durability
 	// guarantee is the same; it exists to measure the gain.
 	DisableGroupCommit bool
+	// NoSyncFS makes group commit use fsync on each file, UID list and
+	// directory instead of one syncfs(2) per batch. syncfs flushes the
+	// whole file system, which is fastest when the mail store has the file
+	// system to itself, and can be slow when others write a lot to it.
+	NoSyncFS bool
 	// MaxIdleFolders bounds the folders kept loaded while no handle is
 	// open on them (default 256). Loaded folders make repeated delivery and
 	// STATUS cheap.
@@ -156,6 +161,9 @@ func (s *Store) init() {
 		s.notifier = s.Notifier
 		if s.notifier == nil {
 			s.notifier = NewNotifier()
+		}
+		if s.NoSyncFS {
+			s.syncfs = false
 		}
 		if !s.DisableGroupCommit {
 			s.com = newCommitter(s)
