@@ -3,6 +3,8 @@ package mailbox
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -147,4 +149,64 @@ func (c *countingFS) ReadDir(name string) ([]dirEntry, error) {
 		c.readDirs.Add(1)
 	}
 	return c.fsys.ReadDir(name)
+}
+
+// BenchmarkBaselineMaildir is the reference the store is compared with: what
+// the go-smtp benchmark peer does per message (create in tmp/, write,
+// fsync, rename into new/; no directory fsync, no UIDs), at 1 and 64
+// writers. Compare its msgs/s with BenchmarkAppend's in the same run.
+//
+//	go test -run='^$' -bench='BenchmarkAppend|BenchmarkBaselineMaildir' -benchtime=2000x ./mailbox
+func BenchmarkBaselineMaildir(b *testing.B) {
+	for _, w := range []int{1, 64} {
+		b.Run(fmt.Sprintf("writers=%d", w), func(b *testing.B) {
+			root := b.TempDir()
+			for _, d := range []string{"tmp", "new", "cur"} {
+				if err := os.Mkdir(filepath.Join(root, d), 0o700); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var seq atomic.Uint64
+			deliver := func() error {
+				name := fmt.Sprintf("%d.M%dP%dQ%d.bench", time.Now().Unix(), time.Now().Nanosecond()/1000, os.Getpid(), seq.Add(1))
+				tmp := filepath.Join(root, "tmp", name)
+				f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+				if err != nil {
+					return err
+				}
+				if _, err := f.Write(benchMsg); err != nil {
+					return err
+				}
+				if err := f.Sync(); err != nil {
+					return err
+				}
+				if err := f.Close(); err != nil {
+					return err
+				}
+				return os.Rename(tmp, filepath.Join(root, "new", name))
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(benchMsg)))
+			b.ResetTimer()
+			start := time.Now()
+			if w == 1 {
+				for i := 0; i < b.N; i++ {
+					if err := deliver(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			} else {
+				b.SetParallelism((w + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := deliver(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+		})
+	}
 }
