@@ -96,8 +96,9 @@ type Store struct {
 }
 
 type userState struct {
-	mu   sync.Mutex // folder structure: create, delete, rename, subscriptions
-	uvMu sync.Mutex // the UIDVALIDITY counter
+	mu    sync.Mutex // folder structure: create, delete, rename, subscriptions
+	uvMu  sync.Mutex // the UIDVALIDITY counter
+	ready bool       // provisioned (guarded by mu)
 }
 
 // NewMemoryStore returns a store that keeps everything in memory. It
@@ -269,14 +270,18 @@ func (s *Store) user(user string) (*userState, error) {
 	s.mu.Unlock()
 	us.mu.Lock()
 	defer us.mu.Unlock()
-	if _, err := s.fs.Stat(userDir(user) + "/cur"); err == nil {
+	if us.ready {
 		return us, nil
-	} else if !isNotExist(err) {
-		return nil, err
 	}
-	if err := s.provision(user); err != nil {
-		return nil, err
+	if _, err := s.fs.Stat(userDir(user) + "/cur"); err != nil {
+		if !isNotExist(err) {
+			return nil, err
+		}
+		if err := s.provision(user); err != nil {
+			return nil, err
+		}
 	}
+	us.ready = true
 	return us, nil
 }
 

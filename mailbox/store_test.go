@@ -458,3 +458,23 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+func TestRootLock(t *testing.T) {
+	root := t.TempDir()
+	s, err := NewMaildirStore(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewMaildirStore(root); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second store on one root: %v", err)
+	}
+	s.Close()
+	s2, err := NewMaildirStore(root)
+	if err != nil {
+		t.Fatalf("after Close: %v", err)
+	}
+	s2.Close()
+	if _, err := s2.Append(bg, "a", Inbox, strings.NewReader("x"), nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Append on closed store: %v", err)
+	}
+}
