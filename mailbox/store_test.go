@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -477,4 +478,34 @@ func TestRootLock(t *testing.T) {
 	if _, err := s2.Append(bg, "a", Inbox, strings.NewReader("x"), nil); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Append on closed store: %v", err)
 	}
+}
+
+// TestIndexAvoidsListing checks that a quiet folder opens from its index
+// without listing new/ or cur/, and that a change made meanwhile by
+// another program (which moves the directory mtime) is still seen.
+func TestIndexAvoidsListing(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		for i := 0; i < 20; i++ {
+			e.append("alice", Inbox, "m\n", nil)
+		}
+		old := time.Now().Add(-time.Hour)
+		e.fs.Chtimes("alice/new", old)
+		e.fs.Chtimes("alice/cur", old)
+		e.reopen()
+		e.open("alice", Inbox).Close() // lists (index stale), writes the index
+		e.reopen()
+		var n atomic.Int64
+		e.s.fs = &countingFS{fsys: e.s.fs, readDirs: &n}
+		f := e.open("alice", Inbox)
+		if len(f.Messages()) != 20 || n.Load() != 0 {
+			t.Fatalf("%d messages, %d listings", len(f.Messages()), n.Load())
+		}
+		f.Close()
+		e.reopen()
+		e.drop("alice", Inbox, "new", "1.P1Q1.other", "dropped\n", time.Time{})
+		f = e.open("alice", Inbox)
+		if len(f.Messages()) != 21 {
+			t.Fatalf("dropped message not seen: %d", len(f.Messages()))
+		}
+	})
 }
