@@ -206,7 +206,16 @@ func parseIndex(data []byte) (*indexData, error) {
 	if err != nil || uint32(sum) != crc32.ChecksumIEEE(body) {
 		return nil, errBadIndex
 	}
+	return parseIndexBody(body)
+}
+
+// parseIndexBody parses an index whose CRC has been checked (body ends
+// with a newline).
+func parseIndexBody(body []byte) (*indexData, error) {
 	nl := bytes.IndexByte(body, '\n')
+	if nl < 0 {
+		return nil, errBadIndex
+	}
 	h := strings.Fields(string(body[:nl]))
 	if len(h) != 11 || h[0] != "MWIDX1" {
 		return nil, errBadIndex
@@ -239,6 +248,9 @@ func parseIndex(data []byte) (*indexData, error) {
 	var prev uint32
 	for len(rest) > 0 {
 		e := bytes.IndexByte(rest, '\n')
+		if e < 0 {
+			return nil, errBadIndex
+		}
 		lineEnd := len(body) - len(rest) + e
 		line := rest[:e]
 		rest = rest[e+1:]
