@@ -30,7 +30,7 @@ func BenchmarkAppend(b *testing.B) {
 		{"group-fsync", false, false},
 		{"nogroup", true, false},
 	}
-	for _, w := range []int{1, 64} {
+	for _, w := range benchWriters {
 		for _, m := range modes {
 			if m.syncfsBatch && !haveSyncfs {
 				continue
@@ -158,7 +158,7 @@ func (c *countingFS) ReadDir(name string) ([]dirEntry, error) {
 //
 //	go test -run='^$' -bench='BenchmarkAppend|BenchmarkBaselineMaildir' -benchtime=2000x ./mailbox
 func BenchmarkBaselineMaildir(b *testing.B) {
-	for _, w := range []int{1, 64} {
+	for _, w := range benchWriters {
 		b.Run(fmt.Sprintf("writers=%d", w), func(b *testing.B) {
 			root := b.TempDir()
 			for _, d := range []string{"tmp", "new", "cur"} {
@@ -210,3 +210,6 @@ func BenchmarkBaselineMaildir(b *testing.B) {
 		})
 	}
 }
+
+// benchWriters are the writer counts of the append benchmarks.
+var benchWriters = []int{1, 64, 200}
