@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"io/fs"
@@ -123,27 +124,48 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 3*copyChunk); retur
 
 const copyChunk = 16 << 10
 
-// copyCRLF copies r to w, turning bare LF into CRLF, and returns the number
-// of bytes written. It checks ctx between chunks. Memory is two pooled
-// buffers, whatever the message size.
+// copyCRLF copies r to w, turning bare LF into CRLF and ending a message
+// that lacks a final line ending with CRLF, and returns the number of bytes
+// written. Stored messages thus always end in CRLF, which makes their size
+// the exact size that POP3 (RFC 1939, which ends the last line before the
+// terminating dot) and IMAP report. It checks ctx between chunks. Memory is
+// two pooled buffers, whatever the message size.
 func copyCRLF(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	in, out := (*bp)[:copyChunk], (*bp)[copyChunk:]
 	var n int64
-	prevCR := false
+	prev := byte('\n') // the byte before the next one read; "\n" at the start
 	for {
 		if err := checkCtx(ctx); err != nil {
 			return n, err
 		}
 		m, rerr := r.Read(in)
 		o := out[:0]
-		for _, c := range in[:m] {
-			if c == '\n' && !prevCR {
+		for seg := in[:m]; len(seg) > 0; {
+			i := bytes.IndexByte(seg, '\n')
+			if i < 0 {
+				o = append(o, seg...)
+				prev = seg[len(seg)-1]
+				break
+			}
+			before := prev
+			if i > 0 {
+				before = seg[i-1]
+			}
+			o = append(o, seg[:i]...)
+			if before != '\r' {
 				o = append(o, '\r')
 			}
-			o = append(o, c)
-			prevCR = c == '\r'
+			o = append(o, '\n')
+			prev = '\n'
+			seg = seg[i+1:]
+		}
+		if rerr == io.EOF && n+int64(len(o)) > 0 && prev != '\n' {
+			if prev != '\r' {
+				o = append(o, '\r')
+			}
+			o = append(o, '\n')
 		}
 		if len(o) > 0 {
 			if _, err := w.Write(o); err != nil {
