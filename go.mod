@@ -8,4 +8,7 @@ require (
 	golang.org/x/crypto v0.55.0
 )
 
-require golang.org/x/text v0.41.0 // indirect
+require (
+	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
+)
