@@ -385,11 +385,11 @@ type result struct {
 	bye    bool // the session ends after the response
 }
 
-func ok(text string) result             { return result{status: "OK", text: text} }
-func okCode(code, text string) result   { return result{status: "OK", code: code, text: text} }
-func no(code, text string) result       { return result{status: "NO", code: code, text: text} }
-func bad(text string) result            { return result{status: "BAD", text: text} }
-func badCode(code, text string) result  { return result{status: "BAD", code: code, text: text} }
+func ok(text string) result            { return result{status: "OK", text: text} }
+func okCode(code, text string) result  { return result{status: "OK", code: code, text: text} }
+func no(code, text string) result      { return result{status: "NO", code: code, text: text} }
+func bad(text string) result           { return result{status: "BAD", text: text} }
+func badCode(code, text string) result { return result{status: "BAD", code: code, text: text} }
 
 // backendError turns a Backend error into the response the client sees:
 // the code and text of an *Error, or NO [SERVERBUG] with a generic text,

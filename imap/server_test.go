@@ -1,8 +1,8 @@
 package imap_test
 
 import (
-	"context"
 	"bufio"
+	"context"
 	"crypto/tls"
 	"net"
 	"runtime"
