@@ -204,3 +204,97 @@ func TestInteropCurl(t *testing.T) {
 		t.Errorf("curl append/status: %q", out)
 	}
 }
+
+func TestInteropMbsync(t *testing.T) {
+	mbsync, err := exec.LookPath("mbsync")
+	if err != nil {
+		t.Skip("mbsync not installed (Debian package isync): skipping the mbsync interop test")
+	}
+	ts := startServer(t, nil)
+	ts.deliver(t, "alice", "INBOX", msg1)
+	ts.deliver(t, "alice", "INBOX", msg2, `\Seen`)
+	dir := t.TempDir()
+	local := filepath.Join(dir, "mail") + "/"
+	host, port, _ := strings.Cut(ts.addr, ":")
+	conf := `IMAPAccount test
+Host ` + host + `
+Port ` + port + `
+User alice
+Pass secret
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore remote
+Account test
+
+MaildirStore local
+Path ` + local + `
+Inbox ` + local + `INBOX
+SubFolders Verbatim
+
+Channel sync
+Far :remote:
+Near :local:
+Patterns *
+Create Both
+Expunge Both
+SyncState *
+`
+	os.MkdirAll(local, 0o700)
+	cfg := filepath.Join(dir, "mbsyncrc")
+	os.WriteFile(cfg, []byte(conf), 0o600)
+	sync := func() {
+		t.Helper()
+		out, err := exec.Command(mbsync, "-c", cfg, "-a").CombinedOutput()
+		if err != nil {
+			t.Fatalf("mbsync: %v\n%s", err, out)
+		}
+	}
+	sync()
+	files := func(sub string) []string {
+		var out []string
+		for _, d := range []string{"cur", "new"} {
+			ents, _ := os.ReadDir(filepath.Join(local, sub, d))
+			for _, e := range ents {
+				out = append(out, filepath.Join(local, sub, d, e.Name()))
+			}
+		}
+		return out
+	}
+	inbox := files("INBOX")
+	if len(inbox) != 2 {
+		t.Fatalf("after sync: %d messages in the local INBOX, want 2", len(inbox))
+	}
+	var seen int
+	for _, f := range inbox {
+		if strings.HasSuffix(f, ",S") {
+			seen++
+		}
+	}
+	if seen != 1 {
+		t.Errorf("after sync: %d seen, want 1 (%v)", seen, inbox)
+	}
+	if len(files("Trash")) != 0 {
+		t.Errorf("Trash not synced empty")
+	}
+	// A local change goes back: a new message in the local Trash and
+	// every INBOX message flagged \Flagged.
+	os.WriteFile(filepath.Join(local, "Trash", "new", "1.local"), []byte("Subject: from mbsync\n\nlocal\n"), 0o600)
+	for _, f := range inbox {
+		if !strings.Contains(f, ":2,") {
+			os.Rename(f, filepath.Join(filepath.Dir(filepath.Dir(f)), "cur", filepath.Base(f)+":2,F"))
+		} else {
+			os.Rename(f, f+"F")
+		}
+	}
+	sync()
+	st, err := ts.store.Status(t.Context(), "alice", "Trash")
+	if err != nil || st.Messages != 1 {
+		t.Errorf("server Trash after sync back: %+v %v", st, err)
+	}
+	c := ts.selectInbox(t)
+	c.run(`
+C: a1 SEARCH FLAGGED
+S: * SEARCH 1 2
+S: a1 OK SEARCH completed`)
+}
