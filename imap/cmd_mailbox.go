@@ -493,7 +493,6 @@ func cmdAppend(c *conn, cmd *Command) result {
 	}
 	defer func() { c.appendCheck = nil }()
 	var last AppendResult
-	var b1, b2 SeqSetBuilder
 	n := 0
 	for {
 		m, err := c.p.NextAppendMessage()
@@ -523,11 +522,7 @@ func cmdAppend(c *conn, cmd *Command) result {
 			return r
 		}
 		last = res
-		if res.UID != 0 {
-			b1.Add(res.UID)
-		}
 		n++
-		_ = b2
 	}
 	if n == 1 && last.UID != 0 && last.UIDValidity != 0 {
 		return okCode("APPENDUID "+utoa(last.UIDValidity)+" "+utoa(last.UID), "APPEND completed")

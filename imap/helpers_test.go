@@ -119,10 +119,8 @@ S: L1 OK [CAPABILITY *] Logged in`)
 }
 
 // run plays a transcript: "C: " lines are sent (with CRLF), "S: " lines
-// are read and compared; in an expected line "*" at the end, or " * "
-// between words... no: the wildcard is the two characters "{*}", which
-// match any run of characters, and a line ending in " *]" style is taken
-// literally. Blank lines and lines starting with "#" are skipped.
+// are read and compared (see match for the wildcards). Blank lines and
+// lines starting with "#" are skipped.
 func (c *client) run(transcript string) {
 	c.t.Helper()
 	for _, line := range strings.Split(transcript, "\n") {
