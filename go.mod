@@ -10,7 +10,4 @@ require (
 	golang.org/x/sys v0.47.0
 )
 
-require (
-	golang.org/x/sys v0.47.0 // indirect
-	golang.org/x/text v0.41.0 // indirect
-)
+require golang.org/x/text v0.41.0 // indirect
