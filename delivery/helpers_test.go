@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
-	"github.com/miekg/dns"
 	"github.com/mailwright/mailwright/mailbox"
 	"github.com/mailwright/mailwright/queue"
 	"github.com/mailwright/mailwright/smtp"
+	"github.com/miekg/dns"
 )
 
 // Test accounts: alice and bob at example.org (and example.net, a second

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/mailwright/mailwright/queue"
+	"github.com/miekg/dns"
 )
 
 // DefaultResolvConf is where Remote reads its DNS servers from when
