@@ -306,17 +306,20 @@ func (l *eventLog) add(e queue.Event) {
 	l.mu.Unlock()
 }
 
-// wait returns the first event (from index from on) that matches, waiting
-// up to 10 seconds.
-func (l *eventLog) wait(t testing.TB, match func(queue.Event) bool) queue.Event {
+// waitNth returns the nth event (from 1) that matches, waiting up to 10
+// seconds.
+func (l *eventLog) waitNth(t testing.TB, match func(queue.Event) bool, nth int) queue.Event {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
 		l.mu.Lock()
+		n := 0
 		for _, e := range l.events {
 			if match(e) {
-				l.mu.Unlock()
-				return e
+				if n++; n == nth {
+					l.mu.Unlock()
+					return e
+				}
 			}
 		}
 		ch := l.changed
@@ -324,9 +327,15 @@ func (l *eventLog) wait(t testing.TB, match func(queue.Event) bool) queue.Event 
 		select {
 		case <-ch:
 		case <-timeout:
-			t.Fatalf("no matching queue event; got %v", l.kinds())
+			t.Fatalf("no matching queue event #%d; got %v", nth, l.kinds())
 		}
 	}
+}
+
+// wait returns the first event that matches, waiting up to 10 seconds.
+func (l *eventLog) wait(t testing.TB, match func(queue.Event) bool) queue.Event {
+	t.Helper()
+	return l.waitNth(t, match, 1)
 }
 
 func (l *eventLog) count(kind queue.EventKind) int {
