@@ -34,7 +34,8 @@ const (
 // domains). Targets are local users, other aliases (expanded in turn),
 // or addresses at other domains, which mail is forwarded to. Entries are
 // separated by commas and may continue on lines that start with white
-// space. Names are matched without regard to ASCII case.
+// space; lines whose first non-blank character is '#' are comments, also
+// inside a list. Names are matched without regard to ASCII case.
 //
 // Program (|cmd), file (/path) and :include: targets are refused: they
 // would run code or write files with the server's privileges.
@@ -127,8 +128,8 @@ func parseAliases(r io.Reader) (map[string][]string, error) {
 		trimmed := strings.TrimSpace(line)
 		switch {
 		case trimmed == "" || trimmed[0] == '#':
-			// Comments and blank lines do not end a continued entry in
-			// sendmail; they do here only if nothing continues after.
+			// Comments and blank lines do not end an entry: an indented
+			// line after them still continues it.
 			continue
 		case line[0] == ' ' || line[0] == '\t':
 			if entry.Len() == 0 {
