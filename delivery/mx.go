@@ -27,8 +27,12 @@ const (
 	maxAddresses = 10
 )
 
-// errDNSNotFound reports NXDOMAIN.
-var errDNSNotFound = errors.New("domain not found")
+// Lookup results that are answers, not failures: NXDOMAIN, and a host
+// that exists without an address.
+var (
+	errDNSNotFound = errors.New("domain not found")
+	errNoAddress   = errors.New("no address")
+)
 
 // mxTarget is one host to try for a domain, in order.
 type mxTarget struct {
@@ -39,26 +43,27 @@ type mxTarget struct {
 // route finds where mail for domain goes (RFC 5321 5.1): the MX hosts in
 // order of preference, shuffled among equals; the domain itself when it
 // has no MX; nothing when it has a null MX (RFC 7505). Addresses are
-// looked up lazily by the caller through resolveHost. A non-nil Result is
-// the verdict for the whole delivery.
-func (r *Remote) route(ctx context.Context, domain string) ([]string, *queue.Result) {
+// looked up lazily by the caller through resolveHost. implicit is set
+// when the domain has no MX. A non-nil Result is the verdict for the whole
+// delivery.
+func (r *Remote) route(ctx context.Context, domain string) (hosts []string, implicit bool, res *queue.Result) {
 	if !isASCII(domain) {
 		// Internationalized domains need their A-label (RFC 5890), which
 		// needs IDNA tables this package does not carry.
 		res := queue.PermFail(0, "5.1.2", "internationalized domain names are not supported: "+domain, "")
-		return nil, &res
+		return nil, false, &res
 	}
 	if ip, ok := addressLiteral(domain); ok {
-		return []string{ip.String()}, nil // RFC 5321 4.1.3
+		return []string{ip.String()}, false, nil // RFC 5321 4.1.3
 	}
 	resp, err := r.query(ctx, domain, dns.TypeMX)
 	switch {
 	case errors.Is(err, errDNSNotFound):
 		res := queue.PermFail(0, "5.1.2", "domain "+domain+" not found (NXDOMAIN)", "")
-		return nil, &res
+		return nil, false, &res
 	case err != nil:
 		res := queue.TempFail(0, "4.4.3", "MX lookup for "+domain+": "+err.Error(), "")
-		return nil, &res
+		return nil, false, &res
 	}
 	var mxs []*dns.MX
 	for _, rr := range resp.Answer {
@@ -69,24 +74,24 @@ func (r *Remote) route(ctx context.Context, domain string) ([]string, *queue.Res
 	if len(mxs) == 1 && mxs[0].Mx == "." {
 		// RFC 7505 3: a single MX of "." says the domain takes no mail.
 		res := queue.PermFail(556, "5.1.10", "domain "+domain+" does not accept mail (null MX)", "")
-		return nil, &res
+		return nil, false, &res
 	}
 	if len(mxs) == 0 {
 		// RFC 5321 5.1: no MX, the domain itself is the implicit MX.
-		return []string{domain}, nil
+		return []string{domain}, true, nil
 	}
 	// Shuffle, then sort stably: equal preferences stay in random order,
 	// so that load spreads over them (RFC 5321 5.1).
 	rand.Shuffle(len(mxs), func(i, j int) { mxs[i], mxs[j] = mxs[j], mxs[i] })
 	slices.SortStableFunc(mxs, func(a, b *dns.MX) int { return cmp.Compare(a.Preference, b.Preference) })
-	hosts := make([]string, 0, min(len(mxs), maxMXHosts))
+	hosts = make([]string, 0, min(len(mxs), maxMXHosts))
 	for _, mx := range mxs {
 		if mx.Mx == "." || len(hosts) == maxMXHosts {
 			continue // a null MX among others is ignored (RFC 7505 3)
 		}
 		hosts = append(hosts, strings.TrimSuffix(mx.Mx, "."))
 	}
-	return hosts, nil
+	return hosts, false, nil
 }
 
 // resolveHost returns the addresses of host, IPv4 first (loopback and
@@ -123,7 +128,7 @@ func (r *Remote) resolveHost(ctx context.Context, host string) ([]netip.Addr, er
 		if len(errs) > 0 {
 			return nil, errors.Join(errs...)
 		}
-		return nil, fmt.Errorf("%s has no address", host)
+		return nil, fmt.Errorf("%s: %w", host, errNoAddress)
 	}
 	return addrs, nil
 }
@@ -164,10 +169,69 @@ func (r *Remote) dnsServers() ([]string, error) {
 	return r.resolvServers, r.resolvErr
 }
 
-// query asks the servers in turn for name's records of qtype, over UDP
+// DNS cache bounds. Answers are kept for their TTL, at most
+// maxCacheTTL; negative answers (NXDOMAIN, no records of the type) for
+// negativeTTL (RFC 2308 would take the SOA minimum; a short fixed time
+// keeps it simple). The cache is cleared when it reaches maxCacheEntries.
+const (
+	maxCacheTTL     = time.Hour
+	negativeTTL     = time.Minute
+	maxCacheEntries = 10000
+)
+
+type dnsKey struct {
+	name  string
+	qtype uint16
+}
+
+type dnsEntry struct {
+	resp    *dns.Msg // nil with errDNSNotFound
+	expires time.Time
+}
+
+// query answers from the cache, or asks the DNS and caches the answer.
+// The returned message must not be modified.
+func (r *Remote) query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+	key := dnsKey{strings.ToLower(dns.Fqdn(name)), qtype}
+	now := time.Now()
+	r.dnsMu.Lock()
+	e, ok := r.dnsCache[key]
+	r.dnsMu.Unlock()
+	if ok && now.Before(e.expires) {
+		if e.resp == nil {
+			return nil, errDNSNotFound
+		}
+		return e.resp, nil
+	}
+	resp, err := r.exchange(ctx, name, qtype)
+	switch {
+	case err == nil:
+		ttl := maxCacheTTL
+		for _, rr := range resp.Answer {
+			ttl = min(ttl, time.Duration(rr.Header().Ttl)*time.Second)
+		}
+		if len(resp.Answer) == 0 {
+			ttl = negativeTTL
+		}
+		e = dnsEntry{resp: resp, expires: now.Add(ttl)}
+	case errors.Is(err, errDNSNotFound):
+		e = dnsEntry{expires: now.Add(negativeTTL)}
+	default:
+		return nil, err // failures are not cached: the next attempt asks again
+	}
+	r.dnsMu.Lock()
+	if r.dnsCache == nil || len(r.dnsCache) >= maxCacheEntries {
+		r.dnsCache = make(map[dnsKey]dnsEntry)
+	}
+	r.dnsCache[key] = e
+	r.dnsMu.Unlock()
+	return resp, err
+}
+
+// exchange asks the servers in turn for name's records of qtype, over UDP
 // and again over TCP when the answer is truncated. NXDOMAIN is
 // errDNSNotFound; an answer without records of the type is not an error.
-func (r *Remote) query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+func (r *Remote) exchange(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
 	servers, err := r.dnsServers()
 	if err != nil {
 		return nil, err

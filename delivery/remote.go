@@ -37,8 +37,9 @@ type Dialer interface {
 // queue.Deliverer of an MTA. For each attempt it looks up the domain's MX
 // hosts with DNS (github.com/miekg/dns), tries them in order of
 // preference, switches to TLS with STARTTLS when offered, and sends with
-// smtp.Client (pipelined when the server allows). Connections are kept
-// for a few seconds and reused for further messages to the same host.
+// smtp.Client (pipelined when the server allows). DNS answers are cached
+// for their TTL (at most an hour). Connections are kept for a few seconds
+// and reused for further messages to the same host.
 //
 // TLS is opportunistic by default, as between MTAs: certificates are not
 // verified (most MX certificates would fail, and refusing them would only
@@ -92,6 +93,8 @@ type Remote struct {
 	resolvOnce    sync.Once
 	resolvServers []string
 	resolvErr     error
+	dnsMu         sync.Mutex
+	dnsCache      map[dnsKey]dnsEntry
 
 	mu      sync.Mutex
 	idle    map[string][]*pooledClient // by "host address"
@@ -125,11 +128,10 @@ var _ queue.Deliverer = (*Remote)(nil)
 // message. Connection failures move on to the next host (temporary); 4xx
 // and 5xx replies are per recipient, temporary and permanent.
 func (r *Remote) Deliver(ctx context.Context, d *queue.Delivery) []queue.Result {
-	hosts, res := r.route(ctx, d.Domain)
+	hosts, implicit, res := r.route(ctx, d.Domain)
 	if res != nil {
 		return []queue.Result{*res}
 	}
-	implicit := len(hosts) == 1 && strings.EqualFold(hosts[0], d.Domain)
 	last := queue.TempFail(0, "4.4.1", "no MX host of "+d.Domain+" could be reached", "")
 	for _, host := range hosts {
 		addrs, err := r.resolveHost(ctx, host)
@@ -156,7 +158,7 @@ func (r *Remote) Deliver(ctx context.Context, d *queue.Delivery) []queue.Result 
 }
 
 func isTemporaryDNS(err error) bool {
-	return !errors.Is(err, errDNSNotFound) && !strings.HasSuffix(err.Error(), "has no address")
+	return !errors.Is(err, errDNSNotFound) && !errors.Is(err, errNoAddress)
 }
 
 // deliverTo sends d to one address of host. done is false when the
@@ -228,7 +230,7 @@ func (r *Remote) send(pc *pooledClient, d *queue.Delivery) (results []queue.Resu
 	}
 	body, err := d.Open()
 	if err != nil {
-		return tempAll(d, "4.3.0", "opening the queued message: "+err.Error(), ""), true, false
+		return tempAll("4.3.0", "opening the queued message: "+err.Error(), ""), true, false
 	}
 	defer body.Close()
 	pc.uses++
@@ -238,13 +240,13 @@ func (r *Remote) send(pc *pooledClient, d *queue.Delivery) (results []queue.Resu
 		switch missing.Extension {
 		case "SMTPUTF8":
 			// RFC 6531 3.2: no downgrade; the message cannot go there.
-			return permAll(d, 553, "5.6.7", host+" does not support SMTPUTF8, which the message needs", host), true, false
+			return permAll(553, "5.6.7", host+" does not support SMTPUTF8, which the message needs", host), true, false
 		default:
-			return permAll(d, 554, "5.6.3", host+" does not support "+missing.Extension+", which the message needs", host), true, false
+			return permAll(554, "5.6.3", host+" does not support "+missing.Extension+", which the message needs", host), true, false
 		}
 	}
 	if sent == nil {
-		return tempAll(d, "4.4.2", "sending to "+host+": "+errText(err), host), false, false
+		return tempAll("4.4.2", "sending to "+host+": "+errText(err), host), false, false
 	}
 	results = make([]queue.Result, len(sent))
 	noReply = true
@@ -296,11 +298,11 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func tempAll(d *queue.Delivery, enh, msg, host string) []queue.Result {
+func tempAll(enh, msg, host string) []queue.Result {
 	return []queue.Result{queue.TempFail(0, enh, msg, host)}
 }
 
-func permAll(d *queue.Delivery, code int, enh, msg, host string) []queue.Result {
+func permAll(code int, enh, msg, host string) []queue.Result {
 	return []queue.Result{queue.PermFail(code, enh, msg, host)}
 }
 
