@@ -175,11 +175,12 @@ func (r *Remote) deliverTo(ctx context.Context, host string, ip netip.Addr, d *q
 		// Honour ctx during the transaction: closing the connection makes
 		// the Client return at once.
 		stop := context.AfterFunc(ctx, func() { pc.c.Close() })
-		results, reuse, noReply := r.send(pc, d)
+		results, reuse, closed := r.send(pc, d)
 		alive := stop()
-		if noReply && !fresh && alive {
-			// A kept connection that the server had closed meanwhile:
-			// nothing was sent, so go again on a new connection.
+		if closed && !fresh && alive {
+			// A kept connection that the server had closed meanwhile
+			// (often with a 421 for its idle timeout): no recipient took
+			// the message, so go again on a new connection.
 			pc.c.Close()
 			pooled = false
 			continue
@@ -194,9 +195,9 @@ func (r *Remote) deliverTo(ctx context.Context, host string, ip netip.Addr, d *q
 }
 
 // send runs one transaction on pc. reuse says whether the connection can
-// serve another; noReply that the server sent nothing at all (a dead
-// kept connection).
-func (r *Remote) send(pc *pooledClient, d *queue.Delivery) (results []queue.Result, reuse, noReply bool) {
+// serve another; closed that the connection turned out to be closed
+// before any recipient took the message (a broken connection or a 421).
+func (r *Remote) send(pc *pooledClient, d *queue.Delivery) (results []queue.Result, reuse, closed bool) {
 	c, host := pc.c, pc.host
 	if max, ok := c.MaxMessageSize(); ok && d.Size > max {
 		// RFC 1870 6: do not send what the server said it would refuse.
@@ -249,14 +250,15 @@ func (r *Remote) send(pc *pooledClient, d *queue.Delivery) (results []queue.Resu
 		return tempAll("4.4.2", "sending to "+host+": "+errText(err), host), false, false
 	}
 	results = make([]queue.Result, len(sent))
-	noReply = true
+	accepted := false
 	for i, s := range sent {
 		results[i] = resultOf(s, host)
-		noReply = noReply && s.Reply == ""
+		accepted = accepted || s.Err == nil
 	}
 	var se *smtp.Error
-	reuse = err == nil || (errors.As(err, &se) && se.Code != 421)
-	return results, reuse, noReply && err != nil
+	isErr := errors.As(err, &se)
+	reuse = err == nil || (isErr && se.Code != 421)
+	return results, reuse, err != nil && !reuse && !accepted
 }
 
 // resultOf turns the Client's verdict for one recipient into a queue

@@ -552,3 +552,86 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// TestRemotePool: kept connections that the server closed meanwhile (its
+// idle timeout, with a 421) are replaced without failing the delivery;
+// those idle for long are checked with NOOP; the pool empties itself
+// after IdleTimeout.
+func TestRemotePool(t *testing.T) {
+	var conns atomic.Int32
+	srv, port := sink(t, false, func(s *smtptest.Server) {
+		s.SMTP.CommandTimeout = 300 * time.Millisecond
+		s.SMTP.ConnContext = func(ctx context.Context, c net.Conn) context.Context { conns.Add(1); return ctx }
+	})
+	r := &Remote{Port: port, IdleTimeout: 2 * time.Second, Logger: discardLogger()}
+	defer r.Close()
+	msg := "Subject: pool\r\n\r\nx\r\n"
+	deliver := func(rcpt string) {
+		t.Helper()
+		d := queue.NewDelivery("id", "a@example.org", "[127.0.0.1]", []queue.Recipient{{Address: rcpt}}, int64(len(msg)),
+			func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(msg)), nil })
+		if res := r.Deliver(context.Background(), d); len(res) != 1 || res[0].Status != queue.StatusDelivered {
+			t.Fatalf("to %s: %+v", rcpt, res)
+		}
+	}
+	deliver("one@[127.0.0.1]")
+	deliver("two@[127.0.0.1]")
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections for two messages in a row", n)
+	}
+	time.Sleep(500 * time.Millisecond) // the server times the connection out
+	deliver("three@[127.0.0.1]")
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("%d connections, want a second one after the server's timeout", n)
+	}
+	if len(srv.Messages()) != 3 {
+		t.Errorf("%d messages at the server", len(srv.Messages()))
+	}
+	// The sweep closes idle connections after IdleTimeout.
+	r2 := &Remote{Port: port, IdleTimeout: 100 * time.Millisecond, Logger: discardLogger()}
+	defer r2.Close()
+	r = r2
+	deliver("four@[127.0.0.1]")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r2.mu.Lock()
+		n := r2.nidle
+		r2.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d idle connections left after IdleTimeout", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRemoteNoopCheck: a connection idle for more than a second is
+// checked with NOOP before reuse; a dead one is replaced.
+func TestRemoteNoopCheck(t *testing.T) {
+	var conns atomic.Int32
+	srv, port := sink(t, false, func(s *smtptest.Server) {
+		s.SMTP.CommandTimeout = 1100 * time.Millisecond
+		s.SMTP.ConnContext = func(ctx context.Context, c net.Conn) context.Context { conns.Add(1); return ctx }
+	})
+	r := &Remote{Port: port, Logger: discardLogger()}
+	defer r.Close()
+	msg := "Subject: noop\r\n\r\nx\r\n"
+	for i, pause := range []time.Duration{0, 1050 * time.Millisecond, 1300 * time.Millisecond} {
+		time.Sleep(pause)
+		d := queue.NewDelivery("id", "a@example.org", "[127.0.0.1]", []queue.Recipient{{Address: "x@[127.0.0.1]"}}, int64(len(msg)),
+			func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(msg)), nil })
+		if res := r.Deliver(context.Background(), d); len(res) != 1 || res[0].Status != queue.StatusDelivered {
+			t.Fatalf("delivery %d: %+v", i, res)
+		}
+	}
+	// 0: new; 1.05s later: NOOP succeeds, reused; 1.3s later the server
+	// has timed out: NOOP fails, new connection.
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2", n)
+	}
+	if len(srv.Messages()) != 3 {
+		t.Errorf("%d messages", len(srv.Messages()))
+	}
+}
