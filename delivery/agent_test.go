@@ -575,3 +575,26 @@ func TestSendDSN(t *testing.T) {
 		t.Errorf("queued %+v %q", envs, qmsgs)
 	}
 }
+
+// TestReceivedUTF8: a transaction with SMTPUTF8 is recorded as UTF8SMTP
+// (RFC 6531 3.7.3), and the UTF-8 reverse-path goes into Return-Path.
+func TestReceivedUTF8(t *testing.T) {
+	a := testAgent(t)
+	conn := dial(t, serve(t, a))
+	transcript(t, conn, bufio.NewReader(conn), ehlo+`
+		C: MAIL FROM:<jörg@elsewhere.test> SMTPUTF8
+		C: RCPT TO:<bob@example.org>
+		C: DATA
+		S: 250 2.1.0 Sender OK
+		S: 250 2.1.5 Recipient OK
+		S: 354 *
+		C: Subject: grüße
+		C:
+		C: .
+		S: 250 2.0.0 Message accepted
+	`)
+	f := headerFields(inbox(t, a.Store, "bob")[0])
+	if f[0] != "Return-Path: <jörg@elsewhere.test>" || !strings.Contains(f[1], " with UTF8SMTP id ") {
+		t.Errorf("header %q", f)
+	}
+}

@@ -11,7 +11,9 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -633,5 +635,50 @@ func TestRemoteNoopCheck(t *testing.T) {
 	}
 	if len(srv.Messages()) != 3 {
 		t.Errorf("%d messages", len(srv.Messages()))
+	}
+}
+
+// recordingDialer records the addresses dialed and refuses them all.
+type recordingDialer struct {
+	mu    sync.Mutex
+	addrs []string
+}
+
+func (d *recordingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	d.addrs = append(d.addrs, addr)
+	d.mu.Unlock()
+	return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+}
+
+// TestMXOrder: hosts are tried by preference, in random order among
+// equal preferences (RFC 5321 5.1), through the configured Dialer and
+// Port; when all fail the attempt is deferred.
+func TestMXOrder(t *testing.T) {
+	dnsAddr := startDNS(t,
+		"order.test. 300 IN MX 20 c.order.test.",
+		"order.test. 300 IN MX 10 a.order.test.",
+		"order.test. 300 IN MX 10 b.order.test.",
+		"a.order.test. 300 IN A 192.0.2.1",
+		"b.order.test. 300 IN A 192.0.2.2",
+		"c.order.test. 300 IN A 192.0.2.3",
+		"c.order.test. 300 IN AAAA 2001:db8::3",
+	)
+	firsts := map[string]int{}
+	for range 20 {
+		dialer := &recordingDialer{}
+		r := &Remote{Port: 2525, DNSServer: dnsAddr, Dialer: dialer, Logger: discardLogger()}
+		d := queue.NewDelivery("id", "a@example.org", "order.test", []queue.Recipient{{Address: "x@order.test"}}, 1, nil)
+		res := r.Deliver(context.Background(), d)
+		if len(res) != 1 || res[0].Status != queue.StatusTemporary || res[0].EnhancedCode != "4.4.1" {
+			t.Fatalf("all hosts down: %+v", res)
+		}
+		if len(dialer.addrs) != 4 || dialer.addrs[2] != "192.0.2.3:2525" || dialer.addrs[3] != "[2001:db8::3]:2525" {
+			t.Fatalf("dialed %v", dialer.addrs)
+		}
+		firsts[dialer.addrs[0]]++
+	}
+	if firsts["192.0.2.1:2525"] == 0 || firsts["192.0.2.2:2525"] == 0 {
+		t.Errorf("equal-preference hosts not shuffled: %v", firsts)
 	}
 }
