@@ -581,7 +581,7 @@ func TestRemotePool(t *testing.T) {
 	if n := conns.Load(); n != 1 {
 		t.Fatalf("%d connections for two messages in a row", n)
 	}
-	time.Sleep(500 * time.Millisecond) // the server times the connection out
+	time.Sleep(800 * time.Millisecond) // the server times the connection out
 	deliver("three@[127.0.0.1]")
 	if n := conns.Load(); n != 2 {
 		t.Fatalf("%d connections, want a second one after the server's timeout", n)
@@ -614,13 +614,13 @@ func TestRemotePool(t *testing.T) {
 func TestRemoteNoopCheck(t *testing.T) {
 	var conns atomic.Int32
 	srv, port := sink(t, false, func(s *smtptest.Server) {
-		s.SMTP.CommandTimeout = 1100 * time.Millisecond
+		s.SMTP.CommandTimeout = 1600 * time.Millisecond
 		s.SMTP.ConnContext = func(ctx context.Context, c net.Conn) context.Context { conns.Add(1); return ctx }
 	})
 	r := &Remote{Port: port, Logger: discardLogger()}
 	defer r.Close()
 	msg := "Subject: noop\r\n\r\nx\r\n"
-	for i, pause := range []time.Duration{0, 1050 * time.Millisecond, 1300 * time.Millisecond} {
+	for i, pause := range []time.Duration{0, 1150 * time.Millisecond, 2000 * time.Millisecond} {
 		time.Sleep(pause)
 		d := queue.NewDelivery("id", "a@example.org", "[127.0.0.1]", []queue.Recipient{{Address: "x@[127.0.0.1]"}}, int64(len(msg)),
 			func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(msg)), nil })
@@ -628,8 +628,8 @@ func TestRemoteNoopCheck(t *testing.T) {
 			t.Fatalf("delivery %d: %+v", i, res)
 		}
 	}
-	// 0: new; 1.05s later: NOOP succeeds, reused; 1.3s later the server
-	// has timed out: NOOP fails, new connection.
+	// 0: new; 1.15s later: NOOP succeeds, reused; 2s later the server
+	// has timed out (1.6s): NOOP fails, new connection.
 	if n := conns.Load(); n != 2 {
 		t.Errorf("%d connections, want 2", n)
 	}
