@@ -25,7 +25,7 @@ const (
 	DefaultDialTimeout = 30 * time.Second
 	DefaultIdleTimeout = 5 * time.Second
 	DefaultMaxIdle     = 10 // per host: queue.DefaultMaxPerDomain connections stay warm
-	DefaultMaxReuse    = 100
+	DefaultMaxReuse    = 1000
 )
 
 // Dialer makes network connections; *net.Dialer is one.
@@ -84,7 +84,7 @@ type Remote struct {
 	// IdleTimeout is how long an idle connection is kept. Default 5s.
 	IdleTimeout time.Duration
 	// MaxReuse is the number of messages sent over one connection before
-	// it is closed. Default 100.
+	// it is closed. Default 1000.
 	MaxReuse int
 
 	// Logger receives connection problems. Default slog.Default().
