@@ -74,7 +74,7 @@ func (te *testEnv) enqueue(env Envelope, body string) string {
 func (q *Queue) idle() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.sleeping && !q.kicked && q.busy == 0 && (q.wakeAt.IsZero() || q.clock.Now().Before(q.wakeAt))
+	return q.sleeping && !q.kicked && q.busy == 0 && q.removing.Load() == 0 && (q.wakeAt.IsZero() || q.clock.Now().Before(q.wakeAt))
 }
 
 // waitIdle waits until the queue is idle: every attempt and state change

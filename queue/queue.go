@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -149,6 +150,7 @@ type Queue struct {
 	// a small message over a reused connection.
 	removeC  chan string
 	removeWG sync.WaitGroup
+	removing atomic.Int64 // finished messages not yet removed
 }
 
 // entry is the in-memory state of one queued message.
@@ -275,6 +277,7 @@ func (q *Queue) remover() {
 		if err := q.store.remove(id); err != nil {
 			q.log.Error("queue: removing finished message", "id", id, "err", err)
 		}
+		q.removing.Add(-1)
 	}
 }
 
@@ -777,6 +780,7 @@ func (q *Queue) processWork(e *entry) []Event {
 	q.mu.Unlock()
 
 	if finished {
+		q.removing.Add(1)
 		q.removeC <- m.ID
 	} else if snap != nil {
 		if err := q.store.save(snap); err != nil {
