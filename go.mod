@@ -9,4 +9,8 @@ require (
 	golang.org/x/sys v0.47.0
 )
 
-require golang.org/x/text v0.41.0 // indirect
+require (
+	github.com/miekg/dns v1.1.73 // indirect
+	golang.org/x/net v0.57.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
+)
