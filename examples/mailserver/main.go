@@ -20,6 +20,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -45,6 +47,7 @@ type config struct {
 	relayNetworks                              []netip.Prefix
 	insecureAuth                               bool
 	remotePort                                 int
+	debugAddr                                  string
 }
 
 func main() {
@@ -84,6 +87,7 @@ func serverFlags(fs *flag.FlagSet) func() *config {
 	fs.BoolVar(&c.insecureAuth, "insecure-auth", false, "allow AUTH and LOGIN without TLS (test setups)")
 	fs.StringVar(&c.resolver, "resolver", "", "DNS server host:port for MX lookups; default /etc/resolv.conf")
 	fs.IntVar(&c.remotePort, "remote-port", 25, "port that outbound delivery connects to")
+	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)")
 	return func() *config {
 		c.domains = splitList(*domains)
 		if len(c.domains) == 0 {
@@ -199,7 +203,7 @@ func run(cfg *config, logger *slog.Logger) error {
 			return
 		}
 		s := &pop3.Server{Addr: addr, Backend: pop3Backend, TLSConfig: tlsConfig,
-			AllowInsecureAuth: cfg.insecureAuth, Logger: logger}
+			AllowInsecureAuth: cfg.insecureAuth, MaxConnectionsPerIP: 256, Logger: logger}
 		serve := s.ListenAndServe
 		if implicitTLS {
 			serve = func() error { return s.ListenAndServeTLS("", "") }
@@ -210,6 +214,9 @@ func run(cfg *config, logger *slog.Logger) error {
 	addPOP3("pop3s", cfg.pop3s, true)
 	servers = append(servers, imapListeners(cfg, store, accounts, tlsConfig, logger)...)
 
+	if cfg.debugAddr != "" {
+		go func() { logger.Error("debug listener", "err", http.ListenAndServe(cfg.debugAddr, nil)) }()
+	}
 	errc := make(chan error, len(servers))
 	for _, l := range servers {
 		go func() {
