@@ -12,4 +12,15 @@
 //	p := imap.NewParser(bufio.NewReader(conn))
 //	p.Continue = func(l imap.Literal) error { ... send "+ Ready" unless l.NonSync ... }
 //	cmd, err := p.ReadCommand()
+//
+// Server is the IMAP server built on them, in the style of net/http: it
+// serves a Backend (users, mailboxes, messages) and does the protocol work
+// itself. Wiring it to the default store:
+//
+//	store, _ := mailbox.NewMaildirStore("/var/mail/mailwright")
+//	srv := &imap.Server{Addr: ":143", Backend: mailbox.NewIMAPBackend(store, accounts), TLSConfig: cfg}
+//	log.Fatal(srv.ListenAndServe())
+//
+// A different store implements Backend, User and Mailbox, and checks itself
+// with imap/backendtest.
 package imap

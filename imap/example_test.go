@@ -2,13 +2,16 @@ package imap_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/mailwright/mailwright/imap"
+	"github.com/mailwright/mailwright/mailbox"
 )
 
 // A server reads commands with a Parser; Continue is where it checks a
@@ -150,4 +153,41 @@ func ExampleEncodeMailboxName() {
 	// Output:
 	// Entw&APw-rfe &- Notizen
 	// Entwürfe & Notizen
+}
+
+func ExampleServer() {
+	store := mailbox.NewMemoryStore()
+	defer store.Close()
+	accounts := mailbox.NewMemoryAccounts()
+	accounts.Add("alice", "secret")
+	store.Append(context.Background(), "alice", "INBOX", strings.NewReader("Subject: hi\r\n\r\nHello\r\n"), nil)
+
+	srv := &imap.Server{
+		Backend:           mailbox.NewIMAPBackend(store, accounts),
+		AllowInsecureAuth: true, // loopback only; set TLSConfig in production
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+
+	c, _ := net.Dial("tcp", l.Addr().String())
+	defer c.Close()
+	r := bufio.NewReader(c)
+	r.ReadString('\n') // greeting
+	fmt.Fprint(c, "a LOGIN alice secret\r\nb EXAMINE INBOX\r\nc FETCH 1 BODY[HEADER.FIELDS (Subject)]\r\nd LOGOUT\r\n")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		if strings.HasPrefix(line, "* 1 FETCH") || strings.HasPrefix(line, "Subject") {
+			fmt.Println(strings.TrimRight(line, "\r\n"))
+		}
+	}
+	// Output:
+	// * 1 FETCH (BODY[HEADER.FIELDS (Subject)] {15}
+	// Subject: hi
 }

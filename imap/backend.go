@@ -1,0 +1,293 @@
+package imap
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"time"
+)
+
+// ConnInfo describes the client connection a login comes from.
+type ConnInfo struct {
+	RemoteAddr net.Addr
+	LocalAddr  net.Addr
+	TLS        *tls.ConnectionState // nil on a plaintext connection
+}
+
+// Backend authenticates users. It is the only thing a Server needs: the
+// User it returns serves the authenticated and selected states.
+//
+// Every method of the Backend, User and Mailbox interfaces takes the
+// connection's context first; it is cancelled when the connection ends or
+// the server closes. Errors a client should see are *Error values (possibly
+// wrapped); any other error reaches the client as "NO [SERVERBUG]" with a
+// generic text and is logged.
+type Backend interface {
+	// Login checks a user name and password (LOGIN, and AUTHENTICATE
+	// PLAIN) and returns the user's session. Bad credentials give an
+	// error wrapping ErrAuthFailed (or an *Error with the code
+	// AUTHENTICATIONFAILED).
+	Login(ctx context.Context, conn ConnInfo, username, password string) (User, error)
+}
+
+// BackendFunc adapts a function to Backend.
+type BackendFunc func(ctx context.Context, conn ConnInfo, username, password string) (User, error)
+
+// Login calls f.
+func (f BackendFunc) Login(ctx context.Context, conn ConnInfo, username, password string) (User, error) {
+	return f(ctx, conn, username, password)
+}
+
+// User is one logged-in user's view of their mailboxes (the authenticated
+// state, RFC 9051 section 3.2). Mailbox names are UTF-8 with "/" as the
+// hierarchy delimiter; the server has decoded and checked them (no
+// wildcards, no control characters, no empty components) before the call.
+// The server calls the methods of one User from one goroutine.
+type User interface {
+	// Username is the canonical name of the user; the server uses it to
+	// share \Recent between the user's sessions.
+	Username() string
+	// List returns every mailbox of the user (LIST filters them).
+	List(ctx context.Context) ([]MailboxInfo, error)
+	// Subscriptions returns the subscribed names, existing or not (LSUB).
+	Subscriptions(ctx context.Context) ([]string, error)
+	// Create creates a mailbox and its missing parents. An existing
+	// mailbox gives an *Error with code ALREADYEXISTS.
+	Create(ctx context.Context, name string, opts *CreateOptions) error
+	// Delete deletes a mailbox (not INBOX: CANNOT). A missing mailbox
+	// gives NONEXISTENT.
+	Delete(ctx context.Context, name string) error
+	// Rename renames a mailbox and its children. Renaming INBOX moves its
+	// messages into the new mailbox and leaves INBOX empty (RFC 3501
+	// section 6.3.5).
+	Rename(ctx context.Context, from, to string) error
+	// Subscribe and Unsubscribe change the subscriptions.
+	Subscribe(ctx context.Context, name string) error
+	Unsubscribe(ctx context.Context, name string) error
+	// Status returns a mailbox's counters without selecting it.
+	Status(ctx context.Context, name string) (MailboxStatus, error)
+	// Append stores a message, read from r (exactly size bytes), in a
+	// mailbox; a missing mailbox gives TRYCREATE. It returns once the
+	// message is stored durably.
+	Append(ctx context.Context, name string, r io.Reader, opts *AppendOptions) (AppendResult, error)
+	// Open opens a mailbox for SELECT (readOnly false) or EXAMINE
+	// (readOnly true). A missing mailbox gives NONEXISTENT.
+	Open(ctx context.Context, name string, readOnly bool) (Mailbox, error)
+	// Logout ends the session; it is called once, whatever the way the
+	// connection ends.
+	Logout() error
+}
+
+// CreateOptions are the options of CREATE.
+type CreateOptions struct {
+	// SpecialUse is the RFC 6154 attribute asked for with CREATE ... USE
+	// (`\Drafts` ...), or "". A User that cannot store it returns an
+	// *Error with code USEATTR.
+	SpecialUse string
+}
+
+// AppendOptions are the optional attributes of an appended message.
+type AppendOptions struct {
+	Flags        []string  // system flags and keywords; never \Recent
+	InternalDate time.Time // zero means now
+	Size         int64     // the number of bytes r yields
+}
+
+// AppendResult is what the backend assigned to an appended message, for
+// APPENDUID (RFC 4315). A zero UID means the backend cannot tell; the OK
+// response then carries no APPENDUID.
+type AppendResult struct {
+	UIDValidity uint32
+	UID         uint32
+}
+
+// MailboxInfo describes one mailbox in a listing.
+type MailboxInfo struct {
+	Name        string // UTF-8, "/" delimited
+	SpecialUse  string // RFC 6154 attribute, or ""
+	NoSelect    bool   // exists only as a parent: \Noselect
+	HasChildren bool   // \HasChildren, else \HasNoChildren (RFC 3348)
+	Subscribed  bool   // \Subscribed (RFC 5258)
+}
+
+// MailboxStatus holds the STATUS counters of a mailbox.
+type MailboxStatus struct {
+	Messages      uint32
+	Unseen        uint32
+	UIDNext       uint32
+	UIDValidity   uint32
+	Deleted       uint32
+	Size          int64
+	HighestModSeq uint64
+}
+
+// MessageInfo is the metadata of one message in a Mailbox's view.
+type MessageInfo struct {
+	UID          uint32
+	ModSeq       uint64
+	Size         int64 // RFC822.SIZE
+	InternalDate time.Time
+	// Flags are the system flags and keywords (never \Recent, which the
+	// server tracks). The slice is not modified by the server.
+	Flags []string
+}
+
+// Update is what changed in a mailbox since the last Poll.
+type Update struct {
+	Expunged []uint32      // ascending UIDs
+	Added    []MessageInfo // ascending UIDs, above those seen before
+	Changed  []MessageInfo // messages whose flags changed
+}
+
+// FlagResult is the outcome of SetFlags.
+type FlagResult struct {
+	// Messages are the matched messages with their flags after the
+	// operation.
+	Messages []MessageInfo
+	// Modified are the UIDs left alone because of UnchangedSince.
+	Modified []uint32
+}
+
+// StoreOptions are the options of SetFlags.
+type StoreOptions struct {
+	// UnchangedSince and CheckUnchanged carry the CONDSTORE UNCHANGEDSINCE
+	// modifier (RFC 7162 section 3.1.3).
+	UnchangedSince uint64
+	CheckUnchanged bool
+}
+
+// CopyResult maps source UIDs to the UIDs of the copies (COPYUID, RFC
+// 4315). A zero UIDValidity means the backend cannot tell.
+type CopyResult struct {
+	UIDValidity uint32
+	SourceUIDs  []uint32
+	DestUIDs    []uint32
+}
+
+// MessageReader is the raw content of a message: random access for partial
+// fetches. Close it when done.
+type MessageReader interface {
+	io.ReaderAt
+	io.Closer
+	// Size is the number of octets (RFC822.SIZE).
+	Size() int64
+}
+
+// Mailbox is a selected mailbox as one session sees it. The view
+// (Messages) moves forward only when the server calls Poll, which it does
+// only where the protocol lets it tell the client (RFC 3501 section 7.4.1).
+// Operations act on the shared mailbox at once. UID sets passed in hold
+// UIDs only (no "*"), and only UIDs of the session's view.
+// The methods are called from one goroutine, except Updates.
+type Mailbox interface {
+	// Messages returns the view: ascending UIDs, sequence number n is
+	// element n-1, as of the last Poll (or Open). The server copies what
+	// it keeps.
+	Messages() []MessageInfo
+	UIDValidity() uint32
+	UIDNext() uint32
+	HighestModSeq() uint64
+	// Keywords returns the keywords defined in the mailbox (for FLAGS).
+	Keywords() []string
+	// CanCreateKeywords tells whether STORE and APPEND may use new
+	// keywords (\* in PERMANENTFLAGS).
+	CanCreateKeywords() bool
+	// Open returns the content of a message of the view.
+	Open(ctx context.Context, uid uint32) (MessageReader, error)
+	// SetFlags changes the flags of the messages in uids.
+	SetFlags(ctx context.Context, uids SeqSet, mode StoreMode, flags []string, opts *StoreOptions) (FlagResult, error)
+	// Copy copies messages to another mailbox (TRYCREATE if missing).
+	Copy(ctx context.Context, uids SeqSet, dest string) (CopyResult, error)
+	// Move moves messages to another mailbox (RFC 6851) and removes them
+	// from the view; the server sends the EXPUNGE responses.
+	Move(ctx context.Context, uids SeqSet, dest string) (CopyResult, error)
+	// Expunge removes the messages flagged \Deleted, only those in uids
+	// when uids is not nil (UID EXPUNGE), and returns their UIDs
+	// ascending; they leave the view.
+	Expunge(ctx context.Context, uids *SeqSet) ([]uint32, error)
+	// Updates receives a value when the mailbox may have changed; the
+	// server then calls Poll (during IDLE, at once).
+	Updates() <-chan struct{}
+	// Poll brings the view up to date and reports what changed.
+	Poll(ctx context.Context) (Update, error)
+	// Close releases the mailbox (CLOSE, UNSELECT, another SELECT,
+	// LOGOUT or the end of the connection).
+	Close() error
+}
+
+// StructureCache is an optional interface of a Mailbox that keeps the MIME
+// structure of its messages (parsed once, at delivery or on first use), so
+// that FETCH BODYSTRUCTURE, ENVELOPE and BODY[section] do not read whole
+// messages. The server calls it before parsing a message itself; a nil
+// *Part (and nil error) means "not cached", and the server parses.
+// The Part must describe exactly the bytes Open returns.
+type StructureCache interface {
+	Structure(ctx context.Context, uid uint32) (*Part, error)
+}
+
+// Error is a failure the client sees as a tagged "NO [Code] Text" (or
+// BAD when Bad is set). Err, the cause, is never sent to the client.
+// A Backend returns an *Error (possibly wrapped) to choose what the client
+// sees; any other error becomes "NO [SERVERBUG]" with a generic text.
+//
+// Codes (RFC 9051 section 7.1, RFC 5530): TRYCREATE, NONEXISTENT,
+// ALREADYEXISTS, CANNOT, OVERQUOTA, LIMIT, INUSE, NOPERM,
+// AUTHENTICATIONFAILED, UNAVAILABLE, TOOBIG, USEATTR, CONTACTADMIN...
+type Error struct {
+	Code string // response code without brackets; may be ""
+	Text string // human-readable; a standard text when empty
+	Bad  bool   // answer BAD rather than NO
+	Err  error
+}
+
+// Error formats the error for logs.
+func (e *Error) Error() string {
+	s := e.Text
+	if e.Code != "" {
+		s = "[" + e.Code + "] " + s
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return "imap: " + s
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches another *Error with the same Code and no Text (such as
+// ErrAuthFailed), so errors.Is works on codes.
+func (e *Error) Is(target error) bool {
+	var t *Error
+	return errors.As(target, &t) && t.Code != "" && t.Code == e.Code && t.Text == "" && t.Err == nil
+}
+
+var (
+	// ErrAuthFailed reports bad credentials (AUTHENTICATIONFAILED).
+	ErrAuthFailed = &Error{Code: "AUTHENTICATIONFAILED"}
+	// ErrNonexistent reports a mailbox that does not exist.
+	ErrNonexistent = &Error{Code: "NONEXISTENT"}
+	// ErrTryCreate reports a missing target mailbox of APPEND, COPY or MOVE.
+	ErrTryCreate = &Error{Code: "TRYCREATE"}
+	// ErrAlreadyExists reports a CREATE or RENAME onto an existing mailbox.
+	ErrAlreadyExists = &Error{Code: "ALREADYEXISTS"}
+)
+
+// codeText is the standard text of a response code without a message.
+var codeText = map[string]string{
+	"AUTHENTICATIONFAILED": "Authentication failed",
+	"NONEXISTENT":          "No such mailbox",
+	"TRYCREATE":            "No such mailbox",
+	"ALREADYEXISTS":        "Mailbox already exists",
+	"CANNOT":               "Operation not allowed",
+	"OVERQUOTA":            "Quota exceeded",
+	"LIMIT":                "Limit reached",
+	"INUSE":                "Mailbox in use",
+	"NOPERM":               "Permission denied",
+	"UNAVAILABLE":          "Temporarily unavailable",
+	"TOOBIG":               "Message too large",
+	"USEATTR":              "Special-use attribute not supported",
+	"SERVERBUG":            "Internal server error, try again later",
+}

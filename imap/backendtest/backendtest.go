@@ -1,0 +1,254 @@
+// Package backendtest is a conformance suite for imap.Backend
+// implementations, in the spirit of testing/fstest.TestFS: a backend's own
+// tests call Run with a function that makes a fresh, empty backend.
+//
+//	func TestIMAPBackend(t *testing.T) {
+//		backendtest.Run(t, func(t *testing.T) backendtest.Harness {
+//			return backendtest.Harness{Backend: myBackend(t), Username: "alice", Password: "secret"}
+//		})
+//	}
+package backendtest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailwright/mailwright/imap"
+)
+
+// Harness is a fresh backend with one user whose INBOX is empty.
+type Harness struct {
+	Backend            imap.Backend
+	Username, Password string
+}
+
+const testMsg = "From: a@example.org\r\nSubject: test\r\n\r\nbody\r\n"
+
+// Run runs the conformance tests, each on a new backend from newBackend.
+func Run(t *testing.T, newBackend func(t *testing.T) Harness) {
+	login := func(t *testing.T) (Harness, imap.User) {
+		t.Helper()
+		h := newBackend(t)
+		u, err := h.Backend.Login(t.Context(), imap.ConnInfo{}, h.Username, h.Password)
+		if err != nil {
+			t.Fatalf("Login: %v", err)
+		}
+		t.Cleanup(func() { u.Logout() })
+		return h, u
+	}
+	ctx := context.Background()
+	appendMsg := func(t *testing.T, u imap.User, name string, flags ...string) imap.AppendResult {
+		t.Helper()
+		res, err := u.Append(ctx, name, strings.NewReader(testMsg), &imap.AppendOptions{Flags: flags, Size: int64(len(testMsg)),
+			InternalDate: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)})
+		if err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+		return res
+	}
+	open := func(t *testing.T, u imap.User, name string) imap.Mailbox {
+		t.Helper()
+		mb, err := u.Open(ctx, name, false)
+		if err != nil {
+			t.Fatalf("Open(%s): %v", name, err)
+		}
+		t.Cleanup(func() { mb.Close() })
+		return mb
+	}
+	wantCode := func(t *testing.T, op string, err error, code string) {
+		t.Helper()
+		var e *imap.Error
+		if !errors.As(err, &e) || e.Code != code {
+			t.Errorf("%s: error %v, want an *imap.Error with code %s", op, err, code)
+		}
+	}
+
+	t.Run("Login", func(t *testing.T) {
+		h := newBackend(t)
+		_, err := h.Backend.Login(ctx, imap.ConnInfo{}, h.Username, h.Password+"x")
+		if !errors.Is(err, imap.ErrAuthFailed) {
+			t.Errorf("Login with a wrong password: %v, want ErrAuthFailed", err)
+		}
+		u, err := h.Backend.Login(ctx, imap.ConnInfo{}, h.Username, h.Password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Username() == "" {
+			t.Error("Username is empty")
+		}
+		u.Logout()
+	})
+
+	t.Run("Folders", func(t *testing.T) {
+		_, u := login(t)
+		if err := u.Create(ctx, "A/B", nil); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, "Create existing", u.Create(ctx, "A/B", nil), "ALREADYEXISTS")
+		list, err := u.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName := map[string]imap.MailboxInfo{}
+		for _, mi := range list {
+			byName[mi.Name] = mi
+		}
+		if _, ok := byName["INBOX"]; !ok {
+			t.Error("INBOX not listed")
+		}
+		if !byName["A"].HasChildren || byName["A/B"].HasChildren {
+			t.Errorf("children: A %+v, A/B %+v", byName["A"], byName["A/B"])
+		}
+		if err := u.Rename(ctx, "A", "C"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := u.Status(ctx, "C/B"); err != nil {
+			t.Errorf("Status after rename: %v", err)
+		}
+		_, err = u.Status(ctx, "A/B")
+		wantCode(t, "Status of renamed-away", err, "NONEXISTENT")
+		if err := u.Delete(ctx, "C/B"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, "Delete missing", u.Delete(ctx, "C/B"), "NONEXISTENT")
+		if err := u.Create(ctx, "Special", &imap.CreateOptions{SpecialUse: `\Archive`}); err != nil {
+			var e *imap.Error
+			if !errors.As(err, &e) || e.Code != "USEATTR" {
+				t.Errorf("Create with special use: %v", err)
+			}
+		}
+		if err := u.Subscribe(ctx, "C"); err != nil {
+			t.Fatal(err)
+		}
+		subs, _ := u.Subscriptions(ctx)
+		if !slices.Contains(subs, "C") {
+			t.Errorf("Subscriptions = %v", subs)
+		}
+		u.Unsubscribe(ctx, "C")
+		subs, _ = u.Subscriptions(ctx)
+		if slices.Contains(subs, "C") {
+			t.Errorf("Subscriptions after Unsubscribe = %v", subs)
+		}
+	})
+
+	t.Run("AppendOpenRead", func(t *testing.T) {
+		_, u := login(t)
+		res := appendMsg(t, u, "INBOX", imap.FlagSeen)
+		_, err := u.Append(ctx, "Missing", strings.NewReader(testMsg), &imap.AppendOptions{Size: int64(len(testMsg))})
+		if err == nil {
+			t.Error("Append to a missing mailbox succeeded")
+		}
+		mb := open(t, u, "INBOX")
+		msgs := mb.Messages()
+		if len(msgs) != 1 || msgs[0].UID != res.UID || mb.UIDValidity() != res.UIDValidity {
+			t.Fatalf("Messages = %+v, append %+v", msgs, res)
+		}
+		if msgs[0].Size != int64(len(testMsg)) || !slices.Contains(msgs[0].Flags, imap.FlagSeen) {
+			t.Errorf("message info %+v", msgs[0])
+		}
+		if mb.UIDNext() <= res.UID {
+			t.Errorf("UIDNext %d <= UID %d", mb.UIDNext(), res.UID)
+		}
+		r, err := mb.Open(ctx, res.UID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		b, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+		if err != nil || string(b) != testMsg {
+			t.Errorf("content %q, %v", b, err)
+		}
+		st, err := u.Status(ctx, "INBOX")
+		if err != nil || st.Messages != 1 || st.Unseen != 0 {
+			t.Errorf("Status = %+v, %v", st, err)
+		}
+	})
+
+	t.Run("FlagsCopyMoveExpunge", func(t *testing.T) {
+		_, u := login(t)
+		r1 := appendMsg(t, u, "INBOX")
+		r2 := appendMsg(t, u, "INBOX")
+		if err := u.Create(ctx, "Dest", nil); err != nil {
+			t.Fatal(err)
+		}
+		mb := open(t, u, "INBOX")
+		set := imap.SeqSetFromNumbers([]uint32{r1.UID})
+		fr, err := mb.SetFlags(ctx, set, imap.StoreAdd, []string{imap.FlagFlagged, "$Label"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fr.Messages) != 1 || !slices.Contains(fr.Messages[0].Flags, "$Label") {
+			t.Errorf("SetFlags = %+v", fr)
+		}
+		if !slices.Contains(mb.Keywords(), "$Label") {
+			t.Errorf("Keywords = %v", mb.Keywords())
+		}
+		fr, _ = mb.SetFlags(ctx, set, imap.StoreRemove, []string{"$Label"}, nil)
+		if len(fr.Messages) != 1 || slices.Contains(fr.Messages[0].Flags, "$Label") {
+			t.Errorf("SetFlags remove = %+v", fr)
+		}
+		cr, err := mb.Copy(ctx, set, "Dest")
+		if err != nil || len(cr.DestUIDs) != 1 || cr.SourceUIDs[0] != r1.UID {
+			t.Fatalf("Copy = %+v, %v", cr, err)
+		}
+		_, err = mb.Copy(ctx, set, "Missing")
+		wantCode(t, "Copy to missing", err, "NONEXISTENT")
+		mr, err := mb.Move(ctx, imap.SeqSetFromNumbers([]uint32{r2.UID}), "Dest")
+		if err != nil || len(mr.DestUIDs) != 1 {
+			t.Fatalf("Move = %+v, %v", mr, err)
+		}
+		if n := len(mb.Messages()); n != 1 {
+			t.Errorf("after Move: %d messages in view", n)
+		}
+		mb.SetFlags(ctx, set, imap.StoreAdd, []string{imap.FlagDeleted}, nil)
+		gone, err := mb.Expunge(ctx, nil)
+		if err != nil || len(gone) != 1 || gone[0] != r1.UID {
+			t.Errorf("Expunge = %v, %v", gone, err)
+		}
+		st, _ := u.Status(ctx, "Dest")
+		if st.Messages != 2 {
+			t.Errorf("Dest has %d messages", st.Messages)
+		}
+	})
+
+	t.Run("PollAndUpdates", func(t *testing.T) {
+		_, u := login(t)
+		appendMsg(t, u, "INBOX")
+		a := open(t, u, "INBOX")
+		b := open(t, u, "INBOX")
+		res := appendMsg(t, u, "INBOX")
+		select {
+		case <-a.Updates():
+		case <-time.After(5 * time.Second):
+			t.Fatal("no update after Append")
+		}
+		if n := len(a.Messages()); n != 1 {
+			t.Errorf("view moved before Poll: %d messages", n)
+		}
+		up, err := a.Poll(ctx)
+		if err != nil || len(up.Added) != 1 || up.Added[0].UID != res.UID {
+			t.Fatalf("Poll = %+v, %v", up, err)
+		}
+		b.Poll(ctx)
+		set := imap.SeqSetFromNumbers([]uint32{res.UID})
+		if _, err := b.SetFlags(ctx, set, imap.StoreAdd, []string{imap.FlagDeleted}, nil); err != nil {
+			t.Fatal(err)
+		}
+		up, _ = a.Poll(ctx)
+		if len(up.Changed) != 1 || !slices.Contains(up.Changed[0].Flags, imap.FlagDeleted) {
+			t.Errorf("Poll after flag change = %+v", up)
+		}
+		if _, err := b.Expunge(ctx, &set); err != nil {
+			t.Fatal(err)
+		}
+		up, _ = a.Poll(ctx)
+		if len(up.Expunged) != 1 || up.Expunged[0] != res.UID {
+			t.Errorf("Poll after expunge = %+v", up)
+		}
+	})
+}

@@ -1,0 +1,261 @@
+package imap
+
+import (
+	"errors"
+	"strconv"
+)
+
+func utoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
+
+// needsContent reports whether a FETCH item reads the message.
+func needsContent(k FetchKind) bool {
+	switch k {
+	case FetchEnvelope, FetchRFC822, FetchRFC822Header, FetchRFC822Text, FetchBody,
+		FetchBodyStructure, FetchBodySection, FetchBinarySection, FetchBinarySize:
+		return true
+	}
+	return false
+}
+
+// setsSeen reports whether a FETCH item sets \Seen (RFC 9051 section
+// 6.4.5: BODY[...] and BINARY[...] without .PEEK, RFC822 and RFC822.TEXT).
+func setsSeen(it FetchItem) bool {
+	switch it.Kind {
+	case FetchRFC822, FetchRFC822Text:
+		return true
+	case FetchBodySection, FetchBinarySection:
+		return !it.Peek
+	}
+	return false
+}
+
+// openMessage opens a message of the selected mailbox for FETCH or SEARCH.
+func (c *conn) openMessage(uid uint32) (*Message, MessageReader, error) {
+	r, err := c.mbox.mb.Open(c.ctx, uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewMessage(r, r.Size()), r, nil
+}
+
+func cmdFetch(c *conn, cmd *Command) result {
+	a := cmd.Args.(*FetchArgs)
+	s := c.mbox
+	idx, valid := s.resolve(a.Set, cmd.UID)
+	if !valid {
+		return bad("Invalid sequence number")
+	}
+	items := a.Items
+	var content, seen, hasFlags, hasUID bool
+	for _, it := range items {
+		content = content || needsContent(it.Kind)
+		seen = seen || setsSeen(it)
+		hasFlags = hasFlags || it.Kind == FetchFlags
+		hasUID = hasUID || it.Kind == FetchUID
+	}
+	if s.readOnly {
+		seen = false
+	}
+	// \Seen is set on all the messages at once, before their data is sent,
+	// so that FLAGS in each response is already right.
+	seenNow := map[uint32]bool{}
+	if seen {
+		var b SeqSetBuilder
+		n := 0
+		for _, i := range idx {
+			m := &s.msgs[i]
+			if _, gone := s.pending[m.UID]; !gone && !hasFlag(m.Flags, FlagSeen) {
+				b.Add(m.UID)
+				n++
+			}
+		}
+		if n > 0 {
+			res, err := s.mb.SetFlags(c.ctx, b.Set(), StoreAdd, []string{FlagSeen}, nil)
+			if err != nil {
+				return c.backendError("FETCH", err)
+			}
+			for _, m := range res.Messages {
+				if j := s.index(m.UID); j >= 0 {
+					s.msgs[j].Flags = append(s.msgs[j].Flags[:0:0], m.Flags...)
+					s.msgs[j].ModSeq = m.ModSeq
+					seenNow[m.UID] = true
+				}
+			}
+		}
+	}
+	var failed, unknownCTE bool
+	cache, _ := s.mb.(StructureCache)
+	for _, i := range idx {
+		m := &s.msgs[i]
+		if _, gone := s.pending[m.UID]; gone {
+			// RFC 2180 section 4.1.2: expunged by another session and
+			// not told yet: no data, and a NO at the end.
+			failed = true
+			continue
+		}
+		var msg *Message
+		var rd MessageReader
+		if content {
+			var err error
+			msg, rd, err = c.openMessage(m.UID)
+			if err != nil {
+				c.logger().Info("imap: cannot open message", "uid", m.UID, "err", err)
+				failed = true
+				continue
+			}
+		}
+		var part *Part
+		structure := func() (*Part, error) {
+			if part != nil {
+				return part, nil
+			}
+			if cache != nil {
+				p, err := cache.Structure(c.ctx, m.UID)
+				if err == nil && p != nil {
+					part = p
+					return p, nil
+				}
+			}
+			p, err := msg.Structure()
+			part = p
+			return p, err
+		}
+		c.w.Raw("* ")
+		c.w.Number(uint32(i + 1))
+		c.w.Raw(" FETCH (")
+		first := true
+		sp := func() {
+			if !first {
+				c.w.SP()
+			}
+			first = false
+		}
+		if cmd.UID && !hasUID {
+			sp()
+			c.w.Raw("UID ")
+			c.w.Number(m.UID)
+		}
+		if seenNow[m.UID] && !hasFlags {
+			sp()
+			c.w.Raw("FLAGS ")
+			c.w.Flags(c.flagsOf(m))
+		}
+		var rerr error
+		for _, it := range items {
+			switch it.Kind {
+			case FetchUID:
+				sp()
+				c.w.Raw("UID ")
+				c.w.Number(m.UID)
+			case FetchFlags:
+				sp()
+				c.w.Raw("FLAGS ")
+				c.w.Flags(c.flagsOf(m))
+			case FetchInternalDate:
+				sp()
+				c.w.Raw("INTERNALDATE ")
+				c.w.DateTime(m.InternalDate.In(c.srv.location()))
+			case FetchRFC822Size:
+				sp()
+				c.w.Raw("RFC822.SIZE ")
+				c.w.Number64(uint64(m.Size))
+			case FetchModSeq:
+				sp()
+				c.w.Raw("MODSEQ (")
+				c.w.Number64(m.ModSeq)
+				c.w.Raw(")")
+			case FetchEnvelope:
+				var env *Envelope
+				if p, err := structure(); err == nil && p != nil && cache != nil {
+					env = p.Envelope()
+				} else {
+					env, rerr = msg.Envelope()
+				}
+				if rerr != nil {
+					break
+				}
+				sp()
+				c.w.Raw("ENVELOPE ")
+				c.w.Envelope(env)
+			case FetchBody, FetchBodyStructure:
+				var p *Part
+				p, rerr = structure()
+				if rerr != nil {
+					break
+				}
+				sp()
+				if it.Kind == FetchBody {
+					c.w.Raw("BODY ")
+				} else {
+					c.w.Raw("BODYSTRUCTURE ")
+				}
+				c.w.BodyStructure(p, it.Kind == FetchBodyStructure)
+			case FetchBinarySize:
+				n, err := msg.BinarySize(it.Section.Part)
+				if errors.Is(err, ErrUnknownCTE) {
+					unknownCTE = true
+					continue
+				}
+				sp()
+				c.w.Raw(it.ResponseName())
+				c.w.SP()
+				if err != nil {
+					if !errors.Is(err, ErrNoSection) {
+						rerr = err
+						break
+					}
+					c.w.Nil()
+				} else {
+					c.w.Number64(uint64(n))
+				}
+			case FetchRFC822, FetchRFC822Header, FetchRFC822Text, FetchBodySection, FetchBinarySection:
+				r, n, err := msg.FetchSection(it)
+				if errors.Is(err, ErrUnknownCTE) {
+					unknownCTE = true
+					continue
+				}
+				sp()
+				c.w.Raw(it.ResponseName())
+				c.w.SP()
+				if err != nil {
+					if !errors.Is(err, ErrNoSection) {
+						rerr = err
+						break
+					}
+					// A section that does not exist is sent as NIL.
+					c.w.Nil()
+					continue
+				}
+				if it.Kind == FetchBinarySection {
+					rerr = c.w.Literal8From(r, n)
+				} else {
+					rerr = c.w.LiteralFrom(r, n)
+				}
+			}
+			if rerr != nil {
+				break
+			}
+		}
+		if rd != nil {
+			rd.Close()
+		}
+		if rerr != nil {
+			if c.w.Err() != nil {
+				// A literal was cut short: the stream is unusable.
+				c.logger().Error("imap: reading message failed mid-literal", "uid", m.UID, "err", rerr)
+				return result{bye: true}
+			}
+			c.logger().Warn("imap: reading message failed", "uid", m.UID, "err", rerr)
+			failed = true
+		}
+		c.w.Raw(")")
+		c.w.CRLF()
+	}
+	if unknownCTE {
+		return no("UNKNOWN-CTE", "Cannot decode the content transfer encoding of a part")
+	}
+	if failed {
+		return no("", "Some messages could not be fetched")
+	}
+	return ok("")
+}

@@ -1,0 +1,421 @@
+package imap
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Session states (RFC 9051 section 3).
+const (
+	stateNotAuth int32 = 1 << iota
+	stateAuth
+	stateSelected
+	stateLogout
+)
+
+// conn is one client connection and its IMAP session.
+type conn struct {
+	srv *Server
+	// raw is the TCP connection (deadlines, Close); nc is raw or TLS over it.
+	raw         net.Conn
+	nc          net.Conn
+	implicitTLS *tls.Config
+	preTLS      *tls.Conn
+	tlsState    *tls.ConnectionState
+	ctx         context.Context
+	cancel      context.CancelFunc
+	ipKey       string
+	counted     bool
+	refuse      string
+	log         *slog.Logger
+
+	br *bufio.Reader
+	bw *bufio.Writer
+	w  *Writer
+	p  *Parser
+
+	state atomic.Int32
+	idle  atomic.Bool // waiting for a command or in IDLE: Shutdown may wake it
+
+	user         User
+	curTag       string // tag of the command in progress (for LOGIN and AUTHENTICATE)
+	authFailures int
+	badCommands  int
+	rev2         bool // ENABLE IMAP4rev2
+	mbox         *selected
+
+	// appendCheck, when set, is called by the parser's Continue hook before
+	// the data of an APPEND message is invited.
+	appendCheck func(Literal) error
+}
+
+type connWriter struct{ c *conn }
+
+func (w connWriter) Write(p []byte) (int, error) {
+	w.c.raw.SetWriteDeadline(time.Now().Add(w.c.srv.writeTimeout()))
+	return w.c.nc.Write(p)
+}
+
+var errShutdown = errors.New("imap: server shutting down")
+
+func (c *conn) logger() *slog.Logger {
+	if c.log == nil {
+		c.log = c.srv.logger().With("remote", c.raw.RemoteAddr().String())
+	}
+	return c.log
+}
+
+// wakeIfIdle is called by Shutdown: a session waiting for a command (or in
+// IDLE) is woken, says BYE and ends; a command in progress finishes first.
+func (c *conn) wakeIfIdle() {
+	if c.idle.Load() {
+		c.raw.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+func (c *conn) serve() {
+	defer c.finish()
+	defer func() {
+		if v := recover(); v != nil {
+			c.logger().Error("imap: panic in session", "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	c.state.Store(stateNotAuth)
+	if c.implicitTLS != nil || c.preTLS != nil || c.refuse != "" {
+		d := c.srv.commandTimeout()
+		if c.refuse != "" {
+			d = refuseTimeout
+		}
+		c.raw.SetDeadline(time.Now().Add(d))
+		if c.implicitTLS != nil || c.preTLS != nil {
+			tc := c.preTLS
+			if tc == nil {
+				tc = tls.Server(c.raw, c.implicitTLS)
+			}
+			c.nc = tc
+			if err := tc.HandshakeContext(c.ctx); err != nil {
+				c.logger().Debug("imap: TLS handshake failed", "err", err)
+				return
+			}
+			st := tc.ConnectionState()
+			c.tlsState = &st
+		}
+		c.raw.SetDeadline(time.Time{})
+	}
+	c.br = c.srv.getReader(c)
+	c.bw = c.srv.getWriter(c)
+	c.w = NewWriter(c.bw)
+	c.newParser()
+
+	if c.refuse != "" {
+		c.untagged("BYE [UNAVAILABLE] " + c.refuse)
+		c.flush()
+		return
+	}
+	// RFC 9051 section 7.1.1: the greeting may carry the capabilities.
+	c.w.Raw("* OK [")
+	c.writeCapabilities()
+	c.w.Raw("] IMAP server ready")
+	c.w.CRLF()
+
+	for {
+		cmd, err := c.readCommand()
+		if err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) {
+				if !c.parseError(pe) {
+					return
+				}
+				continue
+			}
+			c.endOnReadError(err)
+			return
+		}
+		if !c.dispatch(cmd) {
+			c.flush()
+			return
+		}
+		if c.srv.shuttingDown() {
+			c.untagged("BYE Server shutting down")
+			c.flush()
+			return
+		}
+	}
+}
+
+func (c *conn) newParser() {
+	c.p = NewParser(c.br)
+	c.p.MaxLineLength = c.srv.MaxLineLength
+	c.p.MaxLiteralSize = c.srv.MaxLiteralSize
+	c.p.MaxAppendSize = c.srv.maxAppendSize()
+	c.p.LiteralMinus = c.srv.LiteralMinus
+	c.p.Continue = c.continueLiteral
+}
+
+// continueLiteral is the parser's Continue hook: it checks a literal before
+// the client sends it, invites synchronizing literals with "+", and gives
+// each literal a fresh command timeout.
+func (c *conn) continueLiteral(l Literal) error {
+	if l.Append && c.appendCheck != nil {
+		if err := c.appendCheck(l); err != nil {
+			return err
+		}
+	}
+	c.raw.SetReadDeadline(time.Now().Add(c.srv.commandTimeout()))
+	if l.NonSync {
+		return nil
+	}
+	c.w.Raw("+ Ready for literal data")
+	c.w.CRLF()
+	return c.flush()
+}
+
+// readCommand flushes the responses when no more input is buffered (a
+// pipelined batch is answered in one write), waits up to IdleTimeout for a
+// command to start and CommandTimeout for it to arrive whole.
+func (c *conn) readCommand() (*Command, error) {
+	if c.br.Buffered() == 0 {
+		if err := c.flush(); err != nil {
+			return nil, err
+		}
+		c.idle.Store(true)
+		c.raw.SetReadDeadline(time.Now().Add(c.srv.idleTimeout()))
+		if c.srv.shuttingDown() {
+			c.idle.Store(false)
+			return nil, errShutdown
+		}
+		_, err := c.br.Peek(1)
+		c.idle.Store(false)
+		if err != nil {
+			return nil, err
+		}
+	}
+	c.raw.SetReadDeadline(time.Now().Add(c.srv.commandTimeout()))
+	return c.p.ReadCommand()
+}
+
+// parseError answers a refused command; it reports whether the session
+// goes on.
+func (c *conn) parseError(pe *ParseError) bool {
+	if pe.Fatal {
+		c.untagged("BYE " + sanitize(pe.Message))
+		c.flush()
+		return false
+	}
+	tag := pe.Tag
+	if tag == "" {
+		tag = "*"
+	}
+	c.status(tag, pe.Status, pe.Code, pe.Message)
+	if pe.Status == "BAD" {
+		return c.countBad()
+	}
+	return true
+}
+
+// countBad counts a BAD response and ends the session after too many.
+func (c *conn) countBad() bool {
+	c.badCommands++
+	if m := limit(c.srv.MaxBadCommands, DefaultMaxBadCommands); m > 0 && c.badCommands >= m {
+		c.untagged("BYE Too many invalid commands")
+		c.flush()
+		return false
+	}
+	return true
+}
+
+func (c *conn) endOnReadError(err error) {
+	var ne net.Error
+	switch {
+	case err == errShutdown, c.srv.shuttingDown():
+		c.untagged("BYE Server shutting down")
+		c.flush()
+	case errors.As(err, &ne) && ne.Timeout():
+		// RFC 9051 section 7.1.5: BYE before an autologout.
+		c.untagged("BYE Autologout; idle for too long")
+		c.flush()
+	case err == io.EOF:
+	default:
+		c.logger().Debug("imap: read error", "err", err)
+	}
+}
+
+func (c *conn) finish() {
+	c.closeMailbox()
+	if c.user != nil {
+		u := c.user
+		c.user = nil
+		c.safe("Logout", func() error { return u.Logout() })
+	}
+	c.cancel()
+	c.nc.Close()
+	if c.raw != c.nc {
+		c.raw.Close()
+	}
+	if c.br != nil {
+		c.br.Reset(nil)
+		c.srv.readers.Put(c.br)
+		c.br = nil
+	}
+	if c.bw != nil {
+		c.bw.Reset(nil)
+		c.srv.writers.Put(c.bw)
+		c.bw = nil
+	}
+	c.srv.removeConn(c)
+}
+
+// safe calls a backend cleanup function, logging its error or panic.
+func (c *conn) safe(op string, fn func() error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.logger().Error("imap: panic in backend", "op", op, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	if err := fn(); err != nil {
+		c.logger().Warn("imap: backend error", "op", op, "err", err)
+	}
+}
+
+func (c *conn) closeMailbox() {
+	if c.mbox == nil {
+		return
+	}
+	mb := c.mbox.mb
+	c.mbox = nil
+	c.safe("Close", mb.Close)
+	if c.state.Load() == stateSelected {
+		c.state.Store(stateAuth)
+	}
+}
+
+func (c *conn) flush() error { return c.w.Flush() }
+
+// untagged writes "* " + text + CRLF.
+func (c *conn) untagged(text string) {
+	c.w.Raw("* ")
+	c.w.Raw(text)
+	c.w.CRLF()
+}
+
+// status writes a status response: tag status [code] text.
+func (c *conn) status(tag, status, code, text string) {
+	c.w.Raw(tag)
+	c.w.SP()
+	c.w.Raw(status)
+	if code != "" {
+		c.w.Raw(" [")
+		c.w.Raw(code)
+		c.w.Byte(']')
+	}
+	if text == "" {
+		text = "done"
+	}
+	c.w.SP()
+	c.w.Raw(sanitize(text))
+	c.w.CRLF()
+}
+
+// connInfo describes the connection for the Backend.
+func (c *conn) connInfo() ConnInfo {
+	return ConnInfo{RemoteAddr: c.raw.RemoteAddr(), LocalAddr: c.raw.LocalAddr(), TLS: c.tlsState}
+}
+
+func (c *conn) secure() bool { return c.tlsState != nil || c.srv.AllowInsecureAuth }
+
+// capabilities lists what this connection offers now (RFC 9051 section
+// 7.2.2): exactly what is configured and valid in the current state.
+func (c *conn) writeCapabilities() {
+	c.w.Raw("CAPABILITY IMAP4rev1 IMAP4rev2")
+	st := c.state.Load()
+	if st == stateNotAuth {
+		if c.srv.TLSConfig != nil && c.tlsState == nil {
+			c.w.Raw(" STARTTLS")
+		}
+		if c.secure() {
+			c.w.Raw(" AUTH=PLAIN")
+		} else {
+			c.w.Raw(" LOGINDISABLED")
+		}
+	}
+	if c.srv.LiteralMinus {
+		c.w.Raw(" LITERAL-")
+	} else {
+		c.w.Raw(" LITERAL+")
+	}
+	c.w.Raw(" SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE ESEARCH")
+}
+
+// sanitize keeps a text on one line of printable characters and removes
+// "[" at its start, which a client would read as a response code.
+func sanitize(s string) string {
+	bad := false
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] == 0x7f {
+			bad = true
+			break
+		}
+	}
+	if bad {
+		b := []byte(s)
+		for i := range b {
+			if b[i] < ' ' || b[i] == 0x7f {
+				b[i] = ' '
+			}
+		}
+		s = string(b)
+	}
+	return strings.TrimLeft(s, "[")
+}
+
+// result is how a command handler ends: the tagged status response.
+type result struct {
+	status string // "OK", "NO", "BAD"
+	code   string
+	text   string
+	bye    bool // the session ends after the response
+}
+
+func ok(text string) result            { return result{status: "OK", text: text} }
+func okCode(code, text string) result  { return result{status: "OK", code: code, text: text} }
+func no(code, text string) result      { return result{status: "NO", code: code, text: text} }
+func bad(text string) result           { return result{status: "BAD", text: text} }
+func badCode(code, text string) result { return result{status: "BAD", code: code, text: text} }
+
+// backendError turns a Backend error into the response the client sees:
+// the code and text of an *Error, or NO [SERVERBUG] with a generic text,
+// the error being logged.
+func (c *conn) backendError(op string, err error) result {
+	var e *Error
+	if errors.As(err, &e) && (e.Code != "" || e.Text != "") {
+		text := e.Text
+		if text == "" {
+			text = codeText[e.Code]
+		}
+		if text == "" {
+			text = op + " failed"
+		}
+		st := "NO"
+		if e.Bad {
+			st = "BAD"
+		}
+		if e.Code == "SERVERBUG" {
+			c.logger().Error("imap: backend error", "op", op, "err", err)
+		}
+		return result{status: st, code: e.Code, text: text}
+	}
+	if c.ctx.Err() != nil {
+		return no("UNAVAILABLE", "Connection closing")
+	}
+	c.logger().Error("imap: backend error", "op", op, "err", err)
+	return no("SERVERBUG", codeText["SERVERBUG"])
+}

@@ -1,0 +1,318 @@
+package imap
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// selected is the session's state of its selected mailbox: its own copy
+// of the message list as the client knows it, which changes only when the
+// server tells the client (EXISTS, EXPUNGE, FETCH FLAGS).
+type selected struct {
+	mb       Mailbox
+	name     string
+	readOnly bool
+	msgs     []MessageInfo
+	recent   map[uint32]struct{}
+	// pending are UIDs expunged by others, not told to the client yet
+	// (held back during FETCH, STORE and SEARCH by sequence number).
+	pending map[uint32]struct{}
+	// flags are the flags announced in the last untagged FLAGS response.
+	flags     []string
+	permAny   bool // \* announced in PERMANENTFLAGS
+	recentKey string
+}
+
+var mailboxFlags = []string{FlagAnswered, FlagFlagged, FlagDeleted, FlagSeen, FlagDraft}
+
+// index returns the index of uid in msgs, or -1.
+func (s *selected) index(uid uint32) int {
+	i, found := slices.BinarySearchFunc(s.msgs, uid, func(m MessageInfo, u uint32) int {
+		switch {
+		case m.UID < u:
+			return -1
+		case m.UID > u:
+			return 1
+		}
+		return 0
+	})
+	if !found {
+		return -1
+	}
+	return i
+}
+
+func (s *selected) maxUID() uint32 {
+	if len(s.msgs) == 0 {
+		return 0
+	}
+	return s.msgs[len(s.msgs)-1].UID
+}
+
+// resolve returns the indexes in msgs that set names, ascending, each
+// once. Sequence numbers beyond the mailbox make the command BAD (RFC 9051
+// section 6.4.5 has them invalid); UIDs that are not there are ignored
+// (RFC 9051 section 6.4.9). The set is never expanded beyond the messages
+// that exist.
+func (s *selected) resolve(set SeqSet, uid bool) ([]int, bool) {
+	n := uint32(len(s.msgs))
+	var out []int
+	if !uid {
+		r := set.Resolve(n)
+		for lo, hi := range r.All(n) {
+			if hi > n || lo == 0 {
+				return nil, false
+			}
+			for i := lo; i <= hi; i++ {
+				out = append(out, int(i-1))
+			}
+		}
+		return out, true
+	}
+	max := s.maxUID()
+	r := set.Resolve(max)
+	for lo, hi := range r.All(max) {
+		i, _ := slices.BinarySearchFunc(s.msgs, lo, func(m MessageInfo, u uint32) int {
+			if m.UID < u {
+				return -1
+			}
+			if m.UID > u {
+				return 1
+			}
+			return 0
+		})
+		for ; i < len(s.msgs) && s.msgs[i].UID <= hi; i++ {
+			out = append(out, i)
+		}
+	}
+	return out, true
+}
+
+// uidSet returns the UIDs at the given indexes as a set, skipping those
+// expunged by others.
+func (s *selected) uidSet(idx []int) (SeqSet, int) {
+	var b SeqSetBuilder
+	n := 0
+	for _, i := range idx {
+		u := s.msgs[i].UID
+		if _, gone := s.pending[u]; gone {
+			continue
+		}
+		b.Add(u)
+		n++
+	}
+	return b.Set(), n
+}
+
+// recentTracker gives \Recent to the first session that sees a message
+// (RFC 3501 section 2.3.2): per user and mailbox, the highest UID some
+// session has been shown.
+type recentTracker struct {
+	mu   sync.Mutex
+	seen map[string]uint32
+}
+
+// claim returns the UIDs among uids (ascending) that no session has seen,
+// and records them as seen.
+func (t *recentTracker) claim(key string, uids []uint32) []uint32 {
+	if len(uids) == 0 {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.seen == nil {
+		t.seen = make(map[string]uint32)
+	}
+	last := t.seen[key]
+	i := sort.Search(len(uids), func(i int) bool { return uids[i] > last })
+	if uids[len(uids)-1] > last {
+		t.seen[key] = uids[len(uids)-1]
+	}
+	return uids[i:]
+}
+
+func recentKey(user, mailbox string, uidValidity uint32) string {
+	return user + "\x00" + mailbox + "\x00" + strconv.FormatUint(uint64(uidValidity), 10)
+}
+
+// flagsOf returns a message's flags as the session shows them: with
+// \Recent for a rev1 client when the message is recent in this session.
+func (c *conn) flagsOf(m *MessageInfo) []string {
+	if c.rev2 {
+		return m.Flags
+	}
+	if _, ok := c.mbox.recent[m.UID]; ok {
+		return append(slices.Clip(m.Flags), FlagRecent)
+	}
+	return m.Flags
+}
+
+// writeFlagsResponses writes FLAGS and PERMANENTFLAGS (RFC 9051 section
+// 7.3.5 and 7.1: PERMANENTFLAGS).
+func (c *conn) writeFlagsResponses() {
+	s := c.mbox
+	c.w.Raw("* FLAGS ")
+	c.w.Flags(s.flags)
+	c.w.CRLF()
+	c.w.Raw("* OK [PERMANENTFLAGS ")
+	if s.readOnly {
+		c.w.Raw("()")
+	} else {
+		perm := s.flags
+		if s.permAny {
+			perm = append(slices.Clip(perm), `\*`)
+		}
+		c.w.Flags(perm)
+	}
+	c.w.Raw("] Flags permitted")
+	c.w.CRLF()
+}
+
+// knowFlags announces keywords that the client has not been told about yet
+// with a new FLAGS response, before they appear in a FETCH (RFC 9051
+// section 7.3.5: FLAGS lists the flags applicable to the mailbox).
+func (c *conn) knowFlags(flags []string) {
+	s := c.mbox
+	var added bool
+	for _, f := range flags {
+		if strings.HasPrefix(f, `\`) {
+			continue
+		}
+		if !slices.ContainsFunc(s.flags, func(g string) bool { return strings.EqualFold(f, g) }) {
+			s.flags = append(s.flags, f)
+			added = true
+		}
+	}
+	if added {
+		s.permAny = s.mb.CanCreateKeywords()
+		c.writeFlagsResponses()
+	}
+}
+
+// sendUpdates polls the mailbox and tells the client what changed: flag
+// changes, new messages (EXISTS, RECENT) and, when allowed, expunges.
+func (c *conn) sendUpdates(allowExpunge bool) {
+	s := c.mbox
+	u, err := s.mb.Poll(c.ctx)
+	if err != nil {
+		c.logger().Warn("imap: poll failed", "mailbox", s.name, "err", err)
+	} else {
+		c.applyUpdate(u)
+	}
+	if allowExpunge {
+		c.flushExpunges()
+	}
+}
+
+func (c *conn) applyUpdate(u Update) {
+	s := c.mbox
+	for _, uid := range u.Expunged {
+		if s.index(uid) >= 0 {
+			if s.pending == nil {
+				s.pending = make(map[uint32]struct{})
+			}
+			s.pending[uid] = struct{}{}
+		}
+	}
+	for i := range u.Changed {
+		m := &u.Changed[i]
+		idx := s.index(m.UID)
+		if idx < 0 {
+			continue
+		}
+		if _, gone := s.pending[m.UID]; gone {
+			continue
+		}
+		s.msgs[idx].Flags = slices.Clone(m.Flags)
+		s.msgs[idx].ModSeq = m.ModSeq
+		c.knowFlags(m.Flags)
+		c.w.Raw("* ")
+		c.w.Number(uint32(idx + 1))
+		c.w.Raw(" FETCH (")
+		if c.rev2 {
+			// RFC 9051 section 7.5.2: unsolicited FETCH carries UID
+			// when the client may need it; it always helps.
+			c.w.Raw("UID ")
+			c.w.Number(m.UID)
+			c.w.SP()
+		}
+		c.w.Raw("FLAGS ")
+		c.w.Flags(c.flagsOf(&s.msgs[idx]))
+		c.w.Raw(")")
+		c.w.CRLF()
+	}
+	if len(u.Added) > 0 {
+		uids := make([]uint32, 0, len(u.Added))
+		for _, m := range u.Added {
+			if len(s.msgs) > 0 && m.UID <= s.maxUID() {
+				continue
+			}
+			m.Flags = slices.Clone(m.Flags)
+			s.msgs = append(s.msgs, m)
+			uids = append(uids, m.UID)
+			c.knowFlags(m.Flags)
+		}
+		for _, r := range c.srv.recent.claim(s.recentKey, uids) {
+			s.recent[r] = struct{}{}
+		}
+		if len(uids) > 0 {
+			c.w.Raw("* ")
+			c.w.Number(uint32(len(s.msgs)))
+			c.w.Raw(" EXISTS")
+			c.w.CRLF()
+			if !c.rev2 {
+				c.w.Raw("* ")
+				c.w.Number(uint32(len(s.recent)))
+				c.w.Raw(" RECENT")
+				c.w.CRLF()
+			}
+		}
+	}
+}
+
+// flushExpunges sends the EXPUNGE responses held back, highest sequence
+// number first so that the numbers of the others do not shift.
+func (c *conn) flushExpunges() {
+	s := c.mbox
+	if len(s.pending) == 0 {
+		return
+	}
+	uids := make([]uint32, 0, len(s.pending))
+	for u := range s.pending {
+		uids = append(uids, u)
+	}
+	s.pending = nil
+	c.expunged(uids)
+}
+
+// expunged removes messages from the session's list and sends EXPUNGE
+// for each, in descending order.
+func (c *conn) expunged(uids []uint32) {
+	s := c.mbox
+	slices.Sort(uids)
+	for i := len(uids) - 1; i >= 0; i-- {
+		idx := s.index(uids[i])
+		if idx < 0 {
+			continue
+		}
+		s.msgs = slices.Delete(s.msgs, idx, idx+1)
+		delete(s.recent, uids[i])
+		delete(s.pending, uids[i])
+		c.w.Raw("* ")
+		c.w.Number(uint32(idx + 1))
+		c.w.Raw(" EXPUNGE")
+		c.w.CRLF()
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,469 @@
+package imap
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrServerClosed is returned by Serve, ListenAndServe and their TLS forms
+// after a call to Shutdown or Close.
+var ErrServerClosed = errors.New("imap: Server closed")
+
+// Defaults for the zero values of the Server fields.
+const (
+	// RFC 3501 section 5.4 (RFC 9051 section 5.4): an inactivity
+	// autologout timer must be at least 30 minutes.
+	DefaultIdleTimeout         = 30 * time.Minute
+	DefaultCommandTimeout      = 5 * time.Minute
+	DefaultWriteTimeout        = 2 * time.Minute
+	DefaultMaxConnections      = 1024
+	DefaultMaxConnectionsPerIP = 32
+	DefaultMaxAuthFailures     = 3
+	DefaultMaxBadCommands      = 20
+)
+
+const (
+	readBufferSize  = 8192
+	writeBufferSize = 16384
+	// refuseTimeout bounds the BYE sent to a connection over a cap.
+	refuseTimeout = 5 * time.Second
+)
+
+// Server is an IMAP4rev1 (RFC 3501) and IMAP4rev2 (RFC 9051) server. Set
+// the fields, then call one of the Serve methods; do not change the fields
+// afterwards. The zero value of each field is a safe default.
+//
+// Extensions: IDLE, UIDPLUS, MOVE, LITERAL+ (or LITERAL-), SPECIAL-USE,
+// CREATE-SPECIAL-USE, NAMESPACE, ID, ENABLE, UNSELECT, CHILDREN, SASL-IR,
+// ESEARCH, STARTTLS and LOGINDISABLED.
+type Server struct {
+	// Addr is the TCP address ListenAndServe and ListenAndServeTLS listen
+	// on; empty means ":143" and ":993".
+	Addr string
+	// Backend authenticates users and serves their mailboxes.
+	Backend Backend
+	// TLSConfig enables STARTTLS and is used by the TLS serve methods.
+	// Nil disables STARTTLS.
+	TLSConfig *tls.Config
+	// AllowInsecureAuth accepts LOGIN and AUTHENTICATE PLAIN on a
+	// connection without TLS. By default CAPABILITY announces
+	// LOGINDISABLED there and passwords are refused (RFC 9051 section
+	// 6.2.3).
+	AllowInsecureAuth bool
+	// LiteralMinus advertises LITERAL- instead of LITERAL+ (RFC 7888):
+	// non-synchronizing literals are limited to 4096 bytes.
+	LiteralMinus bool
+	// ID is the server's RFC 2971 identification ("name", "version" ...);
+	// nil answers ID with NIL.
+	ID map[string]string
+
+	// IdleTimeout bounds the wait for the first byte of each command, and
+	// the length of an IDLE (the client must re-issue it): RFC 3501
+	// section 5.4 asks for at least 30 minutes. Zero means
+	// DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// CommandTimeout bounds the time a command takes to arrive once its
+	// first byte has (literals included; each APPEND message gets it
+	// anew), so a client sending one byte a second is cut off. It also
+	// bounds TLS handshakes. Zero means DefaultCommandTimeout.
+	CommandTimeout time.Duration
+	// WriteTimeout bounds each write of up to the output buffer (16 KiB).
+	// Zero means DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// MaxLineLength bounds the non-literal text of a command (see Parser).
+	MaxLineLength int
+	// MaxLiteralSize bounds the literals of a command, APPEND aside.
+	MaxLiteralSize int64
+	// MaxAppendSize bounds one APPEND message (NO [TOOBIG] before the
+	// data is sent; also advertised as APPENDLIMIT). Zero means
+	// DefaultMaxAppendSize.
+	MaxAppendSize int64
+	// MaxConnections and MaxConnectionsPerIP cap concurrent connections;
+	// over a cap a connection gets "* BYE [UNAVAILABLE]". Zero means the
+	// default; negative means no cap.
+	MaxConnections      int
+	MaxConnectionsPerIP int
+	// MaxAuthFailures is the number of failed LOGIN/AUTHENTICATE after
+	// which the connection is closed. Zero means the default; negative
+	// means no limit.
+	MaxAuthFailures int
+	// MaxBadCommands is the number of BAD responses after which the
+	// connection is closed with BYE. Zero means the default; negative
+	// means no limit.
+	MaxBadCommands int
+	// Location is the time zone internal dates are shown and searched in;
+	// nil means time.Local.
+	Location *time.Location
+
+	// Logger receives connection errors, backend errors and recovered
+	// panics. Nil discards them.
+	Logger *slog.Logger
+	// BaseContext, if set, returns the base context of the connections
+	// accepted on l, as in net/http. Nil means context.Background.
+	BaseContext func(l net.Listener) context.Context
+	// ConnContext, if set, derives the context of one connection. The
+	// server cancels it when the connection ends or the server closes.
+	ConnContext func(ctx context.Context, c net.Conn) context.Context
+
+	inShutdown atomic.Bool
+	mu         sync.Mutex
+	listeners  map[*net.Listener]struct{}
+	conns      map[*conn]struct{}
+	perIP      map[string]int
+	active     int
+
+	recent recentTracker
+
+	readers sync.Pool
+	writers sync.Pool
+}
+
+var discardLogger = slog.New(slog.DiscardHandler)
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return discardLogger
+}
+
+func dur(v, def time.Duration) time.Duration {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func (s *Server) idleTimeout() time.Duration    { return dur(s.IdleTimeout, DefaultIdleTimeout) }
+func (s *Server) commandTimeout() time.Duration { return dur(s.CommandTimeout, DefaultCommandTimeout) }
+func (s *Server) writeTimeout() time.Duration   { return dur(s.WriteTimeout, DefaultWriteTimeout) }
+
+func (s *Server) maxAppendSize() int64 {
+	if s.MaxAppendSize > 0 {
+		return s.MaxAppendSize
+	}
+	return DefaultMaxAppendSize
+}
+
+func (s *Server) location() *time.Location {
+	if s.Location != nil {
+		return s.Location
+	}
+	return time.Local
+}
+
+func limit(v, def int) int {
+	switch {
+	case v > 0:
+		return v
+	case v == 0:
+		return def
+	}
+	return -1
+}
+
+// ListenAndServe listens on s.Addr (":143" if empty) and serves IMAP on it.
+// It returns ErrServerClosed after Shutdown or Close.
+func (s *Server) ListenAndServe() error {
+	if s.shuttingDown() {
+		return ErrServerClosed
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = ":143"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// ListenAndServeTLS listens on s.Addr (":993" if empty) and serves IMAP
+// over implicit TLS (RFC 8314), with the certificate and key in the given
+// PEM files, or those of s.TLSConfig when both names are empty.
+func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
+	if s.shuttingDown() {
+		return ErrServerClosed
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = ":993"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.ServeTLS(l, certFile, keyFile)
+}
+
+// ServeTLS serves IMAP over implicit TLS on the connections accepted from
+// l, as ListenAndServeTLS does.
+func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
+	var cfg *tls.Config
+	if s.TLSConfig != nil {
+		cfg = s.TLSConfig.Clone()
+	} else {
+		cfg = &tls.Config{}
+	}
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			l.Close()
+			return err
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
+		l.Close()
+		return errors.New("imap: ServeTLS needs a certificate")
+	}
+	return s.serve(l, cfg)
+}
+
+// Serve accepts connections on l and serves each in its own goroutine.
+// A connection that is a *tls.Conn (from tls.NewListener) is treated as
+// implicit TLS. Serve closes l when it returns; it returns ErrServerClosed
+// after Shutdown or Close.
+func (s *Server) Serve(l net.Listener) error {
+	return s.serve(l, nil)
+}
+
+func (s *Server) serve(l net.Listener, implicitTLS *tls.Config) error {
+	if l == nil {
+		return errors.New("imap: Serve with a nil listener")
+	}
+	if s.Backend == nil {
+		l.Close()
+		return errors.New("imap: Server.Backend is nil")
+	}
+	l = &onceCloseListener{Listener: l}
+	defer l.Close()
+	if !s.trackListener(&l, true) {
+		return ErrServerClosed
+	}
+	defer s.trackListener(&l, false)
+
+	base := context.Background()
+	if s.BaseContext != nil {
+		base = s.BaseContext(l)
+		if base == nil {
+			panic("imap: BaseContext returned a nil context")
+		}
+	}
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.shuttingDown() {
+				return ErrServerClosed
+			}
+			var te interface{ Temporary() bool }
+			if errors.As(err, &te) && te.Temporary() {
+				// Out of file descriptors and the like: back off, as
+				// net/http does, instead of spinning.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.logger().Warn("imap: accept error; retrying", "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := s.newConn(nc, base, implicitTLS)
+		if c == nil {
+			continue
+		}
+		go c.serve()
+	}
+}
+
+// newConn registers a new connection, counting it against the caps, and
+// returns nil if the server is closing.
+func (s *Server) newConn(nc net.Conn, base context.Context, implicitTLS *tls.Config) *conn {
+	c := &conn{srv: s, raw: nc, nc: nc, implicitTLS: implicitTLS}
+	if tc, ok := nc.(*tls.Conn); ok {
+		// From a tls.NewListener: implicit TLS already wraps the socket.
+		c.raw = tc.NetConn()
+		c.implicitTLS = nil
+		c.preTLS = tc
+	}
+	c.ipKey = ipKey(nc.RemoteAddr())
+	ctx := base
+	if s.ConnContext != nil {
+		ctx = s.ConnContext(ctx, nc)
+		if ctx == nil {
+			panic("imap: ConnContext returned a nil context")
+		}
+	}
+	c.ctx, c.cancel = context.WithCancel(ctx)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shuttingDown() {
+		c.cancel()
+		nc.Close()
+		return nil
+	}
+	if s.conns == nil {
+		s.conns = make(map[*conn]struct{})
+		s.perIP = make(map[string]int)
+	}
+	if m := limit(s.MaxConnections, DefaultMaxConnections); m > 0 && s.active >= m {
+		c.refuse = "Too many connections, try again later"
+	} else if m := limit(s.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP); m > 0 && s.perIP[c.ipKey] >= m {
+		c.refuse = "Too many connections from your address, try again later"
+	} else {
+		c.counted = true
+		s.active++
+		s.perIP[c.ipKey]++
+	}
+	s.conns[c] = struct{}{}
+	return c
+}
+
+// removeConn unregisters c when its session ends.
+func (s *Server) removeConn(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if c.counted {
+		s.active--
+		if s.perIP[c.ipKey]--; s.perIP[c.ipKey] <= 0 {
+			delete(s.perIP, c.ipKey)
+		}
+	}
+}
+
+func ipKey(a net.Addr) string {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP.String()
+	case nil:
+		return ""
+	}
+	if host, _, err := net.SplitHostPort(a.String()); err == nil {
+		return host
+	}
+	return a.String()
+}
+
+func (s *Server) shuttingDown() bool { return s.inShutdown.Load() }
+
+func (s *Server) trackListener(l *net.Listener, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.shuttingDown() {
+			return false
+		}
+		if s.listeners == nil {
+			s.listeners = make(map[*net.Listener]struct{})
+		}
+		s.listeners[l] = struct{}{}
+	} else {
+		delete(s.listeners, l)
+	}
+	return true
+}
+
+func (s *Server) closeListenersLocked() error {
+	var err error
+	for l := range s.listeners {
+		if cerr := (*l).Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// Close closes the listeners and every connection at once. Sessions end
+// without entering the UPDATE state, so nothing is deleted; their contexts
+// are cancelled and their maildrops closed. Use Shutdown to let sessions
+// finish.
+func (s *Server) Close() error {
+	s.inShutdown.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.closeListenersLocked()
+	for c := range s.conns {
+		c.cancel()
+		c.raw.Close()
+	}
+	return err
+}
+
+// Shutdown stops the server gracefully: it closes the listeners, closes
+// the connections that are waiting for a command before login (they lose
+// nothing), and waits for the logged-in sessions to finish with QUIT or
+// the idle timeout. If ctx ends first, it closes the remaining
+// connections as Close does and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.inShutdown.Store(true)
+	s.mu.Lock()
+	err := s.closeListenersLocked()
+	for c := range s.conns {
+		c.wakeIfIdle()
+	}
+	s.mu.Unlock()
+
+	wait := time.Millisecond
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		if s.numConns() == 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			s.Close()
+			return ctx.Err()
+		case <-timer.C:
+			wait = min(2*wait, 100*time.Millisecond)
+			timer.Reset(wait)
+		}
+	}
+}
+
+func (s *Server) numConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+func (s *Server) getReader(r *conn) *bufio.Reader {
+	if v := s.readers.Get(); v != nil {
+		br := v.(*bufio.Reader)
+		br.Reset(r.nc)
+		return br
+	}
+	return bufio.NewReaderSize(r.nc, readBufferSize)
+}
+
+func (s *Server) getWriter(c *conn) *bufio.Writer {
+	if v := s.writers.Get(); v != nil {
+		bw := v.(*bufio.Writer)
+		bw.Reset(connWriter{c})
+		return bw
+	}
+	return bufio.NewWriterSize(connWriter{c}, writeBufferSize)
+}
+
+// onceCloseListener makes Close safe to call from Serve and from Close.
+type onceCloseListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloseListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
+}

@@ -1,0 +1,133 @@
+package imap_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mailwright/mailwright/imap"
+	"github.com/mailwright/mailwright/mailbox"
+)
+
+// panicCounter is a slog handler that counts the server's recovered panics.
+type panicCounter struct{ n atomic.Int64 }
+
+func (h *panicCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (h *panicCounter) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "panic") {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h *panicCounter) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *panicCounter) WithGroup(string) slog.Handler      { return h }
+
+// FuzzSession sends arbitrary bytes to a real server on loopback, after a
+// login, and checks that the server never panics and that every line it
+// writes is well-formed (a status, untagged or continuation response, and
+// literals of the announced size).
+func FuzzSession(f *testing.F) {
+	for _, s := range []string{
+		"a SELECT INBOX\r\nb FETCH 1:* (BODY[] BODYSTRUCTURE ENVELOPE)\r\nc LOGOUT\r\n",
+		"a SELECT INBOX\r\nb UID SEARCH TEXT hello OR FROM x NOT 1:3\r\nc STORE 1 +FLAGS (\\Deleted $X)\r\nd EXPUNGE\r\n",
+		"a APPEND INBOX {5+}\r\nhello\r\nb APPEND INBOX (\\Seen) {3}\r\nabc\r\n",
+		"a LIST \"\" *\r\nb CREATE x/y\r\nc RENAME x z\r\nd LSUB \"\" %\r\ne STATUS z/y (MESSAGES UIDNEXT)\r\n",
+		"a SELECT INBOX\r\nb IDLE\r\nDONE\r\nc MOVE 1 Trash\r\nd COPY 1:* Trash\r\n",
+		"a EXAMINE INBOX\r\nb FETCH 1 (BINARY[1] BINARY.SIZE[2] BODY[1.MIME] BODY[HEADER.FIELDS (Subject)]<1.5>)\r\n",
+		"a ENABLE IMAP4rev2\r\nb SELECT INBOX\r\nc SEARCH RETURN (MIN MAX COUNT) ALL\r\n",
+		"\x00\xff{999999999}\r\n* * *\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	counter := &panicCounter{}
+	store := mailbox.NewMemoryStore()
+	accts := mailbox.NewMemoryAccounts()
+	accts.Add("alice", "secret")
+	for _, m := range []string{msg1, msg2} {
+		store.Append(context.Background(), "alice", "INBOX", strings.NewReader(m), nil)
+	}
+	srv := &imap.Server{
+		Backend: mailbox.NewIMAPBackend(store, accts), AllowInsecureAuth: true,
+		Logger: slog.New(counter), CommandTimeout: 2 * time.Second, IdleTimeout: 2 * time.Second,
+		MaxConnectionsPerIP: -1,
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	go srv.Serve(l)
+	f.Cleanup(func() { srv.Close() })
+	f.Fuzz(func(t *testing.T, in []byte) {
+		nc, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(10 * time.Second))
+		go func() {
+			nc.Write([]byte("L0 LOGIN alice secret\r\n"))
+			nc.Write(in)
+			nc.(*net.TCPConn).CloseWrite()
+		}()
+		checkWellFormed(t, bufio.NewReader(nc))
+		if n := counter.n.Load(); n > 0 {
+			t.Fatalf("%d panics in the server", n)
+		}
+	})
+}
+
+// checkWellFormed reads responses to the end and checks their framing.
+func checkWellFormed(t *testing.T, r *bufio.Reader) {
+	for {
+		line, err := r.ReadString('\n')
+		if err == io.EOF && line == "" {
+			return
+		}
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("server still talking after 10s")
+			}
+			if err == io.EOF {
+				t.Fatalf("last line without CRLF: %q", line)
+			}
+			return
+		}
+		if !strings.HasSuffix(line, "\r\n") {
+			t.Fatalf("line without CRLF: %q", line)
+		}
+		for {
+			if !strings.HasPrefix(line, "* ") && !strings.HasPrefix(line, "+ ") && !strings.HasPrefix(line, "+\r") {
+				tag, rest, ok := strings.Cut(line, " ")
+				if !ok || tag == "" || !(strings.HasPrefix(rest, "OK") || strings.HasPrefix(rest, "NO") || strings.HasPrefix(rest, "BAD")) {
+					t.Fatalf("malformed response line %q", line)
+				}
+			}
+			// A line ending in {n} is followed by n bytes of literal and
+			// the rest of the response.
+			body := strings.TrimSuffix(line, "\r\n")
+			if !strings.HasSuffix(body, "}") {
+				break
+			}
+			i := strings.LastIndexByte(body, '{')
+			n, err := strconv.Atoi(strings.TrimSuffix(body[i+1:len(body)-1], "+"))
+			if i < 0 || err != nil {
+				break
+			}
+			if _, err := io.CopyN(io.Discard, r, int64(n)); err != nil {
+				t.Fatalf("literal of %d bytes cut short: %v", n, err)
+			}
+			rest, err := r.ReadString('\n')
+			if err != nil || !strings.HasSuffix(rest, "\r\n") {
+				t.Fatalf("response after a literal not ended by CRLF: %q %v", rest, err)
+			}
+			line = "* " + rest
+		}
+	}
+}

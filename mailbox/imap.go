@@ -1,0 +1,269 @@
+package mailbox
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+
+	"github.com/mailwright/mailwright/imap"
+)
+
+// IMAPBackend serves a Store over IMAP (imap.Backend): every user's
+// folders, authenticated by Auth.
+type IMAPBackend struct {
+	Store *Store
+	Auth  Authenticator
+}
+
+// NewIMAPBackend returns an imap.Backend over the store.
+func NewIMAPBackend(store *Store, auth Authenticator) *IMAPBackend {
+	return &IMAPBackend{Store: store, Auth: auth}
+}
+
+var _ imap.Backend = (*IMAPBackend)(nil)
+
+// Login authenticates the user; bad credentials give an error wrapping
+// imap.ErrAuthFailed.
+func (b *IMAPBackend) Login(ctx context.Context, conn imap.ConnInfo, username, password string) (imap.User, error) {
+	user, err := b.Auth.Authenticate(ctx, username, password)
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, err
+		}
+		var ie *imap.Error
+		if errors.As(err, &ie) {
+			return nil, err
+		}
+		return nil, &imap.Error{Code: "AUTHENTICATIONFAILED", Err: err}
+	}
+	return b.Store.IMAPUser(user), nil
+}
+
+// IMAPUser returns the imap.User of a user of the store, without
+// authentication (for a backend that authenticates by other means).
+func (s *Store) IMAPUser(user string) imap.User {
+	return &imapUser{s: s, user: user}
+}
+
+type imapUser struct {
+	s    *Store
+	user string
+}
+
+// imapErr maps store errors to the IMAP response codes a client sees
+// (RFC 5530); others pass through and become NO [SERVERBUG].
+func imapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var code string
+	switch {
+	case errors.Is(err, ErrNoSuchFolder), errors.Is(err, ErrFolderDeleted):
+		code = "NONEXISTENT"
+	case errors.Is(err, ErrFolderExists):
+		code = "ALREADYEXISTS"
+	case errors.Is(err, ErrNotAllowed):
+		code = "CANNOT"
+	case errors.Is(err, ErrInvalidName):
+		var ne *NameError
+		text := "Invalid mailbox name"
+		if errors.As(err, &ne) {
+			text = "Invalid mailbox name: " + ne.Reason
+		}
+		return &imap.Error{Code: "CANNOT", Text: text, Err: err}
+	case errors.Is(err, ErrInvalidFlag):
+		return &imap.Error{Bad: true, Text: "Invalid flag", Err: err}
+	case errors.Is(err, ErrTooManyKeywords):
+		return &imap.Error{Code: "LIMIT", Text: "Too many keywords in this mailbox", Err: err}
+	case errors.Is(err, ErrNoSuchMessage):
+		return &imap.Error{Code: "EXPUNGEISSUED", Text: "Message was expunged", Err: err}
+	default:
+		return err
+	}
+	return &imap.Error{Code: code, Err: err}
+}
+
+func (u *imapUser) Username() string { return u.user }
+
+func (u *imapUser) List(ctx context.Context) ([]imap.MailboxInfo, error) {
+	fs, err := u.s.ListFolders(ctx, u.user)
+	if err != nil {
+		return nil, imapErr(err)
+	}
+	out := make([]imap.MailboxInfo, len(fs))
+	for i, f := range fs {
+		out[i] = imap.MailboxInfo{Name: f.Name, SpecialUse: f.SpecialUse, NoSelect: f.NoSelect,
+			HasChildren: f.HasChildren, Subscribed: f.Subscribed}
+	}
+	return out, nil
+}
+
+func (u *imapUser) Subscriptions(ctx context.Context) ([]string, error) {
+	names, err := u.s.Subscriptions(ctx, u.user)
+	return names, imapErr(err)
+}
+
+func (u *imapUser) Create(ctx context.Context, name string, opts *imap.CreateOptions) error {
+	if opts != nil && opts.SpecialUse != "" {
+		switch opts.SpecialUse {
+		case UseAll, UseArchive, UseDrafts, UseFlagged, UseJunk, UseSent, UseTrash:
+		default:
+			return &imap.Error{Code: "USEATTR", Text: "Unknown special-use attribute"}
+		}
+	}
+	if err := u.s.CreateFolder(ctx, u.user, name); err != nil {
+		return imapErr(err)
+	}
+	if opts != nil && opts.SpecialUse != "" {
+		return imapErr(u.s.SetSpecialUse(ctx, u.user, name, opts.SpecialUse))
+	}
+	return nil
+}
+
+func (u *imapUser) Delete(ctx context.Context, name string) error {
+	return imapErr(u.s.DeleteFolder(ctx, u.user, name))
+}
+
+func (u *imapUser) Rename(ctx context.Context, from, to string) error {
+	return imapErr(u.s.RenameFolder(ctx, u.user, from, to))
+}
+
+func (u *imapUser) Subscribe(ctx context.Context, name string) error {
+	return imapErr(u.s.Subscribe(ctx, u.user, name))
+}
+
+func (u *imapUser) Unsubscribe(ctx context.Context, name string) error {
+	return imapErr(u.s.Unsubscribe(ctx, u.user, name))
+}
+
+func (u *imapUser) Status(ctx context.Context, name string) (imap.MailboxStatus, error) {
+	st, err := u.s.Status(ctx, u.user, name)
+	if err != nil {
+		return imap.MailboxStatus{}, imapErr(err)
+	}
+	return imap.MailboxStatus{Messages: st.Messages, Unseen: st.Unseen, UIDNext: st.UIDNext,
+		UIDValidity: st.UIDValidity, Deleted: st.Deleted, Size: st.Size, HighestModSeq: st.HighestModSeq}, nil
+}
+
+func (u *imapUser) Append(ctx context.Context, name string, r io.Reader, opts *imap.AppendOptions) (imap.AppendResult, error) {
+	var o *AppendOptions
+	if opts != nil {
+		o = &AppendOptions{Flags: opts.Flags, InternalDate: opts.InternalDate}
+	}
+	res, err := u.s.Append(ctx, u.user, name, r, o)
+	if err != nil {
+		return imap.AppendResult{}, imapErr(err)
+	}
+	return imap.AppendResult{UIDValidity: res.UIDValidity, UID: res.UID}, nil
+}
+
+func (u *imapUser) Open(ctx context.Context, name string, readOnly bool) (imap.Mailbox, error) {
+	f, err := u.s.OpenFolder(ctx, u.user, name)
+	if err != nil {
+		return nil, imapErr(err)
+	}
+	return &imapMailbox{f: f}, nil
+}
+
+func (u *imapUser) Logout() error { return nil }
+
+type imapMailbox struct {
+	f *Folder
+}
+
+func infos(ms []MessageInfo) []imap.MessageInfo {
+	out := make([]imap.MessageInfo, len(ms))
+	for i, m := range ms {
+		out[i] = imap.MessageInfo{UID: m.UID, ModSeq: m.ModSeq, Size: m.Size, InternalDate: m.InternalDate, Flags: m.Flags}
+	}
+	return out
+}
+
+// uidSet converts the server's resolved UID set (no "*").
+func uidSet(s imap.SeqSet) UIDSet {
+	out := make(UIDSet, 0, len(s.Ranges))
+	for _, r := range s.Ranges {
+		if r.Start == 0 || r.Stop == 0 {
+			continue
+		}
+		out = append(out, UIDRange{Start: r.Start, Stop: r.Stop})
+	}
+	return out
+}
+
+func (m *imapMailbox) Messages() []imap.MessageInfo { return infos(m.f.Messages()) }
+func (m *imapMailbox) UIDValidity() uint32          { return m.f.UIDValidity() }
+func (m *imapMailbox) UIDNext() uint32              { return m.f.UIDNext() }
+func (m *imapMailbox) HighestModSeq() uint64        { return m.f.HighestModSeq() }
+func (m *imapMailbox) Keywords() []string           { return slices.Clone(m.f.Keywords()) }
+func (m *imapMailbox) CanCreateKeywords() bool      { return m.f.CanCreateKeywords() }
+func (m *imapMailbox) Updates() <-chan struct{}     { return m.f.Updates() }
+func (m *imapMailbox) Close() error                 { return m.f.Close() }
+
+func (m *imapMailbox) Open(ctx context.Context, uid uint32) (imap.MessageReader, error) {
+	r, err := m.f.Open(ctx, uid)
+	if err != nil {
+		return nil, imapErr(err)
+	}
+	return r, nil
+}
+
+func (m *imapMailbox) SetFlags(ctx context.Context, uids imap.SeqSet, mode imap.StoreMode, flags []string, opts *imap.StoreOptions) (imap.FlagResult, error) {
+	op := FlagsReplace
+	switch mode {
+	case imap.StoreAdd:
+		op = FlagsAdd
+	case imap.StoreRemove:
+		op = FlagsRemove
+	}
+	var o *StoreOptions
+	if opts != nil {
+		o = &StoreOptions{UnchangedSince: opts.UnchangedSince, CheckUnchanged: opts.CheckUnchanged}
+	}
+	res, err := m.f.SetFlags(ctx, uidSet(uids), op, flags, o)
+	if err != nil {
+		return imap.FlagResult{}, imapErr(err)
+	}
+	return imap.FlagResult{Messages: infos(res.Messages), Modified: res.Modified}, nil
+}
+
+func copyResult(r CopyResult) imap.CopyResult {
+	return imap.CopyResult{UIDValidity: r.UIDValidity, SourceUIDs: r.SourceUIDs, DestUIDs: r.DestUIDs}
+}
+
+func (m *imapMailbox) Copy(ctx context.Context, uids imap.SeqSet, dest string) (imap.CopyResult, error) {
+	r, err := m.f.Copy(ctx, uidSet(uids), dest)
+	if err != nil {
+		return imap.CopyResult{}, imapErr(err)
+	}
+	return copyResult(r), nil
+}
+
+func (m *imapMailbox) Move(ctx context.Context, uids imap.SeqSet, dest string) (imap.CopyResult, error) {
+	r, err := m.f.Move(ctx, uidSet(uids), dest)
+	if err != nil {
+		return imap.CopyResult{}, imapErr(err)
+	}
+	return copyResult(r), nil
+}
+
+func (m *imapMailbox) Expunge(ctx context.Context, uids *imap.SeqSet) ([]uint32, error) {
+	var set UIDSet
+	if uids != nil {
+		set = uidSet(*uids)
+		if len(set) == 0 {
+			return nil, nil
+		}
+	}
+	gone, err := m.f.Expunge(ctx, set)
+	return gone, imapErr(err)
+}
+
+func (m *imapMailbox) Poll(ctx context.Context) (imap.Update, error) {
+	u, err := m.f.Poll(ctx)
+	if err != nil {
+		return imap.Update{}, imapErr(err)
+	}
+	return imap.Update{Expunged: u.Expunged, Added: infos(u.Added), Changed: infos(u.Changed)}, nil
+}
