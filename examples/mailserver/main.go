@@ -1,8 +1,8 @@
 // Command mailserver is a complete mail system on one machine, built from
 // mailwright's packages: SMTP for mail from other servers, submission with
-// AUTH (STARTTLS and implicit TLS), POP3 (plain+STLS and implicit TLS), the
-// queue with remote delivery by MX lookup, local delivery into Maildir,
-// accounts and aliases.
+// AUTH (STARTTLS and implicit TLS), POP3 and IMAP (each plain+STARTTLS and
+// implicit TLS), the queue with remote delivery by MX lookup, local delivery
+// into Maildir, accounts and aliases.
 //
 // With no arguments it runs on a fresh machine: data under
 // ./mailwright-data, domain localhost, loopback only, unprivileged ports, a
@@ -291,6 +291,6 @@ func printBanner(cfg *config, servers []listener) {
 		fmt.Printf("  %-12s %s\n", l.name, l.addr)
 	}
 	fmt.Printf("Send with a mail client on the submission port (STARTTLS, AUTH as a user of\n"+
-		"'mailserver users'); read mail over POP3. The certificate is self-signed:\n"+
+		"'mailserver users'); read mail over POP3 or IMAP. The certificate is self-signed:\n"+
 		"trust %s or accept it in the client.\n", filepath.Join(cfg.data, "tls", "cert.pem"))
 }

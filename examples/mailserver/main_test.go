@@ -133,7 +133,8 @@ func startDNS(t *testing.T) string {
 // TestMailWorld is the story the library exists for: alice at a.test sends
 // over submission (STARTTLS, AUTH) to carol at a.test and bob at b.test; the
 // message for b.test goes through a.test's queue to b.test's server, found
-// by MX lookup; carol and bob read it over POP3, attachment byte for byte.
+// by MX lookup; carol and bob read it over POP3 and over IMAP, attachment
+// byte for byte.
 func TestMailWorld(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	if err != nil {
@@ -154,11 +155,12 @@ func TestMailWorld(t *testing.T) {
 	os.WriteFile(attFile, attachment, 0o600)
 
 	script := `
-import smtplib, poplib, ssl, sys, time, email
+import smtplib, poplib, imaplib, ssl, sys, time, email
 from email.message import EmailMessage
 from email import policy
 sub_host, sub_port, att_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 pops = [(sys.argv[4], int(sys.argv[5]), "carol", "carol-pw"), (sys.argv[6], int(sys.argv[7]), "bob", "bob-pw")]
+imaps = [(sys.argv[8], int(sys.argv[9]), "carol", "carol-pw"), (sys.argv[10], int(sys.argv[11]), "bob", "bob-pw")]
 msg = EmailMessage()
 msg["From"] = "alice@a.test"
 msg["To"] = "carol@a.test, bob@b.test"
@@ -191,15 +193,29 @@ for host, port, user, pw in pops:
     att = [part for part in got.iter_attachments()][0]
     assert att.get_content() == open(att_file, "rb").read(), user + ": attachment differs"
     print(user, "ok")
+for host, port, user, pw in imaps:
+    m = imaplib.IMAP4(host, port, timeout=30)
+    m.starttls(ssl_context=ctx)
+    m.login(user, pw)
+    typ, data = m.select("INBOX")
+    assert typ == "OK" and data[0] == b"1", data
+    typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
+    got = email.message_from_bytes(data[0][1], policy=policy.default)
+    att = [part for part in got.iter_attachments()][0]
+    assert att.get_content() == open(att_file, "rb").read(), user + ": attachment differs over IMAP"
+    m.logout()
+    print(user, "imap ok")
 `
 	sh, sp, _ := net.SplitHostPort(a.submission)
 	ah, ap, _ := net.SplitHostPort(a.pop3)
 	bh, bp, _ := net.SplitHostPort(b.pop3)
-	out, err := exec.Command(python, "-c", script, sh, sp, attFile, ah, ap, bh, bp).CombinedOutput()
+	aih, aip, _ := net.SplitHostPort(a.imap)
+	bih, bip, _ := net.SplitHostPort(b.imap)
+	out, err := exec.Command(python, "-c", script, sh, sp, attFile, ah, ap, bh, bp, aih, aip, bih, bip).CombinedOutput()
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, out)
 	}
-	if got := string(out); !strings.Contains(got, "carol ok") || !strings.Contains(got, "bob ok") {
+	if got := string(out); !strings.Contains(got, "carol ok") || !strings.Contains(got, "bob ok") || !strings.Contains(got, "bob imap ok") {
 		t.Fatalf("python output:\n%s", got)
 	}
 
