@@ -124,12 +124,11 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 3*copyChunk); retur
 
 const copyChunk = 16 << 10
 
-// copyCRLF copies r to w, turning bare LF into CRLF and ending a message
-// that lacks a final line ending with CRLF, and returns the number of bytes
-// written. Stored messages thus always end in CRLF, which makes their size
-// the exact size that POP3 (RFC 1939, which ends the last line before the
-// terminating dot) and IMAP report. It checks ctx between chunks. Memory is
-// two pooled buffers, whatever the message size.
+// copyCRLF copies r to w, turning bare LF into CRLF, and returns the number
+// of bytes written. A message that does not end with a line ending is
+// stored as it is: IMAP's BODY[] must give back what APPEND was given. It
+// checks ctx between chunks. Memory is two pooled buffers, whatever the
+// message size.
 func copyCRLF(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
@@ -160,12 +159,6 @@ func copyCRLF(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
 			o = append(o, '\n')
 			prev = '\n'
 			seg = seg[i+1:]
-		}
-		if rerr == io.EOF && n+int64(len(o)) > 0 && prev != '\n' {
-			if prev != '\r' {
-				o = append(o, '\r')
-			}
-			o = append(o, '\n')
 		}
 		if len(o) > 0 {
 			if _, err := w.Write(o); err != nil {

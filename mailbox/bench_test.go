@@ -42,7 +42,7 @@ func BenchmarkAppend(b *testing.B) {
 				}
 				defer s.Close()
 				s.DisableGroupCommit = m.noGroup
-				s.NoSyncFS = !m.syncfsBatch
+				s.SyncFS = m.syncfsBatch
 				if _, err := s.Append(bg, "bench", Inbox, bytes.NewReader(benchMsg), nil); err != nil {
 					b.Fatal(err)
 				}

@@ -189,7 +189,7 @@ func TestCrashDuringAppend(t *testing.T) {
 				ff := &faultFS{fsys: m}
 				s = newStore(ff)
 				s.syncfs = true
-				s.NoSyncFS = mode.fsync
+				s.SyncFS = !mode.fsync
 				s.DisableGroupCommit = mode.noGroup
 				hook, crashed, trace := crashAt(k)
 				ff.hook = hook

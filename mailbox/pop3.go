@@ -78,10 +78,30 @@ func (s *Store) OpenMaildrop(ctx context.Context, user string) (pop3.Maildrop, e
 	md := &maildrop{s: s, user: user, f: f, uidv: f.UIDValidity(), byID: map[string]uint32{}}
 	for _, m := range f.Messages() {
 		id := strconv.FormatUint(uint64(md.uidv), 10) + "." + strconv.FormatUint(uint64(m.UID), 10)
-		md.list = append(md.list, pop3.Message{UID: id, Size: m.Size})
+		md.list = append(md.list, pop3.Message{UID: id, Size: pop3Size(ctx, f, m)})
 		md.byID[id] = m.UID
 	}
 	return md, nil
+}
+
+// pop3Size is the size RETR sends: the stored (CRLF) size, plus the CRLF
+// that the server adds before the final "." when the message does not end
+// with a line ending (pop3.Message.Size). Messages delivered over SMTP
+// always end with one; those from IMAP APPEND or other programs may not.
+func pop3Size(ctx context.Context, f *Folder, m MessageInfo) int64 {
+	if m.Size == 0 {
+		return 0
+	}
+	r, err := f.Open(ctx, m.UID)
+	if err != nil {
+		return m.Size // RETR will fail for it anyway
+	}
+	defer r.Close()
+	var last [1]byte
+	if n, _ := r.ReadAt(last[:], m.Size-1); n == 1 && last[0] != '\n' {
+		return m.Size + 2
+	}
+	return m.Size
 }
 
 func (s *Store) unlockMaildrop(user string) {
