@@ -1,0 +1,296 @@
+// Command mailserver is a complete mail system on one machine, built from
+// mailwright's packages: SMTP for mail from other servers, submission with
+// AUTH (STARTTLS and implicit TLS), POP3 and IMAP (each plain+STARTTLS and
+// implicit TLS), the queue with remote delivery by MX lookup, local delivery
+// into Maildir, accounts and aliases.
+//
+// With no arguments it runs on a fresh machine: data under
+// ./mailwright-data, domain localhost, loopback only, unprivileged ports, a
+// self-signed certificate generated on first run, and a first user created
+// (its password printed once) when there is none.
+//
+//	go run ./examples/mailserver
+//	go run ./examples/mailserver adduser -password secret bob
+//	go run ./examples/mailserver queue list
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	_ "net/http/pprof"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mailwright/mailwright/delivery"
+	"github.com/mailwright/mailwright/mailbox"
+	"github.com/mailwright/mailwright/pop3"
+	"github.com/mailwright/mailwright/queue"
+	"github.com/mailwright/mailwright/smtp"
+)
+
+// config is what the flags say.
+type config struct {
+	data, tlsCert, tlsKey, resolver            string
+	domains                                    []string
+	smtp, submission, submissions, pop3, pop3s string
+	imap, imaps                                string
+	relayNetworks                              []netip.Prefix
+	insecureAuth                               bool
+	remotePort                                 int
+	debugAddr                                  string
+}
+
+func main() {
+	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
+		if err := runCommand(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "mailserver:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	fs := flag.NewFlagSet("mailserver", flag.ExitOnError)
+	cfg := serverFlags(fs)
+	fs.Parse(os.Args[1:])
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(cfg(), logger); err != nil {
+		logger.Error("mailserver stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+// serverFlags defines the server's flags on fs; the returned function
+// reads them after parsing.
+func serverFlags(fs *flag.FlagSet) func() *config {
+	c := &config{}
+	fs.StringVar(&c.data, "data", "mailwright-data", "data directory (mail, queue, accounts, certificate)")
+	domains := fs.String("domain", "localhost", "local domains, comma separated; the first is the server's own name")
+	fs.StringVar(&c.smtp, "smtp", "127.0.0.1:2525", "SMTP (MX) listener; empty disables")
+	fs.StringVar(&c.submission, "submission", "127.0.0.1:2587", "submission listener (STARTTLS, AUTH); empty disables")
+	fs.StringVar(&c.submissions, "submissions", "127.0.0.1:2465", "submission with implicit TLS; empty disables")
+	fs.StringVar(&c.pop3, "pop3", "127.0.0.1:1110", "POP3 listener (STLS); empty disables")
+	fs.StringVar(&c.pop3s, "pop3s", "127.0.0.1:1995", "POP3 with implicit TLS; empty disables")
+	fs.StringVar(&c.imap, "imap", "127.0.0.1:1143", "IMAP listener (STARTTLS); empty disables")
+	fs.StringVar(&c.imaps, "imaps", "127.0.0.1:1993", "IMAP with implicit TLS; empty disables")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "certificate file (PEM); default: a self-signed one in the data directory")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "key file (PEM) of -tls-cert")
+	relay := fs.String("relay-networks", "", "client networks allowed to relay without AUTH, comma separated CIDRs")
+	fs.BoolVar(&c.insecureAuth, "insecure-auth", false, "allow AUTH and LOGIN without TLS (test setups)")
+	fs.StringVar(&c.resolver, "resolver", "", "DNS server host:port for MX lookups; default /etc/resolv.conf")
+	fs.IntVar(&c.remotePort, "remote-port", 25, "port that outbound delivery connects to")
+	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)")
+	return func() *config {
+		c.domains = splitList(*domains)
+		if len(c.domains) == 0 {
+			c.domains = []string{"localhost"}
+		}
+		for _, s := range splitList(*relay) {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "mailserver: -relay-networks: %v\n", err)
+				os.Exit(2)
+			}
+			c.relayNetworks = append(c.relayNetworks, p)
+		}
+		return c
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// listener is one protocol server to start and stop.
+type listener struct {
+	name, addr string
+	serve      func() error
+	shutdown   func(context.Context) error
+}
+
+func run(cfg *config, logger *slog.Logger) error {
+	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
+		return err
+	}
+	tlsConfig, err := loadOrCreateTLS(cfg)
+	if err != nil {
+		return err
+	}
+	accounts, err := openAccounts(cfg)
+	if err != nil {
+		return err
+	}
+	if err := ensureFirstUser(accounts, cfg.domains[0]); err != nil {
+		return err
+	}
+	aliases, err := loadAliases(cfg)
+	if err != nil {
+		return err
+	}
+	store, err := mailbox.NewMaildirStore(filepath.Join(cfg.data, "mail"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	store.Logger = logger
+
+	// The queue sends its DSNs through the agent, and the agent enqueues
+	// into the queue: QueueRef ties the knot.
+	queueRef := &delivery.QueueRef{}
+	agent := &delivery.Agent{
+		Hostname:      cfg.domains[0],
+		Domains:       cfg.domains,
+		Accounts:      accounts,
+		Store:         store,
+		Aliases:       aliases,
+		Queue:         queueRef,
+		RelayNetworks: cfg.relayNetworks,
+		Logger:        logger,
+	}
+	remote := &delivery.Remote{LocalName: cfg.domains[0], Port: cfg.remotePort, DNSServer: cfg.resolver, Logger: logger}
+	q, err := queue.Open(filepath.Join(cfg.data, "queue"), queue.Options{
+		Deliverer: remote,
+		Hostname:  cfg.domains[0],
+		SendDSN:   agent.SendDSN,
+		Logger:    logger,
+		OnEvent: func(e queue.Event) {
+			logger.Info("queue", "event", e.Kind.String(), "id", e.ID, "rcpts", e.Recipients)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	queueRef.Set(q)
+
+	var servers []listener
+	addSMTP := func(name, addr string, submission, implicitTLS bool) {
+		if addr == "" {
+			return
+		}
+		var backend smtp.Backend = agent
+		if submission {
+			backend = requireAuth{agent}
+		}
+		s := &smtp.Server{Addr: addr, Domain: cfg.domains[0], Backend: backend, TLSConfig: tlsConfig,
+			AllowInsecureAuth: cfg.insecureAuth, EnableDSN: true, Logger: logger}
+		serve := s.ListenAndServe
+		if implicitTLS {
+			serve = func() error { return s.ListenAndServeTLS("", "") }
+		}
+		servers = append(servers, listener{name, addr, serve, s.Shutdown})
+	}
+	addSMTP("smtp", cfg.smtp, false, false)
+	addSMTP("submission", cfg.submission, true, false)
+	addSMTP("submissions", cfg.submissions, true, true)
+
+	pop3Backend := mailbox.NewPOP3Backend(store, accounts)
+	addPOP3 := func(name, addr string, implicitTLS bool) {
+		if addr == "" {
+			return
+		}
+		s := &pop3.Server{Addr: addr, Backend: pop3Backend, TLSConfig: tlsConfig,
+			AllowInsecureAuth: cfg.insecureAuth, MaxConnectionsPerIP: 256, Logger: logger}
+		serve := s.ListenAndServe
+		if implicitTLS {
+			serve = func() error { return s.ListenAndServeTLS("", "") }
+		}
+		servers = append(servers, listener{name, addr, serve, s.Shutdown})
+	}
+	addPOP3("pop3", cfg.pop3, false)
+	addPOP3("pop3s", cfg.pop3s, true)
+	servers = append(servers, imapListeners(cfg, store, accounts, tlsConfig, logger)...)
+
+	if cfg.debugAddr != "" {
+		go func() { logger.Error("debug listener", "err", http.ListenAndServe(cfg.debugAddr, nil)) }()
+	}
+	errc := make(chan error, len(servers))
+	for _, l := range servers {
+		go func() {
+			if err := l.serve(); err != nil && !isClosed(err) {
+				errc <- fmt.Errorf("%s on %s: %w", l.name, l.addr, err)
+			}
+		}()
+	}
+	printBanner(cfg, servers)
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	var runErr error
+	select {
+	case s := <-sig:
+		logger.Info("shutting down", "signal", s.String())
+	case runErr = <-errc:
+	}
+	// Graceful: transactions in flight finish; then the queue saves its state.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, l := range servers {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.shutdown(ctx) }()
+	}
+	wg.Wait()
+	q.Shutdown(ctx)
+	return runErr
+}
+
+func isClosed(err error) bool {
+	return errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, pop3.ErrServerClosed) || isIMAPClosed(err)
+}
+
+// requireAuth is the submission port's policy (RFC 6409 4.3): every
+// message needs an authenticated sender.
+type requireAuth struct{ agent *delivery.Agent }
+
+func (r requireAuth) NewSession(ctx context.Context, c *smtp.Conn) (smtp.Session, error) {
+	s, err := r.agent.NewSession(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return &authRequiredSession{Session: s, conn: c}, nil
+}
+
+type authRequiredSession struct {
+	smtp.Session
+	conn *smtp.Conn
+}
+
+func (s *authRequiredSession) Mail(ctx context.Context, from string, opts *smtp.MailOptions) error {
+	if s.conn.AuthIdentity() == "" {
+		return &smtp.Error{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	}
+	return s.Session.Mail(ctx, from, opts)
+}
+
+// AuthPassword passes AUTH on to the agent's session.
+func (s *authRequiredSession) AuthPassword(ctx context.Context, identity, username, password string) error {
+	pa, ok := s.Session.(smtp.PasswordAuthenticator)
+	if !ok {
+		return smtp.ErrAuthFailed
+	}
+	return pa.AuthPassword(ctx, identity, username, password)
+}
+
+func printBanner(cfg *config, servers []listener) {
+	fmt.Printf("mailwright mailserver for %s, data in %s\n", strings.Join(cfg.domains, ", "), cfg.data)
+	for _, l := range servers {
+		fmt.Printf("  %-12s %s\n", l.name, l.addr)
+	}
+	fmt.Printf("Send with a mail client on the submission port (STARTTLS, AUTH as a user of\n"+
+		"'mailserver users'); read mail over POP3 or IMAP. The certificate is self-signed:\n"+
+		"trust %s or accept it in the client.\n", filepath.Join(cfg.data, "tls", "cert.pem"))
+}
