@@ -407,8 +407,8 @@ func TestLargeMessageStreams(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 50 MB")
 	}
-	e := storeKinds[0].open(t) // on disk: the memory store holds mail in memory by design
-	const size = 50 << 20 / 79 * 79 // whole lines
+	e := storeKinds[0].open(t)             // on disk: the memory store holds mail in memory by design
+	const size = 50 << 20 / 79 * 79        // whole lines
 	line := strings.Repeat("x", 78) + "\n" // LF: stored as CRLF
 	src := io.LimitReader(&repeatReader{s: line}, size)
 	var before, after runtime.MemStats

@@ -11,7 +11,9 @@ import (
 // discardBackend accepts everything and drops the message.
 type discardBackend struct{}
 
-func (discardBackend) NewSession(context.Context, *Conn) (Session, error) { return discardSession{}, nil }
+func (discardBackend) NewSession(context.Context, *Conn) (Session, error) {
+	return discardSession{}, nil
+}
 
 type discardSession struct{}
 
