@@ -11,6 +11,8 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -34,7 +36,11 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:2525", "address to listen on")
 	lmtp := flag.Bool("lmtp", false, "speak LMTP instead of SMTP")
 	maxConns := flag.Int("max-connections", 1000, "concurrent connection cap")
+	debugAddr := flag.String("debug-addr", "", "serve Go's net/http/pprof profiles on this address")
 	flag.Parse()
+	if *debugAddr != "" {
+		go func() { log.Print(http.ListenAndServe(*debugAddr, nil)) }()
+	}
 
 	s := &smtp.Server{
 		Addr:           *addr,
