@@ -616,7 +616,7 @@ func (s *session) trace() []byte {
 func (s *session) protocol() string {
 	_, tls := s.c.TLS()
 	lmtp := s.c.Server() != nil && s.c.Server().LMTP
-	return withProtocol(lmtp, s.tx.opts.UTF8, tls, s.c.AuthIdentity() != "")
+	return withProtocol(s.c.Extended(), lmtp, s.tx.opts.UTF8, tls, s.c.AuthIdentity() != "")
 }
 
 func (s *session) Reset(ctx context.Context) { s.tx = transaction{} }

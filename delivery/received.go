@@ -32,11 +32,14 @@ type receivedFieldInfo struct {
 
 // withProtocol returns the "with" keyword of the Received field: RFC 3848
 // (ESMTP, ESMTPA, ESMTPS, ESMTPSA, LMTP and variants) and RFC 6531 3.7.3
-// (UTF8SMTP...). S means TLS, A an authenticated session. The session API
-// does not tell HELO from EHLO, so "SMTP" is never given.
-func withProtocol(lmtp, utf8, tls, auth bool) string {
+// (UTF8SMTP...). S means TLS, A an authenticated session. A client that
+// greeted with HELO gets plain "SMTP" (it cannot have used STARTTLS, AUTH
+// or SMTPUTF8, which need EHLO).
+func withProtocol(esmtp, lmtp, utf8, tls, auth bool) string {
 	var b strings.Builder
 	switch {
+	case !esmtp && !lmtp:
+		return "SMTP"
 	case lmtp && utf8:
 		b.WriteString("UTF8LMTP")
 	case lmtp:

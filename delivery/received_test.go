@@ -40,20 +40,21 @@ func TestAppendReceived(t *testing.T) {
 
 func TestWithProtocol(t *testing.T) {
 	for _, tc := range []struct {
-		lmtp, utf8, tls, auth bool
-		want                  string
+		esmtp, lmtp, utf8, tls, auth bool
+		want                         string
 	}{
-		{false, false, false, false, "ESMTP"},
-		{false, false, false, true, "ESMTPA"},
-		{false, false, true, false, "ESMTPS"},
-		{false, false, true, true, "ESMTPSA"},
-		{true, false, false, false, "LMTP"},
-		{true, false, true, true, "LMTPSA"},
-		{false, true, false, false, "UTF8SMTP"},
-		{false, true, true, true, "UTF8SMTPSA"},
-		{true, true, false, true, "UTF8LMTPA"},
+		{false, false, false, false, false, "SMTP"},
+		{true, false, false, false, false, "ESMTP"},
+		{true, false, false, false, true, "ESMTPA"},
+		{true, false, false, true, false, "ESMTPS"},
+		{true, false, false, true, true, "ESMTPSA"},
+		{true, true, false, false, false, "LMTP"},
+		{true, true, false, true, true, "LMTPSA"},
+		{true, false, true, false, false, "UTF8SMTP"},
+		{true, false, true, true, true, "UTF8SMTPSA"},
+		{true, true, true, false, true, "UTF8LMTPA"},
 	} {
-		if got := withProtocol(tc.lmtp, tc.utf8, tc.tls, tc.auth); got != tc.want {
+		if got := withProtocol(tc.esmtp, tc.lmtp, tc.utf8, tc.tls, tc.auth); got != tc.want {
 			t.Errorf("%+v: got %s", tc, got)
 		}
 	}

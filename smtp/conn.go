@@ -60,6 +60,11 @@ func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 // Hostname returns the name the client gave in HELO, EHLO or LHLO.
 func (c *Conn) Hostname() string { return c.helo }
 
+// Extended reports whether the client greeted with EHLO or LHLO (and so
+// may use service extensions) rather than HELO; a Received header says
+// "ESMTP" or "SMTP" accordingly (RFC 3848).
+func (c *Conn) Extended() bool { return c.ehlo }
+
 // TLS returns the TLS state when the connection is encrypted.
 func (c *Conn) TLS() (tls.ConnectionState, bool) {
 	if c.tlsState == nil {
