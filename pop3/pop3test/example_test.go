@@ -37,5 +37,5 @@ func ExampleNewServer() {
 			fmt.Print(line[:len(line)-2], "\n")
 		}
 	}
-	// Output: +OK 1 37
+	// Output: +OK 1 32
 }
