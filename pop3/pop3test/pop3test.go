@@ -26,13 +26,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,14 +46,17 @@ type Server struct {
 	// ...) before Start. Its Backend is set by Start.
 	POP3 *pop3.Server
 	// Store holds the mail. NewUnstartedServer sets a fresh in-memory
-	// store; replace it before Start to share a store between servers.
-	// Close closes only the store the server made.
+	// store; replace it before Start to share a store between servers
+	// (an imaptest server's, say). Close closes only the store the
+	// server made.
 	Store *mailbox.Store
 	// Accounts are the users with a password (see AddUser). Its bcrypt
 	// cost is the minimum, since test passwords need no protection.
 	Accounts *mailbox.MemoryAccounts
-	// AutoCreateUsers makes an unknown user name log in with any
-	// password (the user is then created) and lets Deliver create users.
+	// AutoCreateUsers lets a name that is not in Accounts log in with
+	// any password and receive mail through Deliver; its mail is kept
+	// under the name as Accounts canonicalizes it (lower case). It adds
+	// nothing to Accounts, so servers sharing Accounts and Store agree.
 	// NewUnstartedServer sets it; set it false before Start so that only
 	// AddUser's users exist.
 	AutoCreateUsers bool
@@ -65,9 +66,6 @@ type Server struct {
 	done        chan struct{}
 	certificate *x509.Certificate
 	tlsCert     tls.Certificate
-
-	mu   sync.Mutex
-	open map[string]bool // auto-created users: any password is accepted
 }
 
 // NewServer starts a server on a loopback port and closes it when the test
@@ -90,7 +88,6 @@ func NewUnstartedServer(t testing.TB) *Server {
 		ownStore:        store,
 		Accounts:        &mailbox.MemoryAccounts{Cost: 4}, // bcrypt.MinCost
 		AutoCreateUsers: true,
-		open:            make(map[string]bool),
 	}
 	s.POP3 = &pop3.Server{
 		Hostname: "pop3test.localhost",
@@ -179,14 +176,26 @@ func (s *Server) Deliver(user string, raw []byte) error {
 	return deliver(s.Store, s.resolve, user, raw)
 }
 
-// resolve returns the canonical name of a known user, or creates an
-// open one when AutoCreateUsers allows.
+// resolve returns the canonical name of a user: an account's, or, with
+// AutoCreateUsers, the name as the accounts would canonicalize it (open
+// says any password is accepted). Auto-created users are not added to
+// Accounts, so that servers sharing Accounts and Store agree.
 func (s *Server) resolve(ctx context.Context, name string) (user string, open bool, err error) {
-	return resolveUser(ctx, s.Accounts, &s.mu, s.open, s.AutoCreateUsers, name)
+	user, found, err := s.Accounts.Lookup(ctx, name)
+	switch {
+	case err != nil:
+		return "", false, err
+	case found:
+		return user, false, nil
+	case !s.AutoCreateUsers:
+		return "", false, fmt.Errorf("pop3test: unknown user %q", name)
+	}
+	user, err = canonicalName(name)
+	return user, err == nil, err
 }
 
 // authenticate is the mailbox.Authenticator of the server: AddUser's users
-// need their password, auto-created ones accept any.
+// need their password, others are accepted while AutoCreateUsers is set.
 func (s *Server) authenticate(ctx context.Context, username, password string) (string, error) {
 	user, open, err := s.resolve(ctx, username)
 	if err != nil || !open {
@@ -206,33 +215,18 @@ func deliver(store *mailbox.Store, resolve func(context.Context, string) (string
 	return err
 }
 
-func resolveUser(ctx context.Context, accounts *mailbox.MemoryAccounts, mu *sync.Mutex, open map[string]bool, auto bool, name string) (string, bool, error) {
-	mu.Lock()
-	defer mu.Unlock()
-	user, found, err := accounts.Lookup(ctx, name)
-	if err != nil {
-		return "", false, err
+// canonicalName canonicalizes a user name as mailbox accounts do (case,
+// allowed characters), through a scratch account set.
+func canonicalName(name string) (string, error) {
+	scratch := &mailbox.MemoryAccounts{Cost: 4}
+	if err := scratch.Add(name, "x"); err != nil {
+		return "", err
 	}
-	if found {
-		return user, open[user], nil
+	names, err := scratch.List()
+	if err != nil || len(names) != 1 {
+		return "", fmt.Errorf("pop3test: user name %q: %v", name, err)
 	}
-	if !auto {
-		return "", false, fmt.Errorf("pop3test: unknown user %q", name)
-	}
-	// The account gets a random password nobody knows: it exists so that
-	// names are canonicalized the way the accounts do it, and the open set
-	// lets any password in.
-	var pw [16]byte
-	rand.Read(pw[:])
-	if err := accounts.Add(name, hex.EncodeToString(pw[:])); err != nil {
-		return "", false, err
-	}
-	user, found, err = accounts.Lookup(ctx, name)
-	if err != nil || !found {
-		return "", false, fmt.Errorf("pop3test: creating user %q: %v", name, err)
-	}
-	open[user] = true
-	return user, true, nil
+	return names[0], nil
 }
 
 func (s *Server) generateCertificate() error {
