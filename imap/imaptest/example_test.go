@@ -1,12 +1,16 @@
 package imaptest_test
 
 import (
+	"context"
 	"fmt"
+	"net/smtp"
+	"time"
 
 	goimap "github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/mailwright/mailwright/imap/imaptest"
+	"github.com/mailwright/mailwright/smtp/smtptest"
 )
 
 func ExampleNewServer() {
@@ -45,10 +49,33 @@ func ExampleNewServer() {
 }
 
 func ExampleServer_Capture() {
-	// In a test:
-	//	mta := smtptest.NewServer(t)
-	//	srv := imaptest.NewServer(t)
-	//	srv.Capture(mta)
-	// and mail the code under test sends to mta.Addr lands in the INBOX
-	// of each recipient ("bob@example.org" logs in as bob@example.org).
+	// In a test: mta := smtptest.NewServer(t); srv := imaptest.NewServer(t).
+	mta := smtptest.NewUnstartedServer(nil)
+	srv := imaptest.NewUnstartedServer(nil)
+	if err := mta.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer mta.Close()
+	if err := srv.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	srv.Capture(mta)
+
+	// The code under test sends mail to mta.Addr ...
+	smtp.SendMail(mta.Addr, nil, "app@example.org", []string{"Bob@example.org"},
+		[]byte("Subject: Welcome\r\n\r\nHello Bob.\r\n"))
+
+	// ... and it reaches bob@example.org's INBOX shortly after.
+	ctx := context.Background()
+	for range 500 {
+		if st, err := srv.Store.Status(ctx, "bob@example.org", "INBOX"); err == nil && st.Messages == 1 {
+			fmt.Println("bob@example.org has 1 message")
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Output: bob@example.org has 1 message
 }

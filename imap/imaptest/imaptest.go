@@ -72,6 +72,7 @@ type Server struct {
 	captureCtx  context.Context
 	captureStop context.CancelFunc
 	captures    sync.WaitGroup
+	sources     map[*smtptest.Server]bool
 	ownStore    *mailbox.Store
 	listener    net.Listener
 	done        chan struct{}
@@ -276,8 +277,16 @@ func (s *Server) generateCertificate() error {
 // the INBOX of each of its envelope recipients (the user name is the
 // address, canonicalized: "Bob@Example.org" logs in as
 // "bob@example.org"; see AutoCreateUsers), until s is closed. A failed
-// delivery fails the test (or is logged without one).
+// delivery fails the test (or is logged without one). Capturing the same
+// source again does nothing; call Capture from one goroutine.
 func (s *Server) Capture(src *smtptest.Server) {
+	if s.sources[src] {
+		return
+	}
+	if s.sources == nil {
+		s.sources = make(map[*smtptest.Server]bool)
+	}
+	s.sources[src] = true
 	if s.captureCtx == nil {
 		s.captureCtx, s.captureStop = context.WithCancel(context.Background())
 	}

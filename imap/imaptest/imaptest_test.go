@@ -199,6 +199,7 @@ func TestCaptureSharedStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	imapSrv.Capture(mta)
+	imapSrv.Capture(mta) // no effect: no message is delivered twice
 	if err := smtp.SendMail(mta.Addr, nil, "app@example.org", []string{"Dave@example.org", "erin@example.org"},
 		[]byte("Subject: Second\r\n\r\ntwo\r\n")); err != nil {
 		t.Fatal(err)
