@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	// Decode non-UTF-8 charsets in subjects and text parts.
+	_ "github.com/emersion/go-message/charset"
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/mailwright/mailwright/mailbox"
