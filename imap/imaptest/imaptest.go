@@ -74,6 +74,7 @@ type Server struct {
 	captures    sync.WaitGroup
 	sources     map[*smtptest.Server]bool
 	ownStore    *mailbox.Store
+	names       sync.Map // user name as given -> canonical, for AutoCreateUsers
 	listener    net.Listener
 	done        chan struct{}
 	certificate *x509.Certificate
@@ -207,8 +208,15 @@ func (s *Server) resolve(ctx context.Context, name string) (user string, open bo
 	case !s.AutoCreateUsers:
 		return "", false, fmt.Errorf("imaptest: unknown user %q", name)
 	}
+	if v, ok := s.names.Load(name); ok {
+		return v.(string), true, nil
+	}
 	user, err = canonicalName(name)
-	return user, err == nil, err
+	if err != nil {
+		return "", false, err
+	}
+	s.names.Store(name, user)
+	return user, true, nil
 }
 
 // authenticate is the mailbox.Authenticator of the server: AddUser's users
@@ -233,7 +241,8 @@ func deliver(store *mailbox.Store, resolve func(context.Context, string) (string
 }
 
 // canonicalName canonicalizes a user name as mailbox accounts do (case,
-// allowed characters), through a scratch account set.
+// allowed characters), through a scratch account set. It costs a bcrypt
+// hash at the lowest cost, hence the server's names cache.
 func canonicalName(name string) (string, error) {
 	scratch := &mailbox.MemoryAccounts{Cost: 4}
 	if err := scratch.Add(name, "x"); err != nil {
