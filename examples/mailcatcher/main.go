@@ -11,7 +11,9 @@
 // stored message starts with a Return-Path and one Delivered-To header field
 // per envelope recipient, as a delivery agent would add them, so that the
 // envelope stays visible in every view. IMAP and POP3 accept any user name
-// and password, without TLS. Mail is kept in memory only.
+// and password, without TLS; as they all reach the one mailbox, a second
+// concurrent POP3 session gets "-ERR [IN-USE]" (RFC 2449 section 8.1.2).
+// Mail is kept in memory only.
 //
 // HTTP API (JSON):
 //
