@@ -188,8 +188,8 @@ func (s *Server) AddUser(name, password string) error {
 	return s.Accounts.Add(name, password)
 }
 
-// Deliver puts a message into user's INBOX, creating the user if
-// AutoCreateUsers is set.
+// Deliver puts a message into user's INBOX. The user must have been added
+// with AddUser unless AutoCreateUsers is set.
 func (s *Server) Deliver(user string, raw []byte) error {
 	return deliver(s.Store, s.resolve, user, raw)
 }
