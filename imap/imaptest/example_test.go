@@ -1,0 +1,81 @@
+package imaptest_test
+
+import (
+	"context"
+	"fmt"
+	"net/smtp"
+	"time"
+
+	goimap "github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mailwright/mailwright/imap/imaptest"
+	"github.com/mailwright/mailwright/smtp/smtptest"
+)
+
+func ExampleNewServer() {
+	// In a test: srv := imaptest.NewServer(t), closed by t.Cleanup.
+	srv := imaptest.NewUnstartedServer(nil)
+	if err := srv.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	srv.Deliver("bob", []byte("Subject: Welcome\r\n\r\nHello Bob.\r\n"))
+
+	// The code under test reads bob's mail from srv.Addr; any password
+	// works for a user that AddUser did not add.
+	c, err := imapclient.DialInsecure(srv.Addr, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	if err := c.Login("bob", "x").Wait(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	msgs, err := c.Fetch(goimap.SeqSetNum(1), &goimap.FetchOptions{Envelope: true}).Collect()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(msgs[0].Envelope.Subject)
+	// Output: Welcome
+}
+
+func ExampleServer_Capture() {
+	// In a test: mta := smtptest.NewServer(t); srv := imaptest.NewServer(t).
+	mta := smtptest.NewUnstartedServer(nil)
+	srv := imaptest.NewUnstartedServer(nil)
+	if err := mta.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer mta.Close()
+	if err := srv.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	srv.Capture(mta)
+
+	// The code under test sends mail to mta.Addr ...
+	smtp.SendMail(mta.Addr, nil, "app@example.org", []string{"Bob@example.org"},
+		[]byte("Subject: Welcome\r\n\r\nHello Bob.\r\n"))
+
+	// ... and it reaches bob@example.org's INBOX shortly after.
+	ctx := context.Background()
+	for range 500 {
+		if st, err := srv.Store.Status(ctx, "bob@example.org", "INBOX"); err == nil && st.Messages == 1 {
+			fmt.Println("bob@example.org has 1 message")
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Output: bob@example.org has 1 message
+}

@@ -1,0 +1,267 @@
+// Package pop3test runs POP3 servers for integration tests, the way
+// net/http/httptest runs HTTP servers: a real pop3.Server on a loopback port
+// serving the INBOXes of a mailbox.Store, with users made on the fly.
+//
+//	srv := pop3test.NewServer(t)
+//	srv.Deliver("bob", []byte("Subject: Hi\r\n\r\nHello.\r\n"))
+//	fetchMail(srv.Addr, "bob", "any password") // the code under test
+//
+// Each server has its own in-memory store (mailbox.NewMemoryStore), so
+// parallel tests do not see each other's mail. To read what an SMTP test
+// server received, set Store before Start to a store shared with an
+// imaptest server, or Deliver each message smtptest's Wait returns.
+//
+// Test servers accept passwords without TLS (AllowInsecureAuth) and, while
+// AutoCreateUsers is true (the default), create a user at its first login
+// or delivery, accepting any password for it. Users added with AddUser need
+// their password.
+package pop3test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mailwright/mailwright/mailbox"
+	"github.com/mailwright/mailwright/pop3"
+)
+
+// Server is a test POP3 server.
+type Server struct {
+	// Addr is the host:port the server listens on, set by Start.
+	Addr string
+	// POP3 is the underlying server; change its fields (limits, Expire,
+	// ...) before Start. Its Backend is set by Start.
+	POP3 *pop3.Server
+	// Store holds the mail. NewUnstartedServer sets a fresh in-memory
+	// store; replace it before Start to share a store between servers
+	// (an imaptest server's, say). Close closes only the store the
+	// server made.
+	Store *mailbox.Store
+	// Accounts are the users with a password (see AddUser). Its bcrypt
+	// cost is the minimum, since test passwords need no protection.
+	Accounts *mailbox.MemoryAccounts
+	// AutoCreateUsers lets a name that is not in Accounts log in with
+	// any password and receive mail through Deliver; its mail is kept
+	// under the name as Accounts canonicalizes it (lower case). It adds
+	// nothing to Accounts, so servers sharing Accounts and Store agree.
+	// NewUnstartedServer sets it; set it false before Start so that only
+	// AddUser's users exist.
+	AutoCreateUsers bool
+
+	ownStore    *mailbox.Store
+	names       sync.Map // user name as given -> canonical, for AutoCreateUsers
+	listener    net.Listener
+	done        chan struct{}
+	certificate *x509.Certificate
+	tlsCert     tls.Certificate
+}
+
+// NewServer starts a server on a loopback port and closes it when the test
+// ends.
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	s := NewUnstartedServer(t)
+	if err := s.Start(); err != nil {
+		t.Fatalf("pop3test: %v", err)
+	}
+	return s
+}
+
+// NewUnstartedServer returns a server to configure before Start or
+// StartTLS. t may be nil for use outside tests; the caller then calls Close.
+func NewUnstartedServer(t testing.TB) *Server {
+	store := mailbox.NewMemoryStore()
+	s := &Server{
+		Store:           store,
+		ownStore:        store,
+		Accounts:        &mailbox.MemoryAccounts{Cost: 4}, // bcrypt.MinCost
+		AutoCreateUsers: true,
+	}
+	s.POP3 = &pop3.Server{
+		Hostname: "pop3test.localhost",
+		Logger:   slog.New(slog.DiscardHandler),
+		// Test setups rarely have TLS on every path: USER/PASS work in
+		// plaintext.
+		AllowInsecureAuth: true,
+	}
+	if t != nil {
+		t.Cleanup(s.Close)
+	}
+	return s
+}
+
+// Start listens on 127.0.0.1 on a free port and serves in the background.
+func (s *Server) Start() error {
+	if s.listener != nil {
+		return errors.New("pop3test: server already started")
+	}
+	if s.Store == nil {
+		s.Store = mailbox.NewMemoryStore()
+		s.ownStore = s.Store
+	}
+	s.POP3.Backend = mailbox.NewPOP3Backend(s.Store, mailbox.AuthenticatorFunc(s.authenticate))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.listener = l
+	s.Addr = l.Addr().String()
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		s.POP3.Serve(l)
+	}()
+	return nil
+}
+
+// StartTLS starts the server with STLS enabled (RFC 2595), using a
+// certificate generated for 127.0.0.1, ::1 and localhost (see
+// ClientTLSConfig).
+func (s *Server) StartTLS() error {
+	if err := s.generateCertificate(); err != nil {
+		return err
+	}
+	s.POP3.TLSConfig = &tls.Config{Certificates: []tls.Certificate{s.tlsCert}}
+	return s.Start()
+}
+
+// Close stops the server, closes all connections and closes the store if
+// the server made it.
+func (s *Server) Close() {
+	if s.listener != nil {
+		s.POP3.Close()
+		<-s.done
+		s.listener = nil
+	}
+	if s.ownStore != nil && s.ownStore == s.Store {
+		s.ownStore.Close()
+		s.ownStore = nil
+	}
+}
+
+// Certificate returns the server's generated certificate (nil before
+// StartTLS).
+func (s *Server) Certificate() *x509.Certificate { return s.certificate }
+
+// ClientTLSConfig returns a TLS configuration that trusts the server's
+// generated certificate.
+func (s *Server) ClientTLSConfig() *tls.Config {
+	pool := x509.NewCertPool()
+	if s.certificate != nil {
+		pool.AddCert(s.certificate)
+	}
+	return &tls.Config{RootCAs: pool, ServerName: "localhost"}
+}
+
+// AddUser adds a user who logs in with password only.
+func (s *Server) AddUser(name, password string) error {
+	return s.Accounts.Add(name, password)
+}
+
+// Deliver puts a message into user's INBOX. The user must have been added
+// with AddUser unless AutoCreateUsers is set.
+func (s *Server) Deliver(user string, raw []byte) error {
+	return deliver(s.Store, s.resolve, user, raw)
+}
+
+// resolve returns the canonical name of a user: an account's, or, with
+// AutoCreateUsers, the name as the accounts would canonicalize it (open
+// says any password is accepted). Auto-created users are not added to
+// Accounts, so that servers sharing Accounts and Store agree.
+func (s *Server) resolve(ctx context.Context, name string) (user string, open bool, err error) {
+	user, found, err := s.Accounts.Lookup(ctx, name)
+	switch {
+	case err != nil:
+		return "", false, err
+	case found:
+		return user, false, nil
+	case !s.AutoCreateUsers:
+		return "", false, fmt.Errorf("pop3test: unknown user %q", name)
+	}
+	if v, ok := s.names.Load(name); ok {
+		return v.(string), true, nil
+	}
+	user, err = canonicalName(name)
+	if err != nil {
+		return "", false, err
+	}
+	s.names.Store(name, user)
+	return user, true, nil
+}
+
+// authenticate is the mailbox.Authenticator of the server: AddUser's users
+// need their password, others are accepted while AutoCreateUsers is set.
+func (s *Server) authenticate(ctx context.Context, username, password string) (string, error) {
+	user, open, err := s.resolve(ctx, username)
+	if err != nil || !open {
+		// Unknown names get the accounts' dummy comparison and failure.
+		return s.Accounts.Authenticate(ctx, username, password)
+	}
+	return user, nil
+}
+
+func deliver(store *mailbox.Store, resolve func(context.Context, string) (string, bool, error), name string, raw []byte) error {
+	ctx := context.Background()
+	user, _, err := resolve(ctx, name)
+	if err != nil {
+		return err
+	}
+	_, err = store.Append(ctx, user, "INBOX", bytes.NewReader(raw), nil)
+	return err
+}
+
+// canonicalName canonicalizes a user name as mailbox accounts do (case,
+// allowed characters), through a scratch account set. It costs a bcrypt
+// hash at the lowest cost, hence the server's names cache.
+func canonicalName(name string) (string, error) {
+	scratch := &mailbox.MemoryAccounts{Cost: 4}
+	if err := scratch.Add(name, "x"); err != nil {
+		return "", err
+	}
+	names, err := scratch.List()
+	if err != nil || len(names) != 1 {
+		return "", fmt.Errorf("pop3test: user name %q: %v", name, err)
+	}
+	return names[0], nil
+}
+
+func (s *Server) generateCertificate() error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "localhost"},
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	s.certificate, _ = x509.ParseCertificate(der)
+	s.tlsCert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: s.certificate}
+	return nil
+}
