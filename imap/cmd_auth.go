@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/mailwright/mailwright/internal/netserver"
 )
 
 // cmdSpec is one row of the command table: the states a command is valid
@@ -213,7 +215,7 @@ func (c *conn) authFailed(err error) result {
 		c.logger().Info("imap: login failed", "err", err)
 	}
 	c.authFailures++
-	if m := limit(c.srv.MaxAuthFailures, DefaultMaxAuthFailures); m > 0 && c.authFailures >= m {
+	if m := netserver.Limit(c.srv.MaxAuthFailures, DefaultMaxAuthFailures); m > 0 && c.authFailures >= m {
 		c.status(c.curTag, r.status, r.code, r.text)
 		c.untagged("BYE Too many authentication failures")
 		return result{bye: true}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/netserver"
 )
 
 // Session states (RFC 9051 section 3).
@@ -74,9 +76,16 @@ func (c *conn) logger() *slog.Logger {
 	return c.log
 }
 
-// wakeIfIdle is called by Shutdown: a session waiting for a command (or in
+// Abort ends the connection at once, for Close: the context is cancelled
+// and the socket closed.
+func (c *conn) Abort() {
+	c.cancel()
+	c.raw.Close()
+}
+
+// WakeIfIdle is called by Shutdown: a session waiting for a command (or in
 // IDLE) is woken, says BYE and ends; a command in progress finishes first.
-func (c *conn) wakeIfIdle() {
+func (c *conn) WakeIfIdle() {
 	if c.idle.Load() {
 		c.raw.SetReadDeadline(time.Unix(1, 0))
 	}
@@ -225,7 +234,7 @@ func (c *conn) parseError(pe *ParseError) bool {
 // countBad counts a BAD response and ends the session after too many.
 func (c *conn) countBad() bool {
 	c.badCommands++
-	if m := limit(c.srv.MaxBadCommands, DefaultMaxBadCommands); m > 0 && c.badCommands >= m {
+	if m := netserver.Limit(c.srv.MaxBadCommands, DefaultMaxBadCommands); m > 0 && c.badCommands >= m {
 		c.untagged("BYE Too many invalid commands")
 		c.flush()
 		return false

@@ -78,9 +78,16 @@ func (c *conn) logger() *slog.Logger {
 	return c.log
 }
 
-// wakeIfIdle is called by Shutdown: a session waiting for its next command
+// Abort ends the connection at once, for Close: the context is cancelled
+// and the socket closed.
+func (c *conn) Abort() {
+	c.cancel()
+	c.raw.Close()
+}
+
+// WakeIfIdle is called by Shutdown: a session waiting for its next command
 // before login is woken (and then ends); logged-in sessions go on.
-func (c *conn) wakeIfIdle() {
+func (c *conn) WakeIfIdle() {
 	if c.idle.Load() && c.state.Load() == stateAuthorization {
 		c.raw.SetReadDeadline(time.Unix(1, 0))
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/netserver"
 )
 
 // Each handler writes its response and returns false to end the session.
@@ -138,7 +140,7 @@ func (c *conn) authFailed(op, user string, err error, counts bool) bool {
 	}
 	c.authFailures++
 	c.logger().Info("pop3: authentication failed", "op", op, "user", user, "failures", c.authFailures)
-	if m := limit(c.srv.MaxAuthFailures, DefaultMaxAuthFailures); m > 0 && c.authFailures >= m {
+	if m := netserver.Limit(c.srv.MaxAuthFailures, DefaultMaxAuthFailures); m > 0 && c.authFailures >= m {
 		c.reply(false, "AUTH", "Authentication failed; too many failures, closing connection")
 		return false
 	}

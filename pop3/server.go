@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/netserver"
 )
 
 // ErrServerClosed is returned by Serve, ListenAndServe and their TLS forms
@@ -113,12 +115,7 @@ type Server struct {
 	// or the server is closed; every Backend and Maildrop call gets it.
 	ConnContext func(ctx context.Context, c net.Conn) context.Context
 
-	inShutdown atomic.Bool
-	mu         sync.Mutex
-	listeners  map[*net.Listener]struct{}
-	conns      map[*conn]struct{}
-	perIP      map[string]int
-	active     int // connections counted against the caps
+	track netserver.Tracker // listeners, connections and their caps
 
 	hostOnce sync.Once
 	hostname string
@@ -161,16 +158,6 @@ func (s *Server) maxLineLength() int {
 // readerSize is the input buffer size: a whole line must fit in it.
 func (s *Server) readerSize() int {
 	return max(readBufferSize, s.maxLineLength())
-}
-
-func limit(v, def int) int {
-	switch {
-	case v > 0:
-		return v
-	case v == 0:
-		return def
-	}
-	return -1
 }
 
 func (s *Server) getHostname() string {
@@ -225,23 +212,10 @@ func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
 // ServeTLS serves POP3 over implicit TLS on the connections accepted from
 // l, as ListenAndServeTLS does.
 func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
-	var cfg *tls.Config
-	if s.TLSConfig != nil {
-		cfg = s.TLSConfig.Clone()
-	} else {
-		cfg = &tls.Config{}
-	}
-	if certFile != "" || keyFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			l.Close()
-			return err
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
+	cfg, err := netserver.ImplicitTLSConfig(s.TLSConfig, certFile, keyFile)
+	if err != nil {
 		l.Close()
-		return errors.New("pop3: ServeTLS needs a certificate")
+		return fmt.Errorf("pop3: ServeTLS: %w", err)
 	}
 	return s.serve(l, cfg)
 }
@@ -262,13 +236,6 @@ func (s *Server) serve(l net.Listener, implicitTLS *tls.Config) error {
 		l.Close()
 		return errors.New("pop3: Server.Backend is nil")
 	}
-	l = &onceCloseListener{Listener: l}
-	defer l.Close()
-	if !s.trackListener(&l, true) {
-		return ErrServerClosed
-	}
-	defer s.trackListener(&l, false)
-
 	base := context.Background()
 	if s.BaseContext != nil {
 		base = s.BaseContext(l)
@@ -276,31 +243,11 @@ func (s *Server) serve(l net.Listener, implicitTLS *tls.Config) error {
 			panic("pop3: BaseContext returned a nil context")
 		}
 	}
-	var delay time.Duration
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.shuttingDown() {
-				return ErrServerClosed
-			}
-			var te interface{ Temporary() bool }
-			if errors.As(err, &te) && te.Temporary() {
-				// Out of file descriptors and the like: back off, as
-				// net/http does, instead of spinning.
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				s.logger().Warn("pop3: accept error; retrying", "err", err, "delay", delay)
-				time.Sleep(delay)
-				continue
-			}
-			return err
+	return s.track.Serve(l, ErrServerClosed, s.logger(), "pop3", func(nc net.Conn) {
+		if c := s.newConn(nc, base, implicitTLS); c != nil {
+			go c.serve()
 		}
-		delay = 0
-		c := s.newConn(nc, base, implicitTLS)
-		if c == nil {
-			continue
-		}
-		go c.serve()
-	}
+	})
 }
 
 // newConn registers a new connection, counting it against the caps, and
@@ -313,7 +260,7 @@ func (s *Server) newConn(nc net.Conn, base context.Context, implicitTLS *tls.Con
 		c.implicitTLS = nil
 		c.preTLS = tc
 	}
-	c.ipKey = ipKey(nc.RemoteAddr())
+	c.ipKey = netserver.IPKey(nc.RemoteAddr())
 	ctx := base
 	if s.ConnContext != nil {
 		ctx = s.ConnContext(ctx, nc)
@@ -322,139 +269,41 @@ func (s *Server) newConn(nc net.Conn, base context.Context, implicitTLS *tls.Con
 		}
 	}
 	c.ctx, c.cancel = context.WithCancel(ctx)
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.shuttingDown() {
+	over, ok := s.track.Add(c, c.ipKey,
+		netserver.Limit(s.MaxConnections, DefaultMaxConnections),
+		netserver.Limit(s.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP))
+	switch {
+	case !ok:
 		c.cancel()
 		nc.Close()
 		return nil
-	}
-	if s.conns == nil {
-		s.conns = make(map[*conn]struct{})
-		s.perIP = make(map[string]int)
-	}
-	if m := limit(s.MaxConnections, DefaultMaxConnections); m > 0 && s.active >= m {
+	case over == netserver.OverTotal:
 		c.refuse = "Too many connections, try again later"
-	} else if m := limit(s.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP); m > 0 && s.perIP[c.ipKey] >= m {
+	case over == netserver.OverPerIP:
 		c.refuse = "Too many connections from your address, try again later"
-	} else {
+	default:
 		c.counted = true
-		s.active++
-		s.perIP[c.ipKey]++
 	}
-	s.conns[c] = struct{}{}
 	return c
 }
 
 // removeConn unregisters c when its session ends.
-func (s *Server) removeConn(c *conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, c)
-	if c.counted {
-		s.active--
-		if s.perIP[c.ipKey]--; s.perIP[c.ipKey] <= 0 {
-			delete(s.perIP, c.ipKey)
-		}
-	}
-}
+func (s *Server) removeConn(c *conn) { s.track.Remove(c, c.ipKey, c.counted) }
 
-func ipKey(a net.Addr) string {
-	switch a := a.(type) {
-	case *net.TCPAddr:
-		return a.IP.String()
-	case nil:
-		return ""
-	}
-	if host, _, err := net.SplitHostPort(a.String()); err == nil {
-		return host
-	}
-	return a.String()
-}
-
-func (s *Server) shuttingDown() bool { return s.inShutdown.Load() }
-
-func (s *Server) trackListener(l *net.Listener, add bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if add {
-		if s.shuttingDown() {
-			return false
-		}
-		if s.listeners == nil {
-			s.listeners = make(map[*net.Listener]struct{})
-		}
-		s.listeners[l] = struct{}{}
-	} else {
-		delete(s.listeners, l)
-	}
-	return true
-}
-
-func (s *Server) closeListenersLocked() error {
-	var err error
-	for l := range s.listeners {
-		if cerr := (*l).Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}
-	return err
-}
+func (s *Server) shuttingDown() bool { return s.track.ShuttingDown() }
 
 // Close closes the listeners and every connection at once. Sessions end
 // without entering the UPDATE state, so nothing is deleted; their contexts
 // are cancelled and their maildrops closed. Use Shutdown to let sessions
 // finish.
-func (s *Server) Close() error {
-	s.inShutdown.Store(true)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	err := s.closeListenersLocked()
-	for c := range s.conns {
-		c.cancel()
-		c.raw.Close()
-	}
-	return err
-}
+func (s *Server) Close() error { return s.track.Close() }
 
 // Shutdown stops the server gracefully: it closes the listeners, closes
 // the connections that are waiting for a command before login (they lose
 // nothing), and waits for the logged-in sessions to finish with QUIT or
 // the idle timeout. If ctx ends first, it closes the remaining
 // connections as Close does and returns ctx's error.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.inShutdown.Store(true)
-	s.mu.Lock()
-	err := s.closeListenersLocked()
-	for c := range s.conns {
-		c.wakeIfIdle()
-	}
-	s.mu.Unlock()
-
-	wait := time.Millisecond
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	for {
-		if s.numConns() == 0 {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			s.Close()
-			return ctx.Err()
-		case <-timer.C:
-			wait = min(2*wait, 100*time.Millisecond)
-			timer.Reset(wait)
-		}
-	}
-}
-
-func (s *Server) numConns() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.track.Shutdown(ctx) }
 
 func (s *Server) getReader(r *conn) *bufio.Reader {
 	if v := s.readers.Get(); v != nil {
@@ -472,16 +321,4 @@ func (s *Server) getWriter(c *conn) *bufio.Writer {
 		return bw
 	}
 	return bufio.NewWriterSize(connWriter{c}, writeBufferSize)
-}
-
-// onceCloseListener makes Close safe to call from Serve and from Close.
-type onceCloseListener struct {
-	net.Listener
-	once sync.Once
-	err  error
-}
-
-func (l *onceCloseListener) Close() error {
-	l.once.Do(func() { l.err = l.Listener.Close() })
-	return l.err
 }
