@@ -45,6 +45,9 @@ type Conn struct {
 	data       dataReader
 	result     [1]error
 
+	ipKey   string // for the per-IP cap
+	counted bool   // counted against the connection caps
+
 	// Shutdown coordination with Server.Shutdown.
 	stateMu      sync.Mutex
 	idle         bool // waiting for a command outside a transaction
@@ -108,15 +111,10 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	c.br = getReader(connReader{c})
 	c.bw = getWriter(connWriter{c})
-	if tc, ok := nc.(*tls.Conn); ok {
-		// Implicit TLS: complete the handshake before the greeting.
-		tc.SetDeadline(time.Now().Add(defaultHandshakeTimeout))
-		if err := tc.HandshakeContext(c.ctx); err != nil {
-			c.finish()
-			return
-		}
-		st := tc.ConnectionState()
-		c.tlsState = &st
+	rej, ok := s.admit(c)
+	if !ok { // shutting down
+		c.finish()
+		return
 	}
 	defer func() {
 		if v := recover(); v != nil {
@@ -124,7 +122,17 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		}
 		c.finish()
 	}()
-	if rej := s.admit(c); rej != nil {
+	if tc, ok := nc.(*tls.Conn); ok {
+		// Implicit TLS: complete the handshake before the greeting (or the
+		// refusal).
+		tc.SetDeadline(time.Now().Add(defaultHandshakeTimeout))
+		if err := tc.HandshakeContext(c.ctx); err != nil {
+			return
+		}
+		st := tc.ConnectionState()
+		c.tlsState = &st
+	}
+	if rej != nil {
 		c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		c.writeReply(rej)
 		c.bw.Flush()

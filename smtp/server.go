@@ -8,10 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/netserver"
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or Close.
@@ -88,13 +88,8 @@ type Server struct {
 	// ConnContext may modify the context of a new connection.
 	ConnContext func(ctx context.Context, c net.Conn) context.Context
 
-	mu         sync.Mutex
-	listeners  map[*net.Listener]struct{}
-	conns      map[*Conn]struct{}
-	perIP      map[netip.Addr]int
-	active     atomic.Int64
-	inShutdown atomic.Bool
-	wg         sync.WaitGroup
+	track netserver.Tracker // listeners, connections and their caps
+	wg    sync.WaitGroup    // connection goroutines, for Close and Shutdown
 }
 
 // ListenAndServe listens on s.Addr and serves connections.
@@ -154,102 +149,47 @@ func (s *Server) Serve(l net.Listener) error {
 	if s.Backend == nil {
 		return errors.New("smtp: Server.Backend is nil")
 	}
-	if !s.trackListener(&l, true) {
-		return ErrServerClosed
-	}
-	defer s.trackListener(&l, false)
-
 	baseCtx := context.Background()
 	if s.BaseContext != nil {
 		baseCtx = s.BaseContext(l)
 	}
-	var tempDelay time.Duration
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.inShutdown.Load() {
-				return ErrServerClosed
-			}
-			if te, ok := err.(interface{ Temporary() bool }); ok && te.Temporary() {
-				tempDelay = max(5*time.Millisecond, min(2*tempDelay, time.Second))
-				time.Sleep(tempDelay)
-				continue
-			}
-			return err
-		}
-		tempDelay = 0
+	return s.track.Serve(l, ErrServerClosed, s.logger(), "smtp", func(nc net.Conn) {
 		ctx := baseCtx
 		if s.ConnContext != nil {
 			ctx = s.ConnContext(ctx, nc)
 		}
 		s.wg.Add(1)
 		go s.serveConn(ctx, nc)
-	}
-}
-
-func (s *Server) trackListener(l *net.Listener, add bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if add {
-		if s.inShutdown.Load() {
-			return false
-		}
-		if s.listeners == nil {
-			s.listeners = make(map[*net.Listener]struct{})
-		}
-		s.listeners[l] = struct{}{}
-	} else {
-		delete(s.listeners, l)
-	}
-	return true
+	})
 }
 
 // admit registers a new connection, enforcing the connection caps. It
-// returns a reply to send and close with when a cap is reached.
-func (s *Server) admit(c *Conn) *Error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	limit := s.MaxConnections
-	if limit == 0 {
-		limit = DefaultMaxConnections
+// returns a reply to send and close with when a cap is reached, and false
+// when the server is shutting down.
+func (s *Server) admit(c *Conn) (*Error, bool) {
+	c.ipKey = netserver.IPKey(c.nc.RemoteAddr())
+	over, ok := s.track.Add(trackedConn{c}, c.ipKey,
+		netserver.Limit(s.MaxConnections, DefaultMaxConnections), s.MaxConnectionsPerIP)
+	switch {
+	case !ok:
+		return nil, false
+	case over == netserver.OverTotal:
+		return &Error{Code: 421, EnhancedCode: EnhancedCode{4, 7, 0}, Message: "Too many connections, try again later"}, true
+	case over == netserver.OverPerIP:
+		return &Error{Code: 421, EnhancedCode: EnhancedCode{4, 7, 0}, Message: "Too many connections from your address"}, true
 	}
-	if limit > 0 && len(s.conns) >= limit {
-		return &Error{Code: 421, EnhancedCode: EnhancedCode{4, 7, 0}, Message: "Too many connections, try again later"}
-	}
-	ip := remoteIP(c.nc)
-	if s.MaxConnectionsPerIP > 0 && s.perIP[ip] >= s.MaxConnectionsPerIP {
-		return &Error{Code: 421, EnhancedCode: EnhancedCode{4, 7, 0}, Message: "Too many connections from your address"}
-	}
-	if s.conns == nil {
-		s.conns = make(map[*Conn]struct{})
-		s.perIP = make(map[netip.Addr]int)
-	}
-	s.conns[c] = struct{}{}
-	s.perIP[ip]++
-	return nil
+	c.counted = true
+	return nil, true
 }
 
-func (s *Server) release(c *Conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.conns[c]; !ok {
-		return
-	}
-	delete(s.conns, c)
-	ip := remoteIP(c.nc)
-	if s.perIP[ip]--; s.perIP[ip] <= 0 {
-		delete(s.perIP, ip)
-	}
-}
+func (s *Server) release(c *Conn) { s.track.Remove(trackedConn{c}, c.ipKey, c.counted) }
 
-// remoteIP returns the client's IP address for the per-IP cap (the zero
-// Addr for non-IP connections, which then share one count).
-func remoteIP(nc net.Conn) netip.Addr {
-	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
-		return ta.AddrPort().Addr().Unmap()
-	}
-	return netip.Addr{}
-}
+// trackedConn is how the tracker sees a connection, without adding
+// methods to the exported Conn that backends see.
+type trackedConn struct{ c *Conn }
+
+func (t trackedConn) Abort()      { t.c.abort() }
+func (t trackedConn) WakeIfIdle() { t.c.shutdownIfIdle() }
 
 // Shutdown stops the server gracefully: it closes the listeners, closes
 // connections that are idle between commands (with 421), lets those in the
@@ -257,53 +197,16 @@ func remoteIP(nc net.Conn) netip.Addr {
 // If ctx ends first, the remaining connections are closed and ctx.Err()
 // is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.inShutdown.Store(true)
-	s.closeListeners()
-	ticker := time.NewTicker(10 * time.Millisecond)
-	defer ticker.Stop()
-	for {
-		s.mu.Lock()
-		for c := range s.conns {
-			c.shutdownIfIdle()
-		}
-		n := len(s.conns)
-		s.mu.Unlock()
-		if n == 0 {
-			s.wg.Wait()
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			s.Close()
-			return ctx.Err()
-		case <-ticker.C:
-		}
-	}
+	err := s.track.Shutdown(ctx)
+	s.wg.Wait()
+	return err
 }
 
 // Close closes the listeners and all connections at once, and waits for
 // their goroutines to end.
 func (s *Server) Close() error {
-	s.inShutdown.Store(true)
-	err := s.closeListeners()
-	s.mu.Lock()
-	for c := range s.conns {
-		c.abort()
-	}
-	s.mu.Unlock()
+	err := s.track.Close()
 	s.wg.Wait()
-	return err
-}
-
-func (s *Server) closeListeners() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var err error
-	for l := range s.listeners {
-		if cerr := (*l).Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}
 	return err
 }
 
