@@ -23,24 +23,19 @@
 package imaptest
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/mailwright/mailwright/imap"
+	"github.com/mailwright/mailwright/internal/testcert"
+	"github.com/mailwright/mailwright/internal/testserver"
 	"github.com/mailwright/mailwright/mailbox"
 	"github.com/mailwright/mailwright/smtp/smtptest"
 )
@@ -74,11 +69,10 @@ type Server struct {
 	captures    sync.WaitGroup
 	sources     map[*smtptest.Server]bool
 	ownStore    *mailbox.Store
-	names       sync.Map // user name as given -> canonical, for AutoCreateUsers
+	users       testserver.Users
 	listener    net.Listener
 	done        chan struct{}
 	certificate *x509.Certificate
-	tlsCert     tls.Certificate
 }
 
 // NewServer starts a server on a loopback port and closes it when the test
@@ -144,10 +138,12 @@ func (s *Server) Start() error {
 // certificate generated for 127.0.0.1, ::1 and localhost (see
 // ClientTLSConfig).
 func (s *Server) StartTLS() error {
-	if err := s.generateCertificate(); err != nil {
+	cert, err := testcert.Certificate()
+	if err != nil {
 		return err
 	}
-	s.IMAP.TLSConfig = &tls.Config{Certificates: []tls.Certificate{s.tlsCert}}
+	s.certificate = cert.Leaf
+	s.IMAP.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 	return s.Start()
 }
 
@@ -175,13 +171,7 @@ func (s *Server) Certificate() *x509.Certificate { return s.certificate }
 
 // ClientTLSConfig returns a TLS configuration that trusts the server's
 // generated certificate.
-func (s *Server) ClientTLSConfig() *tls.Config {
-	pool := x509.NewCertPool()
-	if s.certificate != nil {
-		pool.AddCert(s.certificate)
-	}
-	return &tls.Config{RootCAs: pool, ServerName: "localhost"}
-}
+func (s *Server) ClientTLSConfig() *tls.Config { return testcert.ClientConfig(s.certificate) }
 
 // AddUser adds a user who logs in with password only.
 func (s *Server) AddUser(name, password string) error {
@@ -191,95 +181,13 @@ func (s *Server) AddUser(name, password string) error {
 // Deliver puts a message into user's INBOX. The user must have been added
 // with AddUser unless AutoCreateUsers is set.
 func (s *Server) Deliver(user string, raw []byte) error {
-	return deliver(s.Store, s.resolve, user, raw)
+	return s.users.Deliver(s.Store, s.Accounts, user, raw, s.AutoCreateUsers)
 }
 
-// resolve returns the canonical name of a user: an account's, or, with
-// AutoCreateUsers, the name as the accounts would canonicalize it (open
-// says any password is accepted). Auto-created users are not added to
-// Accounts, so that servers sharing Accounts and Store agree.
-func (s *Server) resolve(ctx context.Context, name string) (user string, open bool, err error) {
-	user, found, err := s.Accounts.Lookup(ctx, name)
-	switch {
-	case err != nil:
-		return "", false, err
-	case found:
-		return user, false, nil
-	case !s.AutoCreateUsers:
-		return "", false, fmt.Errorf("imaptest: unknown user %q", name)
-	}
-	if v, ok := s.names.Load(name); ok {
-		return v.(string), true, nil
-	}
-	user, err = canonicalName(name)
-	if err != nil {
-		return "", false, err
-	}
-	s.names.Store(name, user)
-	return user, true, nil
-}
-
-// authenticate is the mailbox.Authenticator of the server: AddUser's users
-// need their password, others are accepted while AutoCreateUsers is set.
+// authenticate is the mailbox.Authenticator of the server (see
+// AutoCreateUsers).
 func (s *Server) authenticate(ctx context.Context, username, password string) (string, error) {
-	user, open, err := s.resolve(ctx, username)
-	if err != nil || !open {
-		// Unknown names get the accounts' dummy comparison and failure.
-		return s.Accounts.Authenticate(ctx, username, password)
-	}
-	return user, nil
-}
-
-func deliver(store *mailbox.Store, resolve func(context.Context, string) (string, bool, error), name string, raw []byte) error {
-	ctx := context.Background()
-	user, _, err := resolve(ctx, name)
-	if err != nil {
-		return err
-	}
-	_, err = store.Append(ctx, user, "INBOX", bytes.NewReader(raw), nil)
-	return err
-}
-
-// canonicalName canonicalizes a user name as mailbox accounts do (case,
-// allowed characters), through a scratch account set. It costs a bcrypt
-// hash at the lowest cost, hence the server's names cache.
-func canonicalName(name string) (string, error) {
-	scratch := &mailbox.MemoryAccounts{Cost: 4}
-	if err := scratch.Add(name, "x"); err != nil {
-		return "", err
-	}
-	names, err := scratch.List()
-	if err != nil || len(names) != 1 {
-		return "", fmt.Errorf("imaptest: user name %q: %v", name, err)
-	}
-	return names[0], nil
-}
-
-func (s *Server) generateCertificate() error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "localhost"},
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return err
-	}
-	s.certificate, _ = x509.ParseCertificate(der)
-	s.tlsCert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: s.certificate}
-	return nil
+	return s.users.Authenticate(ctx, s.Accounts, username, password, s.AutoCreateUsers)
 }
 
 // Capture delivers every message src has received or receives later into

@@ -15,16 +15,11 @@ package smtptest
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -32,6 +27,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-message/mail"
+	"github.com/mailwright/mailwright/internal/testcert"
 	"github.com/mailwright/mailwright/smtp"
 )
 
@@ -145,7 +141,6 @@ type Server struct {
 	KnownRecipients []string
 
 	certificate *x509.Certificate
-	tlsCert     tls.Certificate
 	listener    net.Listener
 	done        chan struct{}
 
@@ -203,10 +198,12 @@ func (s *Server) Start() error {
 // StartTLS starts the server with STARTTLS enabled, using a certificate
 // generated for 127.0.0.1, ::1 and localhost (see ClientTLSConfig).
 func (s *Server) StartTLS() error {
-	if err := s.generateCertificate(); err != nil {
+	cert, err := testcert.Certificate()
+	if err != nil {
 		return err
 	}
-	s.SMTP.TLSConfig = &tls.Config{Certificates: []tls.Certificate{s.tlsCert}}
+	s.certificate = cert.Leaf
+	s.SMTP.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 	return s.Start()
 }
 
@@ -215,40 +212,7 @@ func (s *Server) Certificate() *x509.Certificate { return s.certificate }
 
 // ClientTLSConfig returns a TLS configuration that trusts the server's
 // generated certificate.
-func (s *Server) ClientTLSConfig() *tls.Config {
-	pool := x509.NewCertPool()
-	if s.certificate != nil {
-		pool.AddCert(s.certificate)
-	}
-	return &tls.Config{RootCAs: pool, ServerName: "localhost"}
-}
-
-func (s *Server) generateCertificate() error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "localhost"},
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return err
-	}
-	s.certificate, _ = x509.ParseCertificate(der)
-	s.tlsCert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: s.certificate}
-	return nil
-}
+func (s *Server) ClientTLSConfig() *tls.Config { return testcert.ClientConfig(s.certificate) }
 
 // Close stops the server and closes all connections.
 func (s *Server) Close() {
