@@ -41,7 +41,7 @@ type smtpSession struct {
 }
 
 func (c *smtpSession) Mail(_ context.Context, from string, _ *smtp.MailOptions) error {
-	c.from, c.to = from, nil
+	c.from = from
 	return nil
 }
 
@@ -66,8 +66,13 @@ func (c *smtpSession) Data(ctx context.Context, r io.Reader) error {
 	return err
 }
 
-func (c *smtpSession) Reset(context.Context)        { c.from, c.to = "", nil }
+func (c *smtpSession) Reset(context.Context)        { c.to = nil }
 func (c *smtpSession) Logout(context.Context) error { return nil }
+
+// NewSession makes server an smtp.Backend: a session per connection.
+func (s *server) NewSession(context.Context, *smtp.Conn) (smtp.Session, error) {
+	return &smtpSession{s: s}, nil
+}
 
 // Login opens the user's mbox for one POP3 session, locked until Close.
 func (s *server) Login(ctx context.Context, _ pop3.ConnInfo, user, password string) (pop3.Maildrop, error) {
@@ -94,8 +99,10 @@ func (m *maildrop) Messages(context.Context) ([]pop3.Message, error) {
 	r.CRLF = true // POP3 sizes count CRLF line endings
 	for {
 		msg, err := r.Next()
-		if err != nil {
-			return msgs, ignoreEOF(err)
+		if err == io.EOF {
+			return msgs, nil
+		} else if err != nil {
+			return nil, err
 		}
 		h := sha256.New()
 		n, err := io.Copy(h, msg.Body)
@@ -128,13 +135,6 @@ func (m *maildrop) Delete(_ context.Context, uids []string) error {
 
 func (m *maildrop) Close() error { return m.lock.Close() }
 
-func ignoreEOF(err error) error {
-	if err == io.EOF {
-		return nil
-	}
-	return err
-}
-
 func main() {
 	dir := flag.String("dir", "simple-mail", "directory of the mbox files")
 	users := flag.String("users", "alice:secret,bob:secret", "accounts as user:password,...")
@@ -142,18 +142,13 @@ func main() {
 	pop3Addr := flag.String("pop3", "127.0.0.1:1110", "POP3 address")
 	flag.Parse()
 
-	if err := os.MkdirAll(*dir, 0o700); err != nil {
-		log.Fatal(err)
-	}
+	os.MkdirAll(*dir, 0o700)
 	s := &server{dir: *dir, passwords: map[string]string{}}
 	for _, u := range strings.Split(*users, ",") {
 		name, pw, _ := strings.Cut(u, ":")
 		s.passwords[name] = pw
 	}
-	smtpServer := &smtp.Server{Addr: *smtpAddr, Domain: "localhost",
-		Backend: smtp.BackendFunc(func(context.Context, *smtp.Conn) (smtp.Session, error) {
-			return &smtpSession{s: s}, nil
-		})}
+	smtpServer := &smtp.Server{Addr: *smtpAddr, Domain: "localhost", Backend: s}
 	// Passwords in plaintext: this example listens on loopback only.
 	pop3Server := &pop3.Server{Addr: *pop3Addr, Backend: s, AllowInsecureAuth: true}
 	go func() { log.Fatal(pop3Server.ListenAndServe()) }()
