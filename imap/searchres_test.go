@@ -125,7 +125,17 @@ C: e8 UID MOVE $ Trash
 S: e8 OK MOVE completed
 C: e9 FETCH 1:* UID
 S: * 1 FETCH (UID 2)
-S: e9 OK FETCH completed`)
+S: e9 OK FETCH completed
+# UID EXPUNGE (RFC 4315) takes "$" too.
+C: f1 UID SEARCH RETURN (SAVE) ALL
+S: f1 OK SEARCH completed
+C: f2 STORE $ +FLAGS.SILENT (\Deleted)
+S: f2 OK STORE completed
+C: f3 UID EXPUNGE $
+S: * 1 EXPUNGE
+S: f3 OK EXPUNGE completed
+C: f4 UID EXPUNGE $
+S: f4 OK EXPUNGE completed`)
 }
 
 // TestSearchResReset checks that "$" becomes empty on SELECT, EXAMINE,
