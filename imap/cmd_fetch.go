@@ -85,6 +85,15 @@ func cmdFetch(c *conn, cmd *Command) result {
 	}
 	var failed, unknownCTE bool
 	cache, _ := s.mb.(StructureCache)
+	// structOnly: every item that needs the message can be answered from
+	// its structure (ENVELOPE, BODY, BODYSTRUCTURE), so with a cache hit
+	// the message is not opened at all.
+	structOnly := cache != nil && content
+	for _, it := range items {
+		if needsContent(it.Kind) && it.Kind != FetchEnvelope && it.Kind != FetchBody && it.Kind != FetchBodyStructure {
+			structOnly = false
+		}
+	}
 	for _, i := range idx {
 		m := &s.msgs[i]
 		if _, gone := s.pending[m.UID]; gone {
@@ -95,7 +104,15 @@ func cmdFetch(c *conn, cmd *Command) result {
 		}
 		var msg *Message
 		var rd MessageReader
-		if content {
+		var part *Part
+		cacheTried := false
+		if structOnly {
+			cacheTried = true
+			if p, err := cache.Structure(c.ctx, m.UID); err == nil && p != nil {
+				part = p
+			}
+		}
+		if content && part == nil {
 			var err error
 			msg, rd, err = c.openMessage(m.UID)
 			if err != nil {
@@ -104,12 +121,12 @@ func cmdFetch(c *conn, cmd *Command) result {
 				continue
 			}
 		}
-		var part *Part
 		structure := func() (*Part, error) {
 			if part != nil {
 				return part, nil
 			}
-			if cache != nil {
+			if cache != nil && !cacheTried {
+				cacheTried = true
 				p, err := cache.Structure(c.ctx, m.UID)
 				if err == nil && p != nil {
 					part = p
@@ -166,9 +183,14 @@ func cmdFetch(c *conn, cmd *Command) result {
 				c.w.Raw(")")
 			case FetchEnvelope:
 				var env *Envelope
-				if p, err := structure(); err == nil && p != nil && cache != nil {
-					env = p.Envelope()
-				} else {
+				if cache != nil {
+					if p, err := structure(); err == nil && p != nil {
+						env = p.Envelope()
+					}
+				}
+				if env == nil {
+					// Without a cache the header alone is read, not
+					// the whole structure.
 					env, rerr = msg.Envelope()
 				}
 				if rerr != nil {

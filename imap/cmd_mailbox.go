@@ -290,15 +290,36 @@ func cmdList(c *conn, cmd *Command) result {
 			subs[n] = true
 		}
 	}
+	// RFC 5258 section 3.5: with RECURSIVEMATCH, a name that does not meet
+	// the selection criteria itself but has a descendant that does is
+	// listed too, with CHILDINFO extended data. Only SUBSCRIBED has a
+	// CHILDINFO tag; RECURSIVEMATCH with SPECIAL-USE alone adds nothing.
+	var childSub map[string]bool
+	if a.SelectRecursiveMatch && a.SelectSubscribed {
+		special := map[string]bool{}
+		for _, mi := range infos {
+			special[mi.Name] = mi.SpecialUse != ""
+		}
+		childSub = map[string]bool{}
+		for n := range subs {
+			if a.SelectSpecialUse && !special[n] {
+				continue
+			}
+			for i := len(n) - 1; i > 0; i-- {
+				if n[i] == '/' {
+					childSub[n[:i]] = true
+				}
+			}
+		}
+	}
+	const childInfo = ` ("CHILDINFO" ("SUBSCRIBED"))`
 	listed := map[string]bool{}
 	for _, mi := range infos {
 		if !matches(mi.Name) {
 			continue
 		}
-		if a.SelectSubscribed && !subs[mi.Name] {
-			continue
-		}
-		if a.SelectSpecialUse && mi.SpecialUse == "" {
+		meets := (!a.SelectSubscribed || subs[mi.Name]) && (!a.SelectSpecialUse || mi.SpecialUse != "")
+		if !meets && !childSub[mi.Name] {
 			continue
 		}
 		listed[mi.Name] = true
@@ -307,6 +328,9 @@ func cmdList(c *conn, cmd *Command) result {
 		c.w.Raw(strings.Join(attrs, " "))
 		c.w.Raw(`) "/" `)
 		c.w.Mailbox(mi.Name)
+		if !meets {
+			c.w.Raw(childInfo)
+		}
 		c.w.CRLF()
 		if len(a.ReturnStatus) > 0 && !mi.NoSelect {
 			c.writeStatus(mi.Name, a.ReturnStatus, false)
@@ -314,22 +338,40 @@ func cmdList(c *conn, cmd *Command) result {
 	}
 	if a.SelectSubscribed {
 		// RFC 5258 section 3.1: subscribed names that do not exist are
-		// listed with \NonExistent.
-		names := make([]string, 0, len(subs))
+		// listed with \NonExistent (and, with RECURSIVEMATCH, names that
+		// do not exist but have subscribed descendants, with CHILDINFO).
+		exists := make(map[string]bool, len(infos))
+		for _, mi := range infos {
+			exists[mi.Name] = true
+		}
+		names := make([]string, 0, len(subs)+len(childSub))
 		for n := range subs {
 			names = append(names, n)
 		}
+		for n := range childSub {
+			if !subs[n] {
+				names = append(names, n)
+			}
+		}
 		sort.Strings(names)
 		for _, n := range names {
-			if listed[n] || !matches(n) {
+			if listed[n] || exists[n] || !matches(n) {
 				continue
 			}
-			exists := slices.ContainsFunc(infos, func(mi MailboxInfo) bool { return mi.Name == n })
-			if exists {
+			if subs[n] && !a.SelectSpecialUse {
+				c.w.Raw(`* LIST (\NonExistent \Subscribed) "/" `)
+				c.w.Mailbox(n)
+			} else if childSub[n] {
+				c.w.Raw(`* LIST (\NonExistent`)
+				if subs[n] {
+					c.w.Raw(` \Subscribed`)
+				}
+				c.w.Raw(`) "/" `)
+				c.w.Mailbox(n)
+				c.w.Raw(childInfo)
+			} else {
 				continue
 			}
-			c.w.Raw(`* LIST (\NonExistent \Subscribed) "/" `)
-			c.w.Mailbox(n)
 			c.w.CRLF()
 		}
 	}

@@ -56,12 +56,13 @@ func (v *messageView) close() {
 func cmdSearch(c *conn, cmd *Command) result {
 	a := cmd.Args.(*SearchArgs)
 	s := c.mbox
-	if a.Return&SearchReturnSave != 0 {
-		return bad("SEARCH RETURN (SAVE) is not supported")
-	}
+	save := a.Return&SearchReturnSave != 0
 	m := NewMatcher(a.Key)
 	m.MaxSeq = uint32(len(s.msgs))
 	m.MaxUID = s.maxUID()
+	// "$" inside the key is the result saved before this command.
+	m.Saved = SeqSetFromNumbers(s.saved)
+	var foundUIDs []uint32 // for SAVE
 	m.Location = c.srv.location()
 	var found []uint32 // sequence numbers or UIDs
 	var minV, maxV uint32
@@ -95,10 +96,19 @@ func cmdSearch(c *conn, cmd *Command) result {
 		}
 		maxV = max(maxV, n)
 		found = append(found, n)
+		if save {
+			foundUIDs = append(foundUIDs, s.msgs[i].UID)
+		}
 	}
-	if a.ESearch || c.rev2 {
+	if save {
+		s.saved = savedResult(a.Return, foundUIDs, failed)
+	}
+	ret := a.Return &^ SearchReturnSave
+	if a.ESearch && ret == 0 && save {
+		// RFC 5182 section 2.1: RETURN (SAVE) alone asks for no
+		// ESEARCH response, only for the result to be kept.
+	} else if a.ESearch || c.rev2 {
 		// RFC 4731 / RFC 9051 section 7.3.4: ESEARCH.
-		ret := a.Return
 		if !a.ESearch || ret == 0 {
 			ret = SearchReturnAll
 		}
@@ -139,6 +149,28 @@ func cmdSearch(c *conn, cmd *Command) result {
 		return no("", "Some messages could not be searched")
 	}
 	return ok("")
+}
+
+// savedResult is what SEARCH RETURN (SAVE ...) keeps as "$" (RFC 5182
+// section 2.4): with MIN and/or MAX and neither ALL nor COUNT, only the
+// lowest and/or highest message; otherwise all the matches. uids are the
+// UIDs of the matches in mailbox order, hence ascending. A search that
+// fails leaves an empty result (RFC 5182 section 2.1).
+func savedResult(ret SearchReturn, uids []uint32, failed bool) []uint32 {
+	if failed || len(uids) == 0 {
+		return nil
+	}
+	if ret&(SearchReturnAll|SearchReturnCount) == 0 && ret&(SearchReturnMin|SearchReturnMax) != 0 {
+		var out []uint32
+		if ret&SearchReturnMin != 0 {
+			out = append(out, uids[0])
+		}
+		if ret&SearchReturnMax != 0 && (len(out) == 0 || out[0] != uids[len(uids)-1]) {
+			out = append(out, uids[len(uids)-1])
+		}
+		return out
+	}
+	return uids
 }
 
 func cmdStore(c *conn, cmd *Command) result {

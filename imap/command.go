@@ -2,6 +2,7 @@ package imap
 
 import (
 	"encoding/base64"
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -1444,7 +1445,7 @@ func (p *Parser) searchReturnOpts() (SearchReturn, error) {
 	return r, nil
 }
 
-func parseSearch(p *Parser, cmd *Command) error {
+func parseSearch(p *Parser, cmd *Command) (rerr error) {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -1455,6 +1456,14 @@ func parseSearch(p *Parser, cmd *Command) error {
 			return err
 		}
 		args.ESearch, args.Return = true, r
+		if r&SearchReturnSave != 0 {
+			defer func() {
+				var pe *ParseError
+				if errors.As(rerr, &pe) {
+					pe.SearchSave = true
+				}
+			}()
+		}
 		if err := p.sp(); err != nil {
 			return err
 		}

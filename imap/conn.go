@@ -220,6 +220,10 @@ func (c *conn) parseError(pe *ParseError) bool {
 		c.flush()
 		return false
 	}
+	if pe.SearchSave && c.mbox != nil {
+		// RFC 5182 section 2.1: a failed SEARCH RETURN (SAVE) empties "$".
+		c.mbox.saved = nil
+	}
 	tag := pe.Tag
 	if tag == "" {
 		tag = "*"
@@ -361,7 +365,7 @@ func (c *conn) writeCapabilities() {
 	} else {
 		c.w.Raw(" LITERAL+")
 	}
-	c.w.Raw(" SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE ESEARCH")
+	c.w.Raw(" SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS")
 }
 
 // sanitize keeps a text on one line of printable characters and removes

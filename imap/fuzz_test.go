@@ -21,6 +21,8 @@ func FuzzParseCommand(f *testing.F) {
 		"a UID SEARCH RETURN (MIN COUNT) CHARSET UTF-8 OR (FROM x SINCE 1-Feb-1994) NOT TEXT {3}\r\nabc UID $\r\n",
 		"a APPEND INBOX (\\Seen) \" 1-Jan-2000 00:00:00 +0000\" {3}\r\nabc ~{2+}\r\nxy\r\n",
 		"a LIST (SUBSCRIBED) \"\" (INBOX \"&APw-\") RETURN (STATUS (MESSAGES))\r\n",
+		"a SEARCH RETURN (SAVE) CHARSET X-NONE FROM x\r\n", "a UID FETCH $ (UID)\r\n",
+		"a LIST (REMOTE SUBSCRIBED RECURSIVEMATCH) \"\" % RETURN (SUBSCRIBED CHILDREN)\r\n",
 		"a STORE 1 (UNCHANGEDSINCE 3) +FLAGS.SILENT (\\Deleted $x)\r\n",
 		"a SELECT INBOX (QRESYNC (1 2 3:4 (1 2)))\r\na ID (\"k\" NIL)\r\n",
 		"a SORT RETURN () (REVERSE DATE) UTF-8 HEADER X y\r\na THREAD REFERENCES US-ASCII ALL\r\n",

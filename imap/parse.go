@@ -42,6 +42,10 @@ type ParseError struct {
 	Message string // human-readable text for the client
 	Fatal   bool   // the connection cannot go on
 	Err     error  // underlying cause, not shown to the client
+	// SearchSave is set when the refused command was a SEARCH with
+	// RETURN (SAVE): RFC 5182 section 2.1 has a failed SEARCH ... SAVE
+	// leave the saved result ("$") empty.
+	SearchSave bool
 }
 
 // Error formats the error for logs; the client sees Status, Code and Message.

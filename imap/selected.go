@@ -24,6 +24,11 @@ type selected struct {
 	flags     []string
 	permAny   bool // \* announced in PERMANENTFLAGS
 	recentKey string
+	// saved is the search result variable of RFC 5182 ("$"), as UIDs in
+	// ascending order. It lives here so that SELECT, EXAMINE, UNSELECT
+	// and CLOSE, which replace or drop the selected state, reset it to
+	// empty (RFC 5182 section 2.1).
+	saved []uint32
 }
 
 var mailboxFlags = []string{FlagAnswered, FlagFlagged, FlagDeleted, FlagSeen, FlagDraft}
@@ -60,6 +65,17 @@ func (s *selected) maxUID() uint32 {
 func (s *selected) resolve(set SeqSet, uid bool) ([]int, bool) {
 	n := uint32(len(s.msgs))
 	var out []int
+	if set.Saved {
+		// RFC 5182 section 2.1: "$" names the messages of the saved
+		// result, the same in FETCH and UID FETCH. It is never invalid:
+		// when empty the command does nothing and succeeds.
+		for _, u := range s.saved {
+			if i := s.index(u); i >= 0 {
+				out = append(out, i)
+			}
+		}
+		return out, true
+	}
 	if !uid {
 		r := set.Resolve(n)
 		for lo, hi := range r.All(n) {
@@ -299,6 +315,11 @@ func (c *conn) expunged(uids []uint32) {
 			continue
 		}
 		s.msgs = slices.Delete(s.msgs, idx, idx+1)
+		// RFC 5182 section 2.1: an expunged message leaves the saved
+		// search result.
+		if j, ok := slices.BinarySearch(s.saved, uids[i]); ok {
+			s.saved = slices.Delete(s.saved, j, j+1)
+		}
 		delete(s.recent, uids[i])
 		delete(s.pending, uids[i])
 		c.w.Raw("* ")

@@ -44,7 +44,9 @@ const (
 //
 // Extensions: IDLE, UIDPLUS, MOVE, LITERAL+ (or LITERAL-), SPECIAL-USE,
 // CREATE-SPECIAL-USE, NAMESPACE, ID, ENABLE, UNSELECT, CHILDREN, SASL-IR,
-// ESEARCH, STARTTLS and LOGINDISABLED.
+// ESEARCH, SEARCHRES (RFC 5182: SEARCH RETURN (SAVE) and "$"),
+// LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), STARTTLS and
+// LOGINDISABLED.
 type Server struct {
 	// Addr is the TCP address ListenAndServe and ListenAndServeTLS listen
 	// on; empty means ":143" and ":993".

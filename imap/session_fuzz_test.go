@@ -42,6 +42,8 @@ func FuzzSession(f *testing.F) {
 		"a SELECT INBOX\r\nb IDLE\r\nDONE\r\nc MOVE 1 Trash\r\nd COPY 1:* Trash\r\n",
 		"a EXAMINE INBOX\r\nb FETCH 1 (BINARY[1] BINARY.SIZE[2] BODY[1.MIME] BODY[HEADER.FIELDS (Subject)]<1.5>)\r\n",
 		"a ENABLE IMAP4rev2\r\nb SELECT INBOX\r\nc SEARCH RETURN (MIN MAX COUNT) ALL\r\n",
+		"a SELECT INBOX\r\nb SEARCH RETURN (SAVE MIN) ALL\r\nc FETCH $ FLAGS\r\nd UID STORE $ +FLAGS (\\Deleted)\r\ne EXPUNGE\r\nf UID MOVE $ Trash\r\ng SEARCH OR $ 1 NOT $\r\n",
+		"a SUBSCRIBE x/y\r\nb LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (% \"x/*\") RETURN (CHILDREN STATUS (MESSAGES))\r\n",
 		"\x00\xff{999999999}\r\n* * *\r\n",
 	} {
 		f.Add([]byte(s))

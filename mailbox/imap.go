@@ -1,10 +1,12 @@
 package mailbox
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/mailwright/mailwright/imap"
 )
@@ -14,6 +16,23 @@ import (
 type IMAPBackend struct {
 	Store *Store
 	Auth  Authenticator
+	// StructureCacheSize bounds the parsed MIME structures (BODYSTRUCTURE,
+	// ENVELOPE) kept in memory for FETCH, shared by all sessions, least
+	// recently used first out (imap.StructureCache). 0 means
+	// DefaultStructureCacheSize; a negative value disables the cache. Set
+	// it before the first Login.
+	//
+	// An entry holds one parsed structure with its envelopes, typically
+	// one to a few KiB. A FETCH over more messages than the cache holds
+	// (FETCH 1:* BODYSTRUCTURE on a large mailbox) evicts as it goes and
+	// gets no hits the next time: size the cache to the working set when
+	// clients re-fetch structures of large mailboxes (measured with
+	// BenchmarkFetch, 10,000 messages: about 4 us per message when they
+	// all fit, 18 us when they do not, the same as without the cache).
+	StructureCacheSize int
+
+	structOnce sync.Once
+	structs    *structCache
 }
 
 // NewIMAPBackend returns an imap.Backend over the store.
@@ -37,7 +56,7 @@ func (b *IMAPBackend) Login(ctx context.Context, conn imap.ConnInfo, username, p
 		}
 		return nil, &imap.Error{Code: "AUTHENTICATIONFAILED", Err: err}
 	}
-	return b.Store.IMAPUser(user), nil
+	return &imapUser{s: b.Store, user: user, cache: b.structureCache()}, nil
 }
 
 // IMAPUser returns the imap.User of a user of the store, without
@@ -47,8 +66,9 @@ func (s *Store) IMAPUser(user string) imap.User {
 }
 
 type imapUser struct {
-	s    *Store
-	user string
+	s     *Store
+	user  string
+	cache *structCache // nil: no structure cache
 }
 
 // imapErr maps store errors to the IMAP response codes a client sees
@@ -163,13 +183,15 @@ func (u *imapUser) Open(ctx context.Context, name string, readOnly bool) (imap.M
 	if err != nil {
 		return nil, imapErr(err)
 	}
-	return &imapMailbox{f: f}, nil
+	return &imapMailbox{f: f, user: u.user, cache: u.cache}, nil
 }
 
 func (u *imapUser) Logout() error { return nil }
 
 type imapMailbox struct {
-	f *Folder
+	f     *Folder
+	user  string
+	cache *structCache
 }
 
 func infos(ms []MessageInfo) []imap.MessageInfo {
@@ -266,4 +288,131 @@ func (m *imapMailbox) Poll(ctx context.Context) (imap.Update, error) {
 		return imap.Update{}, imapErr(err)
 	}
 	return imap.Update{Expunged: u.Expunged, Added: infos(u.Added), Changed: infos(u.Changed)}, nil
+}
+
+// DefaultStructureCacheSize is the number of parsed message structures an
+// IMAPBackend keeps in memory when its StructureCacheSize is 0.
+const DefaultStructureCacheSize = 4096
+
+// structKey names one message for good: a UID is never reused within a
+// UIDVALIDITY (RFC 9051 section 2.3.1.1), and the store never gives a
+// user's folder a UIDVALIDITY used before (newUIDValidity), so the bytes
+// behind the key cannot change. The folder name is kept in the key only
+// to keep users' folders apart when in doubt; a rename just misses.
+type structKey struct {
+	user, folder string
+	uidValidity  uint32
+	uid          uint32
+}
+
+type structEntry struct {
+	key  structKey
+	part *imap.Part
+}
+
+// structCache is a bounded LRU of parsed MIME structures, shared by all
+// the IMAP sessions of a store. Memory is bounded by the entry count
+// times the size of a parsed structure, which imap.StructureLimits caps.
+type structCache struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List // front: most recently used; values are *structEntry
+	items map[structKey]*list.Element
+}
+
+func newStructCache(max int) *structCache {
+	return &structCache{max: max, order: list.New(), items: make(map[structKey]*list.Element)}
+}
+
+func (c *structCache) get(k structKey) *imap.Part {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.items[k]
+	if !ok {
+		return nil
+	}
+	c.order.MoveToFront(e)
+	return e.Value.(*structEntry).part
+}
+
+// add stores p under k and returns the part to use: the one already
+// cached when another session got there first, so that all share one.
+func (c *structCache) add(k structKey, p *imap.Part) *imap.Part {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[k]; ok {
+		c.order.MoveToFront(e)
+		return e.Value.(*structEntry).part
+	}
+	c.items[k] = c.order.PushFront(&structEntry{key: k, part: p})
+	for c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.items, last.Value.(*structEntry).key)
+	}
+	return p
+}
+
+func (c *structCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
+
+// structureCache returns the backend's cache, or nil when disabled.
+func (b *IMAPBackend) structureCache() *structCache {
+	n := b.StructureCacheSize
+	if n < 0 {
+		return nil
+	}
+	if n == 0 {
+		n = DefaultStructureCacheSize
+	}
+	b.structOnce.Do(func() { b.structs = newStructCache(n) })
+	return b.structs
+}
+
+// freeze computes the lazily built parts of a structure (the envelopes of
+// the message and of every encapsulated message), so that sessions that
+// share it only read it.
+func freeze(p *imap.Part) {
+	if p == nil {
+		return
+	}
+	p.Envelope()
+	if p.Message != nil {
+		freeze(p.Message)
+	}
+	for _, ch := range p.Children {
+		freeze(ch)
+	}
+}
+
+var _ imap.StructureCache = (*imapMailbox)(nil)
+
+// Structure implements imap.StructureCache: the MIME structure of a
+// message, parsed on first use and then kept in a bounded in-memory LRU
+// shared by the sessions of the IMAPBackend (IMAPBackend.StructureCacheSize).
+// It returns nil (not cached) when the cache is disabled and for mailboxes
+// opened through Store.IMAPUser, which has no backend to hold a cache.
+func (m *imapMailbox) Structure(ctx context.Context, uid uint32) (*imap.Part, error) {
+	c := m.cache
+	if c == nil {
+		return nil, nil
+	}
+	k := structKey{user: m.user, folder: m.f.Name(), uidValidity: m.f.UIDValidity(), uid: uid}
+	if p := c.get(k); p != nil {
+		return p, nil
+	}
+	r, err := m.f.Open(ctx, uid)
+	if err != nil {
+		return nil, imapErr(err)
+	}
+	defer r.Close()
+	p, err := imap.NewMessage(r, r.Size()).Structure()
+	if err != nil {
+		return nil, err
+	}
+	freeze(p)
+	return c.add(k, p), nil
 }

@@ -1,0 +1,123 @@
+package imap_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	goimap "github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// TestInteropGoIMAPSearchResListExtended drives LIST-EXTENDED,
+// LIST-STATUS and "$" (SEARCHRES) with an independent client, go-imap v2.
+// That client (v2.0.0-beta.8) drops the SAVE return option, so here "$"
+// is used before any SAVE, where it is the empty set (RFC 5182 section
+// 2.1); SAVE itself is driven by python imaplib in
+// TestInteropPythonSearchRes.
+func TestInteropGoIMAPSearchResListExtended(t *testing.T) {
+	ts := startServer(t, nil)
+	ts.deliver(t, "alice", "INBOX", msg1, `\Flagged`)
+	ts.deliver(t, "alice", "INBOX", msg2)
+	ts.deliver(t, "alice", "INBOX", msg1, `\Flagged`)
+	c, err := imapclient.DialInsecure(ts.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login("alice", "secret").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	caps := c.Caps()
+	for _, want := range []goimap.Cap{goimap.CapSearchRes, goimap.CapESearch, goimap.CapListExtended, goimap.CapListStatus} {
+		if !caps.Has(want) {
+			t.Errorf("capability %s not advertised", want)
+		}
+	}
+	if err := c.Create("Lists/Go", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Subscribe("Lists/Go").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.List("", "%", &goimap.ListOptions{SelectSubscribed: true, SelectRecursiveMatch: true}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*goimap.ListData{}
+	for _, l := range list {
+		got[l.Mailbox] = l
+	}
+	if l := got["Lists"]; l == nil || l.ChildInfo == nil || !l.ChildInfo.Subscribed {
+		t.Errorf("LIST (SUBSCRIBED RECURSIVEMATCH): Lists = %+v, want CHILDINFO (SUBSCRIBED)", l)
+	}
+	if got["INBOX"] == nil || got["Sent"] == nil || got["Lists/Go"] != nil {
+		t.Errorf("LIST (SUBSCRIBED RECURSIVEMATCH) \"\" %%: got %v", list)
+	}
+	list, err = c.List("", "INBOX", &goimap.ListOptions{ReturnStatus: &goimap.StatusOptions{NumMessages: true, NumUnseen: true}}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Status == nil || list[0].Status.NumMessages == nil || *list[0].Status.NumMessages != 3 {
+		t.Fatalf("LIST RETURN (STATUS): %+v", list)
+	}
+
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := c.Fetch(goimap.SearchRes(), &goimap.FetchOptions{UID: true, Envelope: true}).Collect()
+	if err != nil {
+		t.Fatalf("UID FETCH $ before any SAVE: %v", err)
+	}
+	if len(msgs) != 0 {
+		t.Errorf("UID FETCH $ before any SAVE: %+v, want nothing", msgs)
+	}
+	if err := c.Store(goimap.SearchRes(), &goimap.StoreFlags{Op: goimap.StoreFlagsAdd, Flags: []goimap.Flag{goimap.FlagSeen}, Silent: true}, nil).Close(); err != nil {
+		t.Fatalf("UID STORE $ before any SAVE: %v", err)
+	}
+	sd, err := c.UIDSearch(&goimap.SearchCriteria{Flag: []goimap.Flag{goimap.FlagFlagged}},
+		&goimap.SearchOptions{ReturnMin: true, ReturnMax: true, ReturnCount: true}).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sd.Count != 2 || sd.Min != 1 || sd.Max != 3 {
+		t.Errorf("UID SEARCH RETURN (MIN MAX COUNT) FLAGGED: %+v", sd)
+	}
+}
+
+// TestInteropPythonSearchRes saves a SEARCH result and uses "$" from
+// python imaplib (RFC 5182).
+func TestInteropPythonSearchRes(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed: skipping the imaplib SEARCHRES test")
+	}
+	ts := startServer(t, nil)
+	ts.deliver(t, "alice", "INBOX", msg1, `\Flagged`)
+	ts.deliver(t, "alice", "INBOX", msg2)
+	ts.deliver(t, "alice", "INBOX", msg1, `\Flagged`)
+	host, port, _ := strings.Cut(ts.addr, ":")
+	script := `
+import imaplib, sys
+m = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]))
+m.login("alice", "secret")
+assert "SEARCHRES" in m.capabilities, m.capabilities
+m.select("INBOX")
+typ, data = m.uid("SEARCH", "RETURN", "(SAVE)", "FLAGGED")
+assert typ == "OK" and data == [None], (typ, data)
+typ, data = m.uid("FETCH", "$", "(UID)")
+assert typ == "OK" and b"UID 1" in data[0] and b"UID 3" in data[1] and len(data) == 2, data
+typ, data = m.store("$", "+FLAGS", "(\\Seen)")
+assert typ == "OK", data
+typ, data = m.search(None, "SEEN")
+assert data == [b"1 3"], data
+typ, data = m.copy("$", "Trash")
+assert typ == "OK" and b"COPYUID" in data[0], data
+m.logout()
+print("ok")
+`
+	out, err := exec.Command(py, "-c", script, host, port).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Fatalf("python imaplib: %v\n%s", err, out)
+	}
+}
