@@ -32,8 +32,8 @@ const (
 )
 
 const (
-	readBufferSize  = 8192
-	writeBufferSize = 16384
+	readBufferSize  = 4096
+	writeBufferSize = 4096
 	// refuseTimeout bounds the BYE sent to a connection over a cap.
 	refuseTimeout = 5 * time.Second
 )
