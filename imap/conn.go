@@ -366,6 +366,12 @@ func (c *conn) writeCapabilities() {
 		c.w.Raw(" LITERAL+")
 	}
 	c.w.Raw(" SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS")
+	// RFC 7889 section 3: APPENDLIMIT=n, the largest APPEND message this
+	// server accepts in any mailbox (MaxAppendSize).
+	c.w.Raw(" APPENDLIMIT=")
+	c.w.Number64(uint64(c.srv.maxAppendSize()))
+	// RFC 8438: STATUS SIZE, in IMAP4rev1 sessions too.
+	c.w.Raw(" STATUS=SIZE")
 }
 
 // sanitize keeps a text on one line of printable characters and removes
