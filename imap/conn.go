@@ -372,6 +372,8 @@ func (c *conn) writeCapabilities() {
 	c.w.Number64(uint64(c.srv.maxAppendSize()))
 	// RFC 8438: STATUS SIZE, in IMAP4rev1 sessions too.
 	c.w.Raw(" STATUS=SIZE")
+	// RFC 3502: several messages in one APPEND, all or none.
+	c.w.Raw(" MULTIAPPEND")
 }
 
 // sanitize keeps a text on one line of printable characters and removes

@@ -43,3 +43,52 @@ C: a2 STATUS INBOX (SIZE MESSAGES)
 S: * STATUS INBOX (SIZE 21 MESSAGES 1)
 S: a2 OK STATUS completed`)
 }
+
+// RFC 3502: several messages in one APPEND get one APPENDUID with the set
+// of their UIDs; when one of them fails, none is kept.
+func TestMultiAppend(t *testing.T) {
+	ts := startServer(t, func(s *imap.Server) { s.MaxAppendSize = 100 })
+	c := ts.login(t)
+	c.run(`
+C: a1 CAPABILITY
+S: * CAPABILITY {*} MULTIAPPEND{*}
+S: a1 OK CAPABILITY completed
+C: a2 APPEND INBOX (\Seen) {5}
+S: + Ready for literal data
+C: hello (\Flagged) {5}
+S: + Ready for literal data
+C: world {3}
+S: + Ready for literal data
+C: abc
+S: a2 OK [APPENDUID {*} 1:3] APPEND completed
+C: a3 APPEND INBOX {5}
+S: + Ready for literal data
+C: hello {101}
+S: a3 NO [TOOBIG] Message too large
+C: a4 STATUS INBOX (MESSAGES)
+S: * STATUS INBOX (MESSAGES 3)
+S: a4 OK STATUS completed
+C: a5 APPEND INBOX {5}
+S: + Ready for literal data
+C: hello {5}
+S: + Ready for literal data
+C: world BOGUS
+S: a5 BAD {*}
+C: a6 STATUS INBOX (MESSAGES)
+S: * STATUS INBOX (MESSAGES 3)
+S: a6 OK STATUS completed
+C: a7 SELECT INBOX
+S: * FLAGS {*}
+S: * OK [PERMANENTFLAGS {*}
+S: * 3 EXISTS
+S: * 3 RECENT
+S: * OK [UNSEEN 2] First unseen
+S: * OK [UIDVALIDITY {*}] UIDs valid
+S: * OK [UIDNEXT {*}] Predicted next UID
+S: a7 OK [READ-WRITE] SELECT completed
+C: a8 UID FETCH 1:* (FLAGS)
+S: * 1 FETCH (UID 1 FLAGS (\Seen \Recent))
+S: * 2 FETCH (UID 2 FLAGS (\Flagged \Recent))
+S: * 3 FETCH (UID 3 FLAGS (\Recent))
+S: a8 OK FETCH completed`)
+}
