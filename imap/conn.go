@@ -53,6 +53,7 @@ type conn struct {
 	authFailures int
 	badCommands  int
 	rev2         bool // ENABLE IMAP4rev2
+	utf8Accept   bool // ENABLE UTF8=ACCEPT (RFC 6855)
 	mbox         *selected
 
 	// appendCheck, when set, is called by the parser's Continue hook before
@@ -374,6 +375,8 @@ func (c *conn) writeCapabilities() {
 	c.w.Raw(" STATUS=SIZE")
 	// RFC 3502: several messages in one APPEND, all or none.
 	c.w.Raw(" MULTIAPPEND")
+	// RFC 6855: UTF-8 mailbox names and strings once enabled.
+	c.w.Raw(" UTF8=ACCEPT")
 }
 
 // sanitize keeps a text on one line of printable characters and removes

@@ -92,3 +92,42 @@ S: * 2 FETCH (UID 2 FLAGS (\Flagged \Recent))
 S: * 3 FETCH (UID 3 FLAGS (\Recent))
 S: a8 OK FETCH completed`)
 }
+
+// RFC 6855: ENABLE UTF8=ACCEPT switches the session to raw UTF-8 mailbox
+// names and quoted strings; before it, names travel in modified UTF-7.
+func TestUTF8Accept(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.login(t)
+	c.run(`
+C: a1 CAPABILITY
+S: * CAPABILITY {*} UTF8=ACCEPT{*}
+S: a1 OK CAPABILITY completed
+C: a0 CREATE "Größe"
+S: a0 NO [CANNOT] {*}
+C: a2 CREATE "Entw&APw-rfe"
+S: a2 OK CREATE completed
+C: a3 LIST "" "Entw*"
+S: * LIST (\HasNoChildren) "/" Entw&APw-rfe
+S: a3 OK LIST completed
+C: a4 ENABLE UTF8=ACCEPT
+S: * ENABLED UTF8=ACCEPT
+S: a4 OK ENABLE completed
+C: a5 ENABLE UTF8=ACCEPT
+S: * ENABLED
+S: a5 OK ENABLE completed
+C: a6 LIST "" "Entw*"
+S: * LIST (\HasNoChildren) "/" "Entwürfe"
+S: a6 OK LIST completed
+C: a7 CREATE "Größe"
+S: a7 OK CREATE completed
+C: a8 STATUS "Größe" (MESSAGES)
+S: * STATUS "Größe" (MESSAGES 0)
+S: a8 OK STATUS completed`)
+	// A second session without ENABLE sees the new mailbox in modified
+	// UTF-7.
+	c2 := ts.login(t)
+	c2.run(`
+C: b1 LIST "" "Gr*"
+S: * LIST (\HasNoChildren) "/" Gr&APYA3w-e
+S: b1 OK LIST completed`)
+}
