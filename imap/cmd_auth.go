@@ -330,6 +330,10 @@ func cmdEnable(c *conn, cmd *Command) result {
 			c.w.UTF8 = true
 			enabled = append(enabled, "IMAP4rev2")
 		}
+		if cp == "CONDSTORE" && !c.condStore {
+			c.enableCondStore()
+			enabled = append(enabled, "CONDSTORE")
+		}
 		if cp == "UTF8=ACCEPT" && !c.utf8Accept {
 			c.utf8Accept = true
 			// RFC 6855 section 3: the client may send UTF-8 in quoted

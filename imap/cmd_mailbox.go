@@ -117,6 +117,15 @@ func cmdSelect(c *conn, cmd *Command) result {
 	c.w.Number(mb.UIDNext())
 	c.w.Raw("] Predicted next UID")
 	c.w.CRLF()
+	// RFC 7162 section 3.1.8: SELECT/EXAMINE (CONDSTORE) is an enabling
+	// command; section 3.1.2.1: once enabled, every SELECT and EXAMINE
+	// reports HIGHESTMODSEQ.
+	if a.CondStore {
+		c.condStore = true
+	}
+	if c.condStore {
+		c.writeHighestModSeq()
+	}
 	if c.rev2 {
 		// RFC 9051 section 6.3.2: a LIST response with the mailbox name.
 		c.w.Raw(`* LIST () "/" `)
@@ -452,6 +461,11 @@ func cmdStatus(c *conn, cmd *Command) result {
 	name, r := checkName(a.Mailbox)
 	if r != nil {
 		return *r
+	}
+	if slices.Contains(a.Items, StatusHighestModSeq) {
+		// RFC 7162 section 3.1: STATUS HIGHESTMODSEQ is an enabling
+		// command.
+		c.enableCondStore()
 	}
 	if res := c.writeStatus(name, a.Items, true); res != nil {
 		return *res

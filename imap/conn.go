@@ -54,7 +54,11 @@ type conn struct {
 	badCommands  int
 	rev2         bool // ENABLE IMAP4rev2
 	utf8Accept   bool // ENABLE UTF8=ACCEPT (RFC 6855)
-	mbox         *selected
+	// condStore is set by ENABLE CONDSTORE or any CONDSTORE enabling
+	// command (RFC 7162 section 3.1): from then on every FETCH response
+	// carrying flags also carries UID and MODSEQ.
+	condStore bool
+	mbox      *selected
 
 	// appendCheck, when set, is called by the parser's Continue hook before
 	// the data of an APPEND message is invited.
@@ -377,6 +381,8 @@ func (c *conn) writeCapabilities() {
 	c.w.Raw(" MULTIAPPEND")
 	// RFC 6855: UTF-8 mailbox names and strings once enabled.
 	c.w.Raw(" UTF8=ACCEPT")
+	// RFC 7162 section 3.1: CONDSTORE.
+	c.w.Raw(" CONDSTORE")
 }
 
 // sanitize keeps a text on one line of printable characters and removes

@@ -131,3 +131,89 @@ C: b1 LIST "" "Gr*"
 S: * LIST (\HasNoChildren) "/" Gr&APYA3w-e
 S: b1 OK LIST completed`)
 }
+
+// RFC 7162 section 3.1: CONDSTORE with two sessions. A flag change in one
+// raises the MODSEQ the other sees; STORE UNCHANGEDSINCE against a stale
+// mod-sequence answers [MODIFIED]; FETCH CHANGEDSINCE, SEARCH MODSEQ and
+// STATUS HIGHESTMODSEQ report the mod-sequences.
+func TestCondStore(t *testing.T) {
+	ts := startServer(t, nil)
+	for range 3 {
+		ts.deliver(t, "alice", "INBOX", "Subject: x\r\n\r\nbody\r\n")
+	}
+	a := ts.login(t)
+	b := ts.login(t)
+	a.run(`
+C: a1 CAPABILITY
+S: * CAPABILITY {*} CONDSTORE{*}
+S: a1 OK CAPABILITY completed
+C: a2 SELECT INBOX (CONDSTORE)
+S: * FLAGS {*}
+S: * OK [PERMANENTFLAGS {*}
+S: * 3 EXISTS
+S: * 3 RECENT
+S: * OK [UNSEEN 1] First unseen
+S: * OK [UIDVALIDITY {*}] UIDs valid
+S: * OK [UIDNEXT 4] Predicted next UID
+S: * OK [HIGHESTMODSEQ 3] Highest
+S: a2 OK [READ-WRITE] SELECT completed
+C: a3 FETCH 1:* (MODSEQ)
+S: * 1 FETCH (MODSEQ (1))
+S: * 2 FETCH (MODSEQ (2))
+S: * 3 FETCH (MODSEQ (3))
+S: a3 OK FETCH completed`)
+	b.run(`
+C: b1 ENABLE CONDSTORE
+S: * ENABLED CONDSTORE
+S: b1 OK ENABLE completed
+C: b2 EXAMINE INBOX
+S: * FLAGS {*}
+S: * OK [PERMANENTFLAGS {*}
+S: * 3 EXISTS
+S: * 0 RECENT
+S: * OK [UNSEEN 1] First unseen
+S: * OK [UIDVALIDITY {*}] UIDs valid
+S: * OK [UIDNEXT 4] Predicted next UID
+S: * OK [HIGHESTMODSEQ 3] Highest
+S: b2 OK [READ-ONLY] EXAMINE completed`)
+	a.run(`
+C: a4 STORE 2 +FLAGS (\Flagged)
+S: * 2 FETCH (UID 2 FLAGS (\Flagged \Recent) MODSEQ (4))
+S: a4 OK STORE completed
+C: a5 STORE 1:3 (UNCHANGEDSINCE 3) +FLAGS.SILENT (\Seen)
+S: * 1 FETCH (UID 1 MODSEQ (5))
+S: * 3 FETCH (UID 3 MODSEQ (5))
+S: a5 OK [MODIFIED 2] Conditional STORE failed for some messages
+C: a6 UID STORE 2 (UNCHANGEDSINCE 4) FLAGS (\Answered)
+S: * 2 FETCH (UID 2 FLAGS (\Answered \Recent) MODSEQ (6))
+S: a6 OK STORE completed
+C: a7 UID STORE 1 (UNCHANGEDSINCE 1) -FLAGS (\Seen)
+S: a7 OK [MODIFIED 1] Conditional STORE failed for some messages`)
+	// The other session learns the changes with their mod-sequences.
+	b.run(`
+C: b3 NOOP
+S: * 1 FETCH (UID 1 FLAGS (\Seen) MODSEQ (5))
+S: * 2 FETCH (UID 2 FLAGS (\Answered) MODSEQ (6))
+S: * 3 FETCH (UID 3 FLAGS (\Seen) MODSEQ (5))
+S: b3 OK NOOP completed
+C: b4 FETCH 1:* (FLAGS) (CHANGEDSINCE 4)
+S: * 1 FETCH (FLAGS (\Seen) MODSEQ (5))
+S: * 2 FETCH (FLAGS (\Answered) MODSEQ (6))
+S: * 3 FETCH (FLAGS (\Seen) MODSEQ (5))
+S: b4 OK FETCH completed
+C: b5 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 5)
+S: * 2 FETCH (UID 2 FLAGS (\Answered) MODSEQ (6))
+S: b5 OK FETCH completed
+C: b6 SEARCH MODSEQ 5
+S: * SEARCH 1 2 3 (MODSEQ 6)
+S: b6 OK SEARCH completed
+C: b7 SEARCH MODSEQ 6 SEEN
+S: * SEARCH
+S: b7 OK SEARCH completed
+C: b8 UID SEARCH RETURN (ALL COUNT) MODSEQ 5 SEEN
+S: * ESEARCH (TAG "b8") UID ALL 1,3 COUNT 2 MODSEQ 5
+S: b8 OK SEARCH completed
+C: b9 STATUS INBOX (HIGHESTMODSEQ MESSAGES)
+S: * STATUS INBOX (HIGHESTMODSEQ 6 MESSAGES 3)
+S: b9 OK STATUS completed`)
+}
