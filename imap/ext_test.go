@@ -217,3 +217,40 @@ C: b9 STATUS INBOX (HIGHESTMODSEQ MESSAGES)
 S: * STATUS INBOX (HIGHESTMODSEQ 6 MESSAGES 3)
 S: b9 OK STATUS completed`)
 }
+
+// RFC 7162 section 3.1: an enabling command in the selected state reports
+// HIGHESTMODSEQ at once, and a FETCH that sets \Seen then reports the new
+// mod-sequence with the flags; before CONDSTORE no MODSEQ is sent.
+func TestCondStoreEnabledWhileSelected(t *testing.T) {
+	ts := startServer(t, nil)
+	ts.deliver(t, "alice", "INBOX", "Subject: x\r\n\r\nbody\r\n")
+	ts.deliver(t, "alice", "INBOX", "Subject: y\r\n\r\nbody\r\n")
+	c := ts.login(t)
+	c.run(`
+C: a1 SELECT INBOX
+S: * FLAGS {*}
+S: * OK [PERMANENTFLAGS {*}
+S: * 2 EXISTS
+S: * 2 RECENT
+S: * OK [UNSEEN 1] First unseen
+S: * OK [UIDVALIDITY {*}] UIDs valid
+S: * OK [UIDNEXT 3] Predicted next UID
+S: a1 OK [READ-WRITE] SELECT completed
+C: a2 FETCH 1 (BODY[TEXT])
+S: * 1 FETCH (FLAGS (\Seen \Recent) BODY[TEXT] {6}
+S: body
+S: )
+S: a2 OK FETCH completed
+C: a3 STATUS INBOX (HIGHESTMODSEQ)
+S: * OK [HIGHESTMODSEQ 3] Highest
+S: * STATUS INBOX (HIGHESTMODSEQ 3)
+S: a3 OK STATUS completed
+C: a4 FETCH 2 (BODY[TEXT])
+S: * 2 FETCH (UID 2 FLAGS (\Seen \Recent) MODSEQ (4) BODY[TEXT] {6}
+S: body
+S: )
+S: a4 OK FETCH completed
+C: a5 UID FETCH 2 (MODSEQ FLAGS)
+S: * 2 FETCH (UID 2 MODSEQ (4) FLAGS (\Seen \Recent))
+S: a5 OK FETCH completed`)
+}
