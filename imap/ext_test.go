@@ -45,7 +45,8 @@ S: a2 OK STATUS completed`)
 }
 
 // RFC 3502: several messages in one APPEND get one APPENDUID with the set
-// of their UIDs; when one of them fails, none is kept.
+// of their UIDs; when one of them fails, none is kept, also when the
+// session has the mailbox selected (it then sees no change at all).
 func TestMultiAppend(t *testing.T) {
 	ts := startServer(t, func(s *imap.Server) { s.MaxAppendSize = 100 })
 	c := ts.login(t)
@@ -90,7 +91,16 @@ C: a8 UID FETCH 1:* (FLAGS)
 S: * 1 FETCH (UID 1 FLAGS (\Seen \Recent))
 S: * 2 FETCH (UID 2 FLAGS (\Flagged \Recent))
 S: * 3 FETCH (UID 3 FLAGS (\Recent))
-S: a8 OK FETCH completed`)
+S: a8 OK FETCH completed
+C: a9 APPEND INBOX {5}
+S: + Ready for literal data
+C: hello {101}
+S: a9 NO [TOOBIG] Message too large
+C: a10 NOOP
+S: a10 OK NOOP completed
+C: a11 STATUS INBOX (MESSAGES)
+S: * STATUS INBOX (MESSAGES 3)
+S: a11 OK STATUS completed`)
 }
 
 // RFC 6855: ENABLE UTF8=ACCEPT switches the session to raw UTF-8 mailbox
