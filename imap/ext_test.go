@@ -264,3 +264,48 @@ C: a5 UID FETCH 2 (MODSEQ FLAGS)
 S: * 2 FETCH (UID 2 MODSEQ (4) FLAGS (\Seen \Recent))
 S: a5 OK FETCH completed`)
 }
+
+// RFC 6855 section 4: the UTF8 append data item, a literal8 in
+// parentheses, also as one message of a MULTIAPPEND; a missing ")" after
+// the data is a syntax error and nothing is kept.
+func TestAppendUTF8Data(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.login(t)
+	c.run(`
+C: a1 ENABLE UTF8=ACCEPT
+S: * ENABLED UTF8=ACCEPT
+S: a1 OK ENABLE completed
+C: a2 APPEND INBOX UTF8 (~{20}
+S: + Ready for literal data
+C: Subject: café
+C: 
+C: hi) (\Seen) UTF8 (~{4+}
+C: abcd)
+S: a2 OK [APPENDUID {*} 1:2] APPEND completed
+C: a3 APPEND INBOX UTF8 (~{4+}
+C: abcd {2+}
+C: xy
+S: a3 BAD {*}
+C: a4 STATUS INBOX (MESSAGES)
+S: * STATUS INBOX (MESSAGES 2)
+S: a4 OK STATUS completed
+C: a5 SELECT INBOX
+S: * FLAGS {*}
+S: * OK [PERMANENTFLAGS {*}
+S: * 2 EXISTS
+S: * 2 RECENT
+S: * OK [UNSEEN 1] First unseen
+S: * OK [UIDVALIDITY {*}] UIDs valid
+S: * OK [UIDNEXT {*}] Predicted next UID
+S: a5 OK [READ-WRITE] SELECT completed
+C: a6 FETCH 1 (FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (SUBJECT)])
+S: * 1 FETCH (FLAGS (\Recent) RFC822.SIZE 20 BODY[HEADER.FIELDS (SUBJECT)] {18}
+S: Subject: café
+S: 
+S: )
+S: a6 OK FETCH completed
+C: a7 FETCH 2 (FLAGS BODY.PEEK[])
+S: * 2 FETCH (FLAGS (\Seen \Recent) BODY[] {4}
+S: abcd)
+S: a7 OK FETCH completed`)
+}
