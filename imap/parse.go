@@ -579,10 +579,11 @@ func (p *Parser) number64() (uint64, error) {
 	start := p.pos
 	var n uint64
 	for p.pos < len(p.line) && p.line[p.pos] >= '0' && p.line[p.pos] <= '9' {
-		if n > (1<<63-1-9)/10 {
+		d := uint64(p.line[p.pos] - '0')
+		if n > (1<<63-1-d)/10 {
 			return 0, badf("Number out of range")
 		}
-		n = n*10 + uint64(p.line[p.pos]-'0')
+		n = n*10 + d
 		p.pos++
 	}
 	if p.pos == start {
