@@ -1,6 +1,8 @@
 package imap_test
 
 import (
+	"context"
+	"io"
 	"testing"
 
 	"github.com/mailwright/mailwright/imap"
@@ -308,4 +310,49 @@ C: a7 FETCH 2 (FLAGS BODY.PEEK[])
 S: * 2 FETCH (FLAGS (\Seen \Recent) BODY[] {4}
 S: abcd)
 S: a7 OK FETCH completed`)
+}
+
+// failSecondAppend is a User whose second Append of each command fails
+// with OVERQUOTA, to exercise MULTIAPPEND's undo after a backend failure.
+type failSecondAppend struct {
+	imap.User
+	calls int
+}
+
+func (u *failSecondAppend) Append(ctx context.Context, name string, r io.Reader, opts *imap.AppendOptions) (imap.AppendResult, error) {
+	u.calls++
+	if u.calls == 2 {
+		return imap.AppendResult{}, &imap.Error{Code: "OVERQUOTA", Text: "Quota exceeded"}
+	}
+	return u.User.Append(ctx, name, r, opts)
+}
+
+// RFC 3502 section 6.3.11: the backend refuses the second message of a
+// MULTIAPPEND; the first, already stored, is removed again.
+func TestMultiAppendBackendFailure(t *testing.T) {
+	ts := startServer(t, func(s *imap.Server) {
+		inner := s.Backend
+		s.Backend = imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, user, pass string) (imap.User, error) {
+			u, err := inner.Login(ctx, conn, user, pass)
+			if err != nil {
+				return nil, err
+			}
+			return &failSecondAppend{User: u}, nil
+		})
+	})
+	c := ts.login(t)
+	c.run(`
+C: a1 APPEND INBOX {5}
+S: + Ready for literal data
+C: hello {5}
+S: + Ready for literal data
+C: world
+S: a1 NO [OVERQUOTA] Quota exceeded
+C: a2 STATUS INBOX (MESSAGES UIDNEXT)
+S: * STATUS INBOX (MESSAGES 0 UIDNEXT 2)
+S: a2 OK STATUS completed
+C: a3 APPEND INBOX {5}
+S: + Ready for literal data
+C: third
+S: a3 OK [APPENDUID {*} 2] APPEND completed`)
 }
