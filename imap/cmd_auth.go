@@ -330,6 +330,19 @@ func cmdEnable(c *conn, cmd *Command) result {
 			c.w.UTF8 = true
 			enabled = append(enabled, "IMAP4rev2")
 		}
+		if cp == "CONDSTORE" && !c.condStore {
+			c.enableCondStore()
+			enabled = append(enabled, "CONDSTORE")
+		}
+		if cp == "UTF8=ACCEPT" && !c.utf8Accept {
+			c.utf8Accept = true
+			// RFC 6855 section 3: the client may send UTF-8 in quoted
+			// strings and mailbox names are raw UTF-8 both ways (no
+			// modified UTF-7), as in IMAP4rev2.
+			c.p.UTF8 = true
+			c.w.UTF8 = true
+			enabled = append(enabled, "UTF8=ACCEPT")
+		}
 	}
 	c.w.Raw("* ENABLED")
 	for _, e := range enabled {

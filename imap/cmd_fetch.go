@@ -2,6 +2,7 @@ package imap
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 )
 
@@ -46,12 +47,33 @@ func cmdFetch(c *conn, cmd *Command) result {
 		return bad("Invalid sequence number")
 	}
 	items := a.Items
-	var content, seen, hasFlags, hasUID bool
+	var content, seen, hasFlags, hasUID, hasModSeq bool
 	for _, it := range items {
 		content = content || needsContent(it.Kind)
 		seen = seen || setsSeen(it)
 		hasFlags = hasFlags || it.Kind == FetchFlags
 		hasUID = hasUID || it.Kind == FetchUID
+		hasModSeq = hasModSeq || it.Kind == FetchModSeq
+	}
+	// RFC 7162 section 3.1: FETCH MODSEQ and the CHANGEDSINCE modifier
+	// are CONDSTORE enabling commands.
+	if hasModSeq || (a.ChangedSince > 0) {
+		c.enableCondStore()
+	}
+	if a.ChangedSince > 0 {
+		// RFC 7162 section 3.1.4.1: only the messages whose mod-sequence
+		// is greater than CHANGEDSINCE, and MODSEQ is implied.
+		kept := idx[:0:0]
+		for _, i := range idx {
+			if s.msgs[i].ModSeq > a.ChangedSince {
+				kept = append(kept, i)
+			}
+		}
+		idx = kept
+		if !hasModSeq {
+			items = append(slices.Clip(items), FetchItem{Kind: FetchModSeq})
+			hasModSeq = true
+		}
 	}
 	if s.readOnly {
 		seen = false
@@ -152,10 +174,23 @@ func cmdFetch(c *conn, cmd *Command) result {
 			c.w.Raw("UID ")
 			c.w.Number(m.UID)
 		}
+		if seenNow[m.UID] && c.condStore && !cmd.UID && !hasUID {
+			// RFC 7162 section 3.2: a flag change reported once
+			// CONDSTORE is enabled carries UID and MODSEQ.
+			sp()
+			c.w.Raw("UID ")
+			c.w.Number(m.UID)
+		}
 		if seenNow[m.UID] && !hasFlags {
 			sp()
 			c.w.Raw("FLAGS ")
 			c.w.Flags(c.flagsOf(m))
+		}
+		if seenNow[m.UID] && c.condStore && !hasModSeq {
+			sp()
+			c.w.Raw("MODSEQ (")
+			c.w.Number64(m.ModSeq)
+			c.w.Raw(")")
 		}
 		var rerr error
 		for _, it := range items {

@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"context"
 	"io"
 	"slices"
 	"sort"
@@ -116,6 +117,15 @@ func cmdSelect(c *conn, cmd *Command) result {
 	c.w.Number(mb.UIDNext())
 	c.w.Raw("] Predicted next UID")
 	c.w.CRLF()
+	// RFC 7162 section 3.1.8: SELECT/EXAMINE (CONDSTORE) is an enabling
+	// command; section 3.1.2.1: once enabled, every SELECT and EXAMINE
+	// reports HIGHESTMODSEQ.
+	if a.CondStore {
+		c.condStore = true
+	}
+	if c.condStore {
+		c.writeHighestModSeq()
+	}
 	if c.rev2 {
 		// RFC 9051 section 6.3.2: a LIST response with the mailbox name.
 		c.w.Raw(`* LIST () "/" `)
@@ -452,6 +462,11 @@ func cmdStatus(c *conn, cmd *Command) result {
 	if r != nil {
 		return *r
 	}
+	if slices.Contains(a.Items, StatusHighestModSeq) {
+		// RFC 7162 section 3.1: STATUS HIGHESTMODSEQ is an enabling
+		// command.
+		c.enableCondStore()
+	}
 	if res := c.writeStatus(name, a.Items, true); res != nil {
 		return *res
 	}
@@ -534,11 +549,15 @@ func cmdAppend(c *conn, cmd *Command) result {
 		return nil
 	}
 	defer func() { c.appendCheck = nil }()
-	var last AppendResult
-	n := 0
+	// RFC 3502 section 6.3.11: with MULTIAPPEND, if any message cannot be
+	// appended, none of them may be. The messages are stored one by one
+	// as they arrive (bodies are streamed, never buffered), so on a
+	// failure the ones already stored are removed again (undoAppend).
+	var done []AppendResult
 	for {
 		m, err := c.p.NextAppendMessage()
 		if err != nil {
+			c.undoAppend(name, done)
 			if pe, isPE := err.(*ParseError); isPE {
 				if pe.Fatal {
 					c.untagged("BYE " + sanitize(pe.Message))
@@ -557,17 +576,65 @@ func cmdAppend(c *conn, cmd *Command) result {
 		if err != nil {
 			io.Copy(io.Discard, m.Body)
 			c.p.SkipCommand()
+			c.undoAppend(name, done)
 			r := c.backendError("APPEND", err)
 			if r.code == "NONEXISTENT" {
 				r.code = "TRYCREATE"
 			}
 			return r
 		}
-		last = res
-		n++
+		done = append(done, res)
 	}
-	if n == 1 && last.UID != 0 && last.UIDValidity != 0 {
-		return okCode("APPENDUID "+utoa(last.UIDValidity)+" "+utoa(last.UID), "APPEND completed")
+	// RFC 4315 section 3 (and RFC 3502): APPENDUID carries the set of
+	// the UIDs given to the messages, in order.
+	var uids []uint32
+	for _, r := range done {
+		if r.UID == 0 || r.UIDValidity == 0 || r.UIDValidity != done[0].UIDValidity {
+			uids = nil
+			break
+		}
+		uids = append(uids, r.UID)
+	}
+	if len(uids) > 0 {
+		var b SeqSetBuilder
+		for _, u := range uids {
+			b.Add(u)
+		}
+		return okCode("APPENDUID "+utoa(done[0].UIDValidity)+" "+b.Set().String(), "APPEND completed")
 	}
 	return ok("")
+}
+
+// undoAppend removes the messages a failed MULTIAPPEND had stored already
+// (RFC 3502 section 6.3.11: all or none). The store has no transaction,
+// so this goes through the Mailbox interface: the messages get \Deleted
+// and are expunged by UID. Another session that has the mailbox selected
+// may see them appear and disappear (EXISTS, then EXPUNGE). Should the
+// undo itself fail, or the backend not report UIDs, the messages stay and
+// the failure is logged.
+func (c *conn) undoAppend(name string, done []AppendResult) {
+	if len(done) == 0 {
+		return
+	}
+	var b SeqSetBuilder
+	for _, r := range done {
+		if r.UID == 0 {
+			c.logger().Error("imap: cannot undo a failed MULTIAPPEND: no UID", "mailbox", name)
+			return
+		}
+		b.Add(r.UID)
+	}
+	uids := b.Set()
+	ctx := context.WithoutCancel(c.ctx)
+	mb, err := c.user.Open(ctx, name, false)
+	if err == nil {
+		_, err = mb.SetFlags(ctx, uids, StoreAdd, []string{FlagDeleted}, nil)
+		if err == nil {
+			_, err = mb.Expunge(ctx, &uids)
+		}
+		mb.Close()
+	}
+	if err != nil {
+		c.logger().Error("imap: cannot undo a failed MULTIAPPEND", "mailbox", name, "err", err)
+	}
 }

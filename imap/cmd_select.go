@@ -66,6 +66,14 @@ func cmdSearch(c *conn, cmd *Command) result {
 	m.Location = c.srv.location()
 	var found []uint32 // sequence numbers or UIDs
 	var minV, maxV uint32
+	// RFC 7162 section 3.1.5: a search with MODSEQ is a CONDSTORE
+	// enabling command, and its response carries the highest
+	// mod-sequence of the messages found.
+	withModSeq := a.Key != nil && hasModSeqKey(a.Key)
+	if withModSeq {
+		c.enableCondStore()
+	}
+	var highest uint64
 	v := &messageView{c: c}
 	failed := false
 	for i := range s.msgs {
@@ -95,6 +103,7 @@ func cmdSearch(c *conn, cmd *Command) result {
 			minV = n
 		}
 		maxV = max(maxV, n)
+		highest = max(highest, s.msgs[i].ModSeq)
 		found = append(found, n)
 		if save {
 			foundUIDs = append(foundUIDs, s.msgs[i].UID)
@@ -136,6 +145,12 @@ func cmdSearch(c *conn, cmd *Command) result {
 			c.w.Raw(" COUNT ")
 			c.w.Number(uint32(len(found)))
 		}
+		if withModSeq && len(found) > 0 {
+			// RFC 7162 section 3.1.5 (with RFC 4731): MODSEQ after the
+			// ESEARCH return data.
+			c.w.Raw(" MODSEQ ")
+			c.w.Number64(highest)
+		}
 		c.w.CRLF()
 	} else {
 		c.w.Raw("* SEARCH")
@@ -143,12 +158,31 @@ func cmdSearch(c *conn, cmd *Command) result {
 			c.w.SP()
 			c.w.Number(n)
 		}
+		if withModSeq && len(found) > 0 {
+			// RFC 7162 section 3.1.5: "* SEARCH 2 5 (MODSEQ 917162500)".
+			c.w.Raw(" (MODSEQ ")
+			c.w.Number64(highest)
+			c.w.Raw(")")
+		}
 		c.w.CRLF()
 	}
 	if failed {
 		return no("", "Some messages could not be searched")
 	}
 	return ok("")
+}
+
+// hasModSeqKey reports whether a search key uses MODSEQ anywhere.
+func hasModSeqKey(k *SearchKey) bool {
+	if k.Op == SearchModSeq {
+		return true
+	}
+	for i := range k.Children {
+		if hasModSeqKey(&k.Children[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // savedResult is what SEARCH RETURN (SAVE ...) keeps as "$" (RFC 5182
@@ -194,6 +228,9 @@ func cmdStore(c *conn, cmd *Command) result {
 	}
 	var opts *StoreOptions
 	if a.HasUnchangedSince {
+		// RFC 7162 section 3.1: STORE (UNCHANGEDSINCE) is an enabling
+		// command.
+		c.enableCondStore()
 		opts = &StoreOptions{UnchangedSince: a.UnchangedSince, CheckUnchanged: true}
 	}
 	res, err := s.mb.SetFlags(c.ctx, set, a.Mode, a.Flags, opts)
@@ -210,24 +247,45 @@ func cmdStore(c *conn, cmd *Command) result {
 		}
 		s.msgs[j].Flags = append(s.msgs[j].Flags[:0:0], m.Flags...)
 		s.msgs[j].ModSeq = m.ModSeq
-		if a.Silent {
+		if a.Silent && !c.condStore {
 			continue
 		}
 		c.w.Raw("* ")
 		c.w.Number(uint32(j + 1))
 		c.w.Raw(" FETCH (")
-		if cmd.UID {
+		if cmd.UID || c.condStore {
 			c.w.Raw("UID ")
 			c.w.Number(m.UID)
-			c.w.SP()
 		}
-		c.w.Raw("FLAGS ")
-		c.w.Flags(c.flagsOf(&s.msgs[j]))
+		if !a.Silent {
+			if cmd.UID || c.condStore {
+				c.w.SP()
+			}
+			c.w.Raw("FLAGS ")
+			c.w.Flags(c.flagsOf(&s.msgs[j]))
+		}
+		// RFC 7162 section 3.1.3: with CONDSTORE the new mod-sequence
+		// is reported, even for .SILENT (then without FLAGS).
+		c.writeModSeq(&s.msgs[j])
 		c.w.Raw(")")
 		c.w.CRLF()
 	}
 	if len(res.Modified) > 0 {
-		return okCode("MODIFIED "+SeqSetFromNumbers(res.Modified).String(), "Conditional STORE failed for some messages")
+		// RFC 7162 section 3.1.3: MODIFIED lists message sequence
+		// numbers for STORE, UIDs for UID STORE.
+		mod := res.Modified
+		if !cmd.UID {
+			mod = make([]uint32, 0, len(res.Modified))
+			for _, u := range res.Modified {
+				if j := s.index(u); j >= 0 {
+					mod = append(mod, uint32(j+1))
+				}
+			}
+			slices.Sort(mod)
+		}
+		if len(mod) > 0 {
+			return okCode("MODIFIED "+SeqSetFromNumbers(mod).String(), "Conditional STORE failed for some messages")
+		}
 	}
 	return ok("")
 }

@@ -53,7 +53,12 @@ type conn struct {
 	authFailures int
 	badCommands  int
 	rev2         bool // ENABLE IMAP4rev2
-	mbox         *selected
+	utf8Accept   bool // ENABLE UTF8=ACCEPT (RFC 6855)
+	// condStore is set by ENABLE CONDSTORE or any CONDSTORE enabling
+	// command (RFC 7162 section 3.1): from then on every FETCH response
+	// carrying flags also carries UID and MODSEQ.
+	condStore bool
+	mbox      *selected
 
 	// appendCheck, when set, is called by the parser's Continue hook before
 	// the data of an APPEND message is invited.
@@ -366,6 +371,18 @@ func (c *conn) writeCapabilities() {
 		c.w.Raw(" LITERAL+")
 	}
 	c.w.Raw(" SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS")
+	// RFC 7889 section 3: APPENDLIMIT=n, the largest APPEND message this
+	// server accepts in any mailbox (MaxAppendSize).
+	c.w.Raw(" APPENDLIMIT=")
+	c.w.Number64(uint64(c.srv.maxAppendSize()))
+	// RFC 8438: STATUS SIZE, in IMAP4rev1 sessions too.
+	c.w.Raw(" STATUS=SIZE")
+	// RFC 3502: several messages in one APPEND, all or none.
+	c.w.Raw(" MULTIAPPEND")
+	// RFC 6855: UTF-8 mailbox names and strings once enabled.
+	c.w.Raw(" UTF8=ACCEPT")
+	// RFC 7162 section 3.1: CONDSTORE.
+	c.w.Raw(" CONDSTORE")
 }
 
 // sanitize keeps a text on one line of printable characters and removes

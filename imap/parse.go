@@ -133,6 +133,9 @@ type Parser struct {
 	state     int
 	body      appendBody
 	nAppend   int // messages of the current APPEND so far
+	// appendParen is set while the data of an APPEND message given as
+	// UTF8 (literal8) is read: its closing ")" follows the data.
+	appendParen bool
 }
 
 const (
@@ -221,6 +224,7 @@ func (p *Parser) ReadCommand() (*Command, error) {
 		}
 	}
 	p.text, p.lits, p.discarded, p.keys, p.nAppend = 0, 0, 0, 0, 0
+	p.appendParen = false
 	p.tag = ""
 	for {
 		if err := p.readLine(); err != nil {
@@ -575,10 +579,11 @@ func (p *Parser) number64() (uint64, error) {
 	start := p.pos
 	var n uint64
 	for p.pos < len(p.line) && p.line[p.pos] >= '0' && p.line[p.pos] <= '9' {
-		if n > (1<<63-1-9)/10 {
+		d := uint64(p.line[p.pos] - '0')
+		if n > (1<<63-1-d)/10 {
 			return 0, badf("Number out of range")
 		}
-		n = n*10 + uint64(p.line[p.pos]-'0')
+		n = n*10 + d
 		p.pos++
 	}
 	if p.pos == start {
@@ -1129,6 +1134,13 @@ func (p *Parser) NextAppendMessage() (*AppendMessage, error) {
 			if err := p.nextLine(); err != nil {
 				return nil, p.fail(err)
 			}
+			if p.appendParen {
+				// RFC 6855 section 4: "UTF8" SP "(" literal8 ")".
+				p.appendParen = false
+				if !p.accept(')') {
+					return nil, p.fail(badf("Expected ) after UTF8 message data"))
+				}
+			}
 		}
 	default:
 		return nil, errors.New("imap: NextAppendMessage called outside APPEND")
@@ -1177,6 +1189,21 @@ func (p *Parser) appendMessage() (*AppendMessage, error) {
 			return nil, err
 		}
 	}
+	utf8Data := false
+	if p.acceptKeyword("UTF8") {
+		// RFC 6855 section 4: append-data =/ "UTF8" SP "(" literal8 ")",
+		// a message with UTF-8 header fields.
+		if err := p.sp(); err != nil {
+			return nil, err
+		}
+		if err := p.expect('(', "Expected ( after UTF8"); err != nil {
+			return nil, err
+		}
+		if p.peek() != '~' {
+			return nil, badf("UTF8 message data must be a literal8")
+		}
+		utf8Data = true
+	}
 	if !p.atLiteral() {
 		if w := p.word(); len(w) > 0 {
 			// CATENATE (RFC 4469) and other append-data extensions.
@@ -1195,6 +1222,7 @@ func (p *Parser) appendMessage() (*AppendMessage, error) {
 		return nil, err
 	}
 	p.endLit = litInfo{}
+	p.appendParen = utf8Data
 	msg.Size = li.size
 	msg.Binary = li.binary
 	p.body = appendBody{p: p, n: li.size}

@@ -758,3 +758,16 @@ func TestParseNoAllocBeforeCheck(t *testing.T) {
 		t.Errorf("heap grew by %d bytes", grew)
 	}
 }
+
+// RFC 9051 number64 / RFC 7162 mod-sequence-value: up to 2^63-1 exactly.
+func TestParseNumber64Bounds(t *testing.T) {
+	p, _ := testParser("a FETCH 1 (FLAGS) (CHANGEDSINCE 9223372036854775807)\r\nb FETCH 1 (FLAGS) (CHANGEDSINCE 9223372036854775808)\r\n")
+	cmd, err := p.ReadCommand()
+	if err != nil || cmd.Args.(*FetchArgs).ChangedSince != 1<<63-1 {
+		t.Fatalf("2^63-1: %v %v", cmd, err)
+	}
+	var pe *ParseError
+	if _, err := p.ReadCommand(); !errors.As(err, &pe) || pe.Tag != "b" || pe.Status != "BAD" {
+		t.Fatalf("2^63: %v", err)
+	}
+}

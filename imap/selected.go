@@ -166,6 +166,33 @@ func (c *conn) flagsOf(m *MessageInfo) []string {
 	return m.Flags
 }
 
+// enableCondStore turns CONDSTORE on for the rest of the session (RFC
+// 7162 section 3.1: ENABLE CONDSTORE or a CONDSTORE enabling command).
+// When a mailbox is selected, the client learns its HIGHESTMODSEQ at once
+// (section 3.1.2.1: the first enabling command in the selected state).
+func (c *conn) enableCondStore() {
+	if c.condStore {
+		return
+	}
+	c.condStore = true
+	if c.mbox != nil {
+		c.writeHighestModSeq()
+	}
+}
+
+// writeHighestModSeq writes the HIGHESTMODSEQ (or NOMODSEQ for a mailbox
+// without mod-sequences) response code of RFC 7162 section 3.1.2.
+func (c *conn) writeHighestModSeq() {
+	if hm := c.mbox.mb.HighestModSeq(); hm > 0 {
+		c.w.Raw("* OK [HIGHESTMODSEQ ")
+		c.w.Number64(hm)
+		c.w.Raw("] Highest")
+	} else {
+		c.w.Raw("* OK [NOMODSEQ] No mod-sequences in this mailbox")
+	}
+	c.w.CRLF()
+}
+
 // writeFlagsResponses writes FLAGS and PERMANENTFLAGS (RFC 9051 section
 // 7.3.5 and 7.1: PERMANENTFLAGS).
 func (c *conn) writeFlagsResponses() {
@@ -248,15 +275,17 @@ func (c *conn) applyUpdate(u Update) {
 		c.w.Raw("* ")
 		c.w.Number(uint32(idx + 1))
 		c.w.Raw(" FETCH (")
-		if c.rev2 {
+		if c.rev2 || c.condStore {
 			// RFC 9051 section 7.5.2: unsolicited FETCH carries UID
-			// when the client may need it; it always helps.
+			// when the client may need it; it always helps. RFC 7162
+			// section 3.2 requires it once CONDSTORE is enabled.
 			c.w.Raw("UID ")
 			c.w.Number(m.UID)
 			c.w.SP()
 		}
 		c.w.Raw("FLAGS ")
 		c.w.Flags(c.flagsOf(&s.msgs[idx]))
+		c.writeModSeq(&s.msgs[idx])
 		c.w.Raw(")")
 		c.w.CRLF()
 	}
@@ -327,6 +356,19 @@ func (c *conn) expunged(uids []uint32) {
 		c.w.Raw(" EXPUNGE")
 		c.w.CRLF()
 	}
+}
+
+// writeModSeq appends " MODSEQ (n)" to a FETCH response carrying flags
+// once CONDSTORE is enabled (RFC 7162 section 3.2: after a CONDSTORE
+// enabling command, all FETCH responses reporting flag changes include
+// the mod-sequence).
+func (c *conn) writeModSeq(m *MessageInfo) {
+	if !c.condStore {
+		return
+	}
+	c.w.Raw(" MODSEQ (")
+	c.w.Number64(m.ModSeq)
+	c.w.Raw(")")
 }
 
 func sortedKeys(m map[string]string) []string {

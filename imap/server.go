@@ -45,8 +45,16 @@ const (
 // Extensions: IDLE, UIDPLUS, MOVE, LITERAL+ (or LITERAL-), SPECIAL-USE,
 // CREATE-SPECIAL-USE, NAMESPACE, ID, ENABLE, UNSELECT, CHILDREN, SASL-IR,
 // ESEARCH, SEARCHRES (RFC 5182: SEARCH RETURN (SAVE) and "$"),
-// LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), STARTTLS and
+// LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), APPENDLIMIT (RFC
+// 7889), STATUS=SIZE (RFC 8438), MULTIAPPEND (RFC 3502), UTF8=ACCEPT (RFC
+// 6855), CONDSTORE (RFC 7162 section 3.1, not QRESYNC), STARTTLS and
 // LOGINDISABLED.
+//
+// MULTIAPPEND is all or none (RFC 3502): the messages are stored as they
+// arrive, and when a later one fails those already stored are removed
+// again through Mailbox.SetFlags and Mailbox.Expunge. Sessions with the
+// mailbox selected may see them come and go; if that removal fails, the
+// messages stay and the failure is logged.
 type Server struct {
 	// Addr is the TCP address ListenAndServe and ListenAndServeTLS listen
 	// on; empty means ":143" and ":993".
