@@ -59,6 +59,8 @@ func init() {
 		"UNSELECT":     {stateSelected, cmdClose},
 		"EXPUNGE":      {stateSelected, cmdExpunge},
 		"SEARCH":       {stateSelected, cmdSearch},
+		"SORT":         {stateSelected, cmdSort},
+		"THREAD":       {stateSelected, cmdThread},
 		"FETCH":        {stateSelected, cmdFetch},
 		"STORE":        {stateSelected, cmdStore},
 		"COPY":         {stateSelected, cmdCopy},
@@ -73,7 +75,7 @@ func holdsExpunge(cmd *Command) bool {
 		return false
 	}
 	switch cmd.Name {
-	case "FETCH", "STORE", "SEARCH":
+	case "FETCH", "STORE", "SEARCH", "SORT", "THREAD":
 		return true
 	}
 	return false
@@ -84,7 +86,7 @@ func holdsExpunge(cmd *Command) bool {
 func (c *conn) dispatch(cmd *Command) (goOn bool) {
 	spec, found := commandTable[cmd.Name]
 	if !found {
-		// Parsed but not offered (SORT, THREAD ...).
+		// Parsed but not offered.
 		c.status(cmd.Tag, "BAD", "", "Unknown command "+cmd.Name)
 		return c.countBad()
 	}

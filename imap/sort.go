@@ -1,0 +1,336 @@
+package imap
+
+import (
+	"cmp"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+)
+
+// BaseSubject extracts the base subject of a Subject header value as RFC
+// 5256 section 2.1 defines it for SORT and THREAD: encoded words decoded,
+// whitespace collapsed, "(fwd)" trailers, "Re:"/"Fw:"/"Fwd:" leaders,
+// "[blob]" prefixes and "[Fwd: ...]" wrappers removed. The result is not
+// case-folded.
+func BaseSubject(subject string) string {
+	// Step 1: decode RFC 2047 words and turn every run of whitespace into
+	// a single space.
+	s := strings.Join(strings.FieldsFunc(DecodeHeaderValue(subject), func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\r' || r == '\n'
+	}), " ")
+	for {
+		// Step 2: subj-trailer = "(fwd)" / WSP, repeatedly.
+		for {
+			t := strings.TrimRight(s, " ")
+			if n := len(t) - len("(fwd)"); n >= 0 && strings.EqualFold(t[n:], "(fwd)") {
+				t = t[:n]
+			}
+			if t == s {
+				break
+			}
+			s = t
+		}
+		// Steps 3 and 4: leaders and leading blobs, until nothing changes.
+		for {
+			t := strings.TrimLeft(s, " ")
+			t = stripLeader(t)
+			if b, ok := cutBlob(t); ok && b != "" {
+				// Step 4: a leading blob goes only if something is left.
+				t = b
+			}
+			if t == s {
+				break
+			}
+			s = t
+		}
+		// Step 5: "[fwd:" subject "]" is unwrapped and the steps rerun.
+		if len(s) >= 6 && strings.EqualFold(s[:5], "[fwd:") && s[len(s)-1] == ']' {
+			s = s[5 : len(s)-1]
+			continue
+		}
+		return s
+	}
+}
+
+// cutBlob removes one leading subj-blob ("[" *BLOBCHAR "]" *WSP) from s.
+func cutBlob(s string) (string, bool) {
+	if !strings.HasPrefix(s, "[") {
+		return s, false
+	}
+	end := strings.IndexAny(s[1:], "[]")
+	if end < 0 || s[1+end] != ']' {
+		return s, false
+	}
+	return strings.TrimLeft(s[end+2:], " "), true
+}
+
+// stripLeader removes subj-leader repeatedly: *subj-blob subj-refwd, where
+// subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":".
+func stripLeader(s string) string {
+	for {
+		t := s
+		for {
+			b, ok := cutBlob(t)
+			if !ok {
+				break
+			}
+			t = b
+		}
+		var n int
+		switch {
+		case len(t) >= 3 && strings.EqualFold(t[:3], "fwd"):
+			n = 3
+		case len(t) >= 2 && (strings.EqualFold(t[:2], "fw") || strings.EqualFold(t[:2], "re")):
+			n = 2
+		default:
+			return s
+		}
+		t = strings.TrimLeft(t[n:], " ")
+		if b, ok := cutBlob(t); ok {
+			t = b
+		}
+		if !strings.HasPrefix(t, ":") {
+			return s
+		}
+		s = strings.TrimLeft(t[1:], " ")
+	}
+}
+
+// sortItem is one matched message with the keys SORT and THREAD compare.
+type sortItem struct {
+	seq, uid uint32
+	arrival  time.Time
+	date     time.Time // sent date, INTERNALDATE when Date is unusable
+	size     int64
+	subject  string // base subject, case-folded
+	from, to string // RFC 5256 section 3: first address's mailbox, folded
+	cc       string
+	dispFrom string // RFC 5957 section 3.1: display name or addr-spec
+	dispTo   string
+}
+
+// firstMailbox is the local part of the first address of a header value.
+func firstMailbox(h *Header, field string) string {
+	v, _ := h.Get(field)
+	for _, a := range ParseAddressList(v) {
+		if a.Host == "" {
+			continue // group syntax
+		}
+		return strings.ToLower(a.Mailbox)
+	}
+	return ""
+}
+
+// displayOf is the RFC 5957 display key of the first address.
+func displayOf(h *Header, field string) string {
+	v, _ := h.Get(field)
+	for _, a := range ParseAddressList(v) {
+		if a.Host == "" {
+			continue
+		}
+		if n := DecodeHeaderValue(a.Name); n != "" {
+			return strings.ToLower(n)
+		}
+		return strings.ToLower(a.Mailbox + "@" + a.Host)
+	}
+	return ""
+}
+
+// sentDate is RFC 5256 section 2.2's sent date: the Date header, or the
+// INTERNALDATE when it is missing or unparsable.
+func sentDate(h *Header, internal time.Time) time.Time {
+	if v, ok := h.Get("Date"); ok {
+		if t, err := mail.ParseDate(Unfold(v)); err == nil {
+			return t
+		}
+	}
+	return internal
+}
+
+// foldCase is the i;unicode-casemap comparator's fold, near enough.
+func foldCase(s string) string {
+	return strings.ToUpper(s)
+}
+
+// matchForSort runs key over the selected mailbox and returns the matching
+// messages with their sort keys. failed reports messages that could not
+// be read; bye that the connection is gone.
+func (c *conn) matchForSort(key *SearchKey) (items []sortItem, failed, bye bool) {
+	s := c.mbox
+	m := NewMatcher(key)
+	m.MaxSeq = uint32(len(s.msgs))
+	m.MaxUID = s.maxUID()
+	m.Saved = SeqSetFromNumbers(s.saved)
+	m.Location = c.srv.location()
+	v := &messageView{c: c}
+	for i := range s.msgs {
+		if _, gone := s.pending[s.msgs[i].UID]; gone {
+			continue
+		}
+		v.seq = uint32(i + 1)
+		v.m = &s.msgs[i]
+		hit, err := m.Match(v)
+		var h *Header
+		if err == nil && hit {
+			h, err = v.Header()
+		}
+		if err != nil {
+			v.close()
+			if c.ctx.Err() != nil {
+				return nil, false, true
+			}
+			c.logger().Info("imap: sort could not read a message", "uid", s.msgs[i].UID, "err", err)
+			failed = true
+			continue
+		}
+		if !hit {
+			v.close()
+			continue
+		}
+		subj, _ := h.Get("Subject")
+		it := sortItem{
+			seq:      uint32(i + 1),
+			uid:      s.msgs[i].UID,
+			arrival:  s.msgs[i].InternalDate,
+			date:     sentDate(h, s.msgs[i].InternalDate),
+			size:     s.msgs[i].Size,
+			subject:  foldCase(BaseSubject(subj)),
+			from:     firstMailbox(h, "From"),
+			to:       firstMailbox(h, "To"),
+			cc:       firstMailbox(h, "Cc"),
+			dispFrom: displayOf(h, "From"),
+			dispTo:   displayOf(h, "To"),
+		}
+		v.close()
+		items = append(items, it)
+	}
+	return items, failed, false
+}
+
+func compareBy(a, b *sortItem, key string) int {
+	switch key {
+	case "ARRIVAL":
+		return a.arrival.Compare(b.arrival)
+	case "CC":
+		return cmp.Compare(a.cc, b.cc)
+	case "DATE":
+		return a.date.Compare(b.date)
+	case "FROM":
+		return cmp.Compare(a.from, b.from)
+	case "SIZE":
+		return cmp.Compare(a.size, b.size)
+	case "SUBJECT":
+		return cmp.Compare(a.subject, b.subject)
+	case "TO":
+		return cmp.Compare(a.to, b.to)
+	case "DISPLAYFROM":
+		return cmp.Compare(a.dispFrom, b.dispFrom)
+	case "DISPLAYTO":
+		return cmp.Compare(a.dispTo, b.dispTo)
+	}
+	return 0
+}
+
+// cmdSort serves SORT and UID SORT (RFC 5256 section 3).
+func cmdSort(c *conn, cmd *Command) result {
+	a := cmd.Args.(*SortArgs)
+	if a.ESearch {
+		return bad("SORT RETURN (ESORT) is not supported")
+	}
+	items, failed, bye := c.matchForSort(a.Key)
+	if bye {
+		return result{bye: true}
+	}
+	slices.SortFunc(items, func(x, y sortItem) int {
+		for _, k := range a.Criteria {
+			r := compareBy(&x, &y, k.Key)
+			if k.Reverse {
+				r = -r
+			}
+			if r != 0 {
+				return r
+			}
+		}
+		// RFC 5256 section 3: ties are broken by sequence number.
+		return cmp.Compare(x.seq, y.seq)
+	})
+	c.w.Raw("* SORT")
+	for _, it := range items {
+		c.w.SP()
+		if cmd.UID {
+			c.w.Number(it.uid)
+		} else {
+			c.w.Number(it.seq)
+		}
+	}
+	c.w.CRLF()
+	if failed {
+		return no("", "Some messages could not be sorted")
+	}
+	return ok("")
+}
+
+// cmdThread serves THREAD and UID THREAD (RFC 5256 section 4).
+func cmdThread(c *conn, cmd *Command) result {
+	a := cmd.Args.(*ThreadArgs)
+	if a.Algorithm != "ORDEREDSUBJECT" {
+		return bad("Unsupported threading algorithm " + a.Algorithm)
+	}
+	items, failed, bye := c.matchForSort(a.Key)
+	if bye {
+		return result{bye: true}
+	}
+	num := func(it *sortItem) uint32 {
+		if cmd.UID {
+			return it.uid
+		}
+		return it.seq
+	}
+	// RFC 5256 section 2.2 ORDEREDSUBJECT: sort by base subject, then sent
+	// date; each run of one base subject is a thread whose first message
+	// is the parent of the others; threads are ordered by the sent date
+	// of their first message. Ties fall back to sequence order.
+	slices.SortFunc(items, func(x, y sortItem) int {
+		return cmp.Or(cmp.Compare(x.subject, y.subject), x.date.Compare(y.date), cmp.Compare(x.seq, y.seq))
+	})
+	var threads [][]sortItem
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && items[j].subject == items[i].subject {
+			j++
+		}
+		threads = append(threads, items[i:j])
+		i = j
+	}
+	slices.SortStableFunc(threads, func(x, y []sortItem) int {
+		return cmp.Or(x[0].date.Compare(y[0].date), cmp.Compare(x[0].seq, y[0].seq))
+	})
+	c.w.Raw("* THREAD")
+	if len(threads) > 0 {
+		c.w.SP()
+	}
+	for _, t := range threads {
+		c.w.Raw("(")
+		c.w.Number(num(&t[0]))
+		switch {
+		case len(t) == 2:
+			c.w.SP()
+			c.w.Number(num(&t[1]))
+		case len(t) > 2:
+			// Several children of the first message are siblings.
+			c.w.SP()
+			for k := 1; k < len(t); k++ {
+				c.w.Raw("(")
+				c.w.Number(num(&t[k]))
+				c.w.Raw(")")
+			}
+		}
+		c.w.Raw(")")
+	}
+	c.w.CRLF()
+	if failed {
+		return no("", "Some messages could not be threaded")
+	}
+	return ok("")
+}
