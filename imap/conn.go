@@ -384,7 +384,7 @@ func (c *conn) writeCapabilities() {
 	// RFC 7162 section 3.1: CONDSTORE.
 	c.w.Raw(" CONDSTORE")
 	// RFC 5256: SORT and THREAD=ORDEREDSUBJECT; RFC 5957: SORT=DISPLAY.
-	c.w.Raw(" SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT")
+	c.w.Raw(" SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES")
 }
 
 // sanitize keeps a text on one line of printable characters and removes

@@ -14,6 +14,14 @@ import (
 // "[blob]" prefixes and "[Fwd: ...]" wrappers removed. The result is not
 // case-folded.
 func BaseSubject(subject string) string {
+	s, _ := baseSubject(subject)
+	return s
+}
+
+// baseSubject is BaseSubject, also reporting whether a reply or forward
+// marker was removed (RFC 5256 section 2.1, steps 2, 3 and 5).
+func baseSubject(subject string) (string, bool) {
+	reply := false
 	// Step 1: decode RFC 2047 words and turn every run of whitespace into
 	// a single space.
 	s := strings.Join(strings.FieldsFunc(DecodeHeaderValue(subject), func(r rune) bool {
@@ -24,7 +32,7 @@ func BaseSubject(subject string) string {
 		for {
 			t := strings.TrimRight(s, " ")
 			if n := len(t) - len("(fwd)"); n >= 0 && strings.EqualFold(t[n:], "(fwd)") {
-				t = t[:n]
+				t, reply = t[:n], true
 			}
 			if t == s {
 				break
@@ -34,7 +42,9 @@ func BaseSubject(subject string) string {
 		// Steps 3 and 4: leaders and leading blobs, until nothing changes.
 		for {
 			t := strings.TrimLeft(s, " ")
-			t = stripLeader(t)
+			if l := stripLeader(t); l != t {
+				t, reply = l, true
+			}
 			if b, ok := cutBlob(t); ok && b != "" {
 				// Step 4: a leading blob goes only if something is left.
 				t = b
@@ -46,10 +56,10 @@ func BaseSubject(subject string) string {
 		}
 		// Step 5: "[fwd:" subject "]" is unwrapped and the steps rerun.
 		if len(s) >= 6 && strings.EqualFold(s[:5], "[fwd:") && s[len(s)-1] == ']' {
-			s = s[5 : len(s)-1]
+			s, reply = s[5:len(s)-1], true
 			continue
 		}
-		return s
+		return s, reply
 	}
 }
 
@@ -108,6 +118,9 @@ type sortItem struct {
 	cc       string
 	dispFrom string // RFC 5957 section 3.1: display name or addr-spec
 	dispTo   string
+	reply    bool     // RFC 5256 section 2.1: the subject is a reply or forward
+	msgID    string   // Message-ID, "" when missing
+	refs     []string // References, else the first In-Reply-To
 }
 
 // firstMailbox is the local part of the first address of a header value.
@@ -189,13 +202,34 @@ func (c *conn) matchForSort(key *SearchKey) (items []sortItem, failed, bye bool)
 			continue
 		}
 		subj, _ := h.Get("Subject")
+		base, reply := baseSubject(subj)
+		var msgID string
+		if v, ok := h.Get("Message-ID"); ok {
+			if ids := msgIDs(v); len(ids) > 0 {
+				msgID = ids[0]
+			}
+		}
+		var refs []string
+		if v, ok := h.Get("References"); ok {
+			refs = msgIDs(v)
+		}
+		if len(refs) == 0 {
+			if v, ok := h.Get("In-Reply-To"); ok {
+				if ids := msgIDs(v); len(ids) > 0 {
+					refs = ids[:1]
+				}
+			}
+		}
 		it := sortItem{
 			seq:      uint32(i + 1),
 			uid:      s.msgs[i].UID,
 			arrival:  s.msgs[i].InternalDate,
 			date:     sentDate(h, s.msgs[i].InternalDate),
 			size:     s.msgs[i].Size,
-			subject:  foldCase(BaseSubject(subj)),
+			subject:  foldCase(base),
+			reply:    reply,
+			msgID:    msgID,
+			refs:     refs,
 			from:     firstMailbox(h, "From"),
 			to:       firstMailbox(h, "To"),
 			cc:       firstMailbox(h, "Cc"),
@@ -274,12 +308,27 @@ func cmdSort(c *conn, cmd *Command) result {
 // cmdThread serves THREAD and UID THREAD (RFC 5256 section 4).
 func cmdThread(c *conn, cmd *Command) result {
 	a := cmd.Args.(*ThreadArgs)
-	if a.Algorithm != "ORDEREDSUBJECT" {
+	if a.Algorithm != "ORDEREDSUBJECT" && a.Algorithm != "REFERENCES" {
 		return bad("Unsupported threading algorithm " + a.Algorithm)
 	}
 	items, failed, bye := c.matchForSort(a.Key)
 	if bye {
 		return result{bye: true}
+	}
+	if a.Algorithm == "REFERENCES" {
+		roots := threadReferences(items)
+		c.w.Raw("* THREAD")
+		if len(roots) > 0 {
+			c.w.SP()
+		}
+		for _, r := range roots {
+			c.writeThread(r, cmd.UID)
+		}
+		c.w.CRLF()
+		if failed {
+			return no("", "Some messages could not be threaded")
+		}
+		return ok("")
 	}
 	num := func(it *sortItem) uint32 {
 		if cmd.UID {
