@@ -191,3 +191,12 @@ func ExampleServer() {
 	// * 1 FETCH (BODY[HEADER.FIELDS (Subject)] {15}
 	// Subject: hi
 }
+
+func ExampleBaseSubject() {
+	// RFC 5256 section 2.1: the subject SORT and THREAD compare.
+	fmt.Println(imap.BaseSubject("Re: [list] Fwd: Quarterly   budget (fwd)"))
+	fmt.Println(imap.BaseSubject("[Fwd: Re: Lunch]"))
+	// Output:
+	// Quarterly budget
+	// Lunch
+}
