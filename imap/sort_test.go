@@ -1,6 +1,7 @@
 package imap_test
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -214,4 +215,42 @@ C: a2 THREAD ORDEREDSUBJECT UTF-8 ALL
 S: a2 BAD {*}
 C: a3 NOOP
 S: a3 OK NOOP completed`)
+}
+
+// TestInteropPythonSortThread drives SORT and THREAD from Python's
+// imaplib, an independent client.
+func TestInteropPythonSortThread(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed: skipping the imaplib SORT/THREAD interop test")
+	}
+	ts := startServer(t, nil)
+	ts.deliver(t, "alice", "INBOX", "Message-ID: <p@x>\r\nSubject: Plan\r\nDate: 02 Mar 2024 10:00 +0000\r\n\r\nx\r\n")
+	ts.deliver(t, "alice", "INBOX", "Message-ID: <q@x>\r\nIn-Reply-To: <p@x>\r\nSubject: Re: Plan\r\nDate: 03 Mar 2024 10:00 +0000\r\n\r\nx\r\n")
+	ts.deliver(t, "alice", "INBOX", "Subject: Agenda\r\nDate: 01 Mar 2024 10:00 +0000\r\n\r\nx\r\n")
+	host, port, _ := strings.Cut(ts.addr, ":")
+	// Expected: by date 3 1 2, reversed 2 1 3; both algorithms thread 2
+	// under 1 (a reply to it, by reference and by base subject).
+	script := `
+import imaplib, sys
+m = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]))
+m.login("alice", "secret")
+m.select("INBOX")
+typ, data = m.sort("(DATE)", "UTF-8", "ALL")
+assert typ == "OK" and data == [b"3 1 2"], data
+typ, data = m.sort("(REVERSE DATE)", "UTF-8", "ALL")
+assert typ == "OK" and data == [b"2 1 3"], data
+typ, data = m.uid("SORT", "(SUBJECT)", "UTF-8", "ALL")
+assert typ == "OK" and data == [b"3 1 2"], data
+typ, data = m.thread("REFERENCES", "UTF-8", "ALL")
+assert typ == "OK" and data == [b"(3)(1 2)"], data
+typ, data = m.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
+assert typ == "OK" and data == [b"(3)(1 2)"], data
+m.logout()
+print("ok")
+`
+	out, err := exec.Command(py, "-c", script, host, port).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Fatalf("python imaplib: %v\n%s", err, out)
+	}
 }
