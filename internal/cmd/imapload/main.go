@@ -20,7 +20,8 @@
 // (uid/gid of an unprivileged user), mail_location =
 // maildir:/var/tmp/dovecot-imap/mail/%u, listen 127.0.0.1:21143, ssl = no,
 // disable_plaintext_auth = no, base_dir and log_path under the same
-// directory.
+// directory, and "protocol imap { mail_max_userip_connections = 1000 }"
+// (the default of 10 refuses LOGIN beyond ten clients of one user).
 package main
 
 import (
