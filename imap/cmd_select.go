@@ -88,6 +88,13 @@ func cmdSearch(c *conn, cmd *Command) result {
 			if c.ctx.Err() != nil {
 				return result{bye: true}
 			}
+			var ie *Error
+			if errors.As(err, &ie) && ie.Code == "EXPUNGEISSUED" {
+				// Expunged by another session, not yet announced here:
+				// it matches nothing (RFC 2180 section 4.1.2 lets the
+				// server leave it out).
+				continue
+			}
 			c.logger().Info("imap: search could not read a message", "uid", s.msgs[i].UID, "err", err)
 			failed = true
 			continue

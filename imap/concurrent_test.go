@@ -114,3 +114,28 @@ S: a1 BAD Expected DONE
 C: a2 NOOP
 S: a2 OK NOOP completed`)
 }
+
+// TestSearchSkipsMessageExpungedElsewhere: a SEARCH that must read the
+// messages leaves out one that another session expunged and that this
+// session has not been told of yet, and still answers OK.
+func TestSearchSkipsMessageExpungedElsewhere(t *testing.T) {
+	ts := startServer(t, nil)
+	for range 3 {
+		ts.deliver(t, "alice", "INBOX", msg1)
+	}
+	a := ts.selectInbox(t)
+	b := ts.selectInbox(t)
+	b.run(`
+C: b1 STORE 2 +FLAGS.SILENT (\Deleted)
+S: b1 OK STORE completed
+C: b2 EXPUNGE
+S: * 2 EXPUNGE
+S: b2 OK EXPUNGE completed`)
+	a.run(`
+C: a1 SEARCH TEXT "a"
+S: * SEARCH 1 3
+S: a1 OK SEARCH completed
+C: a2 NOOP
+S: * 2 EXPUNGE
+S: a2 OK NOOP completed`)
+}
