@@ -32,7 +32,9 @@
 // message but before the envelope was replaced makes the queue attempt
 // that recipient again after restart: a duplicate. Likewise a DSN is
 // queued before the state recording it is saved, so a crash in between can
-// send a DSN twice. Nothing acknowledged is ever lost.
+// send a DSN twice. A finished message is removed in the background and
+// without a directory fsync, so a crash soon after its delivery can bring
+// it back and deliver it again too. Nothing acknowledged is ever lost.
 //
 // # Schedule
 //

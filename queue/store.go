@@ -285,8 +285,7 @@ func (s *store) save(m *Message) error {
 }
 
 // remove deletes a message: the envelope first (the message is gone once
-// it is), then the body, then fsyncs msg/ so that a finished message does
-// not come back (which would mean a duplicate delivery) after a power loss.
+// it is), then the body.
 //
 // The directory is not fsync'd: a removal that a crash undoes only brings
 // back a message that was already delivered, which at-least-once delivery
