@@ -33,6 +33,11 @@ func (v *messageView) open() error {
 }
 
 func (v *messageView) Header() (*Header, error) {
+	if hc, ok := v.c.mbox.mb.(HeaderCache); ok && v.msg == nil {
+		if h, err := hc.Header(v.c.ctx, v.m.UID); h != nil || err != nil {
+			return h, err
+		}
+	}
 	if err := v.open(); err != nil {
 		return nil, err
 	}

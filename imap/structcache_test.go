@@ -133,3 +133,47 @@ S: a2 OK FETCH completed`)
 		}
 	}
 }
+
+func (m countingMailbox) Header(ctx context.Context, uid uint32) (*imap.Header, error) {
+	return m.Mailbox.(imap.HeaderCache).Header(ctx, uid)
+}
+
+// TestSearchHeaderCache searches header keys with the backend's header
+// cache (imap.HeaderCache) on and off: the answers are the same, and with
+// the cache the server opens no message, whether the header was read by
+// the cache or taken from it.
+func TestSearchHeaderCache(t *testing.T) {
+	for _, size := range []int64{0, -1} {
+		var opens atomic.Int64
+		ts := startServer(t, func(s *imap.Server) {
+			s.Backend.(*mailbox.IMAPBackend).HeaderCacheBytes = size
+			s.Backend = countingBackend{s.Backend, &opens}
+		})
+		ts.deliver(t, "alice", "INBOX", fwdMsg)
+		ts.deliver(t, "alice", "INBOX", "From: Carol <carol@example.org>\r\nSubject: =?utf-8?q?Caf=C3=A9?=\r\n\r\nInner\r\n")
+		ts.deliver(t, "alice", "INBOX", "From: Dave <dave@example.org>\r\nSubject: other\r\n\r\nbody\r\n")
+		for range 2 {
+			c := ts.selectInbox(t)
+			c.run(`
+C: a1 SEARCH SUBJECT inner
+S: * SEARCH
+S: a1 OK SEARCH completed
+C: a2 UID SEARCH OR FROM carol HEADER Subject outer
+S: * SEARCH 1 2
+S: a2 OK SEARCH completed
+C: a3 SEARCH CHARSET UTF-8 SUBJECT "CAFÉ"
+S: * SEARCH 2
+S: a3 OK SEARCH completed
+C: a4 LOGOUT
+S: * BYE {*}
+S: a4 OK LOGOUT completed`)
+		}
+		want := int64(0)
+		if size < 0 {
+			want = 2 * 3 * 3 // two sessions, three searches, three messages
+		}
+		if n := opens.Load(); n != want {
+			t.Errorf("header cache %d: the searches opened messages %d times, want %d", size, n, want)
+		}
+	}
+}

@@ -419,9 +419,10 @@ func (f *Folder) SetFlags(ctx context.Context, uids UIDSet, op FlagOp, flags []s
 	st := f.st
 	var res FlagResult
 	var ch *Change
+	var unsynced dirMask
 	for attempt := 0; ; attempt++ {
 		st.mu.Lock()
-		res, ch, err = st.setFlags(uids, op, fl, opts, f.id)
+		res, ch, unsynced, err = st.setFlags(uids, op, fl, opts, f.id)
 		if err != nil && isNotExist(err) && attempt == 0 {
 			_, rerr := st.refresh()
 			st.mu.Unlock()
@@ -433,6 +434,10 @@ func (f *Folder) SetFlags(ctx context.Context, uids UIDSet, op FlagOp, flags []s
 		st.mu.Unlock()
 		break
 	}
+	// Flags are acknowledged to the client: make the renames durable.
+	if serr := st.syncDirs(unsynced); serr != nil && err == nil {
+		err = serr
+	}
 	if ch != nil {
 		f.s.notifier.Publish(*ch)
 	}
@@ -443,14 +448,16 @@ func (f *Folder) SetFlags(ctx context.Context, uids UIDSet, op FlagOp, flags []s
 	return res, nil
 }
 
-func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreOptions, origin uint64) (FlagResult, *Change, error) {
+// setFlags applies a flag change and returns the directories whose
+// renames the caller must make durable (syncDirs, after unlocking).
+func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreOptions, origin uint64) (FlagResult, *Change, dirMask, error) {
 	var res FlagResult
 	if err := st.usable(); err != nil {
-		return res, nil, err
+		return res, nil, 0, err
 	}
 	kw, err := st.keywordBits(fl.keywords, op != FlagsRemove)
 	if err != nil {
-		return res, nil, err
+		return res, nil, 0, err
 	}
 	lim := st.visibleLimit()
 	type change struct {
@@ -497,11 +504,12 @@ func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreO
 		var ms uint64
 		ms, buf = st.nextModSeq(buf)
 		if err := st.logWriteSync(buf); err != nil {
-			return res, nil, err
+			return res, nil, 0, err
 		}
 		movedFromNew := false
 		var uids []uint32
 		var firstErr error
+		clean := st.ownBegin(dirNew | dirCur)
 		for _, c := range todo {
 			if err := st.fs().Rename(c.from, st.dir+"/cur/"+c.newName); err != nil {
 				if firstErr == nil {
@@ -514,14 +522,10 @@ func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreO
 			movedFromNew = movedFromNew || c.inNew
 			uids = append(uids, m.uid)
 		}
-		// Flags are acknowledged to the client: make the renames durable.
-		if err := st.fs().SyncDir(st.dir + "/cur"); err != nil && firstErr == nil {
-			firstErr = err
-		}
+		st.ownEnd(clean)
+		unsynced := dirCur
 		if movedFromNew {
-			if err := st.fs().SyncDir(st.dir + "/new"); err != nil && firstErr == nil {
-				firstErr = err
-			}
+			unsynced |= dirNew
 		}
 		res.ModSeq = ms
 		var ch *Change
@@ -531,18 +535,18 @@ func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreO
 			ch = &Change{Kind: ChangeFlags, User: st.user, Folder: st.name, UIDValidity: st.uidValidity, UIDs: uids, ModSeq: ms, Origin: origin}
 		}
 		if firstErr != nil {
-			return res, ch, firstErr
+			return res, ch, unsynced, firstErr
 		}
 		sort.Ints(matched)
 		for _, i := range matched {
 			res.Messages = append(res.Messages, st.info(&st.msgs[i]))
 		}
-		return res, ch, nil
+		return res, ch, unsynced, nil
 	}
 	for _, i := range matched {
 		res.Messages = append(res.Messages, st.info(&st.msgs[i]))
 	}
-	return res, nil, nil
+	return res, nil, 0, nil
 }
 
 // Expunge removes the messages flagged \Deleted; with a non-nil uids,
@@ -562,8 +566,12 @@ func (f *Folder) Expunge(ctx context.Context, uids UIDSet) ([]uint32, error) {
 func (f *Folder) remove(uids UIDSet, onlyDeleted bool) ([]uint32, error) {
 	st := f.st
 	st.mu.Lock()
-	gone, ch, err := st.remove(uids, onlyDeleted, f.id)
+	gone, ch, unsynced, err := st.remove(uids, onlyDeleted, f.id)
 	st.mu.Unlock()
+	// The expunge is acknowledged to the client: make the unlinks durable.
+	if serr := st.syncDirs(unsynced); serr != nil && err == nil {
+		err = serr
+	}
 	if ch != nil {
 		f.s.notifier.Publish(*ch)
 	}
@@ -571,16 +579,19 @@ func (f *Folder) remove(uids UIDSet, onlyDeleted bool) ([]uint32, error) {
 	return gone, err
 }
 
-// remove deletes message files. Called with st.mu held.
-func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]uint32, *Change, error) {
+// remove deletes message files. Called with st.mu held; the caller makes
+// the unlinks in the directories returned durable (syncDirs) after
+// unlocking.
+func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]uint32, *Change, dirMask, error) {
 	if err := st.usable(); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	lim := st.visibleLimit()
 	var gone []uint32
-	dirs := [2]bool{}
+	var dirs dirMask
 	var firstErr error
 	drop := map[uint32]bool{}
+	clean := st.ownBegin(dirNew | dirCur)
 	for i := range st.msgs {
 		m := &st.msgs[i]
 		if uint64(m.uid) >= lim {
@@ -595,16 +606,13 @@ func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]u
 			}
 			continue
 		}
-		if m.inNew {
-			dirs[0] = true
-		} else {
-			dirs[1] = true
-		}
+		dirs |= maskOf(m.inNew)
 		gone = append(gone, m.uid)
 		drop[m.uid] = true
 	}
+	st.ownEnd(clean)
 	if len(gone) == 0 {
-		return nil, nil, firstErr
+		return nil, nil, 0, firstErr
 	}
 	msgs := st.msgs[:0]
 	for _, m := range st.msgs {
@@ -625,16 +633,9 @@ func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]u
 	if err := st.logWriteSync(buf); err != nil && firstErr == nil {
 		firstErr = err
 	}
-	for i, sub := range []string{"/new", "/cur"} {
-		if dirs[i] {
-			if err := st.fs().SyncDir(st.dir + sub); err != nil && firstErr == nil {
-				firstErr = err
-			}
-		}
-	}
 	st.touched(len(gone))
 	st.maybeMaintain()
-	return gone, &Change{Kind: ChangeExpunge, User: st.user, Folder: st.name, UIDValidity: st.uidValidity, UIDs: gone, ModSeq: ms, Origin: origin}, firstErr
+	return gone, &Change{Kind: ChangeExpunge, User: st.user, Folder: st.name, UIDValidity: st.uidValidity, UIDs: gone, ModSeq: ms, Origin: origin}, dirs, firstErr
 }
 
 // CopyResult maps source UIDs to the UIDs of the copies, for an IMAP
@@ -764,8 +765,9 @@ func (f *Folder) copy(ctx context.Context, uids UIDSet, dest string) (CopyResult
 		// All or nothing (RFC 3501 section 6.4.7): undo the copies made.
 		if len(res.DestUIDs) > 0 {
 			dst.mu.Lock()
-			_, ch, _ := dst.remove(UIDSetOf(res.DestUIDs...), false, 0)
+			_, ch, unsynced, _ := dst.remove(UIDSetOf(res.DestUIDs...), false, 0)
 			dst.mu.Unlock()
+			dst.syncDirs(unsynced)
 			if ch != nil {
 				f.s.notifier.Publish(*ch)
 			}

@@ -1,7 +1,6 @@
 package mailbox
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"io"
@@ -31,8 +30,27 @@ type IMAPBackend struct {
 	// all fit, 18 us when they do not, the same as without the cache).
 	StructureCacheSize int
 
-	structOnce sync.Once
-	structs    *structCache
+	// HeaderCacheBytes bounds the top-level headers kept in memory for
+	// SEARCH on header keys and SORT/THREAD (imap.HeaderCache), shared by
+	// all sessions, least recently used first out; a header counts with
+	// the bytes of its fields. 0 means DefaultHeaderCacheBytes; a
+	// negative value disables the cache. Set it before the first Login.
+	HeaderCacheBytes int64
+
+	cacheOnce sync.Once
+	cache     *imapCaches
+}
+
+// DefaultHeaderCacheBytes is the memory for cached headers an IMAPBackend
+// uses when its HeaderCacheBytes is 0: about 8,000 messages' headers of
+// typical size.
+const DefaultHeaderCacheBytes = 16 << 20
+
+// imapCaches are the in-memory caches an IMAPBackend shares among its
+// sessions. A nil field is a disabled cache.
+type imapCaches struct {
+	structs *lru[*imap.Part]
+	headers *lru[*imap.Header]
 }
 
 // NewIMAPBackend returns an imap.Backend over the store.
@@ -56,7 +74,7 @@ func (b *IMAPBackend) Login(ctx context.Context, conn imap.ConnInfo, username, p
 		}
 		return nil, &imap.Error{Code: "AUTHENTICATIONFAILED", Err: err}
 	}
-	return &imapUser{s: b.Store, user: user, cache: b.structureCache()}, nil
+	return &imapUser{s: b.Store, user: user, cache: b.caches()}, nil
 }
 
 // IMAPUser returns the imap.User of a user of the store, without
@@ -68,7 +86,7 @@ func (s *Store) IMAPUser(user string) imap.User {
 type imapUser struct {
 	s     *Store
 	user  string
-	cache *structCache // nil: no structure cache
+	cache *imapCaches // nil: no caches (Store.IMAPUser)
 }
 
 // imapErr maps store errors to the IMAP response codes a client sees
@@ -191,7 +209,7 @@ func (u *imapUser) Logout() error { return nil }
 type imapMailbox struct {
 	f     *Folder
 	user  string
-	cache *structCache
+	cache *imapCaches
 }
 
 func infos(ms []MessageInfo) []imap.MessageInfo {
@@ -294,82 +312,25 @@ func (m *imapMailbox) Poll(ctx context.Context) (imap.Update, error) {
 // IMAPBackend keeps in memory when its StructureCacheSize is 0.
 const DefaultStructureCacheSize = 4096
 
-// structKey names one message for good: a UID is never reused within a
-// UIDVALIDITY (RFC 9051 section 2.3.1.1), and the store never gives a
-// user's folder a UIDVALIDITY used before (newUIDValidity), so the bytes
-// behind the key cannot change. The folder name is kept in the key only
-// to keep users' folders apart when in doubt; a rename just misses.
-type structKey struct {
-	user, folder string
-	uidValidity  uint32
-	uid          uint32
-}
-
-type structEntry struct {
-	key  structKey
-	part *imap.Part
-}
-
-// structCache is a bounded LRU of parsed MIME structures, shared by all
-// the IMAP sessions of a store. Memory is bounded by the entry count
-// times the size of a parsed structure, which imap.StructureLimits caps.
-type structCache struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // front: most recently used; values are *structEntry
-	items map[structKey]*list.Element
-}
-
-func newStructCache(max int) *structCache {
-	return &structCache{max: max, order: list.New(), items: make(map[structKey]*list.Element)}
-}
-
-func (c *structCache) get(k structKey) *imap.Part {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.items[k]
-	if !ok {
-		return nil
-	}
-	c.order.MoveToFront(e)
-	return e.Value.(*structEntry).part
-}
-
-// add stores p under k and returns the part to use: the one already
-// cached when another session got there first, so that all share one.
-func (c *structCache) add(k structKey, p *imap.Part) *imap.Part {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.items[k]; ok {
-		c.order.MoveToFront(e)
-		return e.Value.(*structEntry).part
-	}
-	c.items[k] = c.order.PushFront(&structEntry{key: k, part: p})
-	for c.order.Len() > c.max {
-		last := c.order.Back()
-		c.order.Remove(last)
-		delete(c.items, last.Value.(*structEntry).key)
-	}
-	return p
-}
-
-func (c *structCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}
-
-// structureCache returns the backend's cache, or nil when disabled.
-func (b *IMAPBackend) structureCache() *structCache {
-	n := b.StructureCacheSize
-	if n < 0 {
-		return nil
-	}
-	if n == 0 {
-		n = DefaultStructureCacheSize
-	}
-	b.structOnce.Do(func() { b.structs = newStructCache(n) })
-	return b.structs
+// caches returns the backend's caches (nil where disabled), made on
+// first use.
+func (b *IMAPBackend) caches() *imapCaches {
+	b.cacheOnce.Do(func() {
+		b.cache = &imapCaches{}
+		if n := b.StructureCacheSize; n >= 0 {
+			if n == 0 {
+				n = DefaultStructureCacheSize
+			}
+			b.cache.structs = newLRU[*imap.Part](int64(n))
+		}
+		if n := b.HeaderCacheBytes; n >= 0 {
+			if n == 0 {
+				n = DefaultHeaderCacheBytes
+			}
+			b.cache.headers = newLRU[*imap.Header](n)
+		}
+	})
+	return b.cache
 }
 
 // freeze computes the lazily built parts of a structure (the envelopes of
@@ -396,12 +357,12 @@ var _ imap.StructureCache = (*imapMailbox)(nil)
 // It returns nil (not cached) when the cache is disabled and for mailboxes
 // opened through Store.IMAPUser, which has no backend to hold a cache.
 func (m *imapMailbox) Structure(ctx context.Context, uid uint32) (*imap.Part, error) {
-	c := m.cache
-	if c == nil {
+	if m.cache == nil || m.cache.structs == nil {
 		return nil, nil
 	}
-	k := structKey{user: m.user, folder: m.f.Name(), uidValidity: m.f.UIDValidity(), uid: uid}
-	if p := c.get(k); p != nil {
+	c := m.cache.structs
+	k := m.key(uid)
+	if p, ok := c.get(k); ok {
 		return p, nil
 	}
 	r, err := m.f.Open(ctx, uid)
@@ -414,5 +375,42 @@ func (m *imapMailbox) Structure(ctx context.Context, uid uint32) (*imap.Part, er
 		return nil, err
 	}
 	freeze(p)
-	return c.add(k, p), nil
+	return c.add(k, p, 1), nil
+}
+
+var _ imap.HeaderCache = (*imapMailbox)(nil)
+
+// Header implements imap.HeaderCache: the top-level header of a message,
+// read on first use and then kept in a bounded in-memory LRU shared by
+// the sessions of the IMAPBackend (IMAPBackend.HeaderCacheBytes). It
+// returns nil (not cached) when the cache is disabled and for mailboxes
+// opened through Store.IMAPUser.
+func (m *imapMailbox) Header(ctx context.Context, uid uint32) (*imap.Header, error) {
+	if m.cache == nil || m.cache.headers == nil {
+		return nil, nil
+	}
+	c := m.cache.headers
+	k := m.key(uid)
+	if h, ok := c.get(k); ok {
+		return h, nil
+	}
+	r, err := m.f.Open(ctx, uid)
+	if err != nil {
+		return nil, imapErr(err)
+	}
+	defer r.Close()
+	h, err := imap.NewMessage(r, r.Size()).Header()
+	if err != nil {
+		return nil, err
+	}
+	cost := int64(64)
+	for _, f := range h.Fields {
+		cost += int64(len(f.Name)+len(f.Value)) + 32
+	}
+	return c.add(k, h, cost), nil
+}
+
+// key names a message of this mailbox in the caches.
+func (m *imapMailbox) key(uid uint32) cacheKey {
+	return cacheKey{user: m.user, folder: m.f.Name(), uidValidity: m.f.UIDValidity(), uid: uid}
 }

@@ -24,6 +24,11 @@ type memFS struct {
 	root  *mnode
 	last  time.Time
 	track bool
+	// coarse, if set, gives mtimes in whole seconds (a file system whose
+	// timestamps are too coarse to tell close changes apart), and
+	// listings counts ReadDir calls: both for tests of change detection.
+	coarse   bool
+	listings int
 }
 
 type mnode struct {
@@ -44,6 +49,9 @@ func newMemFS(track bool) *memFS {
 // now returns strictly increasing times, so that every change moves a
 // directory's mtime (the index staleness check depends on it).
 func (m *memFS) now() time.Time {
+	if m.coarse {
+		return time.Now().Truncate(time.Second)
+	}
 	t := time.Now()
 	if !t.After(m.last) {
 		t = m.last.Add(time.Nanosecond)
@@ -309,6 +317,7 @@ func (m *memFS) ReadDir(name string) ([]dirEntry, error) {
 	if n == nil || !n.isDir {
 		return nil, perr("readdir", name, fs.ErrNotExist)
 	}
+	m.listings++
 	out := make([]dirEntry, 0, len(n.ents))
 	for k, v := range n.ents {
 		out = append(out, dirEntry{name: k, isDir: v.isDir})

@@ -19,6 +19,11 @@ const (
 	// quietAfter: a directory mtime is trusted as a summary of its
 	// content only if it was at least this old when recorded.
 	quietAfter = 2 * time.Second
+	// recheckAfter: a directory that is not quiet is listed again at
+	// most this often when its mtime has not changed, which bounds how
+	// long a change another process made in the same mtime tick as one
+	// of ours stays unseen, without listing a busy folder on every poll.
+	recheckAfter = time.Second
 	// indexEvery: write the index after this many changes even while the
 	// folder stays open, so that a crash costs a bounded re-read.
 	indexEvery = 2000
@@ -90,6 +95,7 @@ type folderState struct {
 	ulRecords       int
 	ulFile          wfile
 	obs             [2]dirObs // new/, cur/
+	dirSync         [2]groupSync
 	flagCache       map[uint64][]string
 }
 
@@ -725,6 +731,7 @@ func (st *folderState) refresh() (bool, error) {
 		return false, err
 	}
 	var which [2]bool
+	now := time.Now().UnixNano()
 	for i, sub := range []string{"/new", "/cur"} {
 		fi, err := st.fs().Stat(st.dir + sub)
 		if err != nil {
@@ -733,12 +740,13 @@ func (st *folderState) refresh() (bool, error) {
 			}
 			return false, err
 		}
-		which[i] = fi.mtime.UnixNano() != st.obs[i].mtime || !st.obs[i].quiet()
+		o := st.obs[i]
+		which[i] = fi.mtime.UnixNano() != o.mtime || !o.quiet() && now-o.at >= int64(recheckAfter)
 	}
 	if !which[0] && !which[1] {
 		return false, nil
 	}
-	buf, changed, err := st.scan(which, st.msgs, nil, time.Now().UnixNano())
+	buf, changed, err := st.scan(which, st.msgs, nil, now)
 	if err == nil {
 		err = st.logWriteSync(buf)
 	}

@@ -1,0 +1,107 @@
+package mailbox
+
+import "sync"
+
+// dirMask names a folder's message directories: new/ and cur/.
+type dirMask uint8
+
+const (
+	dirNew dirMask = 1 << iota
+	dirCur
+)
+
+// maskOf is the directory a message file is in.
+func maskOf(inNew bool) dirMask {
+	if inNew {
+		return dirNew
+	}
+	return dirCur
+}
+
+// groupSync shares the fsyncs of one directory among concurrent callers
+// (group commit): sync returns once an fsync that began after the call has
+// ended, so one fsync covers every rename and unlink made before it began,
+// whichever session made them.
+type groupSync struct {
+	mu       sync.Mutex
+	running  chan struct{} // closed when the fsync in progress ends; nil if none
+	started  uint64        // fsyncs begun
+	finished uint64        // number of the last fsync that ended
+	lastErr  error         // its result
+}
+
+func (g *groupSync) sync(fsync func() error) error {
+	g.mu.Lock()
+	ticket := g.started + 1 // the first fsync that can begin after now
+	for {
+		if g.finished >= ticket {
+			err := g.lastErr
+			g.mu.Unlock()
+			return err
+		}
+		if wait := g.running; wait != nil {
+			g.mu.Unlock()
+			<-wait
+			g.mu.Lock()
+			continue
+		}
+		done := make(chan struct{})
+		g.running = done
+		g.started++
+		n := g.started
+		g.mu.Unlock()
+		err := fsync()
+		g.mu.Lock()
+		g.running = nil
+		g.finished, g.lastErr = n, err
+		close(done)
+	}
+}
+
+// syncDirs makes the renames and unlinks made in the directories of mask
+// durable. It is called without st.mu, after the change is applied in
+// memory: sessions changing flags or expunging at the same time share the
+// fsync, and readers of the folder do not wait for the disk meanwhile.
+func (st *folderState) syncDirs(mask dirMask) error {
+	var firstErr error
+	for i, sub := range [2]string{"/new", "/cur"} {
+		if mask&(1<<i) == 0 {
+			continue
+		}
+		err := st.dirSync[i].sync(func() error { return st.fs().SyncDir(st.dir + sub) })
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// ownBegin and ownEnd bracket changes this process makes to new/ and cur/
+// (with st.mu held). If a directory's mtime was still the one last
+// observed before the changes, the mtime after them is taken as observed
+// too, so that refresh does not list the directory again for changes it
+// made itself. A change by another process in that window is hidden by
+// this, but not for long: an mtime this recent is not quiet, and refresh
+// lists a directory that is not quiet at least every recheckAfter.
+func (st *folderState) ownBegin(mask dirMask) (clean dirMask) {
+	for i, sub := range [2]string{"/new", "/cur"} {
+		if mask&(1<<i) == 0 {
+			continue
+		}
+		if fi, err := st.fs().Stat(st.dir + sub); err == nil && fi.mtime.UnixNano() == st.obs[i].mtime {
+			clean |= 1 << i
+		}
+	}
+	return clean
+}
+
+func (st *folderState) ownEnd(clean dirMask) {
+	for i, sub := range [2]string{"/new", "/cur"} {
+		if clean&(1<<i) == 0 {
+			continue
+		}
+		if fi, err := st.fs().Stat(st.dir + sub); err == nil {
+			st.obs[i].mtime = fi.mtime.UnixNano()
+		}
+	}
+}
