@@ -18,6 +18,10 @@ func main() {
 	flag.Parse()
 	s := imaptest.NewUnstartedServer(nil)
 	s.AutoCreateUsers = false
+	// Every load client comes from 127.0.0.1: no per-address cap (the
+	// default of 32 refuses a 32-client load while its fill connection is
+	// still closing).
+	s.IMAP.MaxConnectionsPerIP = -1
 	if err := s.AddUser(*user, *pass); err != nil {
 		fmt.Fprintln(os.Stderr, "imapmem:", err)
 		os.Exit(1)
