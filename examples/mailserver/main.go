@@ -48,6 +48,7 @@ type config struct {
 	insecureAuth                               bool
 	remotePort                                 int
 	debugAddr                                  string
+	syncFS                                     bool
 }
 
 func main() {
@@ -87,6 +88,7 @@ func serverFlags(fs *flag.FlagSet) func() *config {
 	fs.BoolVar(&c.insecureAuth, "insecure-auth", false, "allow AUTH and LOGIN without TLS (test setups)")
 	fs.StringVar(&c.resolver, "resolver", "", "DNS server host:port for MX lookups; default /etc/resolv.conf")
 	fs.IntVar(&c.remotePort, "remote-port", 25, "port that outbound delivery connects to")
+	fs.BoolVar(&c.syncFS, "syncfs", true, "make accepted mail durable with one syncfs(2) per batch of messages (fast when the data directory's file system is not busy with other writers); false: an fsync per file")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)")
 	return func() *config {
 		c.domains = splitList(*domains)
@@ -147,6 +149,7 @@ func run(cfg *config, logger *slog.Logger) error {
 	}
 	defer store.Close()
 	store.Logger = logger
+	store.SyncFS = cfg.syncFS
 
 	// The queue sends its DSNs through the agent, and the agent enqueues
 	// into the queue: QueueRef ties the knot.
