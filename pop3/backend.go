@@ -24,6 +24,14 @@ type Backend interface {
 	Login(ctx context.Context, conn ConnInfo, username, password string) (Maildrop, error)
 }
 
+// BackendFunc adapts a login function to the Backend interface.
+type BackendFunc func(ctx context.Context, conn ConnInfo, username, password string) (Maildrop, error)
+
+// Login calls f.
+func (f BackendFunc) Login(ctx context.Context, conn ConnInfo, username, password string) (Maildrop, error) {
+	return f(ctx, conn, username, password)
+}
+
 // APOPBackend is implemented by backends that can verify an APOP digest
 // (RFC 1939 section 7), which needs the shared secret in clear on the server.
 // The server advertises and accepts APOP only when the backend implements it.

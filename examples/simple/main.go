@@ -3,13 +3,13 @@
 // file, POP3 hands the file out and erases what the client deleted.
 //
 //	go run ./examples/simple -users alice:secret,bob:secret
+//	curl smtp://127.0.0.1:2525 --mail-from alice@localhost --mail-rcpt bob@localhost -T msg.txt
+//	curl pop3://bob:secret@127.0.0.1:1110/1
 package main
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"flag"
 	"io"
 	"log"
@@ -33,7 +33,12 @@ func (s *server) mbox(user string) *mailbox.MboxFile {
 	return &mailbox.MboxFile{Path: filepath.Join(s.dir, user+".mbox")}
 }
 
-// smtpSession receives one message at a time for local accounts.
+// NewSession makes server an smtp.Backend: a session per connection.
+func (s *server) NewSession(context.Context, *smtp.Conn) (smtp.Session, error) {
+	return &smtpSession{s: s}, nil
+}
+
+// smtpSession receives mail for the accounts, one message at a time.
 type smtpSession struct {
 	s    *server
 	from string
@@ -57,10 +62,10 @@ func (c *smtpSession) Rcpt(_ context.Context, to string, _ *smtp.RcptOptions) er
 // Data appends the message to each recipient's file. Append fsyncs before
 // it returns, so the 250 that follows is durable.
 func (c *smtpSession) Data(ctx context.Context, r io.Reader) error {
-	body, err := io.ReadAll(r) // held in memory for several recipients: fine for a simple server
+	msg, err := io.ReadAll(r) // bounded by the server's MaxMessageBytes
 	for _, user := range c.to {
 		if err == nil {
-			err = c.s.mbox(user).Append(ctx, c.from, time.Now(), bytes.NewReader(body))
+			err = c.s.mbox(user).Append(ctx, c.from, time.Now(), bytes.NewReader(msg))
 		}
 	}
 	return err
@@ -69,12 +74,8 @@ func (c *smtpSession) Data(ctx context.Context, r io.Reader) error {
 func (c *smtpSession) Reset(context.Context)        { c.to = nil }
 func (c *smtpSession) Logout(context.Context) error { return nil }
 
-// NewSession makes server an smtp.Backend: a session per connection.
-func (s *server) NewSession(context.Context, *smtp.Conn) (smtp.Session, error) {
-	return &smtpSession{s: s}, nil
-}
-
-// Login opens the user's mbox for one POP3 session, locked until Close.
+// Login makes server a pop3.Backend: the user's file, locked until the
+// session ends, is the maildrop; DELE and QUIT erase messages from it.
 func (s *server) Login(ctx context.Context, _ pop3.ConnInfo, user, password string) (pop3.Maildrop, error) {
 	if pw, ok := s.passwords[user]; !ok || pw != password {
 		return nil, pop3.ErrAuthFailed
@@ -83,57 +84,8 @@ func (s *server) Login(ctx context.Context, _ pop3.ConnInfo, user, password stri
 	if err != nil {
 		return nil, err
 	}
-	return &maildrop{lock: lock, offsets: map[string]int64{}}, nil
+	return lock.POP3Maildrop(), nil
 }
-
-// maildrop is the POP3 view of one mbox file. A message's UID is the hash
-// of its content, stable for as long as the message is in the file.
-type maildrop struct {
-	lock    *mailbox.MboxLock
-	offsets map[string]int64 // UID -> offset of the From_ line
-}
-
-func (m *maildrop) Messages(context.Context) ([]pop3.Message, error) {
-	var msgs []pop3.Message
-	r := m.lock.Messages()
-	r.CRLF = true // POP3 sizes count CRLF line endings
-	for {
-		msg, err := r.Next()
-		if err == io.EOF {
-			return msgs, nil
-		} else if err != nil {
-			return nil, err
-		}
-		h := sha256.New()
-		n, err := io.Copy(h, msg.Body)
-		if err != nil {
-			return nil, err
-		}
-		uid := hex.EncodeToString(h.Sum(nil))[:32]
-		m.offsets[uid] = msg.Offset
-		msgs = append(msgs, pop3.Message{UID: uid, Size: n})
-	}
-}
-
-func (m *maildrop) Open(_ context.Context, uid string) (io.ReadCloser, error) {
-	r := m.lock.MessageAt(m.offsets[uid])
-	r.CRLF = true
-	msg, err := r.Next()
-	if err != nil {
-		return nil, err
-	}
-	return io.NopCloser(msg.Body), nil
-}
-
-func (m *maildrop) Delete(_ context.Context, uids []string) error {
-	gone := map[int64]bool{}
-	for _, uid := range uids {
-		gone[m.offsets[uid]] = true
-	}
-	return m.lock.DeleteFunc(func(msg *mailbox.MboxMessage) bool { return gone[msg.Offset] })
-}
-
-func (m *maildrop) Close() error { return m.lock.Close() }
 
 func main() {
 	dir := flag.String("dir", "simple-mail", "directory of the mbox files")
@@ -142,11 +94,13 @@ func main() {
 	pop3Addr := flag.String("pop3", "127.0.0.1:1110", "POP3 address")
 	flag.Parse()
 
-	os.MkdirAll(*dir, 0o700)
 	s := &server{dir: *dir, passwords: map[string]string{}}
-	for _, u := range strings.Split(*users, ",") {
-		name, pw, _ := strings.Cut(u, ":")
-		s.passwords[name] = pw
+	for _, account := range strings.Split(*users, ",") {
+		user, pw, _ := strings.Cut(account, ":")
+		s.passwords[user] = pw
+	}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		log.Fatal(err)
 	}
 	smtpServer := &smtp.Server{Addr: *smtpAddr, Domain: "localhost", Backend: s}
 	// Passwords in plaintext: this example listens on loopback only.

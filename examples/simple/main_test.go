@@ -61,9 +61,23 @@ func TestSimpleServer(t *testing.T) {
 
 	sh, sp, _ := net.SplitHostPort(smtpAddr)
 	ph, pp, _ := net.SplitHostPort(pop3Addr)
-	script := `
-import smtplib, poplib, sys
-sh, sp, ph, pp = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+	py := func(script string) {
+		t.Helper()
+		out, err := exec.Command(python, "-c", script, sh, sp, ph, pp).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "ok" {
+			t.Fatalf("python: %v\n%s", err, out)
+		}
+	}
+	mbox := func() string {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(mail, "bob.mbox"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	const head = "import smtplib, poplib, sys\nsh, sp, ph, pp = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])\n"
+	py(head + `
 with smtplib.SMTP(sh, sp, timeout=20) as s:
     s.sendmail("alice@localhost", ["bob@localhost"], "Subject: one\r\n\r\nFrom the start\r\n.dot\r\n")
     s.sendmail("alice@localhost", ["bob@localhost"], "Subject: two\r\n\r\nsecond\r\n")
@@ -72,26 +86,37 @@ with smtplib.SMTP(sh, sp, timeout=20) as s:
         raise SystemExit("unknown user accepted")
     except smtplib.SMTPRecipientsRefused:
         pass
+print("ok")
+`)
+	// The file is an mbox: From_ lines, ">From" quoting, LF line endings.
+	got := mbox()
+	for _, want := range []string{"From alice@localhost ", "\nSubject: one\n\n>From the start\n.dot\n\nFrom alice@localhost ", "\nSubject: two\n\nsecond\n\n"} {
+		if !strings.Contains(got, want) || !strings.HasPrefix(got, "From alice@localhost ") {
+			t.Fatalf("bob.mbox lacks %q:\n%s", want, got)
+		}
+	}
+	py(head + `
 p = poplib.POP3(ph, pp, timeout=20)
 p.user("bob"); p.pass_("s3cret")
 count, size = p.stat()
 assert count == 2, count
 lines = p.retr(1)[1]
 assert lines == [b"Subject: one", b"", b"From the start", b".dot"], lines
-uids = p.uidl()[1]
-p.dele(1); p.dele(2); p.quit()
+p.dele(1); p.quit()
+print("ok")
+`)
+	if got := mbox(); strings.Contains(got, "Subject: one") || !strings.Contains(got, "Subject: two") {
+		t.Fatalf("after DELE 1 and QUIT, bob.mbox is:\n%s", got)
+	}
+	py(head + `
 p = poplib.POP3(ph, pp, timeout=20)
 p.user("bob"); p.pass_("s3cret")
-assert p.stat()[0] == 0
-p.quit()
+assert p.stat()[0] == 1
+assert p.retr(1)[1] == [b"Subject: two", b"", b"second"]
+p.dele(1); p.quit()
 print("ok")
-`
-	out, err := exec.Command(python, "-c", script, sh, sp, ph, pp).CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "ok" {
-		t.Fatalf("python: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(filepath.Join(mail, "bob.mbox"))
-	if err != nil || len(data) != 0 {
-		t.Errorf("bob.mbox after deleting everything: %q, %v", data, err)
+`)
+	if got := mbox(); got != "" {
+		t.Errorf("bob.mbox after deleting everything: %q", got)
 	}
 }
