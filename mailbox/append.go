@@ -273,10 +273,6 @@ func (c *committer) submit(reqs []*appendReq) {
 
 func (c *committer) loop() {
 	defer close(c.exited)
-	if c.s.syncfs {
-		c.pipeline()
-		return
-	}
 	for {
 		select {
 		case <-c.wake:
@@ -301,56 +297,9 @@ func (c *committer) run(batch []*appendReq) {
 	if len(batch) == 0 {
 		return
 	}
-	c.s.process(batch, false)
+	c.s.process(batch, c.s.syncfs)
 	for _, r := range batch {
 		close(r.done)
-	}
-}
-
-// pipeline is the committer when the file system can be synced as a whole:
-// each cycle renames the files whose data the previous cycle made durable,
-// then runs one syncfs, which makes those renames durable and, at the same
-// time, the data of the files that arrived meanwhile. Under load every
-// append costs a share of one syncfs; alone, an append waits two.
-func (c *committer) pipeline() {
-	var ready []*appendReq // data durable, not yet renamed
-	quit := c.quit
-	for {
-		c.mu.Lock()
-		fresh := c.queue
-		c.queue = nil
-		stopped := c.stopped
-		c.mu.Unlock()
-		if len(ready) == 0 && len(fresh) == 0 {
-			if stopped {
-				return
-			}
-			select {
-			case <-c.wake:
-			case <-quit:
-				// From now on submit syncs inline; drain what is queued.
-				c.mu.Lock()
-				c.stopped = true
-				c.mu.Unlock()
-				quit = nil
-			}
-			continue
-		}
-		groups, order := c.s.stageAll(ready)
-		err := c.s.fs.SyncFS()
-		c.s.finishAll(groups, order, err)
-		for _, r := range ready {
-			close(r.done)
-		}
-		ready = fresh
-		if err != nil {
-			for _, r := range ready {
-				r.err = err
-				c.s.fs.Remove(r.tmp)
-				close(r.done)
-			}
-			ready = nil
-		}
 	}
 }
 
@@ -360,8 +309,9 @@ func (c *committer) pipeline() {
 //     fsync'd each file);
 //  2. per folder, under its lock: assign UIDs and MODSEQs, rename tmp/ ->
 //     new/ or cur/, append the UID list records;
-//  3. make the renames and records durable (one syncfs; or one fsync per
-//     directory and UID list);
+//  3. make the renames and records durable: an fsync of each directory
+//     renamed into and of each UID list, in parallel (a second syncfs
+//     would also flush whatever else was written meanwhile);
 //  4. per folder: make the messages visible, or on failure remove them.
 //
 // A crash before 3 completes leaves whole files (data synced in 1) that the
@@ -378,33 +328,29 @@ func (s *Store) process(batch []*appendReq, useSyncFS bool) {
 	}
 	groups, order := s.stageAll(batch)
 	var syncErr error
-	if useSyncFS {
-		syncErr = s.fs.SyncFS()
-	} else {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		note := func(err error) {
-			if err != nil && !errIsClosed(err) {
-				mu.Lock()
-				if syncErr == nil {
-					syncErr = err
-				}
-				mu.Unlock()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	note := func(err error) {
+		if err != nil && !errIsClosed(err) {
+			mu.Lock()
+			if syncErr == nil {
+				syncErr = err
 			}
+			mu.Unlock()
 		}
-		for _, st := range order {
-			g := groups[st]
-			if g.log != nil {
-				wg.Add(1)
-				go func() { defer wg.Done(); note(g.log.Sync()) }()
-			}
-			for _, d := range g.dirs {
-				wg.Add(1)
-				go func() { defer wg.Done(); note(s.fs.SyncDir(d)) }()
-			}
-		}
-		wg.Wait()
 	}
+	for _, st := range order {
+		g := groups[st]
+		if g.log != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); note(g.log.Sync()) }()
+		}
+		for _, d := range g.dirs {
+			wg.Add(1)
+			go func() { defer wg.Done(); note(s.fs.SyncDir(d)) }()
+		}
+	}
+	wg.Wait()
 	s.finishAll(groups, order, syncErr)
 }
 

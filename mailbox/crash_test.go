@@ -167,7 +167,7 @@ func TestCrashDuringAppend(t *testing.T) {
 	modes := []struct {
 		name           string
 		noGroup, fsync bool
-	}{{"pipeline-syncfs", false, false}, {"group-fsync", false, true}, {"nogroup", true, true}}
+	}{{"syncfs", false, false}, {"group-fsync", false, true}, {"nogroup", true, true}}
 	seed := "Subject: seed\r\n\r\nseed\r\n"
 	body := "Subject: crash\n\n" + strings.Repeat("line of the message\n", 200)
 	want := strings.ReplaceAll(body, "\n", "\r\n")

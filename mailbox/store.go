@@ -62,12 +62,14 @@ type Store struct {
 	// sharing file-system syncs with concurrent appends. The durability
 	// guarantee is the same; it exists to measure the gain.
 	DisableGroupCommit bool
-	// SyncFS makes group commit use one syncfs(2) per batch (Linux)
-	// instead of an fsync of each file and one of each directory and UID
-	// list per batch. syncfs flushes the whole file system: it can be
-	// fastest when the mail store has the file system to itself, and it is
-	// slow when other programs write to it (measured: 0.4x the per-file
-	// mode on a shared machine), so it is off by default.
+	// SyncFS makes group commit make the data of a batch of messages
+	// durable with one syncfs(2) (Linux) instead of an fsync of each file
+	// (the directories and UID lists of the batch are fsync'd either way).
+	// syncfs flushes the whole file system: it is the fastest when the
+	// mail store has the file system to itself (no journal: one flush for
+	// a batch rather than a round of writes per file), and slow when other
+	// programs write much to it, whose data it flushes too (measured at
+	// 0.4x the per-file mode on a shared machine). Off by default.
 	SyncFS bool
 	// MaxIdleFolders bounds the folders kept loaded while no handle is
 	// open on them (default 256). Loaded folders make repeated delivery and
