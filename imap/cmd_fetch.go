@@ -60,6 +60,15 @@ func cmdFetch(c *conn, cmd *Command) result {
 	if hasModSeq || (a.ChangedSince > 0) {
 		c.enableCondStore()
 	}
+	if a.Vanished {
+		// RFC 7162 section 3.2.6: VANISHED needs ENABLE QRESYNC.
+		if !c.qresync {
+			return bad("QRESYNC is not enabled")
+		}
+		if r := c.fetchVanished(a.Set, a.ChangedSince); r != nil {
+			return *r
+		}
+	}
 	if a.ChangedSince > 0 {
 		// RFC 7162 section 3.1.4.1: only the messages whose mod-sequence
 		// is greater than CHANGEDSINCE, and MODSEQ is implied.

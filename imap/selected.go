@@ -334,10 +334,33 @@ func (c *conn) flushExpunges() {
 }
 
 // expunged removes messages from the session's list and sends EXPUNGE
-// for each, in descending order.
+// for each, in descending order; once QRESYNC is enabled, one VANISHED
+// response with their UIDs instead (RFC 7162 section 3.2.10).
 func (c *conn) expunged(uids []uint32) {
 	s := c.mbox
 	slices.Sort(uids)
+	if c.qresync {
+		var b SeqSetBuilder
+		for _, u := range uids {
+			idx := s.index(u)
+			if idx < 0 {
+				continue
+			}
+			s.msgs = slices.Delete(s.msgs, idx, idx+1)
+			if j, ok := slices.BinarySearch(s.saved, u); ok {
+				s.saved = slices.Delete(s.saved, j, j+1)
+			}
+			delete(s.recent, u)
+			delete(s.pending, u)
+			b.Add(u)
+		}
+		if set := b.Set(); len(set.Ranges) > 0 {
+			c.w.Raw("* VANISHED ")
+			c.w.SeqSet(set)
+			c.w.CRLF()
+		}
+		return
+	}
 	for i := len(uids) - 1; i >= 0; i-- {
 		idx := s.index(uids[i])
 		if idx < 0 {

@@ -625,6 +625,11 @@ func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]u
 	if err := st.logWriteSync(buf); err != nil && firstErr == nil {
 		firstErr = err
 	}
+	// RFC 7162 section 3.2: remember the expunged UIDs with their MODSEQ
+	// for QRESYNC (expungelog.go).
+	if err := st.expRecord(gone, ms); err != nil && firstErr == nil {
+		firstErr = err
+	}
 	for i, sub := range []string{"/new", "/cur"} {
 		if dirs[i] {
 			if err := st.fs().SyncDir(st.dir + sub); err != nil && firstErr == nil {

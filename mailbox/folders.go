@@ -290,6 +290,7 @@ func (s *Store) renameInbox(user, to string) error {
 		var ms uint64
 		ms, buf = st.nextModSeq(buf)
 		st.logWriteSync(buf)
+		st.expRecord(moved, ms) // RFC 7162 section 3.2, expungelog.go
 		st.touched(len(moved))
 		st.compactUidlist()
 		ch = &Change{Kind: ChangeExpunge, User: user, Folder: Inbox, UIDValidity: st.uidValidity, UIDs: moved, ModSeq: ms}

@@ -213,6 +213,7 @@ func (s *Store) Close() error {
 				st.ulFile = nil
 			}
 		}
+		st.expClose()
 		st.evicted = true
 		st.mu.Unlock()
 	}
@@ -477,6 +478,7 @@ func (s *Store) evict(st *folderState) {
 			st.ulFile.Close()
 			st.ulFile = nil
 		}
+		st.expClose()
 	}
 	s.mu.Unlock()
 }

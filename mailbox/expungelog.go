@@ -1,0 +1,433 @@
+package mailbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+)
+
+// The expunge log remembers which UIDs were expunged at which MODSEQ, so
+// that an IMAP client resynchronizing with QRESYNC (RFC 7162 section
+// 3.2.5) learns what vanished since it last looked. It is an append-only
+// file beside the UID list, one record per expunge, fsync'd with the
+// expunge:
+//
+//	MWEXP1 <uidvalidity> <floor>
+//	E<modseq> <uid-set>
+//	...
+//
+// where <uid-set> is "1:3,7" (ascending, disjoint ranges). The floor says
+// "every expunge with a MODSEQ at or below it is forgotten": asked about
+// anything older, the log answers conservatively with every UID ever
+// allocated, which RFC 7162 section 3.2.5.2 allows (the client is told
+// about UIDs it may never have seen). The log is bounded: past
+// maxExpungeRanges ranges the oldest records are dropped and the floor
+// rises, and the file is rewritten atomically.
+const expungeLogFile = "mailwright-expunged"
+
+const (
+	// maxExpungeRanges bounds the ranges the log keeps (memory and file).
+	maxExpungeRanges = 4096
+	// maxExpungeLogSize: a bigger file is not ours (or damaged): it is
+	// not read, and the log starts again with a raised floor.
+	maxExpungeLogSize = 1 << 20
+)
+
+// expungeEntry is the UIDs expunged at one MODSEQ.
+type expungeEntry struct {
+	modseq uint64
+	uids   UIDSet // ascending, disjoint, no open end
+}
+
+// expungeLog is the in-memory form of the file. It is guarded by the
+// folderState's mutex and loaded when first needed.
+type expungeLog struct {
+	loaded  bool
+	floor   uint64
+	entries []expungeEntry // ascending modseq
+	ranges  int            // total ranges in entries
+	file    wfile
+	// minFloor is set by a folder load that found the folder not shut
+	// down cleanly: expunges made before then may not have reached the
+	// file, so nothing at or below it is trusted.
+	minFloor uint64
+}
+
+// expungeLogData is a parsed expunge log file.
+type expungeLogData struct {
+	uidValidity uint32
+	floor       uint64
+	entries     []expungeEntry
+	// torn is set when the file ends in an incomplete record (a crash
+	// during an append) or a damaged one: what follows is ignored and the
+	// file must be rewritten before anything is appended.
+	torn bool
+}
+
+var errBadExpungeLog = errors.New("mailbox: damaged expunge log")
+
+// parseExpungeLog parses an expunge log file. A bad header is an error; a
+// bad or incomplete record ends the parse with torn set, keeping the
+// records before it. Memory is bounded by the input (itself bounded by
+// maxExpungeLogSize) and by maxExpungeRanges.
+func parseExpungeLog(data []byte) (*expungeLogData, error) {
+	nl := bytes.IndexByte(data, '\n')
+	if nl < 0 {
+		return nil, errBadExpungeLog
+	}
+	h := bytes.Fields(data[:nl])
+	if len(h) != 3 || string(h[0]) != "MWEXP1" {
+		return nil, errBadExpungeLog
+	}
+	v, err1 := strconv.ParseUint(string(h[1]), 10, 32)
+	floor, err2 := strconv.ParseUint(string(h[2]), 10, 64)
+	if err1 != nil || err2 != nil || v == 0 {
+		return nil, errBadExpungeLog
+	}
+	d := &expungeLogData{uidValidity: uint32(v), floor: floor}
+	rest := data[nl+1:]
+	ranges := 0
+	for len(rest) > 0 {
+		e := bytes.IndexByte(rest, '\n')
+		if e < 0 {
+			d.torn = true
+			break
+		}
+		line := rest[:e]
+		rest = rest[e+1:]
+		ent, ok := parseExpungeRecord(line)
+		if !ok || ent.modseq <= floor || (len(d.entries) > 0 && ent.modseq <= d.entries[len(d.entries)-1].modseq) ||
+			ranges+len(ent.uids) > maxExpungeRanges {
+			d.torn = true
+			break
+		}
+		ranges += len(ent.uids)
+		d.entries = append(d.entries, ent)
+	}
+	return d, nil
+}
+
+// parseExpungeRecord parses "E<modseq> <uid-set>".
+func parseExpungeRecord(line []byte) (expungeEntry, bool) {
+	if len(line) < 4 || line[0] != 'E' {
+		return expungeEntry{}, false
+	}
+	sp := bytes.IndexByte(line, ' ')
+	if sp < 0 {
+		return expungeEntry{}, false
+	}
+	ms, err := strconv.ParseUint(string(line[1:sp]), 10, 64)
+	if err != nil || ms == 0 {
+		return expungeEntry{}, false
+	}
+	set, ok := parseUIDRanges(line[sp+1:])
+	if !ok {
+		return expungeEntry{}, false
+	}
+	return expungeEntry{modseq: ms, uids: set}, true
+}
+
+// parseUIDRanges parses "a[:b](,a[:b])*" with nonzero UIDs, each range
+// ascending and above the previous one (the form appendUIDRanges writes).
+func parseUIDRanges(b []byte) (UIDSet, bool) {
+	if len(b) == 0 {
+		return nil, false
+	}
+	var out UIDSet
+	for len(b) > 0 {
+		part := b
+		if c := bytes.IndexByte(b, ','); c >= 0 {
+			part, b = b[:c], b[c+1:]
+			if len(b) == 0 {
+				return nil, false
+			}
+		} else {
+			b = nil
+		}
+		lo, hi := part, part
+		if c := bytes.IndexByte(part, ':'); c >= 0 {
+			lo, hi = part[:c], part[c+1:]
+		}
+		start, err1 := strconv.ParseUint(string(lo), 10, 32)
+		stop, err2 := strconv.ParseUint(string(hi), 10, 32)
+		if err1 != nil || err2 != nil || start == 0 || stop < start {
+			return nil, false
+		}
+		if len(out) > 0 && uint64(out[len(out)-1].Stop) >= start {
+			return nil, false
+		}
+		if len(out) >= maxExpungeRanges {
+			return nil, false
+		}
+		out = append(out, UIDRange{uint32(start), uint32(stop)})
+	}
+	return out, true
+}
+
+// appendUIDRanges writes a set in the form parseUIDRanges reads.
+func appendUIDRanges(b []byte, s UIDSet) []byte {
+	for i, r := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, uint64(r.Start), 10)
+		if r.Stop != r.Start {
+			b = append(b, ':')
+			b = strconv.AppendUint(b, uint64(r.Stop), 10)
+		}
+	}
+	return b
+}
+
+// rangesOf turns ascending UIDs into ranges.
+func rangesOf(uids []uint32) UIDSet {
+	var out UIDSet
+	for _, u := range uids {
+		if n := len(out); n > 0 && out[n-1].Stop+1 == u {
+			out[n-1].Stop = u
+			continue
+		}
+		out = append(out, UIDRange{u, u})
+	}
+	return out
+}
+
+// mergeRanges sorts ranges and joins those that overlap or touch.
+func mergeRanges(s UIDSet) UIDSet {
+	slices.SortFunc(s, func(a, b UIDRange) int {
+		switch {
+		case a.Start < b.Start:
+			return -1
+		case a.Start > b.Start:
+			return 1
+		}
+		return 0
+	})
+	out := s[:0]
+	for _, r := range s {
+		if n := len(out); n > 0 && uint64(r.Start) <= uint64(out[n-1].Stop)+1 {
+			out[n-1].Stop = max(out[n-1].Stop, r.Stop)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func formatExpungeHeader(b []byte, uidValidity uint32, floor uint64) []byte {
+	b = append(b, "MWEXP1 "...)
+	b = strconv.AppendUint(b, uint64(uidValidity), 10)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, floor, 10)
+	return append(b, '\n')
+}
+
+func appendExpungeRecord(b []byte, e expungeEntry) []byte {
+	b = append(b, 'E')
+	b = strconv.AppendUint(b, e.modseq, 10)
+	b = append(b, ' ')
+	b = appendUIDRanges(b, e.uids)
+	return append(b, '\n')
+}
+
+// expLoad loads the expunge log if it is not loaded. A missing, foreign
+// or damaged file starts a new log whose floor is the folder's current
+// HIGHESTMODSEQ: whatever was expunged before is forgotten, and clients
+// resynchronizing from before get the conservative answer. recording is
+// the MODSEQ of an expunge about to be recorded (0 if none): it was
+// allocated already, so the new floor stays below it. Called with st.mu
+// held, after the folder is loaded.
+func (st *folderState) expLoad(recording uint64) error {
+	x := &st.exp
+	if x.loaded {
+		return nil
+	}
+	var d *expungeLogData
+	p := st.dir + "/" + expungeLogFile
+	if fi, err := st.fs().Stat(p); err == nil && fi.size <= maxExpungeLogSize {
+		if data, err := st.fs().ReadFile(p); err == nil {
+			d, _ = parseExpungeLog(data)
+		} else if !isNotExist(err) {
+			return err
+		}
+	} else if err != nil && !isNotExist(err) {
+		return err
+	}
+	rewrite := false
+	if d == nil || d.uidValidity != st.uidValidity {
+		d = &expungeLogData{uidValidity: st.uidValidity, floor: st.hms}
+		if recording > 0 && recording == st.hms {
+			d.floor = recording - 1
+		}
+		rewrite = true
+	}
+	x.floor, x.entries, x.ranges = d.floor, d.entries, 0
+	for _, e := range x.entries {
+		x.ranges += len(e.uids)
+	}
+	if d.torn {
+		rewrite = true
+	}
+	if x.minFloor > x.floor {
+		x.raiseFloor(x.minFloor)
+		rewrite = true
+	}
+	x.loaded = true
+	if rewrite {
+		return st.expRewrite()
+	}
+	return nil
+}
+
+// raiseFloor forgets every entry at or below m.
+func (x *expungeLog) raiseFloor(m uint64) {
+	if m <= x.floor {
+		return
+	}
+	x.floor = m
+	i := 0
+	for i < len(x.entries) && x.entries[i].modseq <= m {
+		x.ranges -= len(x.entries[i].uids)
+		i++
+	}
+	x.entries = slices.Delete(x.entries, 0, i)
+}
+
+// expRewrite replaces the file with the log as it is in memory.
+func (st *folderState) expRewrite() error {
+	x := &st.exp
+	if x.file != nil {
+		x.file.Close()
+		x.file = nil
+	}
+	b := formatExpungeHeader(nil, st.uidValidity, x.floor)
+	for _, e := range x.entries {
+		b = appendExpungeRecord(b, e)
+	}
+	return writeAtomicBytes(st.fs(), st.dir, expungeLogFile, b)
+}
+
+// expRecord records that uids (ascending) were expunged at modseq and
+// makes it durable. Called with st.mu held. On failure the floor rises
+// to modseq, so that no answer relies on the lost record.
+func (st *folderState) expRecord(uids []uint32, modseq uint64) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	if err := st.expLoad(modseq); err != nil {
+		st.exp = expungeLog{minFloor: max(st.exp.minFloor, modseq)}
+		return err
+	}
+	x := &st.exp
+	if modseq <= x.floor {
+		return nil // forgotten already: the floor answers for it
+	}
+	e := expungeEntry{modseq: modseq, uids: rangesOf(uids)}
+	if n := len(x.entries); n > 0 && x.entries[n-1].modseq >= modseq {
+		// MODSEQs only grow; anything else means the log is out of step
+		// with the folder: forget it all.
+		x.raiseFloor(modseq)
+		return st.expRewrite()
+	}
+	x.entries = append(x.entries, e)
+	x.ranges += len(e.uids)
+	if x.ranges > maxExpungeRanges {
+		// Drop the oldest records until half the budget is left.
+		i := 0
+		for x.ranges > maxExpungeRanges/2 && i < len(x.entries)-1 {
+			i++
+			x.ranges -= len(x.entries[i-1].uids)
+		}
+		x.raiseFloor(x.entries[i-1].modseq)
+		if x.ranges > maxExpungeRanges {
+			// One expunge with very scattered UIDs: forget it too.
+			x.raiseFloor(modseq)
+		}
+		return st.expRewrite()
+	}
+	if x.file == nil {
+		f, err := st.fs().OpenAppend(st.dir + "/" + expungeLogFile)
+		if err != nil {
+			x.raiseFloor(modseq)
+			x.loaded = false
+			x.minFloor = max(x.minFloor, modseq)
+			return err
+		}
+		x.file = f
+	}
+	b := appendExpungeRecord(nil, e)
+	_, err := x.file.Write(b)
+	if err == nil {
+		err = x.file.Sync()
+	}
+	if err != nil {
+		// The file may end in a torn record: start again from a rewrite.
+		x.raiseFloor(modseq)
+		return st.expRewrite()
+	}
+	return nil
+}
+
+// expClose closes the log file and forgets the in-memory log (the
+// folder is being reloaded or closed).
+func (st *folderState) expClose() {
+	if st.exp.file != nil {
+		st.exp.file.Close()
+	}
+	st.exp = expungeLog{}
+}
+
+// expSince returns the UIDs expunged with a MODSEQ above modSeq, or all
+// UIDs below UIDNEXT when the log has forgotten that far back. Called
+// with st.mu held.
+func (st *folderState) expSince(modSeq uint64) (UIDSet, error) {
+	if err := st.expLoad(0); err != nil {
+		return nil, err
+	}
+	x := &st.exp
+	if modSeq < x.floor {
+		if st.uidNext <= 1 {
+			return nil, nil
+		}
+		return UIDSet{{1, st.uidNext - 1}}, nil
+	}
+	i, _ := slices.BinarySearchFunc(x.entries, modSeq+1, func(e expungeEntry, m uint64) int {
+		switch {
+		case e.modseq < m:
+			return -1
+		case e.modseq > m:
+			return 1
+		}
+		return 0
+	})
+	var out UIDSet
+	for _, e := range x.entries[i:] {
+		out = append(out, e.uids...)
+	}
+	return mergeRanges(out), nil
+}
+
+// ExpungedSince returns the UIDs of the messages expunged from the folder
+// with a MODSEQ above modSeq, for QRESYNC (RFC 7162 section 3.2.5.2). The
+// store remembers a bounded number of expunges (and none from before an
+// unclean shutdown); asked about older ones, it answers with every UID
+// below UIDNEXT, which the RFC allows: the set may hold UIDs that never
+// existed or that are still in the folder (callers remove those they
+// show), never fewer than the truth.
+func (f *Folder) ExpungedSince(ctx context.Context, modSeq uint64) (UIDSet, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	if err := checkCtx(ctx); err != nil {
+		return nil, err
+	}
+	st := f.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := st.usable(); err != nil {
+		return nil, err
+	}
+	return st.expSince(modSeq)
+}
