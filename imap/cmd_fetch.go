@@ -46,6 +46,10 @@ func cmdFetch(c *conn, cmd *Command) result {
 	if !valid {
 		return bad("Invalid sequence number")
 	}
+	if a.Vanished && !c.qresync {
+		// RFC 7162 section 3.2.6: VANISHED needs ENABLE QRESYNC.
+		return bad("QRESYNC is not enabled")
+	}
 	items := a.Items
 	var content, seen, hasFlags, hasUID, hasModSeq bool
 	for _, it := range items {
@@ -61,10 +65,6 @@ func cmdFetch(c *conn, cmd *Command) result {
 		c.enableCondStore()
 	}
 	if a.Vanished {
-		// RFC 7162 section 3.2.6: VANISHED needs ENABLE QRESYNC.
-		if !c.qresync {
-			return bad("QRESYNC is not enabled")
-		}
 		if r := c.fetchVanished(a.Set, a.ChangedSince); r != nil {
 			return *r
 		}
