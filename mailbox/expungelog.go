@@ -53,6 +53,9 @@ type expungeLog struct {
 	// down cleanly: expunges made before then may not have reached the
 	// file, so nothing at or below it is trusted.
 	minFloor uint64
+	// loadHMS is HIGHESTMODSEQ when the folder was loaded: the floor of
+	// a log started afresh in this process.
+	loadHMS uint64
 }
 
 // expungeLogData is a parsed expunge log file.
@@ -233,13 +236,12 @@ func appendExpungeRecord(b []byte, e expungeEntry) []byte {
 }
 
 // expLoad loads the expunge log if it is not loaded. A missing, foreign
-// or damaged file starts a new log whose floor is the folder's current
-// HIGHESTMODSEQ: whatever was expunged before is forgotten, and clients
-// resynchronizing from before get the conservative answer. recording is
-// the MODSEQ of an expunge about to be recorded (0 if none): it was
-// allocated already, so the new floor stays below it. Called with st.mu
-// held, after the folder is loaded.
-func (st *folderState) expLoad(recording uint64) error {
+// or damaged file starts a new log whose floor is the folder's
+// HIGHESTMODSEQ when it was loaded: every expunge since went through
+// expRecord, whatever was expunged before is forgotten, and clients
+// resynchronizing from before get the conservative answer. Called with
+// st.mu held, once the folder's UIDVALIDITY is known.
+func (st *folderState) expLoad() error {
 	x := &st.exp
 	if x.loaded {
 		return nil
@@ -257,10 +259,7 @@ func (st *folderState) expLoad(recording uint64) error {
 	}
 	rewrite := false
 	if d == nil || d.uidValidity != st.uidValidity {
-		d = &expungeLogData{uidValidity: st.uidValidity, floor: st.hms}
-		if recording > 0 && recording == st.hms {
-			d.floor = recording - 1
-		}
+		d = &expungeLogData{uidValidity: st.uidValidity, floor: x.loadHMS}
 		rewrite = true
 	}
 	x.floor, x.entries, x.ranges = d.floor, d.entries, 0
@@ -316,8 +315,8 @@ func (st *folderState) expRecord(uids []uint32, modseq uint64) error {
 	if len(uids) == 0 {
 		return nil
 	}
-	if err := st.expLoad(modseq); err != nil {
-		st.exp = expungeLog{minFloor: max(st.exp.minFloor, modseq)}
+	if err := st.expLoad(); err != nil {
+		st.exp = expungeLog{minFloor: max(st.exp.minFloor, modseq), loadHMS: st.exp.loadHMS}
 		return err
 	}
 	x := &st.exp
@@ -383,7 +382,7 @@ func (st *folderState) expClose() {
 // UIDs below UIDNEXT when the log has forgotten that far back. Called
 // with st.mu held.
 func (st *folderState) expSince(modSeq uint64) (UIDSet, error) {
-	if err := st.expLoad(0); err != nil {
+	if err := st.expLoad(); err != nil {
 		return nil, err
 	}
 	x := &st.exp

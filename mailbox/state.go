@@ -439,9 +439,11 @@ func (st *folderState) load() error {
 			prev[i].modseq = m
 		}
 	}
+	// The expunge log (expungelog.go) is read when first needed; a log
+	// started afresh forgets what came before this load, and after an
+	// unclean shutdown expunges made before may be missing from it.
+	st.exp.loadHMS = st.hms
 	if !clean {
-		// Expunges made before an unclean shutdown may be missing from
-		// the expunge log: it answers conservatively for them.
 		st.exp.minFloor = st.hms
 	}
 	if !trusted {
