@@ -210,7 +210,7 @@ func TestParseExpungeLog(t *testing.T) {
 		{in: "MWEXP1 7 0\n", floor: 0},
 		{in: "MWEXP1 7 3\nE4 1:3,9\nE6 12\n", floor: 3, entries: []expungeEntry{{4, UIDSet{{1, 3}, {9, 9}}}, {6, UIDSet{{12, 12}}}}},
 		{in: "MWEXP1 7 3\nE4 1:3,9\nE6 1", floor: 3, entries: []expungeEntry{{4, UIDSet{{1, 3}, {9, 9}}}}, torn: true},
-		{in: "MWEXP1 7 3\nE3 1\n", floor: 3, torn: true},               // at the floor
+		{in: "MWEXP1 7 3\nE3 1\n", floor: 3, torn: true},                                           // at the floor
 		{in: "MWEXP1 7 0\nE4 1\nE4 2\n", entries: []expungeEntry{{4, UIDSet{{1, 1}}}}, torn: true}, // not ascending
 		{in: "MWEXP1 7 0\nE4 3:1\n", torn: true},
 		{in: "MWEXP1 7 0\nE4 2,1\n", torn: true},
