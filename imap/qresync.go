@@ -65,7 +65,12 @@ func (c *conn) expungedSince(modSeq uint64) (SeqSet, error) {
 func (s *selected) vanishedFilter(set, within SeqSet, restrict bool, above uint32) SeqSet {
 	var b SeqSetBuilder
 	emit := func(lo, hi uint32) {
-		lo = max(lo, above+1)
+		if uint64(lo) <= uint64(above) {
+			if above == ^uint32(0) {
+				return
+			}
+			lo = above + 1
+		}
 		if lo == 0 || lo > hi {
 			return
 		}
@@ -185,12 +190,25 @@ func (c *conn) selectQResync(q *QResyncArgs) result {
 		above = s.seqMatchFloor(q.SeqMatchSeqs, q.SeqMatchUIDs)
 	}
 	c.writeVanishedEarlier(s.vanishedFilter(exp, known, restrict, above))
+	// Both the view and known are ascending: one walk, not a search per
+	// message (known may hold thousands of ranges).
+	k := 0
 	for i := range s.msgs {
 		m := &s.msgs[i]
-		if m.ModSeq <= q.ModSeq || (restrict && !known.Contains(m.UID, 0)) {
-			continue
+		if restrict {
+			for k < len(known.Ranges) && known.Ranges[k].Stop < m.UID {
+				k++
+			}
+			if k == len(known.Ranges) {
+				break
+			}
+			if m.UID < known.Ranges[k].Start {
+				continue
+			}
 		}
-		c.writeChangedFetch(i)
+		if m.ModSeq > q.ModSeq {
+			c.writeChangedFetch(i)
+		}
 	}
 	return result{}
 }

@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"bytes"
 	"reflect"
 	"strconv"
 	"testing"
@@ -273,4 +274,79 @@ func FuzzParseExpungeLog(f *testing.F) {
 			t.Fatalf("round trip of %q: %+v %v", b, d2, err)
 		}
 	})
+}
+
+// BenchmarkExpungedSince: a full log (maxExpungeRanges single-UID
+// records), asked about the newer half, on the memory store.
+//
+//	go test -run='^$' -bench=BenchmarkExpungedSince ./mailbox
+func BenchmarkExpungedSince(b *testing.B) {
+	s := NewMemoryStore()
+	defer s.Close()
+	if _, err := s.Append(bg, "bench", Inbox, bytes.NewReader(benchMsg), nil); err != nil {
+		b.Fatal(err)
+	}
+	f, err := s.OpenFolder(bg, "bench", Inbox)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	st := f.st
+	st.mu.Lock()
+	st.uidNext = 3 * maxExpungeRanges
+	start := st.hms
+	for i := range maxExpungeRanges {
+		var buf []byte
+		var ms uint64
+		ms, buf = st.nextModSeq(buf)
+		st.logWriteSync(buf)
+		if err := st.expRecord([]uint32{uint32(2*i + 10)}, ms); err != nil {
+			b.Fatal(err)
+		}
+	}
+	mid := start + maxExpungeRanges/2
+	st.mu.Unlock()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.ExpungedSince(bg, mid); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkExpungeWithLog: flag and expunge one message per iteration on
+// a Maildir folder, the expunge log record included (one extra append
+// and fsync per expunge).
+//
+//	go test -run='^$' -bench=BenchmarkExpungeWithLog -benchtime=200x ./mailbox
+func BenchmarkExpungeWithLog(b *testing.B) {
+	s, err := NewMaildirStore(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var uids []uint32
+	for range b.N {
+		r, err := s.Append(bg, "bench", Inbox, bytes.NewReader(benchMsg), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		uids = append(uids, r.UID)
+	}
+	f, err := s.OpenFolder(bg, "bench", Inbox)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		set := UIDSetOf(uids[i])
+		if _, err := f.SetFlags(bg, set, FlagsAdd, []string{FlagDeleted}, nil); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.Expunge(bg, set); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
