@@ -350,3 +350,39 @@ func BenchmarkExpungeWithLog(b *testing.B) {
 		}
 	}
 }
+
+// TestExpungeLogFollowsRename: the log lives in the folder's directory
+// and moves with it; a folder deleted and created again starts afresh.
+func TestExpungeLogFollowsRename(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		if err := e.s.CreateFolder(bg, "alice", "Work"); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			e.append("alice", "Work", "m\n", nil)
+		}
+		f := e.open("alice", "Work")
+		base := f.HighestModSeq()
+		deleteAndExpunge(t, f, 2)
+		f.Close()
+		if err := e.s.RenameFolder(bg, "alice", "Work", "Done"); err != nil {
+			t.Fatal(err)
+		}
+		f = e.open("alice", "Done")
+		if got := expungedSince(t, f, base); got != "2" {
+			t.Fatalf("after rename: %q", got)
+		}
+		f.Close()
+		if err := e.s.DeleteFolder(bg, "alice", "Done"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.CreateFolder(bg, "alice", "Done"); err != nil {
+			t.Fatal(err)
+		}
+		e.append("alice", "Done", "m\n", nil)
+		f = e.open("alice", "Done")
+		if got := expungedSince(t, f, f.HighestModSeq()); got != "" {
+			t.Fatalf("recreated folder: %q", got)
+		}
+	})
+}

@@ -506,6 +506,7 @@ func (s *Store) forget(states []*folderState) {
 			st.ulFile.Close()
 			st.ulFile = nil
 		}
+		st.expClose()
 		st.version++
 		st.mu.Unlock()
 		s.mu.Lock()
