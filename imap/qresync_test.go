@@ -236,10 +236,14 @@ C: b4 UID EXPUNGE 6
 S: * 2 EXPUNGE
 S: b4 OK EXPUNGE completed`)
 	// A FETCH by sequence number holds the expunge back (RFC 7162
-	// section 3.2.10 keeps the EXPUNGE rules); the NOOP after tells it.
+	// section 3.2.10 keeps the EXPUNGE rules), and HIGHESTMODSEQ says
+	// where the client's cache is complete: 11, below the expunge (13)
+	// and the flag change (12) (RFC 7162 section 3.2). The NOOP after
+	// tells the expunge.
 	a.run(`
 C: a8 FETCH 1 (UID)
 S: * 1 FETCH (UID 5)
+S: * OK [HIGHESTMODSEQ 11] Expunges pending
 S: a8 OK FETCH completed
 C: a9 NOOP
 S: * VANISHED 6
