@@ -204,9 +204,15 @@ C: a3 STORE 1:2 +FLAGS.SILENT (\Deleted)
 S: * 1 FETCH (UID 1 MODSEQ (7))
 S: * 2 FETCH (UID 2 MODSEQ (7))
 S: a3 OK STORE completed
+C: s1 SEARCH RETURN (SAVE) 2:3
+S: s1 OK SEARCH completed
 C: a4 EXPUNGE
 S: * VANISHED 1:2
 S: a4 OK [HIGHESTMODSEQ 8] EXPUNGE completed
+# RFC 5182 section 2.1: the expunged UID 2 left the saved result.
+C: s2 UID FETCH $ (FLAGS)
+S: * 1 FETCH (UID 3 FLAGS (\Recent))
+S: s2 OK FETCH completed
 C: a5 MOVE 1 Trash
 S: * OK [COPYUID {*} 3 1] Moved
 S: * VANISHED 3

@@ -365,21 +365,39 @@ func (c *conn) expunged(uids []uint32) {
 	s := c.mbox
 	slices.Sort(uids)
 	if c.qresync {
+		// One pass over the view (both lists ascending), not a delete per
+		// message: an expunge of many messages stays linear.
 		var b SeqSetBuilder
-		for _, u := range uids {
-			idx := s.index(u)
-			if idx < 0 {
+		kept := s.msgs[:0]
+		j := 0
+		for _, m := range s.msgs {
+			for j < len(uids) && uids[j] < m.UID {
+				j++
+			}
+			if j < len(uids) && uids[j] == m.UID {
+				delete(s.recent, m.UID)
+				delete(s.pending, m.UID)
+				b.Add(m.UID)
 				continue
 			}
-			s.msgs = slices.Delete(s.msgs, idx, idx+1)
-			if j, ok := slices.BinarySearch(s.saved, u); ok {
-				s.saved = slices.Delete(s.saved, j, j+1)
-			}
-			delete(s.recent, u)
-			delete(s.pending, u)
-			b.Add(u)
+			kept = append(kept, m)
 		}
-		if set := b.Set(); len(set.Ranges) > 0 {
+		clear(s.msgs[len(kept):])
+		s.msgs = kept
+		set := b.Set()
+		// RFC 5182 section 2.1: expunged messages leave the saved result.
+		saved := s.saved[:0]
+		j = 0
+		for _, u := range s.saved {
+			for j < len(uids) && uids[j] < u {
+				j++
+			}
+			if j == len(uids) || uids[j] != u {
+				saved = append(saved, u)
+			}
+		}
+		s.saved = saved
+		if len(set.Ranges) > 0 {
 			c.w.Raw("* VANISHED ")
 			c.w.SeqSet(set)
 			c.w.CRLF()
