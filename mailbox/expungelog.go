@@ -333,17 +333,22 @@ func (st *folderState) expRecord(uids []uint32, modseq uint64) error {
 	x.entries = append(x.entries, e)
 	x.ranges += len(e.uids)
 	if x.ranges > maxExpungeRanges {
-		// Drop the oldest records until half the budget is left.
-		i := 0
-		for x.ranges > maxExpungeRanges/2 && i < len(x.entries)-1 {
-			i++
-			x.ranges -= len(x.entries[i-1].uids)
+		// Drop the oldest records until half the budget is left (the
+		// floor rises to the newest one dropped); if the new record alone
+		// is over budget (very scattered UIDs), forget it too.
+		var drop uint64
+		left := x.ranges
+		for _, old := range x.entries[:len(x.entries)-1] {
+			if left <= maxExpungeRanges/2 {
+				break
+			}
+			left -= len(old.uids)
+			drop = old.modseq
 		}
-		x.raiseFloor(x.entries[i-1].modseq)
-		if x.ranges > maxExpungeRanges {
-			// One expunge with very scattered UIDs: forget it too.
-			x.raiseFloor(modseq)
+		if left > maxExpungeRanges {
+			drop = modseq
 		}
+		x.raiseFloor(drop)
 		return st.expRewrite()
 	}
 	if x.file == nil {

@@ -161,6 +161,40 @@ func TestExpungeLogBounded(t *testing.T) {
 	})
 }
 
+// TestExpungeLogScattered: one expunge of more scattered UIDs than the
+// log keeps is forgotten (the floor rises to it), and the answer for
+// anything older is conservative.
+func TestExpungeLogScattered(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		e.append("alice", "INBOX", "m\n", nil)
+		f := e.open("alice", "INBOX")
+		st := f.st
+		st.mu.Lock()
+		st.uidNext = 4 * maxExpungeRanges
+		base := st.hms
+		var uids []uint32
+		for i := range maxExpungeRanges + 1 {
+			uids = append(uids, uint32(2*i+3))
+		}
+		var b []byte
+		var ms uint64
+		ms, b = st.nextModSeq(b)
+		st.logWriteSync(b)
+		err := st.expRecord(uids, ms)
+		floor, n := st.exp.floor, len(st.exp.entries)
+		st.mu.Unlock()
+		if err != nil || floor != ms || n != 0 {
+			t.Fatalf("expRecord: %v, floor %d (want %d), %d entries", err, floor, ms, n)
+		}
+		if got := expungedSince(t, f, base); got != "1:"+strconv.Itoa(4*maxExpungeRanges-1) {
+			t.Fatalf("conservative answer: %q", got)
+		}
+		if got := expungedSince(t, f, ms); got != "" {
+			t.Fatalf("after it: %q", got)
+		}
+	})
+}
+
 // TestExpungeLogTornTail: a record cut short by a crash is dropped and
 // the file rewritten before the next append.
 func TestExpungeLogTornTail(t *testing.T) {
