@@ -56,6 +56,10 @@ type expungeLog struct {
 	// loadHMS is HIGHESTMODSEQ when the folder was loaded: the floor of
 	// a log started afresh in this process.
 	loadHMS uint64
+	// stale is set when the file could not be rewritten: it was removed
+	// (a missing file is read as "nothing known before the load") and
+	// the next record rewrites it rather than appending.
+	stale bool
 }
 
 // expungeLogData is a parsed expunge log file.
@@ -275,7 +279,9 @@ func (st *folderState) expLoad() error {
 	}
 	x.loaded = true
 	if rewrite {
-		return st.expRewrite()
+		// A failure leaves the log usable in memory (expRewrite removes
+		// the file and retries with the next record).
+		st.expRewrite()
 	}
 	return nil
 }
@@ -294,7 +300,10 @@ func (x *expungeLog) raiseFloor(m uint64) {
 	x.entries = slices.Delete(x.entries, 0, i)
 }
 
-// expRewrite replaces the file with the log as it is in memory.
+// expRewrite replaces the file with the log as it is in memory. If that
+// fails, the old file must not be trusted (or appended to) any more: it
+// is removed, so that a later load starts afresh with a floor, and the
+// next record tries the rewrite again.
 func (st *folderState) expRewrite() error {
 	x := &st.exp
 	if x.file != nil {
@@ -305,12 +314,20 @@ func (st *folderState) expRewrite() error {
 	for _, e := range x.entries {
 		b = appendExpungeRecord(b, e)
 	}
-	return writeAtomicBytes(st.fs(), st.dir, expungeLogFile, b)
+	err := writeAtomicBytes(st.fs(), st.dir, expungeLogFile, b)
+	x.stale = err != nil
+	if err != nil {
+		st.fs().Remove(st.dir + "/" + expungeLogFile)
+		st.fs().SyncDir(st.dir)
+	}
+	return err
 }
 
 // expRecord records that uids (ascending) were expunged at modseq and
-// makes it durable. Called with st.mu held. On failure the floor rises
-// to modseq, so that no answer relies on the lost record.
+// makes it durable. Called with st.mu held. When the file cannot be
+// written the log in memory stays exact and the file is rewritten or,
+// failing that, removed (expRewrite), so no later answer relies on a
+// file that misses the record.
 func (st *folderState) expRecord(uids []uint32, modseq uint64) error {
 	if len(uids) == 0 {
 		return nil
@@ -332,6 +349,9 @@ func (st *folderState) expRecord(uids []uint32, modseq uint64) error {
 	}
 	x.entries = append(x.entries, e)
 	x.ranges += len(e.uids)
+	if x.stale {
+		return st.expRewrite()
+	}
 	if x.ranges > maxExpungeRanges {
 		// Drop the oldest records until half the budget is left (the
 		// floor rises to the newest one dropped); if the new record alone
@@ -354,10 +374,7 @@ func (st *folderState) expRecord(uids []uint32, modseq uint64) error {
 	if x.file == nil {
 		f, err := st.fs().OpenAppend(st.dir + "/" + expungeLogFile)
 		if err != nil {
-			x.raiseFloor(modseq)
-			x.loaded = false
-			x.minFloor = max(x.minFloor, modseq)
-			return err
+			return st.expRewrite()
 		}
 		x.file = f
 	}
@@ -367,8 +384,8 @@ func (st *folderState) expRecord(uids []uint32, modseq uint64) error {
 		err = x.file.Sync()
 	}
 	if err != nil {
-		// The file may end in a torn record: start again from a rewrite.
-		x.raiseFloor(modseq)
+		// The file may end in a torn record: replace it with the log in
+		// memory (or remove it, expRewrite).
 		return st.expRewrite()
 	}
 	return nil

@@ -2,8 +2,11 @@ package mailbox
 
 import (
 	"bytes"
+	"io/fs"
 	"reflect"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -419,4 +422,81 @@ func TestExpungeLogFollowsRename(t *testing.T) {
 			t.Fatalf("recreated folder: %q", got)
 		}
 	})
+}
+
+// TestExpungeLogWriteErrors: when the log cannot be written, no answer
+// ever misses an expunge: the expunge still succeeds, the log in memory
+// answers, and after a clean restart the answer is conservative.
+func TestExpungeLogWriteErrors(t *testing.T) {
+	// The append fails (write or fsync), then maybe the rewrite too
+	// (create, write, fsync or rename of the new file).
+	for _, ops := range []string{"write", "fsync", "write,create", "write,rename", "fsync,rename", "fsync,fsync"} {
+		t.Run(ops, func(t *testing.T) {
+			root := t.TempDir()
+			s, err := NewMaildirStore(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ff := &faultFS{fsys: s.fs}
+			s.fs = ff
+			for range 6 {
+				if _, err := s.Append(bg, "alice", Inbox, strings.NewReader("m\n"), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f, err := s.OpenFolder(bg, "alice", Inbox)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := f.HighestModSeq()
+			deleteAndExpunge(t, f, 1) // the log file exists from here
+			hit := false
+			setHook := func(h func(o, name string) error) {
+				ff.mu.Lock()
+				ff.hook = h
+				ff.mu.Unlock()
+			}
+			faults := strings.Split(ops, ",")
+			setHook(func(o, name string) error {
+				if len(faults) > 0 && o == faults[0] && strings.Contains(name, expungeLogFile) {
+					faults = faults[1:]
+					hit = len(faults) == 0
+					return &fs.PathError{Op: o, Path: name, Err: syscall.ENOSPC}
+				}
+				return nil
+			})
+			deleteAndExpunge(t, f, 2)
+			deleteAndExpunge(t, f, 3)
+			setHook(nil)
+			if !hit {
+				t.Fatalf("the faults %s were not all hit", ops)
+			}
+			if got := expungedSince(t, f, base); got != "1:3" {
+				t.Fatalf("in memory: %q, want 1:3", got)
+			}
+			f.Close()
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s, err = NewMaildirStore(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			f, err = s.OpenFolder(bg, "alice", Inbox)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			got := expungedSince(t, f, base)
+			if got != "1:3" && got != "1:6" {
+				t.Fatalf("after restart: %q, want 1:3 (exact) or 1:6 (conservative)", got)
+			}
+			hm := f.HighestModSeq()
+			deleteAndExpunge(t, f, 4)
+			if got := expungedSince(t, f, hm); got != "4" {
+				t.Fatalf("new expunge after restart: %q", got)
+			}
+		})
+	}
 }

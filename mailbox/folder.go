@@ -626,9 +626,11 @@ func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]u
 		firstErr = err
 	}
 	// RFC 7162 section 3.2: remember the expunged UIDs with their MODSEQ
-	// for QRESYNC (expungelog.go).
-	if err := st.expRecord(gone, ms); err != nil && firstErr == nil {
-		firstErr = err
+	// for QRESYNC (expungelog.go). A failure there does not fail the
+	// expunge: the log stays right in memory, and on disk it falls back
+	// to answering conservatively.
+	if err := st.expRecord(gone, ms); err != nil {
+		st.s.logger().Warn("mailbox: writing the expunge log", "folder", st.dir, "err", err)
 	}
 	for i, sub := range []string{"/new", "/cur"} {
 		if dirs[i] {
