@@ -3,6 +3,7 @@ package imap_test
 import (
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/mailwright/mailwright/imap"
@@ -371,4 +372,35 @@ S: * OK [UIDNEXT 6] Predicted next UID
 S: * OK [HIGHESTMODSEQ 8] Highest
 S: * VANISHED (EARLIER) 4
 S: a3 OK [READ-ONLY] EXAMINE completed`)
+}
+
+// plainUser hides the optional interfaces of the User it wraps.
+type plainUser struct{ imap.User }
+
+// TestQResyncNotOffered: a User that does not implement imap.QResyncUser
+// gets no QRESYNC: not advertised, not enabled, SELECT (QRESYNC) is BAD.
+func TestQResyncNotOffered(t *testing.T) {
+	ts := startServer(t, func(s *imap.Server) {
+		inner := s.Backend
+		s.Backend = imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, user, pass string) (imap.User, error) {
+			u, err := inner.Login(ctx, conn, user, pass)
+			if err != nil {
+				return nil, err
+			}
+			return plainUser{u}, nil
+		})
+	})
+	ts.deliver(t, "alice", "INBOX", msg1)
+	c := ts.login(t)
+	c.send("a1 CAPABILITY")
+	if line := c.readLine(); !strings.Contains(line, " CONDSTORE ") || strings.Contains(line, "QRESYNC") {
+		t.Fatalf("CAPABILITY: %q", line)
+	}
+	c.run(`
+S: a1 OK CAPABILITY completed
+C: a2 ENABLE QRESYNC CONDSTORE
+S: * ENABLED CONDSTORE
+S: a2 OK ENABLE completed
+C: a3 SELECT INBOX (QRESYNC (1 1))
+S: a3 BAD QRESYNC is not enabled`)
 }
