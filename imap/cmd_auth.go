@@ -336,6 +336,13 @@ func cmdEnable(c *conn, cmd *Command) result {
 			c.enableCondStore()
 			enabled = append(enabled, "CONDSTORE")
 		}
+		if cp == "QRESYNC" && !c.qresync && c.qresyncOffered() {
+			// RFC 7162 section 3.2.3: ENABLE QRESYNC enables CONDSTORE
+			// too.
+			c.enableCondStore()
+			c.qresync = true
+			enabled = append(enabled, "QRESYNC")
+		}
 		if cp == "UTF8=ACCEPT" && !c.utf8Accept {
 			c.utf8Accept = true
 			// RFC 6855 section 3: the client may send UTF-8 in quoted

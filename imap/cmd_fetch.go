@@ -46,6 +46,10 @@ func cmdFetch(c *conn, cmd *Command) result {
 	if !valid {
 		return bad("Invalid sequence number")
 	}
+	if a.Vanished && !c.qresync {
+		// RFC 7162 section 3.2.6: VANISHED needs ENABLE QRESYNC.
+		return bad("QRESYNC is not enabled")
+	}
 	items := a.Items
 	var content, seen, hasFlags, hasUID, hasModSeq bool
 	for _, it := range items {
@@ -59,6 +63,11 @@ func cmdFetch(c *conn, cmd *Command) result {
 	// are CONDSTORE enabling commands.
 	if hasModSeq || (a.ChangedSince > 0) {
 		c.enableCondStore()
+	}
+	if a.Vanished {
+		if r := c.fetchVanished(a.Set, a.ChangedSince); r != nil {
+			return *r
+		}
 	}
 	if a.ChangedSince > 0 {
 		// RFC 7162 section 3.1.4.1: only the messages whose mod-sequence

@@ -52,11 +52,16 @@ func checkName(name string) (string, *result) {
 func cmdSelect(c *conn, cmd *Command) result {
 	a := cmd.Args.(*SelectArgs)
 	readOnly := cmd.Name == "EXAMINE"
+	if a.QResync != nil && !c.qresync {
+		// RFC 7162 section 3.2.5: QRESYNC without ENABLE QRESYNC is BAD.
+		return bad("QRESYNC is not enabled")
+	}
 	if c.mbox != nil {
 		c.closeMailbox()
-		if c.rev2 {
-			// RFC 9051 section 7.1: CLOSED tells the client where the
-			// previous mailbox's responses end.
+		if c.rev2 || c.qresync {
+			// RFC 9051 section 7.1, RFC 7162 section 3.2.11: CLOSED
+			// tells the client where the previous mailbox's responses
+			// end.
 			c.untagged("OK [CLOSED] Previous mailbox closed")
 		}
 	}
@@ -131,6 +136,12 @@ func cmdSelect(c *conn, cmd *Command) result {
 		c.w.Raw(`* LIST () "/" `)
 		c.w.Mailbox(name)
 		c.w.CRLF()
+	}
+	if a.QResync != nil {
+		if r := c.selectQResync(a.QResync); r.status != "" {
+			c.closeMailbox()
+			return r
+		}
 	}
 	if readOnly {
 		return okCode("READ-ONLY", cmd.Name+" completed")

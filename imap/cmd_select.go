@@ -3,6 +3,7 @@ package imap
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -374,6 +375,13 @@ func cmdExpunge(c *conn, cmd *Command) result {
 		return c.backendError("EXPUNGE", err)
 	}
 	c.expunged(uids)
+	if c.qresync {
+		// RFC 7162 section 3.2: the client learns the mod-sequence its
+		// cache is now at (as with the VANISHED it just got).
+		if hm := s.mb.HighestModSeq(); hm > 0 {
+			return okCode("HIGHESTMODSEQ "+strconv.FormatUint(hm, 10), "EXPUNGE completed")
+		}
+	}
 	return ok("")
 }
 

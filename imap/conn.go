@@ -58,7 +58,11 @@ type conn struct {
 	// command (RFC 7162 section 3.1): from then on every FETCH response
 	// carrying flags also carries UID and MODSEQ.
 	condStore bool
-	mbox      *selected
+	// qresync is set by ENABLE QRESYNC (RFC 7162 section 3.2.3): SELECT
+	// (QRESYNC ...) and UID FETCH (VANISHED) are allowed, and expunges are
+	// told with VANISHED instead of EXPUNGE.
+	qresync bool
+	mbox    *selected
 
 	// appendCheck, when set, is called by the parser's Continue hook before
 	// the data of an APPEND message is invited.
@@ -383,8 +387,14 @@ func (c *conn) writeCapabilities() {
 	c.w.Raw(" UTF8=ACCEPT")
 	// RFC 7162 section 3.1: CONDSTORE.
 	c.w.Raw(" CONDSTORE")
-	// RFC 5256: SORT and THREAD=ORDEREDSUBJECT; RFC 5957: SORT=DISPLAY.
-	c.w.Raw(" SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES")
+	// RFC 7162 section 3.2: QRESYNC, once logged in, when the user's
+	// mailboxes remember expunges (QResyncUser).
+	if st != stateNotAuth && c.qresyncOffered() {
+		c.w.Raw(" QRESYNC")
+	}
+	// RFC 5256: SORT and THREAD=ORDEREDSUBJECT; RFC 5957: SORT=DISPLAY;
+	// RFC 5267 section 3: ESORT (SORT RETURN).
+	c.w.Raw(" SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES")
 }
 
 // sanitize keeps a text on one line of printable characters and removes

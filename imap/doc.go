@@ -22,5 +22,8 @@
 //	log.Fatal(srv.ListenAndServe())
 //
 // A different store implements Backend, User and Mailbox, and checks itself
-// with imap/backendtest.
+// with imap/backendtest. Optional interfaces unlock more: StructureCache
+// spares message parsing, and a User implementing QResyncUser whose
+// mailboxes implement VanishedReporter (they remember expunged UIDs by
+// mod-sequence) gets QRESYNC (RFC 7162 section 3.2).
 package imap

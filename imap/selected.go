@@ -29,6 +29,10 @@ type selected struct {
 	// and CLOSE, which replace or drop the selected state, reset it to
 	// empty (RFC 5182 section 2.1).
 	saved []uint32
+	// quiet is a mod-sequence below every expunge held back in pending:
+	// everything up to it has been told to the client. With QRESYNC it
+	// is announced while expunges are held back (RFC 7162 section 3.2).
+	quiet uint64
 }
 
 var mailboxFlags = []string{FlagAnswered, FlagFlagged, FlagDeleted, FlagSeen, FlagDraft}
@@ -239,6 +243,12 @@ func (c *conn) knowFlags(flags []string) {
 // changes, new messages (EXISTS, RECENT) and, when allowed, expunges.
 func (c *conn) sendUpdates(allowExpunge bool) {
 	s := c.mbox
+	// Read before the Poll: every change up to it is in what Poll
+	// reports, so every expunge Poll reports from now on is above it.
+	var before uint64
+	if c.qresync {
+		before = s.mb.HighestModSeq()
+	}
 	u, err := s.mb.Poll(c.ctx)
 	if err != nil {
 		c.logger().Warn("imap: poll failed", "mailbox", s.name, "err", err)
@@ -247,6 +257,21 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 	}
 	if allowExpunge {
 		c.flushExpunges()
+	}
+	if !c.qresync || err != nil {
+		return
+	}
+	if len(s.pending) == 0 {
+		s.quiet = before
+	} else if s.quiet > 0 {
+		// RFC 7162 section 3.2: while a VANISHED is held back, the
+		// MODSEQs the client may have seen (FETCH, STORE) can be above
+		// the expunge's; a HIGHESTMODSEQ below the expunge tells the
+		// client where to resynchronize from should the connection drop.
+		c.w.Raw("* OK [HIGHESTMODSEQ ")
+		c.w.Number64(s.quiet)
+		c.w.Raw("] Expunges pending")
+		c.w.CRLF()
 	}
 }
 
@@ -334,10 +359,51 @@ func (c *conn) flushExpunges() {
 }
 
 // expunged removes messages from the session's list and sends EXPUNGE
-// for each, in descending order.
+// for each, in descending order; once QRESYNC is enabled, one VANISHED
+// response with their UIDs instead (RFC 7162 section 3.2.10).
 func (c *conn) expunged(uids []uint32) {
 	s := c.mbox
 	slices.Sort(uids)
+	if c.qresync {
+		// One pass over the view (both lists ascending), not a delete per
+		// message: an expunge of many messages stays linear.
+		var b SeqSetBuilder
+		kept := s.msgs[:0]
+		j := 0
+		for _, m := range s.msgs {
+			for j < len(uids) && uids[j] < m.UID {
+				j++
+			}
+			if j < len(uids) && uids[j] == m.UID {
+				delete(s.recent, m.UID)
+				delete(s.pending, m.UID)
+				b.Add(m.UID)
+				continue
+			}
+			kept = append(kept, m)
+		}
+		clear(s.msgs[len(kept):])
+		s.msgs = kept
+		set := b.Set()
+		// RFC 5182 section 2.1: expunged messages leave the saved result.
+		saved := s.saved[:0]
+		j = 0
+		for _, u := range s.saved {
+			for j < len(uids) && uids[j] < u {
+				j++
+			}
+			if j == len(uids) || uids[j] != u {
+				saved = append(saved, u)
+			}
+		}
+		s.saved = saved
+		if len(set.Ranges) > 0 {
+			c.w.Raw("* VANISHED ")
+			c.w.SeqSet(set)
+			c.w.CRLF()
+		}
+		return
+	}
 	for i := len(uids) - 1; i >= 0; i-- {
 		idx := s.index(uids[i])
 		if idx < 0 {

@@ -45,6 +45,8 @@ func FuzzSession(f *testing.F) {
 		"a SELECT INBOX\r\nb SEARCH RETURN (SAVE MIN) ALL\r\nc FETCH $ FLAGS\r\nd UID STORE $ +FLAGS (\\Deleted)\r\ne EXPUNGE\r\nf UID MOVE $ Trash\r\ng SEARCH OR $ 1 NOT $\r\n",
 		"a SUBSCRIBE x/y\r\nb LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (% \"x/*\") RETURN (CHILDREN STATUS (MESSAGES))\r\n",
 		"\x00\xff{999999999}\r\n* * *\r\n",
+		"a ENABLE QRESYNC\r\nb SELECT INBOX (QRESYNC (1 1 1:9 (1:2 1,2)))\r\nc UID FETCH 1:* FLAGS (CHANGEDSINCE 1 VANISHED)\r\nd STORE 1 +FLAGS (\\Deleted)\r\ne EXPUNGE\r\n",
+		"a SELECT INBOX\r\nb SORT RETURN (MIN MAX ALL COUNT) (REVERSE SUBJECT) UTF-8 ALL\r\nc UID SORT RETURN () (DATE) US-ASCII 1:*\r\n",
 	} {
 		f.Add([]byte(s))
 	}

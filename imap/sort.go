@@ -269,8 +269,10 @@ func compareBy(a, b *sortItem, key string) int {
 // cmdSort serves SORT and UID SORT (RFC 5256 section 3).
 func cmdSort(c *conn, cmd *Command) result {
 	a := cmd.Args.(*SortArgs)
-	if a.ESearch {
-		return bad("SORT RETURN (ESORT) is not supported")
+	if a.ESearch && a.Return&SearchReturnSave != 0 {
+		// RFC 5267 section 3 defines MIN, MAX, COUNT and ALL for SORT;
+		// SAVE there is CONTEXT=SORT's business, not offered.
+		return bad("SORT RETURN (SAVE) is not supported")
 	}
 	items, failed, bye := c.matchForSort(a.Key)
 	if bye {
@@ -289,6 +291,13 @@ func cmdSort(c *conn, cmd *Command) result {
 		// RFC 5256 section 3: ties are broken by sequence number.
 		return cmp.Compare(x.seq, y.seq)
 	})
+	if a.ESearch {
+		c.writeESort(cmd, a.Return, items)
+		if failed {
+			return no("", "Some messages could not be sorted")
+		}
+		return ok("")
+	}
 	c.w.Raw("* SORT")
 	for _, it := range items {
 		c.w.SP()
@@ -382,4 +391,50 @@ func cmdThread(c *conn, cmd *Command) result {
 		return no("", "Some messages could not be threaded")
 	}
 	return ok("")
+}
+
+// writeESort answers SORT RETURN (...) with an ESEARCH response (RFC 5267
+// section 3): MIN and MAX are the first and last messages in sort order,
+// ALL the matches in sort order (ranges only where consecutive numbers
+// follow each other in that order), COUNT their number. RETURN () means
+// ALL, as for SEARCH (RFC 4731 section 3.1).
+func (c *conn) writeESort(cmd *Command, ret SearchReturn, items []sortItem) {
+	if ret == 0 {
+		ret = SearchReturnAll
+	}
+	num := func(it *sortItem) uint32 {
+		if cmd.UID {
+			return it.uid
+		}
+		return it.seq
+	}
+	c.w.Raw(`* ESEARCH (TAG `)
+	c.w.String(cmd.Tag)
+	c.w.Raw(")")
+	if cmd.UID {
+		c.w.Raw(" UID")
+	}
+	if len(items) > 0 {
+		if ret&SearchReturnMin != 0 {
+			c.w.Raw(" MIN ")
+			c.w.Number(num(&items[0]))
+		}
+		if ret&SearchReturnMax != 0 {
+			c.w.Raw(" MAX ")
+			c.w.Number(num(&items[len(items)-1]))
+		}
+		if ret&SearchReturnAll != 0 {
+			var b SeqSetBuilder
+			for i := range items {
+				b.Add(num(&items[i]))
+			}
+			c.w.Raw(" ALL ")
+			c.w.SeqSet(b.Set())
+		}
+	}
+	if ret&SearchReturnCount != 0 {
+		c.w.Raw(" COUNT ")
+		c.w.Number(uint32(len(items)))
+	}
+	c.w.CRLF()
 }

@@ -116,7 +116,7 @@ func TestSort(t *testing.T) {
 	c := sortFixture(t)
 	c.run(`
 C: a1 CAPABILITY
-S: * CAPABILITY {*} SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES{*}
+S: * CAPABILITY {*} SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES{*}
 S: a1 OK CAPABILITY completed
 # Date ties (2 and 5 are both 12:00 UTC) go by sequence number; 4 has no
 # Date header and sorts by its internal date.

@@ -8,6 +8,7 @@ type dirMask uint8
 const (
 	dirNew dirMask = 1 << iota
 	dirCur
+	dirExpLog // not a directory: the expunge log's last record
 )
 
 // maskOf is the directory a message file is in.
@@ -59,10 +60,21 @@ func (g *groupSync) sync(fsync func() error) error {
 }
 
 // syncDirs makes the renames and unlinks made in the directories of mask
-// durable. It is called without st.mu, after the change is applied in
-// memory: sessions changing flags or expunging at the same time share the
-// fsync, and readers of the folder do not wait for the disk meanwhile.
+// durable, and with dirExpLog the records appended to the expunge log. It
+// is called without st.mu, after the change is applied in memory: sessions
+// changing flags or expunging at the same time share the fsyncs, and
+// readers of the folder do not wait for the disk meanwhile.
 func (st *folderState) syncDirs(mask dirMask) error {
+	if mask&dirExpLog != 0 {
+		// A failure does not fail the expunge (see remove): the log in
+		// memory is exact, and the file is rewritten from it.
+		if err := st.expSync.sync(st.expSyncFile); err != nil {
+			st.mu.Lock()
+			st.expRewrite()
+			st.mu.Unlock()
+			st.s.logger().Warn("mailbox: syncing the expunge log", "folder", st.dir, "err", err)
+		}
+	}
 	var firstErr error
 	for i, sub := range [2]string{"/new", "/cur"} {
 		if mask&(1<<i) == 0 {
@@ -104,4 +116,19 @@ func (st *folderState) ownEnd(clean dirMask) {
 			st.obs[i].mtime = fi.mtime.UnixNano()
 		}
 	}
+}
+
+// expSyncFile fsyncs the expunge log file. A file closed meanwhile was
+// replaced by a rewrite, which synced the whole log.
+func (st *folderState) expSyncFile() error {
+	st.mu.Lock()
+	f := st.exp.file
+	st.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	if err := f.Sync(); err != nil && !errIsClosed(err) {
+		return err
+	}
+	return nil
 }

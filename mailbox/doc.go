@@ -10,7 +10,8 @@
 // What IMAP needs is there from the start: per folder a persistent
 // UIDVALIDITY and strictly increasing UIDs, flags in the Maildir file names
 // and keywords in Dovecot's dovecot-keywords letters, MODSEQ per message
-// and HIGHESTMODSEQ per folder (RFC 7162), subscriptions, special-use
+// and HIGHESTMODSEQ per folder (RFC 7162), a bounded log of expunged UIDs
+// by MODSEQ for QRESYNC (Folder.ExpungedSince), subscriptions, special-use
 // folders (RFC 6154), and change notifications between sessions (Notifier).
 // Mail that another program drops into new/ or cur/ is picked up and given
 // UIDs.

@@ -633,6 +633,15 @@ func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]u
 	if err := st.logWriteSync(buf); err != nil && firstErr == nil {
 		firstErr = err
 	}
+	// RFC 7162 section 3.2: remember the expunged UIDs with their MODSEQ
+	// for QRESYNC (expungelog.go). A failure there does not fail the
+	// expunge: the log stays right in memory, and on disk it falls back
+	// to answering conservatively.
+	if f, err := st.expAppend(gone, ms); err != nil {
+		st.s.logger().Warn("mailbox: writing the expunge log", "folder", st.dir, "err", err)
+	} else if f != nil {
+		dirs |= dirExpLog
+	}
 	st.touched(len(gone))
 	st.maybeMaintain()
 	return gone, &Change{Kind: ChangeExpunge, User: st.user, Folder: st.name, UIDValidity: st.uidValidity, UIDs: gone, ModSeq: ms, Origin: origin}, dirs, firstErr

@@ -210,6 +210,16 @@ func (s *Store) RenameFolder(ctx context.Context, user, oldName, newName string)
 			moves = append(moves, mv{e.name, diskName(nn)})
 		}
 	}
+	// Write the indexes first, so that the folders load cleanly under
+	// their new names: MODSEQs stay as they are and the expunge log stays
+	// exact (an unclean load forgets it, expungelog.go).
+	for _, st := range s.statesUnder(user, from) {
+		st.mu.Lock()
+		if st.loaded && !st.deleted && st.dirty {
+			st.writeIndex()
+		}
+		st.mu.Unlock()
+	}
 	s.dropFolderStates(user, from, true)
 	for _, m := range moves {
 		if err := s.fs.Rename(userDir(user)+"/"+m.from, userDir(user)+"/"+m.to); err != nil {
@@ -290,6 +300,7 @@ func (s *Store) renameInbox(user, to string) error {
 		var ms uint64
 		ms, buf = st.nextModSeq(buf)
 		st.logWriteSync(buf)
+		st.expRecord(moved, ms) // RFC 7162 section 3.2, expungelog.go
 		st.touched(len(moved))
 		st.compactUidlist()
 		ch = &Change{Kind: ChangeExpunge, User: user, Folder: Inbox, UIDValidity: st.uidValidity, UIDs: moved, ModSeq: ms}

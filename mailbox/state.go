@@ -96,7 +96,9 @@ type folderState struct {
 	ulFile          wfile
 	obs             [2]dirObs // new/, cur/
 	dirSync         [2]groupSync
+	expSync         groupSync
 	flagCache       map[uint64][]string
+	exp             expungeLog // QRESYNC: expunged UIDs by MODSEQ (expungelog.go)
 }
 
 func (st *folderState) fs() fsys { return st.s.fs }
@@ -322,6 +324,7 @@ func (st *folderState) load() error {
 	st.dirty, st.changes, st.flagCache = false, 0, nil
 	st.ulID, st.ulSize, st.ulRecords, st.ulFile = "", 0, 0, nil
 	st.obs = [2]dirObs{}
+	st.expClose()
 	if _, err := fsys.Stat(st.dir + "/cur"); err != nil {
 		if !isNotExist(err) {
 			return err
@@ -442,6 +445,13 @@ func (st *folderState) load() error {
 		for i := range prev {
 			prev[i].modseq = m
 		}
+	}
+	// The expunge log (expungelog.go) is read when first needed; a log
+	// started afresh forgets what came before this load, and after an
+	// unclean shutdown expunges made before may be missing from it.
+	st.exp.loadHMS = st.hms
+	if !clean {
+		st.exp.minFloor = st.hms
 	}
 	if !trusted {
 		st.byBase = mapping
@@ -596,12 +606,14 @@ func (st *folderState) scan(which [2]bool, prev []msgRec, buf []byte, now int64)
 		return changeMS
 	}
 	msgs := make([]msgRec, 0, len(files))
+	var vanished []uint32
 	for i := range prev {
 		p := prev[i]
 		f, ok := files[p.base()]
 		if !ok || st.byBase[p.base()] != p.uid {
 			if !p.pending {
 				changed = true // expunged by someone else
+				vanished = append(vanished, p.uid)
 			}
 			continue
 		}
@@ -661,6 +673,13 @@ func (st *folderState) scan(which [2]bool, prev []msgRec, buf []byte, now int64)
 	}
 	sort.Slice(msgs, func(i, j int) bool { return msgs[i].uid < msgs[j].uid })
 	st.msgs = msgs
+	if len(vanished) > 0 {
+		// RFC 7162 section 3.2: an expunge takes a new MODSEQ, and QRESYNC
+		// clients learn of it from the expunge log.
+		// (A crash before the caller makes the R record in buf durable
+		// is an unclean shutdown: the log's floor then covers this.)
+		st.expRecord(vanished, modseq())
+	}
 	if changed {
 		// Drop mappings of files that are gone, so the map does not grow.
 		if len(st.byBase) > len(msgs)+len(msgs)/2+64 {

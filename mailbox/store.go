@@ -215,6 +215,7 @@ func (s *Store) Close() error {
 				st.ulFile = nil
 			}
 		}
+		st.expClose()
 		st.evicted = true
 		st.mu.Unlock()
 	}
@@ -479,6 +480,7 @@ func (s *Store) evict(st *folderState) {
 			st.ulFile.Close()
 			st.ulFile = nil
 		}
+		st.expClose()
 	}
 	s.mu.Unlock()
 }
@@ -506,6 +508,7 @@ func (s *Store) forget(states []*folderState) {
 			st.ulFile.Close()
 			st.ulFile = nil
 		}
+		st.expClose()
 		st.version++
 		st.mu.Unlock()
 		s.mu.Lock()

@@ -251,4 +251,79 @@ func Run(t *testing.T, newBackend func(t *testing.T) Harness) {
 			t.Errorf("Poll after expunge = %+v", up)
 		}
 	})
+
+	// RFC 7162 section 3.2 (QRESYNC), for a User that offers it
+	// (imap.QResyncUser): every mailbox is an imap.VanishedReporter, an
+	// expunge (EXPUNGE, UID EXPUNGE, MOVE) raises HIGHESTMODSEQ, and the
+	// expunged UIDs are reported since any earlier mod-sequence, never a
+	// UID that is still there when the answer is exact.
+	t.Run("Vanished", func(t *testing.T) {
+		_, u := login(t)
+		q, ok := u.(imap.QResyncUser)
+		if !ok || !q.QResync() {
+			t.Skip("the User does not offer QRESYNC (imap.QResyncUser)")
+		}
+		if err := u.Create(ctx, "Dest", nil); err != nil {
+			t.Fatal(err)
+		}
+		var uids []uint32
+		for range 5 {
+			uids = append(uids, appendMsg(t, u, "INBOX").UID)
+		}
+		mb := open(t, u, "INBOX")
+		vr, ok := mb.(imap.VanishedReporter)
+		if !ok {
+			t.Fatal("QResync() is true but the Mailbox is not an imap.VanishedReporter")
+		}
+		reported := func(since uint64) imap.SeqSet {
+			t.Helper()
+			set, err := vr.ExpungedSince(ctx, since)
+			if err != nil {
+				t.Fatalf("ExpungedSince(%d): %v", since, err)
+			}
+			if set.Dynamic() || set.Saved {
+				t.Fatalf("ExpungedSince(%d) = %v: no * or $ allowed", since, set)
+			}
+			return set
+		}
+		base := mb.HighestModSeq()
+		if base == 0 {
+			t.Fatal("HighestModSeq is 0: QRESYNC needs mod-sequences")
+		}
+		del := imap.SeqSetFromNumbers([]uint32{uids[1], uids[3]})
+		if _, err := mb.SetFlags(ctx, del, imap.StoreAdd, []string{imap.FlagDeleted}, nil); err != nil {
+			t.Fatal(err)
+		}
+		flagged := mb.HighestModSeq()
+		if gone, err := mb.Expunge(ctx, nil); err != nil || len(gone) != 2 {
+			t.Fatalf("Expunge = %v, %v", gone, err)
+		}
+		afterExpunge := mb.HighestModSeq()
+		if afterExpunge <= flagged {
+			t.Errorf("HighestModSeq %d after EXPUNGE, want above %d", afterExpunge, flagged)
+		}
+		for _, since := range []uint64{base, flagged} {
+			set := reported(since)
+			max := max(uids[4], mb.UIDNext())
+			if !set.Contains(uids[1], max) || !set.Contains(uids[3], max) {
+				t.Errorf("ExpungedSince(%d) = %v, want %d and %d in it", since, set, uids[1], uids[3])
+			}
+		}
+		if _, err := mb.Move(ctx, imap.SeqSetFromNumbers([]uint32{uids[0]}), "Dest"); err != nil {
+			t.Fatal(err)
+		}
+		afterMove := mb.HighestModSeq()
+		if afterMove <= afterExpunge {
+			t.Errorf("HighestModSeq %d after MOVE, want above %d", afterMove, afterExpunge)
+		}
+		if set := reported(afterExpunge); !set.Contains(uids[0], mb.UIDNext()) {
+			t.Errorf("ExpungedSince(%d) = %v, want the moved UID %d", afterExpunge, set, uids[0])
+		}
+		// Another handle sees the same.
+		other := open(t, u, "INBOX")
+		set, err := other.(imap.VanishedReporter).ExpungedSince(ctx, base)
+		if err != nil || !set.Contains(uids[0], mb.UIDNext()) || !set.Contains(uids[3], mb.UIDNext()) {
+			t.Errorf("other handle: ExpungedSince(%d) = %v, %v", base, set, err)
+		}
+	})
 }
