@@ -392,6 +392,8 @@ C: a1 LOGIN alice secret
 S: a1 OK *
 `)
 	before := liveHeap()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	cfs.reset()
 	t0 = time.Now()
 	c.run(fmt.Sprintf(`
@@ -406,7 +408,9 @@ S: * OK [UIDNEXT %d] Predicted next UID
 S: a2 OK [READ-WRITE] SELECT completed
 `, n, n, n+1))
 	coldSelect := time.Since(t0)
-	t.Logf("SELECT, cold (store reads the index): %v; %v", coldSelect.Round(time.Microsecond), cfs)
+	runtime.ReadMemStats(&ms1)
+	t.Logf("SELECT, cold (store reads the index): %v, %d bytes allocated a message; %v", coldSelect.Round(time.Microsecond),
+		(ms1.TotalAlloc-ms0.TotalAlloc)/uint64(n), cfs)
 	if cfs.msgOpen.Load()+cfs.msgStat.Load()+cfs.msgOther.Load() != 0 {
 		t.Errorf("SELECT with a fresh index touched message files: %v", cfs)
 	}
