@@ -564,11 +564,11 @@ func buildBigFolder(b *testing.B, n int) string {
 }
 
 // readUntil reads responses until the tagged one and returns how many
-// untagged responses came before it.
-func (c *bigClient) readUntil(tag string) int {
+// untagged responses came before it (at most limit).
+func (c *bigClient) readUntil(tag string, limit int) int {
 	c.t.Helper()
 	n := 0
-	for {
+	for ; n <= limit; n++ {
 		line := c.readLine()
 		if strings.HasPrefix(line, tag+" ") {
 			if !strings.HasPrefix(line, tag+" OK ") {
@@ -576,8 +576,9 @@ func (c *bigClient) readUntil(tag string) int {
 			}
 			return n
 		}
-		n++
 	}
+	c.t.Fatalf("no %s response after %d lines", tag, limit)
+	return n
 }
 
 // BenchmarkBigFolder measures, over a loopback socket, SELECT of a folder
@@ -594,7 +595,7 @@ func BenchmarkBigFolder(b *testing.B) {
 		if _, err := c.conn.Write([]byte(tag + " " + command + "\r\n")); err != nil {
 			b.Fatal(err)
 		}
-		if got := c.readUntil(tag); got < want {
+		if got := c.readUntil(tag, n+100); got < want {
 			b.Fatalf("%s: %d responses, want at least %d", command, got, want)
 		}
 	}
