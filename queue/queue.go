@@ -268,16 +268,38 @@ func Open(dir string, opts Options) (*Queue, error) {
 	return q, nil
 }
 
-// remover deletes the files of finished messages. A crash before it gets
-// to one means that message is delivered again after restart: at least
-// once, as documented.
+// remover marks finished messages done in the store, in batches: one
+// write of done marks per segment for all the messages finished since the
+// last batch. A crash before it gets to one means that message is
+// delivered again after restart: at least once, as documented.
 func (q *Queue) remover() {
 	defer q.removeWG.Done()
 	for id := range q.removeC {
-		if err := q.store.remove(id); err != nil {
-			q.log.Error("queue: removing finished message", "id", id, "err", err)
+		n := int64(1)
+		q.markDone(id)
+	batch:
+		for n < 4096 {
+			select {
+			case id, ok := <-q.removeC:
+				if !ok {
+					break batch
+				}
+				q.markDone(id)
+				n++
+			default:
+				break batch
+			}
 		}
-		q.removing.Add(-1)
+		if err := q.store.flushDone(); err != nil {
+			q.log.Error("queue: recording finished messages", "err", err)
+		}
+		q.removing.Add(-n)
+	}
+}
+
+func (q *Queue) markDone(id string) {
+	if err := q.store.markDone(id); err != nil {
+		q.log.Error("queue: removing finished message", "id", id, "err", err)
 	}
 }
 
