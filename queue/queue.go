@@ -602,6 +602,10 @@ func (q *Queue) attempt(e *entry, d string, idx []int, dl *Delivery) {
 	if !e.removed {
 		events = q.applyLocked(e, idx, results, now, q.ctx.Err() != nil)
 	}
+	// Start the next ready attempt here rather than through the
+	// scheduler goroutine: a wake-up less per attempt keeps the
+	// destination's connections busy while draining a backlog.
+	q.dispatchLocked()
 	q.mu.Unlock()
 	for _, ev := range events {
 		q.emit(ev)

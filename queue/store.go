@@ -937,7 +937,22 @@ type CorruptMessage struct {
 // body file without an envelope, belong to enqueues that never completed
 // and were never acknowledged: they are dropped.
 func (s *store) load() (msgs []*Message, corrupt []CorruptMessage, err error) {
-	ents, err := os.ReadDir(s.segDir)
+	ents, err := os.ReadDir(s.msgDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	envs := map[string]bool{}
+	bodies := map[string]bool{}
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case strings.HasSuffix(name, envSuffix):
+			envs[strings.TrimSuffix(name, envSuffix)] = true
+		case strings.HasSuffix(name, bodySuffix):
+			bodies[strings.TrimSuffix(name, bodySuffix)] = true
+		}
+	}
+	ents, err = os.ReadDir(s.segDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -965,7 +980,7 @@ func (s *store) load() (msgs []*Message, corrupt []CorruptMessage, err error) {
 	doneIDs := map[string]bool{} // finished messages of segments still there
 	for _, n := range logs {
 		delete(dones, n)
-		ms, cs, err := s.loadSegment(n, inSeg, doneIDs)
+		ms, cs, err := s.loadSegment(n, envs, inSeg, doneIDs)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -976,21 +991,6 @@ func (s *store) load() (msgs []*Message, corrupt []CorruptMessage, err error) {
 		s.fs.Remove(s.donePath(n)) // its segment was deleted
 	}
 
-	ents, err = os.ReadDir(s.msgDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	envs := map[string]bool{}
-	bodies := map[string]bool{}
-	for _, e := range ents {
-		name := e.Name()
-		switch {
-		case strings.HasSuffix(name, envSuffix):
-			envs[strings.TrimSuffix(name, envSuffix)] = true
-		case strings.HasSuffix(name, bodySuffix):
-			bodies[strings.TrimSuffix(name, bodySuffix)] = true
-		}
-	}
 	for id := range envs {
 		if inSeg[id] {
 			continue // an override, applied by loadSegment
@@ -1048,9 +1048,9 @@ func (s *store) load() (msgs []*Message, corrupt []CorruptMessage, err error) {
 }
 
 // loadSegment reads segment n: its live messages, registered in s.locs
-// and inSeg, and what it had to set aside; it adds the finished messages
-// to doneIDs. A segment with no live message left is deleted.
-func (s *store) loadSegment(n uint64, inSeg, doneIDs map[string]bool) (msgs []*Message, corrupt []CorruptMessage, err error) {
+// and inSeg, with the envelope in msg/ when envs lists one, and what it
+// had to set aside; it adds the finished messages to doneIDs. A segment with no live message left is deleted.
+func (s *store) loadSegment(n uint64, envs, inSeg, doneIDs map[string]bool) (msgs []*Message, corrupt []CorruptMessage, err error) {
 	path := s.segPath(n)
 	f, err := os.Open(path)
 	if err != nil {
@@ -1111,7 +1111,11 @@ func (s *store) loadSegment(n uint64, inSeg, doneIDs map[string]bool) (msgs []*M
 			setAside(rec.off, rec.end(), rec.id, perr)
 			continue
 		}
-		om, oerr := s.readEnvelope(rec.id)
+		var om *Message
+		oerr := fs.ErrNotExist
+		if envs[rec.id] {
+			om, oerr = s.readEnvelope(rec.id)
+		}
 		switch {
 		case oerr == nil && om.ID == rec.id && om.Size == rec.bodyLen:
 			m = om
