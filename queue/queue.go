@@ -145,9 +145,8 @@ type Queue struct {
 	closing        bool
 	corrupt        []CorruptMessage
 
-	// Finished messages are removed from the directory by one goroutine,
-	// off the delivery path: unlinking two files took longer than sending
-	// a small message over a reused connection.
+	// Finished messages are marked done in the store by one goroutine,
+	// in batches, off the delivery path.
 	removeC  chan string
 	removeWG sync.WaitGroup
 	removing atomic.Int64 // finished messages not yet removed
@@ -173,9 +172,10 @@ type entry struct {
 }
 
 // Open opens (creating it if needed) the queue stored in dir, loads every
-// message in it and starts scheduling deliveries. Envelopes that cannot be
-// read are moved into dir/corrupt/, logged, reported as EventCorrupt and
-// listed by Corrupt; they are never deleted. Only one Queue may have a
+// message in it and starts scheduling deliveries. Damaged records and
+// envelopes that cannot be read are copied or moved into dir/corrupt/,
+// logged, reported as EventCorrupt and listed by Corrupt; they are never
+// deleted. Only one Queue may have a
 // directory open at a time.
 func Open(dir string, opts Options) (*Queue, error) {
 	o := opts
@@ -250,7 +250,7 @@ func Open(dir string, opts Options) (*Queue, error) {
 		if c.Err == nil {
 			continue
 		}
-		q.log.Error("queue: corrupt envelope set aside", "id", c.ID, "path", c.Path, "err", c.Err)
+		q.log.Error("queue: corrupt message set aside", "id", c.ID, "path", c.Path, "err", c.Err)
 		q.emit(Event{Kind: EventCorrupt, Time: now, ID: c.ID, Err: c.Err})
 	}
 	q.mu.Lock()
@@ -350,10 +350,10 @@ func (q *Queue) shutdown(ctx context.Context) error {
 }
 
 // Enqueue stores a message for delivery and returns its ID. It returns
-// only when the body and the envelope are on disk, fsync'd, under their
-// final names, with the directory fsync'd: from then on the message
-// survives a crash. The body is streamed to disk, never held in memory. ctx
-// bounds reading the body.
+// only when the message (envelope and body, one record in a segment file)
+// is on disk, fdatasync'd, with the directory entry of its segment
+// synced: from then on the message survives a crash. The body is streamed
+// to disk, never held in memory. ctx bounds reading the body.
 func (q *Queue) Enqueue(ctx context.Context, env Envelope, body io.Reader) (string, error) {
 	return q.enqueue(ctx, env, body, false)
 }
@@ -968,9 +968,9 @@ func (q *Queue) OpenBody(id string) (io.ReadCloser, error) {
 	return q.store.openBody(id)
 }
 
-// Corrupt lists the envelopes set aside in the corrupt/ subdirectory: those
-// Open found unreadable this time, with the reason, and those already
-// there.
+// Corrupt lists what was set aside in the corrupt/ subdirectory: the
+// records and envelopes Open found unusable this time, with the reason,
+// and those already there.
 func (q *Queue) Corrupt() []CorruptMessage {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -914,13 +914,18 @@ func (b *segBody) Close() error {
 	return nil
 }
 
-// CorruptMessage describes an envelope that Open could not use and set
+// CorruptMessage describes a message that Open could not use and set
 // aside in the corrupt/ subdirectory of the queue directory.
 type CorruptMessage struct {
-	// ID is taken from the file name.
+	// ID is the message ID, taken from the file name or the record; for a
+	// damaged stretch of a segment whose ID is unreadable it is
+	// "seg-<segment>-<offset>".
 	ID string
-	// Path is where the envelope is now (in corrupt/); the body, if any, is
-	// beside it with the suffix ".msg".
+	// Path is where the data is now: in corrupt/, an envelope file
+	// (".env", with the body beside it with the suffix ".msg", if any),
+	// a copy of a damaged segment record (".rec": the raw bytes, header,
+	// ID, body and envelope) or a whole unreadable segment (".log"). If
+	// it could not be set aside, Path is where it still is.
 	Path string
 	// Err says what was wrong; nil for files already in corrupt/ when the
 	// queue was opened.
