@@ -158,8 +158,7 @@ func scanSegment(r io.ReaderAt, size int64) (*segScan, error) {
 		next, ok := p.resync(off + 1)
 		if !ok && p.zeroOrShort(off) {
 			// Nothing valid follows and no header was written: the
-			// append that a crash cut short (the header is written
-			// last when a body does not fit in one write).
+			// append that a crash cut short.
 			sc.tornAt = off
 			break
 		}
@@ -254,16 +253,28 @@ func (p *segParser) resync(from int64) (int64, bool) {
 }
 
 // zeroOrShort reports whether the stretch from off holds no record header:
-// fewer bytes than one, or zeros where it should be.
+// fewer bytes than one, or no magic yet. appendRecord writes the magic of
+// a record whose header it writes last after the rest of the header, so a
+// crash leaves zeros there, or the start of the magic if that very write
+// was cut.
 func (p *segParser) zeroOrShort(off int64) bool {
-	var hb [recHeaderSize]byte
+	var m [len(recMagic)]byte
 	if p.size-off < recHeaderSize {
 		return true
 	}
-	if _, err := p.r.ReadAt(hb[:], off); err != nil {
+	if _, err := p.r.ReadAt(m[:], off); err != nil {
 		return false
 	}
-	return hb == [recHeaderSize]byte{}
+	i := 0
+	for i < len(m) && m[i] == recMagic[i] {
+		i++
+	}
+	for ; i < len(m); i++ {
+		if m[i] != 0 {
+			return false
+		}
+	}
+	return string(m[:]) != recMagic
 }
 
 // headerID returns the message ID of the damaged record at off if its

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The queue directory:
@@ -54,8 +55,11 @@ const (
 	segMaxSize    = 4 << 20
 	segMaxRecords = 1000
 	// segPool is the number of segments open for appending: concurrent
-	// enqueues write in parallel, one per segment.
-	segPool = 4
+	// enqueues write in parallel, one per segment. Up to segMaxOpen are
+	// opened when writers hold them all for longer than segWait.
+	segPool    = 4
+	segMaxOpen = 32
+	segWait    = 2 * time.Millisecond
 )
 
 // fileSystem is the seam through which the store writes, so that tests can
@@ -280,8 +284,8 @@ func openStore(dir string, fsys fileSystem) (*store, error) {
 		segDir:     filepath.Join(dir, "seg"),
 		tmpDir:     filepath.Join(dir, "tmp"),
 		corruptDir: filepath.Join(dir, "corrupt"),
-		segFree:    make(chan *segment, segPool),
-		segSlots:   make(chan struct{}, segPool),
+		segFree:    make(chan *segment, segMaxOpen),
+		segSlots:   make(chan struct{}, segMaxOpen),
 		locs:       map[string]*loc{},
 		segs:       map[uint64]*segment{},
 	}
@@ -534,26 +538,15 @@ func (s *store) create(ctx context.Context, m *Message, body io.Reader) error {
 	return nil
 }
 
-// acquire takes a segment for appending from the pool, creating one if
-// fewer than segPool are open.
+// acquire takes a segment for appending from the pool. It creates one if
+// fewer than segPool are open; if all are taken for longer than
+// segWait (a writer reading a slow body), it creates more, up to
+// segMaxOpen, so that one slow enqueue does not hold up the others.
 func (s *store) acquire(ctx context.Context) (*segment, error) {
 	for {
-		var seg *segment
-		select {
-		case seg = <-s.segFree:
-		default:
-			select {
-			case seg = <-s.segFree:
-			case s.segSlots <- struct{}{}:
-				sg, err := s.newSegment()
-				if err != nil {
-					<-s.segSlots
-					return nil, err
-				}
-				return sg, nil
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
+		seg, err := s.takeSegment(ctx)
+		if err != nil {
+			return nil, err
 		}
 		if !s.commit.failed(seg) {
 			return seg, nil
@@ -561,6 +554,48 @@ func (s *store) acquire(ctx context.Context) (*segment, error) {
 		seg.broken = true
 		s.release(seg)
 	}
+}
+
+func (s *store) takeSegment(ctx context.Context) (*segment, error) {
+	select {
+	case seg := <-s.segFree:
+		return seg, nil
+	default:
+	}
+	if len(s.segSlots) < segPool {
+		select {
+		case s.segSlots <- struct{}{}:
+			return s.newSegmentSlot()
+		default:
+		}
+	}
+	t := time.NewTimer(segWait)
+	defer t.Stop()
+	select {
+	case seg := <-s.segFree:
+		return seg, nil
+	case <-t.C:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case seg := <-s.segFree:
+		return seg, nil
+	case s.segSlots <- struct{}{}:
+		return s.newSegmentSlot()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// newSegmentSlot creates a segment for a slot just taken.
+func (s *store) newSegmentSlot() (*segment, error) {
+	seg, err := s.newSegment()
+	if err != nil {
+		<-s.segSlots
+		return nil, err
+	}
+	return seg, nil
 }
 
 // release gives a segment back to the pool, or seals it when it is full
@@ -679,9 +714,14 @@ func (s *store) appendRecord(ctx context.Context, seg *segment, m *Message, body
 			return rec, err
 		}
 		pos += int64(len(env))
+		// The header, magic last: until the magic is complete, load
+		// takes the record for an append that never finished.
 		var hb [recHeaderSize]byte
 		encodeRecordHeader(hb[:], seg.key, h)
-		if _, err = seg.w.WriteAt(hb[:], start); err != nil {
+		if _, err = seg.w.WriteAt(hb[len(recMagic):], start+int64(len(recMagic))); err != nil {
+			return rec, err
+		}
+		if _, err = seg.w.WriteAt(hb[:len(recMagic)], start); err != nil {
 			return rec, err
 		}
 	}
