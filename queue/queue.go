@@ -511,42 +511,58 @@ func (q *Queue) spawnProcessLocked(e *entry) {
 // dispatchLocked starts attempts for ready jobs while the limits allow,
 // taking domains in turn. q.mu is held.
 func (q *Queue) dispatchLocked() {
-	if q.closing || q.opts.Deliverer == nil {
-		return
-	}
-	for q.inflight < q.opts.MaxConcurrency && len(q.readyDomains) > 0 {
-		started := false
-		for n := len(q.readyDomains); n > 0 && q.inflight < q.opts.MaxConcurrency; n-- {
-			d := q.readyDomains[0]
-			q.readyDomains = q.readyDomains[1:]
-			if q.domainInflight[d] >= q.opts.MaxPerDomain {
-				q.readyDomains = append(q.readyDomains, d)
-				continue
-			}
-			ids := q.ready[d]
-			id := ids[0]
-			if len(ids) == 1 {
-				delete(q.ready, d)
-			} else {
-				q.ready[d] = ids[1:]
-				q.readyDomains = append(q.readyDomains, d)
-			}
-			if q.startAttemptLocked(id, d) {
-				started = true
-			}
-		}
-		if !started {
+	for {
+		a := q.nextAttemptLocked()
+		if a == nil {
 			return
 		}
+		go q.attempt(a)
 	}
 }
 
-// startAttemptLocked starts an attempt for the recipients of message id at
-// domain d that are not final. q.mu is held.
-func (q *Queue) startAttemptLocked(id, d string) bool {
+// nextAttemptLocked takes the next ready job that the limits allow,
+// taking domains in turn, and returns it as an attempt counted in flight
+// for its caller to run, or nil. q.mu is held.
+func (q *Queue) nextAttemptLocked() *attemptJob {
+	if q.closing || q.opts.Deliverer == nil {
+		return nil
+	}
+	for n := len(q.readyDomains); n > 0 && q.inflight < q.opts.MaxConcurrency; n-- {
+		d := q.readyDomains[0]
+		q.readyDomains = q.readyDomains[1:]
+		if q.domainInflight[d] >= q.opts.MaxPerDomain {
+			q.readyDomains = append(q.readyDomains, d)
+			continue
+		}
+		ids := q.ready[d]
+		id := ids[0]
+		if len(ids) == 1 {
+			delete(q.ready, d)
+		} else {
+			q.ready[d] = ids[1:]
+			q.readyDomains = append(q.readyDomains, d)
+		}
+		if a := q.prepareAttemptLocked(id, d); a != nil {
+			return a
+		}
+	}
+	return nil
+}
+
+// attemptJob is an attempt for the recipients idx of message e at domain d.
+type attemptJob struct {
+	e   *entry
+	d   string
+	idx []int
+	dl  *Delivery
+}
+
+// prepareAttemptLocked makes an attempt for the recipients of message id
+// at domain d that are not final, and counts it in flight. q.mu is held.
+func (q *Queue) prepareAttemptLocked(id, d string) *attemptJob {
 	e := q.msgs[id]
 	if e == nil {
-		return false
+		return nil
 	}
 	delete(e.queued, d)
 	var idx []int
@@ -556,7 +572,7 @@ func (q *Queue) startAttemptLocked(id, d string) bool {
 		}
 	}
 	if len(idx) == 0 || e.inflight[d] {
-		return false
+		return nil
 	}
 	m := e.msg
 	dl := &Delivery{
@@ -580,13 +596,22 @@ func (q *Queue) startAttemptLocked(id, d string) bool {
 	q.domainInflight[d]++
 	q.busy++
 	q.wg.Add(1)
-	go q.attempt(e, d, idx, dl)
-	return true
+	return &attemptJob{e: e, d: d, idx: idx, dl: dl}
 }
 
-// attempt runs one Deliver call and applies its results.
-func (q *Queue) attempt(e *entry, d string, idx []int, dl *Delivery) {
+// attempt runs one Deliver call and applies its results; then, while jobs
+// are ready, it runs the next one itself: a goroutine that has delivered
+// a message has the stack for the next, and the scheduler goroutine need
+// not wake up between attempts while a backlog drains.
+func (q *Queue) attempt(a *attemptJob) {
+	for a != nil {
+		a = q.attemptOne(a)
+	}
+}
+
+func (q *Queue) attemptOne(a *attemptJob) (next *attemptJob) {
 	defer q.wg.Done()
+	e, d, idx, dl := a.e, a.d, a.idx, a.dl
 	ctx, cancel := context.WithTimeout(q.ctx, q.opts.AttemptTimeout)
 	results := q.callDeliver(ctx, dl)
 	cancel()
@@ -602,10 +627,7 @@ func (q *Queue) attempt(e *entry, d string, idx []int, dl *Delivery) {
 	if !e.removed {
 		events = q.applyLocked(e, idx, results, now, q.ctx.Err() != nil)
 	}
-	// Start the next ready attempt here rather than through the
-	// scheduler goroutine: a wake-up less per attempt keeps the
-	// destination's connections busy while draining a backlog.
-	q.dispatchLocked()
+	next = q.nextAttemptLocked()
 	q.mu.Unlock()
 	for _, ev := range events {
 		q.emit(ev)
@@ -613,6 +635,7 @@ func (q *Queue) attempt(e *entry, d string, idx []int, dl *Delivery) {
 	q.kick() // slots are free
 	q.process(e)
 	q.workDone()
+	return next
 }
 
 // callDeliver calls the Deliverer, turning a panic into a temporary
