@@ -47,8 +47,8 @@
 // a DSN twice. The .done marks of finished messages are written in
 // batches, in the background and without fsync: a crash (or power loss)
 // soon after a delivery can lose the mark and bring the message back, to
-// be delivered again, with the state it had when last saved. Nothing
-// acknowledged is ever lost.
+// be delivered again, with the state it had when last saved (or as it was
+// enqueued). Nothing acknowledged is ever lost.
 //
 // # Schedule
 //
