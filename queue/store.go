@@ -2,6 +2,7 @@ package queue
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -752,7 +753,7 @@ func (s *store) save(m *Message) error {
 		l.seg.overrides[m.ID] = true
 	}
 	s.mu.Unlock()
-	if _, err := s.writeSynced(tmp, strings.NewReader(string(data))); err != nil {
+	if _, err := s.writeSynced(tmp, bytes.NewReader(data)); err != nil {
 		s.fs.Remove(tmp)
 		return err
 	}
