@@ -632,7 +632,9 @@ func (q *Queue) attemptOne(a *attemptJob) (next *attemptJob) {
 	for _, ev := range events {
 		q.emit(ev)
 	}
-	q.kick() // slots are free
+	if next == nil {
+		q.kick() // slots are free
+	}
 	q.process(e)
 	q.workDone()
 	return next
