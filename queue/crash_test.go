@@ -113,6 +113,9 @@ func TestCrashRecovery(t *testing.T) {
 	if n := dirNames(t, filepath.Join(dir, "q", "msg")); len(n) != 0 {
 		t.Errorf("queue not empty at the end: %d files", len(n))
 	}
+	if n := dirNames(t, filepath.Join(dir, "q", "seg")); len(n) != 0 {
+		t.Errorf("segments left at the end: %v", n)
+	}
 	if n := dirNames(t, filepath.Join(dir, "q", "corrupt")); len(n) != 0 {
 		t.Errorf("corrupt files: %v", n)
 	}

@@ -18,23 +18,37 @@
 //
 // # Durability
 //
-// Each message is two files in <dir>/msg/: the body, written once, and the
-// envelope (JSON: sender, recipients, DSN parameters, per-recipient state,
-// attempt history), replaced atomically on each change. Enqueue writes
-// both in <dir>/tmp/, fsyncs them, renames them into msg/ (body first) and
-// fsyncs the directory before returning; concurrent enqueues share the
-// directory fsync (group commit). Open resumes every queued message; an
-// envelope it cannot read is moved into <dir>/corrupt/, logged, reported
-// as EventCorrupt and listed by Corrupt, never deleted.
+// New messages are appended to segment files in <dir>/seg/: one record
+// holds a message's envelope (JSON: sender, recipients, DSN parameters,
+// per-recipient state, attempt history) and its body, with a CRC-32C.
+// Concurrent enqueues write to different segments of a small pool and
+// share the fdatasyncs (group commit); Enqueue returns only once its
+// record, and the directory entry of a new segment, are on disk. A state
+// change of a message still queued (a deferral, say) is written as an
+// envelope file in <dir>/msg/ that overrides the one in the segment,
+// replaced atomically (temp file, fsync, rename, directory fsync). A
+// finished message gets a line in its segment's .done file; a segment
+// whose messages are all finished is deleted. Queues written in the
+// earlier layout (a body and an envelope file per message in msg/) are
+// still loaded and delivered.
+//
+// Open resumes every queued message. An incomplete record at the end of
+// a segment is an enqueue that a crash interrupted before acknowledging
+// it, and is dropped. A record that fails its checks is copied into
+// <dir>/corrupt/, logged, reported as EventCorrupt and listed by Corrupt,
+// and the records after it are still read; an unreadable envelope file is
+// moved there likewise. Nothing is deleted silently.
 //
 // Delivery is at least once. A recipient's state is saved after the
 // Deliverer returns, so a crash after the remote server accepted a
-// message but before the envelope was replaced makes the queue attempt
-// that recipient again after restart: a duplicate. Likewise a DSN is
-// queued before the state recording it is saved, so a crash in between can
-// send a DSN twice. A finished message is removed in the background and
-// without a directory fsync, so a crash soon after its delivery can bring
-// it back and deliver it again too. Nothing acknowledged is ever lost.
+// message but before the state was saved makes the queue attempt that
+// recipient again after restart: a duplicate. Likewise a DSN is queued
+// before the state recording it is saved, so a crash in between can send
+// a DSN twice. The .done marks of finished messages are written in
+// batches, in the background and without fsync: a crash (or power loss)
+// soon after a delivery can lose the mark and bring the message back, to
+// be delivered again, with the state it had when last saved (or as it was
+// enqueued). Nothing acknowledged is ever lost.
 //
 // # Schedule
 //

@@ -393,6 +393,39 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
-func msgFiles(t *testing.T, dir string) []string { return dirNames(t, filepath.Join(dir, "msg")) }
+// msgFiles lists what the queue directory at dir holds for messages: the
+// files in msg/, and "seg:<id>" for each record of a segment that its
+// .done file does not mark finished.
+func msgFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	names := dirNames(t, filepath.Join(dir, "msg"))
+	for _, name := range dirNames(t, filepath.Join(dir, "seg")) {
+		base, ok := strings.CutSuffix(name, segSuffix)
+		if !ok {
+			continue
+		}
+		path := filepath.Join(dir, "seg", name)
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := f.Stat()
+		sc, err := scanSegment(f, fi.Size())
+		if err != nil {
+			names = append(names, "bad segment "+name+": "+err.Error())
+			f.Close()
+			continue
+		}
+		f.Close()
+		data, _ := os.ReadFile(filepath.Join(dir, "seg", base+doneSuffix))
+		marks := parseDone(data)
+		for _, r := range sc.records {
+			if !marks[r.id] {
+				names = append(names, "seg:"+r.id)
+			}
+		}
+	}
+	return names
+}
 
 func newTextLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

@@ -2,7 +2,7 @@ package queue
 
 import (
 	"errors"
-	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -96,8 +96,10 @@ func TestManagement(t *testing.T) {
 	if te.q.Len() != 0 || len(te.d.dsns()) != 1 {
 		t.Errorf("after Remove: %d queued, %d DSNs", te.q.Len(), len(te.d.dsns()))
 	}
-	if fileExists(filepath.Join(te.dir, "msg", m2+".env")) || fileExists(filepath.Join(te.dir, "msg", m2+".msg")) {
-		t.Error("files of the removed message remain")
+	for _, f := range msgFiles(t, te.dir) {
+		if strings.Contains(f, m2) {
+			t.Errorf("stored data of the removed message remains: %s", f)
+		}
 	}
 	if ev := te.events.kind(EventRemoved); len(ev) != 1 || ev[0].ID != m2 || len(ev[0].Recipients) != 2 {
 		t.Errorf("removed events %+v", ev)

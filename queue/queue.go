@@ -145,9 +145,8 @@ type Queue struct {
 	closing        bool
 	corrupt        []CorruptMessage
 
-	// Finished messages are removed from the directory by one goroutine,
-	// off the delivery path: unlinking two files took longer than sending
-	// a small message over a reused connection.
+	// Finished messages are marked done in the store by one goroutine,
+	// in batches, off the delivery path.
 	removeC  chan string
 	removeWG sync.WaitGroup
 	removing atomic.Int64 // finished messages not yet removed
@@ -173,9 +172,10 @@ type entry struct {
 }
 
 // Open opens (creating it if needed) the queue stored in dir, loads every
-// message in it and starts scheduling deliveries. Envelopes that cannot be
-// read are moved into dir/corrupt/, logged, reported as EventCorrupt and
-// listed by Corrupt; they are never deleted. Only one Queue may have a
+// message in it and starts scheduling deliveries. Damaged records and
+// envelopes that cannot be read are copied or moved into dir/corrupt/,
+// logged, reported as EventCorrupt and listed by Corrupt; they are never
+// deleted. Only one Queue may have a
 // directory open at a time.
 func Open(dir string, opts Options) (*Queue, error) {
 	o := opts
@@ -250,7 +250,7 @@ func Open(dir string, opts Options) (*Queue, error) {
 		if c.Err == nil {
 			continue
 		}
-		q.log.Error("queue: corrupt envelope set aside", "id", c.ID, "path", c.Path, "err", c.Err)
+		q.log.Error("queue: corrupt message set aside", "id", c.ID, "path", c.Path, "err", c.Err)
 		q.emit(Event{Kind: EventCorrupt, Time: now, ID: c.ID, Err: c.Err})
 	}
 	q.mu.Lock()
@@ -268,16 +268,38 @@ func Open(dir string, opts Options) (*Queue, error) {
 	return q, nil
 }
 
-// remover deletes the files of finished messages. A crash before it gets
-// to one means that message is delivered again after restart: at least
-// once, as documented.
+// remover marks finished messages done in the store, in batches: one
+// write of done marks per segment for all the messages finished since the
+// last batch. A crash before it gets to one means that message is
+// delivered again after restart: at least once, as documented.
 func (q *Queue) remover() {
 	defer q.removeWG.Done()
 	for id := range q.removeC {
-		if err := q.store.remove(id); err != nil {
-			q.log.Error("queue: removing finished message", "id", id, "err", err)
+		n := int64(1)
+		q.markDone(id)
+	batch:
+		for n < 4096 {
+			select {
+			case id, ok := <-q.removeC:
+				if !ok {
+					break batch
+				}
+				q.markDone(id)
+				n++
+			default:
+				break batch
+			}
 		}
-		q.removing.Add(-1)
+		if err := q.store.flushDone(); err != nil {
+			q.log.Error("queue: recording finished messages", "err", err)
+		}
+		q.removing.Add(-n)
+	}
+}
+
+func (q *Queue) markDone(id string) {
+	if err := q.store.markDone(id); err != nil {
+		q.log.Error("queue: removing finished message", "id", id, "err", err)
 	}
 }
 
@@ -328,10 +350,10 @@ func (q *Queue) shutdown(ctx context.Context) error {
 }
 
 // Enqueue stores a message for delivery and returns its ID. It returns
-// only when the body and the envelope are on disk, fsync'd, under their
-// final names, with the directory fsync'd: from then on the message
-// survives a crash. The body is streamed to disk, never held in memory. ctx
-// bounds reading the body.
+// only when the message (envelope and body, one record in a segment file)
+// is on disk, fdatasync'd, with the directory entry of its segment
+// synced: from then on the message survives a crash. The body is streamed
+// to disk, never held in memory. ctx bounds reading the body.
 func (q *Queue) Enqueue(ctx context.Context, env Envelope, body io.Reader) (string, error) {
 	return q.enqueue(ctx, env, body, false)
 }
@@ -489,42 +511,58 @@ func (q *Queue) spawnProcessLocked(e *entry) {
 // dispatchLocked starts attempts for ready jobs while the limits allow,
 // taking domains in turn. q.mu is held.
 func (q *Queue) dispatchLocked() {
-	if q.closing || q.opts.Deliverer == nil {
-		return
-	}
-	for q.inflight < q.opts.MaxConcurrency && len(q.readyDomains) > 0 {
-		started := false
-		for n := len(q.readyDomains); n > 0 && q.inflight < q.opts.MaxConcurrency; n-- {
-			d := q.readyDomains[0]
-			q.readyDomains = q.readyDomains[1:]
-			if q.domainInflight[d] >= q.opts.MaxPerDomain {
-				q.readyDomains = append(q.readyDomains, d)
-				continue
-			}
-			ids := q.ready[d]
-			id := ids[0]
-			if len(ids) == 1 {
-				delete(q.ready, d)
-			} else {
-				q.ready[d] = ids[1:]
-				q.readyDomains = append(q.readyDomains, d)
-			}
-			if q.startAttemptLocked(id, d) {
-				started = true
-			}
-		}
-		if !started {
+	for {
+		a := q.nextAttemptLocked()
+		if a == nil {
 			return
 		}
+		go q.attempt(a)
 	}
 }
 
-// startAttemptLocked starts an attempt for the recipients of message id at
-// domain d that are not final. q.mu is held.
-func (q *Queue) startAttemptLocked(id, d string) bool {
+// nextAttemptLocked takes the next ready job that the limits allow,
+// taking domains in turn, and returns it as an attempt counted in flight
+// for its caller to run, or nil. q.mu is held.
+func (q *Queue) nextAttemptLocked() *attemptJob {
+	if q.closing || q.opts.Deliverer == nil {
+		return nil
+	}
+	for n := len(q.readyDomains); n > 0 && q.inflight < q.opts.MaxConcurrency; n-- {
+		d := q.readyDomains[0]
+		q.readyDomains = q.readyDomains[1:]
+		if q.domainInflight[d] >= q.opts.MaxPerDomain {
+			q.readyDomains = append(q.readyDomains, d)
+			continue
+		}
+		ids := q.ready[d]
+		id := ids[0]
+		if len(ids) == 1 {
+			delete(q.ready, d)
+		} else {
+			q.ready[d] = ids[1:]
+			q.readyDomains = append(q.readyDomains, d)
+		}
+		if a := q.prepareAttemptLocked(id, d); a != nil {
+			return a
+		}
+	}
+	return nil
+}
+
+// attemptJob is an attempt for the recipients idx of message e at domain d.
+type attemptJob struct {
+	e   *entry
+	d   string
+	idx []int
+	dl  *Delivery
+}
+
+// prepareAttemptLocked makes an attempt for the recipients of message id
+// at domain d that are not final, and counts it in flight. q.mu is held.
+func (q *Queue) prepareAttemptLocked(id, d string) *attemptJob {
 	e := q.msgs[id]
 	if e == nil {
-		return false
+		return nil
 	}
 	delete(e.queued, d)
 	var idx []int
@@ -534,7 +572,7 @@ func (q *Queue) startAttemptLocked(id, d string) bool {
 		}
 	}
 	if len(idx) == 0 || e.inflight[d] {
-		return false
+		return nil
 	}
 	m := e.msg
 	dl := &Delivery{
@@ -558,13 +596,22 @@ func (q *Queue) startAttemptLocked(id, d string) bool {
 	q.domainInflight[d]++
 	q.busy++
 	q.wg.Add(1)
-	go q.attempt(e, d, idx, dl)
-	return true
+	return &attemptJob{e: e, d: d, idx: idx, dl: dl}
 }
 
-// attempt runs one Deliver call and applies its results.
-func (q *Queue) attempt(e *entry, d string, idx []int, dl *Delivery) {
+// attempt runs one Deliver call and applies its results; then, while jobs
+// are ready, it runs the next one itself: a goroutine that has delivered
+// a message has the stack for the next, and the scheduler goroutine need
+// not wake up between attempts while a backlog drains.
+func (q *Queue) attempt(a *attemptJob) {
+	for a != nil {
+		a = q.attemptOne(a)
+	}
+}
+
+func (q *Queue) attemptOne(a *attemptJob) (next *attemptJob) {
 	defer q.wg.Done()
+	e, d, idx, dl := a.e, a.d, a.idx, a.dl
 	ctx, cancel := context.WithTimeout(q.ctx, q.opts.AttemptTimeout)
 	results := q.callDeliver(ctx, dl)
 	cancel()
@@ -580,13 +627,17 @@ func (q *Queue) attempt(e *entry, d string, idx []int, dl *Delivery) {
 	if !e.removed {
 		events = q.applyLocked(e, idx, results, now, q.ctx.Err() != nil)
 	}
+	next = q.nextAttemptLocked()
 	q.mu.Unlock()
 	for _, ev := range events {
 		q.emit(ev)
 	}
-	q.kick() // slots are free
+	if next == nil {
+		q.kick() // slots are free
+	}
 	q.process(e)
 	q.workDone()
+	return next
 }
 
 // callDeliver calls the Deliverer, turning a panic into a temporary
@@ -942,9 +993,9 @@ func (q *Queue) OpenBody(id string) (io.ReadCloser, error) {
 	return q.store.openBody(id)
 }
 
-// Corrupt lists the envelopes set aside in the corrupt/ subdirectory: those
-// Open found unreadable this time, with the reason, and those already
-// there.
+// Corrupt lists what was set aside in the corrupt/ subdirectory: the
+// records and envelopes Open found unusable this time, with the reason,
+// and those already there.
 func (q *Queue) Corrupt() []CorruptMessage {
 	q.mu.Lock()
 	defer q.mu.Unlock()
