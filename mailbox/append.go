@@ -247,21 +247,9 @@ type committer struct {
 	exited  chan struct{}
 }
 
-// committerLoops is how many batches may be in commit at once. With two,
-// an append that arrives while a batch is syncing starts its own at once
-// instead of waiting for that sync to end, which halves the wait when
-// few sessions deliver; under load each loop still takes everything
-// queued, so batches stay large.
-const committerLoops = 2
-
 func newCommitter(s *Store) *committer {
 	c := &committer{s: s, wake: make(chan struct{}, 1), quit: make(chan struct{}), exited: make(chan struct{})}
-	var wg sync.WaitGroup
-	for range committerLoops {
-		wg.Add(1)
-		go func() { defer wg.Done(); c.loop() }()
-	}
-	go func() { wg.Wait(); close(c.exited) }()
+	go c.loop()
 	return c
 }
 
@@ -284,6 +272,7 @@ func (c *committer) submit(reqs []*appendReq) {
 }
 
 func (c *committer) loop() {
+	defer close(c.exited)
 	for {
 		select {
 		case <-c.wake:
