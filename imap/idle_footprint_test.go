@@ -1,10 +1,12 @@
 package imap_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -20,19 +22,25 @@ import (
 // goroutine stacks) of sessions waiting in IDLE on one folder, and checks
 // that a message delivered meanwhile reaches every one of them.
 //
-// N is MAILWRIGHT_IDLE_N (default 2,000; the figure is 10,000,
-// which needs 20,000 file descriptors since clients and server share the
-// process). The clients are bare sockets; their own cost is measured first
-// against a listener that only accepts, and subtracted.
+// N is MAILWRIGHT_IDLE_N (default 2,000). The clients are bare sockets.
+// With MAILWRIGHT_IDLE_EXTERNAL=1 they run in a child process (this test
+// binary running TestIdleClients), so that the server process holds only
+// its own sockets: 10,000 sessions then fit in a file-descriptor limit of
+// 20,000. Otherwise they share the process, and their own cost is
+// measured first against a listener that only accepts, and subtracted.
 //
-//	MAILWRIGHT_IDLE_N=9000 go test -run '^$' -bench IdleFootprint -benchtime 1x ./imap
+//	MAILWRIGHT_IDLE_N=10000 MAILWRIGHT_IDLE_EXTERNAL=1 go test -run '^$' -bench IdleFootprint -benchtime 1x ./imap
 func BenchmarkIdleFootprint(b *testing.B) {
 	n := 2000
 	if s := os.Getenv("MAILWRIGHT_IDLE_N"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
+	external := os.Getenv("MAILWRIGHT_IDLE_EXTERNAL") == "1"
 	for range b.N {
-		clientCost := clientOnlyFootprint(b, n)
+		var clientCost uint64
+		if !external {
+			clientCost = clientOnlyFootprint(b, n)
+		}
 
 		store := mailbox.NewMemoryStore()
 		store.SpecialFolders = []mailbox.SpecialFolder{}
@@ -52,46 +60,27 @@ func BenchmarkIdleFootprint(b *testing.B) {
 		before := footprint()
 		var ms0 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
-		conns := make([]net.Conn, 0, n)
-		login := "a LOGIN alice secret\r\nb SELECT INBOX\r\nc IDLE\r\n"
-		buf := make([]byte, 4096)
-		for i := range n {
-			c, err := net.Dial("tcp", l.Addr().String())
-			if err != nil {
-				b.Fatalf("connection %d: %v", i, err)
-			}
-			conns = append(conns, c)
-			c.Write([]byte(login))
-			if err := readUntil(c, buf, "+ idling"); err != nil {
-				b.Fatalf("connection %d: %v", i, err)
-			}
+		var conns []net.Conn
+		var child *idleChild
+		if external {
+			child = startIdleChild(b, l.Addr().String(), n)
+		} else {
+			conns = idleClients(b, l.Addr().String(), n)
 		}
 		after := footprint()
 		var ms1 runtime.MemStats
 		runtime.ReadMemStats(&ms1)
 		perSession := float64(after-before-clientCost) / float64(n)
-		b.Logf("per session: heap %d, stacks %d bytes (client side included)",
+		b.Logf("per session: heap %d, stacks %d bytes (client side included when the clients share the process)",
 			(int64(ms1.HeapInuse)-int64(ms0.HeapInuse))/int64(n), (int64(ms1.StackInuse)-int64(ms0.StackInuse))/int64(n))
 
 		// A delivery reaches every watcher.
 		store.Append(ctx, "alice", mailbox.Inbox, strings.NewReader("Subject: second\r\n\r\ny\r\n"), nil)
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		missed := 0
-		for _, c := range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := readUntil(c, make([]byte, 512), "* 2 EXISTS"); err != nil {
-					mu.Lock()
-					missed++
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		for _, c := range conns {
-			c.Close()
+		var missed int
+		if external {
+			missed = child.missed(b)
+		} else {
+			missed = awaitExists(conns)
 		}
 		srv.Close()
 		if missed > 0 {
@@ -99,7 +88,7 @@ func BenchmarkIdleFootprint(b *testing.B) {
 		}
 		b.ReportMetric(perSession, "bytes/session")
 		b.ReportMetric(float64(n), "sessions")
-		b.Logf("%d IDLE sessions: %.0f bytes each (heap in use + stacks, client side subtracted: %d bytes)", n, perSession, clientCost)
+		b.Logf("%d IDLE sessions: %.0f bytes each (heap in use + stacks; clients in a child process: %v, client side subtracted: %d bytes)", n, perSession, external, clientCost)
 	}
 }
 
@@ -179,4 +168,116 @@ func readUntil(c net.Conn, buf []byte, want string) error {
 		seen.Write(buf[:n])
 	}
 	return nil
+}
+
+// idleClients opens n connections to addr that log in, select INBOX and
+// wait in IDLE.
+func idleClients(tb testing.TB, addr string, n int) []net.Conn {
+	conns := make([]net.Conn, 0, n)
+	login := "a LOGIN alice secret\r\nb SELECT INBOX\r\nc IDLE\r\n"
+	buf := make([]byte, 4096)
+	for i := range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			tb.Fatalf("connection %d: %v", i, err)
+		}
+		conns = append(conns, c)
+		c.Write([]byte(login))
+		if err := readUntil(c, buf, "+ idling"); err != nil {
+			tb.Fatalf("connection %d: %v", i, err)
+		}
+	}
+	return conns
+}
+
+// awaitExists waits for "* 2 EXISTS" on every connection, closes them and
+// returns how many did not see it.
+func awaitExists(conns []net.Conn) int {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	missed := 0
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := readUntil(c, make([]byte, 512), "* 2 EXISTS"); err != nil {
+				mu.Lock()
+				missed++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, c := range conns {
+		c.Close()
+	}
+	return missed
+}
+
+// TestIdleClients is the client side of BenchmarkIdleFootprint when it
+// runs its clients in a child process; it does nothing otherwise. It
+// prints "ready" once every client is in IDLE, then the number of clients
+// that missed the delivery.
+func TestIdleClients(t *testing.T) {
+	addr, n := os.Getenv("MAILWRIGHT_IDLE_CHILD_ADDR"), os.Getenv("MAILWRIGHT_IDLE_CHILD_N")
+	if addr == "" {
+		return
+	}
+	count, err := strconv.Atoi(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := idleClients(t, addr, count)
+	fmt.Println("ready")
+	fmt.Println("missed", awaitExists(conns))
+}
+
+// idleChild is a child process running TestIdleClients.
+type idleChild struct {
+	cmd *exec.Cmd
+	out *bufio.Scanner
+}
+
+func startIdleChild(b *testing.B, addr string, n int) *idleChild {
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^TestIdleClients$", "-test.v=false")
+	cmd.Env = append(os.Environ(), "MAILWRIGHT_IDLE_CHILD_ADDR="+addr, "MAILWRIGHT_IDLE_CHILD_N="+strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	c := &idleChild{cmd: cmd, out: bufio.NewScanner(stdout)}
+	if line := c.line(b); line != "ready" {
+		b.Fatalf("client process: %q, want ready", line)
+	}
+	return c
+}
+
+func (c *idleChild) line(b *testing.B) string {
+	if !c.out.Scan() {
+		b.Fatalf("client process ended: %v", c.out.Err())
+	}
+	return c.out.Text()
+}
+
+// missed reads how many clients missed the delivery.
+func (c *idleChild) missed(b *testing.B) int {
+	for {
+		line := c.line(b)
+		if rest, ok := strings.CutPrefix(line, "missed "); ok {
+			n, err := strconv.Atoi(rest)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return n
+		}
+	}
 }
