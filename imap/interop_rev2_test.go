@@ -2,6 +2,7 @@ package imap_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,5 +120,69 @@ print("ok")
 	out, err := exec.Command(py, "-c", script, host, port).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "ok" {
 		t.Fatalf("python imaplib: %v\n%s", err, out)
+	}
+}
+
+// TestInteropGoIMAPCondStore drives CONDSTORE (RFC 7162) with go-imap
+// v2's client from two sessions: SELECT (CONDSTORE) gives HIGHESTMODSEQ,
+// a flag change in one session raises the MODSEQ the other sees through
+// FETCH (CHANGEDSINCE), STATUS (HIGHESTMODSEQ) agrees, and a STORE
+// (UNCHANGEDSINCE) with a stale mod-sequence leaves the message alone.
+func TestInteropGoIMAPCondStore(t *testing.T) {
+	ts := startServer(t, nil)
+	ts.deliver(t, "alice", "INBOX", msg1)
+	ts.deliver(t, "alice", "INBOX", msg2)
+	dial := func() *imapclient.Client {
+		c, err := imapclient.DialInsecure(ts.addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if err := c.Login("alice", "secret").Wait(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a, b := dial(), dial()
+	if !a.Caps().Has(goimap.CapCondStore) {
+		t.Fatal("CONDSTORE not advertised")
+	}
+	sel, err := a.Select("INBOX", &goimap.SelectOptions{CondStore: true}).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h0 := sel.HighestModSeq
+	if h0 == 0 {
+		t.Fatal("SELECT (CONDSTORE) gave no HIGHESTMODSEQ")
+	}
+	if _, err := b.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := b.Store(goimap.SeqSetNum(1), &goimap.StoreFlags{Op: goimap.StoreFlagsAdd, Flags: []goimap.Flag{goimap.FlagSeen}}, nil).Collect()
+	if err != nil || len(changed) != 1 {
+		t.Fatalf("STORE in the second session: %v, %v", changed, err)
+	}
+	msgs, err := a.Fetch(goimap.SeqSetNum(1, 2), &goimap.FetchOptions{UID: true, Flags: true, ModSeq: true, ChangedSince: h0}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].SeqNum != 1 || msgs[0].ModSeq <= h0 || !slices.Contains(msgs[0].Flags, goimap.FlagSeen) {
+		t.Fatalf("FETCH (CHANGEDSINCE %d) = %+v, want message 1 with \\Seen and a higher MODSEQ", h0, msgs)
+	}
+	st, err := b.Status("INBOX", &goimap.StatusOptions{HighestModSeq: true}).Wait()
+	if err != nil || st.HighestModSeq != msgs[0].ModSeq {
+		t.Fatalf("STATUS (HIGHESTMODSEQ) = %+v, %v; want %d", st, err, msgs[0].ModSeq)
+	}
+	// h0 is stale for message 1: the STORE must not apply there.
+	if _, err := a.Store(goimap.SeqSetNum(1, 2), &goimap.StoreFlags{Op: goimap.StoreFlagsAdd, Flags: []goimap.Flag{goimap.FlagFlagged}},
+		&goimap.StoreOptions{UnchangedSince: h0}).Collect(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err = a.Fetch(goimap.SeqSetNum(1, 2), &goimap.FetchOptions{Flags: true, ModSeq: true}).Collect()
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("FETCH: %v, %v", msgs, err)
+	}
+	if slices.Contains(msgs[0].Flags, goimap.FlagFlagged) || !slices.Contains(msgs[1].Flags, goimap.FlagFlagged) {
+		t.Fatalf("after STORE (UNCHANGEDSINCE %d): message 1 %v, message 2 %v; want only message 2 flagged", h0, msgs[0].Flags, msgs[1].Flags)
 	}
 }
