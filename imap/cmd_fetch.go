@@ -72,10 +72,13 @@ func cmdFetch(c *conn, cmd *Command) result {
 	if a.ChangedSince > 0 {
 		// RFC 7162 section 3.1.4.1: only the messages whose mod-sequence
 		// is greater than CHANGEDSINCE, and MODSEQ is implied.
-		kept := idx[:0:0]
-		for _, i := range idx {
+		// (Filtered here, before an implicit \Seen below changes the
+		// mod-sequences; the runs kept are at most one per changed
+		// message.)
+		var kept msgRuns
+		for i := range idx.All() {
 			if s.msgs[i].ModSeq > a.ChangedSince {
-				kept = append(kept, i)
+				kept = kept.add(i)
 			}
 		}
 		idx = kept
@@ -93,7 +96,7 @@ func cmdFetch(c *conn, cmd *Command) result {
 	if seen {
 		var b SeqSetBuilder
 		n := 0
-		for _, i := range idx {
+		for i := range idx.All() {
 			m := &s.msgs[i]
 			if _, gone := s.pending[m.UID]; !gone && !hasFlag(m.Flags, FlagSeen) {
 				b.Add(m.UID)
@@ -125,7 +128,7 @@ func cmdFetch(c *conn, cmd *Command) result {
 			structOnly = false
 		}
 	}
-	for _, i := range idx {
+	for i := range idx.All() {
 		m := &s.msgs[i]
 		if _, gone := s.pending[m.UID]; gone {
 			// RFC 2180 section 4.1.2: expunged by another session and

@@ -320,7 +320,7 @@ func cmdCopy(c *conn, cmd *Command) result {
 	}
 	set, n := s.uidSet(idx)
 	if n == 0 {
-		if len(idx) > 0 {
+		if idx.Len() > 0 {
 			return no("EXPUNGEISSUED", "Messages were expunged")
 		}
 		return ok("")

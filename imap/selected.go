@@ -1,6 +1,8 @@
 package imap
 
 import (
+	"cmp"
+	"iter"
 	"slices"
 	"sort"
 	"strconv"
@@ -61,21 +63,61 @@ func (s *selected) maxUID() uint32 {
 	return s.msgs[len(s.msgs)-1].UID
 }
 
-// resolve returns the indexes in msgs that set names, ascending, each
-// once. Sequence numbers beyond the mailbox make the command BAD (RFC 9051
+// msgRun is a run of messages of the selected mailbox: the indexes lo to
+// hi into selected.msgs, both included.
+type msgRun struct{ lo, hi int }
+
+// msgRuns are the messages a command names, as ascending runs of
+// indexes: as many runs as the command's set has ranges (or fewer), never
+// an entry per message, so that FETCH 1:* costs the same memory on a
+// folder of any size.
+type msgRuns []msgRun
+
+// All yields the indexes in order.
+func (x msgRuns) All() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for _, r := range x {
+			for i := r.lo; i <= r.hi; i++ {
+				if !yield(i) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Len is the number of messages.
+func (x msgRuns) Len() int {
+	n := 0
+	for _, r := range x {
+		n += r.hi - r.lo + 1
+	}
+	return n
+}
+
+// add appends index i, extending the last run when i follows it.
+func (x msgRuns) add(i int) msgRuns {
+	if n := len(x); n > 0 && x[n-1].hi == i-1 {
+		x[n-1].hi = i
+		return x
+	}
+	return append(x, msgRun{i, i})
+}
+
+// resolve returns the messages that set names, ascending, each once.
+// Sequence numbers beyond the mailbox make the command BAD (RFC 9051
 // section 6.4.5 has them invalid); UIDs that are not there are ignored
-// (RFC 9051 section 6.4.9). The set is never expanded beyond the messages
-// that exist.
-func (s *selected) resolve(set SeqSet, uid bool) ([]int, bool) {
+// (RFC 9051 section 6.4.9). The set is never expanded.
+func (s *selected) resolve(set SeqSet, uid bool) (msgRuns, bool) {
 	n := uint32(len(s.msgs))
-	var out []int
+	var out msgRuns
 	if set.Saved {
 		// RFC 5182 section 2.1: "$" names the messages of the saved
 		// result, the same in FETCH and UID FETCH. It is never invalid:
 		// when empty the command does nothing and succeeds.
 		for _, u := range s.saved {
 			if i := s.index(u); i >= 0 {
-				out = append(out, i)
+				out = out.add(i)
 			}
 		}
 		return out, true
@@ -86,26 +128,21 @@ func (s *selected) resolve(set SeqSet, uid bool) ([]int, bool) {
 			if hi > n || lo == 0 {
 				return nil, false
 			}
-			for i := lo; i <= hi; i++ {
-				out = append(out, int(i-1))
-			}
+			out = append(out, msgRun{int(lo - 1), int(hi - 1)})
 		}
 		return out, true
 	}
+	byUID := func(m MessageInfo, u uint32) int { return cmp.Compare(m.UID, u) }
 	max := s.maxUID()
 	r := set.Resolve(max)
 	for lo, hi := range r.All(max) {
-		i, _ := slices.BinarySearchFunc(s.msgs, lo, func(m MessageInfo, u uint32) int {
-			if m.UID < u {
-				return -1
-			}
-			if m.UID > u {
-				return 1
-			}
-			return 0
-		})
-		for ; i < len(s.msgs) && s.msgs[i].UID <= hi; i++ {
-			out = append(out, i)
+		i, _ := slices.BinarySearchFunc(s.msgs, lo, byUID)
+		j, found := slices.BinarySearchFunc(s.msgs, hi, byUID)
+		if found {
+			j++
+		}
+		if i < j {
+			out = append(out, msgRun{i, j - 1})
 		}
 	}
 	return out, true
@@ -113,10 +150,10 @@ func (s *selected) resolve(set SeqSet, uid bool) ([]int, bool) {
 
 // uidSet returns the UIDs at the given indexes as a set, skipping those
 // expunged by others.
-func (s *selected) uidSet(idx []int) (SeqSet, int) {
+func (s *selected) uidSet(idx msgRuns) (SeqSet, int) {
 	var b SeqSetBuilder
 	n := 0
-	for _, i := range idx {
+	for i := range idx.All() {
 		u := s.msgs[i].UID
 		if _, gone := s.pending[u]; gone {
 			continue
