@@ -414,7 +414,7 @@ func (s *Store) finishAll(groups map[*folderState]*stageGroup, order []*folderSt
 // not yet visible). Called with st.mu held.
 func (st *folderState) stage(reqs []*appendReq) {
 	var buf []byte
-	clean := st.ownBegin(dirNew | dirCur)
+	clean := st.ownBegin(syncNew | syncCur)
 	defer st.ownEnd(clean)
 	for _, r := range reqs {
 		if r.err != nil {

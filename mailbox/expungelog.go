@@ -338,8 +338,8 @@ func (st *folderState) expRecord(uids []uint32, modseq uint64) error {
 
 // expAppend is expRecord without the fsync of an appended record: it
 // returns the file the record was appended to (nil when there is nothing
-// left to sync), for the caller to fsync after unlocking (syncDirs with
-// dirExpLog), so that concurrent expunges share the fsync.
+// left to sync), for the caller to fsync after unlocking (syncChanges with
+// syncExpLog), so that concurrent expunges share the fsync.
 func (st *folderState) expAppend(uids []uint32, modseq uint64) (wfile, error) {
 	if len(uids) == 0 {
 		return nil, nil

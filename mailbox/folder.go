@@ -419,7 +419,7 @@ func (f *Folder) SetFlags(ctx context.Context, uids UIDSet, op FlagOp, flags []s
 	st := f.st
 	var res FlagResult
 	var ch *Change
-	var unsynced dirMask
+	var unsynced syncMask
 	for attempt := 0; ; attempt++ {
 		st.mu.Lock()
 		res, ch, unsynced, err = st.setFlags(uids, op, fl, opts, f.id)
@@ -435,7 +435,7 @@ func (f *Folder) SetFlags(ctx context.Context, uids UIDSet, op FlagOp, flags []s
 		break
 	}
 	// Flags are acknowledged to the client: make the renames durable.
-	if serr := st.syncDirs(unsynced); serr != nil && err == nil {
+	if serr := st.syncChanges(unsynced); serr != nil && err == nil {
 		err = serr
 	}
 	if ch != nil {
@@ -449,8 +449,8 @@ func (f *Folder) SetFlags(ctx context.Context, uids UIDSet, op FlagOp, flags []s
 }
 
 // setFlags applies a flag change and returns the directories whose
-// renames the caller must make durable (syncDirs, after unlocking).
-func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreOptions, origin uint64) (FlagResult, *Change, dirMask, error) {
+// renames the caller must make durable (syncChanges, after unlocking).
+func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreOptions, origin uint64) (FlagResult, *Change, syncMask, error) {
 	var res FlagResult
 	if err := st.usable(); err != nil {
 		return res, nil, 0, err
@@ -509,7 +509,7 @@ func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreO
 		movedFromNew := false
 		var uids []uint32
 		var firstErr error
-		clean := st.ownBegin(dirNew | dirCur)
+		clean := st.ownBegin(syncNew | syncCur)
 		for _, c := range todo {
 			if err := st.fs().Rename(c.from, st.dir+"/cur/"+c.newName); err != nil {
 				if firstErr == nil {
@@ -523,9 +523,9 @@ func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreO
 			uids = append(uids, m.uid)
 		}
 		st.ownEnd(clean)
-		unsynced := dirCur
+		unsynced := syncCur
 		if movedFromNew {
-			unsynced |= dirNew
+			unsynced |= syncNew
 		}
 		res.ModSeq = ms
 		var ch *Change
@@ -569,7 +569,7 @@ func (f *Folder) remove(uids UIDSet, onlyDeleted bool) ([]uint32, error) {
 	gone, ch, unsynced, err := st.remove(uids, onlyDeleted, f.id)
 	st.mu.Unlock()
 	// The expunge is acknowledged to the client: make the unlinks durable.
-	if serr := st.syncDirs(unsynced); serr != nil && err == nil {
+	if serr := st.syncChanges(unsynced); serr != nil && err == nil {
 		err = serr
 	}
 	if ch != nil {
@@ -580,18 +580,18 @@ func (f *Folder) remove(uids UIDSet, onlyDeleted bool) ([]uint32, error) {
 }
 
 // remove deletes message files. Called with st.mu held; the caller makes
-// the unlinks in the directories returned durable (syncDirs) after
+// the unlinks in the directories returned durable (syncChanges) after
 // unlocking.
-func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]uint32, *Change, dirMask, error) {
+func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]uint32, *Change, syncMask, error) {
 	if err := st.usable(); err != nil {
 		return nil, nil, 0, err
 	}
 	lim := st.visibleLimit()
 	var gone []uint32
-	var dirs dirMask
+	var dirs syncMask
 	var firstErr error
 	drop := map[uint32]bool{}
-	clean := st.ownBegin(dirNew | dirCur)
+	clean := st.ownBegin(syncNew | syncCur)
 	for i := range st.msgs {
 		m := &st.msgs[i]
 		if uint64(m.uid) >= lim {
@@ -640,7 +640,7 @@ func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]u
 	if f, err := st.expAppend(gone, ms); err != nil {
 		st.s.logger().Warn("mailbox: writing the expunge log", "folder", st.dir, "err", err)
 	} else if f != nil {
-		dirs |= dirExpLog
+		dirs |= syncExpLog
 	}
 	st.touched(len(gone))
 	st.maybeMaintain()
@@ -776,7 +776,7 @@ func (f *Folder) copy(ctx context.Context, uids UIDSet, dest string) (CopyResult
 			dst.mu.Lock()
 			_, ch, unsynced, _ := dst.remove(UIDSetOf(res.DestUIDs...), false, 0)
 			dst.mu.Unlock()
-			dst.syncDirs(unsynced)
+			dst.syncChanges(unsynced)
 			if ch != nil {
 				f.s.notifier.Publish(*ch)
 			}

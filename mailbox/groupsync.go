@@ -2,21 +2,23 @@ package mailbox
 
 import "sync"
 
-// dirMask names a folder's message directories: new/ and cur/.
-type dirMask uint8
+// syncMask names what a change to a folder leaves to fsync once the
+// folder's lock is released: its message directories new/ and cur/, and
+// the expunge log.
+type syncMask uint8
 
 const (
-	dirNew dirMask = 1 << iota
-	dirCur
-	dirExpLog // not a directory: the expunge log's last record
+	syncNew syncMask = 1 << iota
+	syncCur
+	syncExpLog // not a directory: the expunge log's last record
 )
 
-// maskOf is the directory a message file is in.
-func maskOf(inNew bool) dirMask {
+// maskOf is the directory a message file is in, as a syncMask.
+func maskOf(inNew bool) syncMask {
 	if inNew {
-		return dirNew
+		return syncNew
 	}
-	return dirCur
+	return syncCur
 }
 
 // groupSync shares the fsyncs of one directory among concurrent callers
@@ -59,13 +61,13 @@ func (g *groupSync) sync(fsync func() error) error {
 	}
 }
 
-// syncDirs makes the renames and unlinks made in the directories of mask
-// durable, and with dirExpLog the records appended to the expunge log. It
-// is called without st.mu, after the change is applied in memory: sessions
-// changing flags or expunging at the same time share the fsyncs, and
-// readers of the folder do not wait for the disk meanwhile.
-func (st *folderState) syncDirs(mask dirMask) error {
-	if mask&dirExpLog != 0 {
+// syncChanges makes the renames and unlinks made in the directories of
+// mask durable, and with syncExpLog the records appended to the expunge
+// log. It is called without st.mu, after the change is applied in memory:
+// sessions changing flags or expunging at the same time share the fsyncs,
+// and readers of the folder do not wait for the disk meanwhile.
+func (st *folderState) syncChanges(mask syncMask) error {
+	if mask&syncExpLog != 0 {
 		// A failure does not fail the expunge (see remove): the log in
 		// memory is exact, and the file is rewritten from it.
 		if err := st.expSync.sync(st.expSyncFile); err != nil {
@@ -95,7 +97,7 @@ func (st *folderState) syncDirs(mask dirMask) error {
 // made itself. A change by another process in that window is hidden by
 // this, but not for long: an mtime this recent is not quiet, and refresh
 // lists a directory that is not quiet at least every recheckAfter.
-func (st *folderState) ownBegin(mask dirMask) (clean dirMask) {
+func (st *folderState) ownBegin(mask syncMask) (clean syncMask) {
 	for i, sub := range [2]string{"/new", "/cur"} {
 		if mask&(1<<i) == 0 {
 			continue
@@ -107,7 +109,7 @@ func (st *folderState) ownBegin(mask dirMask) (clean dirMask) {
 	return clean
 }
 
-func (st *folderState) ownEnd(clean dirMask) {
+func (st *folderState) ownEnd(clean syncMask) {
 	for i, sub := range [2]string{"/new", "/cur"} {
 		if clean&(1<<i) == 0 {
 			continue
