@@ -128,19 +128,37 @@ const copyChunk = 16 << 10
 // of bytes written. A message that does not end with a line ending is
 // stored as it is: IMAP's BODY[] must give back what APPEND was given. It
 // checks ctx between chunks. Memory is two pooled buffers, whatever the
-// message size.
+// message size; the output is gathered into writes of at least
+// copyChunk bytes (an SMTP body arrives a line per Read, and a write per
+// line cost a system call each).
 func copyCRLF(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
-	in, out := (*bp)[:copyChunk], (*bp)[copyChunk:]
+	in, o := (*bp)[:copyChunk], (*bp)[copyChunk:copyChunk]
 	var n int64
+	flush := func() error {
+		if len(o) == 0 {
+			return nil
+		}
+		k, err := w.Write(o)
+		n += int64(k)
+		o = o[:0]
+		return err
+	}
 	prev := byte('\n') // the byte before the next one read; "\n" at the start
 	for {
 		if err := checkCtx(ctx); err != nil {
 			return n, err
 		}
-		m, rerr := r.Read(in)
-		o := out[:0]
+		// Each byte read becomes at most two: read no more than fits.
+		room := (cap(o) - len(o)) / 2
+		if room < copyChunk/2 {
+			if err := flush(); err != nil {
+				return n, err
+			}
+			room = cap(o) / 2
+		}
+		m, rerr := r.Read(in[:min(len(in), room)])
 		for seg := in[:m]; len(seg) > 0; {
 			i := bytes.IndexByte(seg, '\n')
 			if i < 0 {
@@ -160,14 +178,8 @@ func copyCRLF(ctx context.Context, w io.Writer, r io.Reader) (int64, error) {
 			prev = '\n'
 			seg = seg[i+1:]
 		}
-		if len(o) > 0 {
-			if _, err := w.Write(o); err != nil {
-				return n, err
-			}
-			n += int64(len(o))
-		}
 		if rerr == io.EOF {
-			return n, nil
+			return n, flush()
 		}
 		if rerr != nil {
 			return n, rerr

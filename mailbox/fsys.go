@@ -74,16 +74,16 @@ type osFS struct {
 func (o *osFS) path(name string) string { return filepath.Join(o.root, filepath.FromSlash(name)) }
 
 func (o *osFS) Create(name string) (wfile, error) {
-	return os.OpenFile(o.path(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	return openFile(o.path(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 }
 
 func (o *osFS) OpenAppend(name string) (wfile, error) {
 	return os.OpenFile(o.path(name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 }
 
-func (o *osFS) Open(name string) (rfile, error)      { return os.Open(o.path(name)) }
+func (o *osFS) Open(name string) (rfile, error)      { return openFile(o.path(name), os.O_RDONLY, 0) }
 func (o *osFS) ReadFile(name string) ([]byte, error) { return os.ReadFile(o.path(name)) }
-func (o *osFS) Rename(a, b string) error             { return os.Rename(o.path(a), o.path(b)) }
+func (o *osFS) Rename(a, b string) error             { return renameFile(o.path(a), o.path(b)) }
 func (o *osFS) Link(a, b string) error               { return os.Link(o.path(a), o.path(b)) }
 func (o *osFS) Remove(name string) error             { return os.Remove(o.path(name)) }
 func (o *osFS) RemoveAll(name string) error          { return os.RemoveAll(o.path(name)) }
@@ -127,7 +127,7 @@ func (o *osFS) Chtimes(name string, mtime time.Time) error {
 }
 
 func (o *osFS) SyncDir(name string) error {
-	f, err := os.Open(o.path(name))
+	f, err := openFile(o.path(name), os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"unicode/utf8"
 )
 
@@ -141,4 +142,63 @@ func FuzzLFReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzCopyCRLF checks copyCRLF against a whole-buffer conversion, with
+// the input arriving a byte, a few bytes or a line at a time (an SMTP body
+// arrives a line per Read), and that the output goes out in few writes.
+func FuzzCopyCRLF(f *testing.F) {
+	f.Add([]byte("Subject: x\n\nbody\r\nmore\n"), uint8(1))
+	f.Add([]byte("no newline at the end"), uint8(3))
+	f.Add([]byte("\r\n\n\r\r\n\n"), uint8(2))
+	f.Add(bytes.Repeat([]byte("line of text\n"), 3000), uint8(13))
+	f.Fuzz(func(t *testing.T, raw []byte, step uint8) {
+		var want []byte
+		for i, c := range raw {
+			if c == '\n' && (i == 0 || raw[i-1] != '\r') {
+				want = append(want, '\r')
+			}
+			want = append(want, c)
+		}
+		readers := []io.Reader{&stepReader{raw: raw, step: int(step)%64 + 1}, bytes.NewReader(raw)}
+		if len(raw) < 4096 {
+			readers = append(readers, iotest.OneByteReader(bytes.NewReader(raw)))
+		}
+		for _, r := range readers {
+			var w countingWriter
+			n, err := copyCRLF(bg, &w, r)
+			if err != nil || n != int64(len(want)) || !bytes.Equal(w.buf, want) {
+				t.Fatalf("copyCRLF(%q) = %q, %d, %v; want %q", raw, w.buf, n, err, want)
+			}
+			if most := len(want)/(copyChunk/2) + 1; w.writes > most {
+				t.Fatalf("%d bytes written in %d writes, want at most %d", len(want), w.writes, most)
+			}
+		}
+	})
+}
+
+// stepReader returns step bytes per Read.
+type stepReader struct {
+	raw  []byte
+	step int
+}
+
+func (r *stepReader) Read(p []byte) (int, error) {
+	if len(r.raw) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.step)], r.raw)
+	r.raw = r.raw[n:]
+	return n, nil
+}
+
+type countingWriter struct {
+	buf    []byte
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	w.writes++
+	return len(p), nil
 }
