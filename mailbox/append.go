@@ -426,7 +426,11 @@ func (s *Store) finishAll(groups map[*folderState]*stageGroup, order []*folderSt
 // not yet visible). Called with st.mu held.
 func (st *folderState) stage(reqs []*appendReq) {
 	var buf []byte
-	clean := st.ownBegin(syncNew | syncCur)
+	var into syncMask
+	for _, r := range reqs {
+		into |= maskOf(!r.toCur)
+	}
+	clean := st.ownBegin(into)
 	defer st.ownEnd(clean)
 	for _, r := range reqs {
 		if r.err != nil {
