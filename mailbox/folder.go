@@ -421,8 +421,10 @@ func (f *Folder) SetFlags(ctx context.Context, uids UIDSet, op FlagOp, flags []s
 	var ch *Change
 	var unsynced syncMask
 	for attempt := 0; ; attempt++ {
+		var u syncMask
 		st.mu.Lock()
-		res, ch, unsynced, err = st.setFlags(uids, op, fl, opts, f.id)
+		res, ch, u, err = st.setFlags(uids, op, fl, opts, f.id)
+		unsynced |= u // a first attempt may have renamed some files
 		if err != nil && isNotExist(err) && attempt == 0 {
 			_, rerr := st.refresh()
 			st.mu.Unlock()
