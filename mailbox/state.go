@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/syncgroup"
 )
 
 const (
@@ -94,9 +96,9 @@ type folderState struct {
 	ulSize          int64
 	ulRecords       int
 	ulFile          wfile
-	obs             [2]dirObs // new/, cur/
-	dirSync         [2]groupSync
-	expSync         groupSync
+	obs             [2]dirObs          // new/, cur/
+	dirSync         [2]syncgroup.Group // new/, cur/: fsyncs shared by sessions
+	expSync         syncgroup.Group
 	flagCache       map[uint64][]string
 	exp             expungeLog // QRESYNC: expunged UIDs by MODSEQ (expungelog.go)
 }

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/syncgroup"
 )
 
 // The queue directory:
@@ -152,54 +154,6 @@ func (s osSegment) Datasync() error {
 	return datasync(s.File)
 }
 
-// groupSync batches the fsyncs of one directory across concurrent callers
-// (group commit): a caller waits for an fsync that started after its call,
-// so a single fsync covers every rename made before it began.
-type groupSync struct {
-	fs  fileSystem
-	dir string
-
-	mu       sync.Mutex
-	cond     *sync.Cond
-	running  bool
-	started  uint64 // fsyncs begun
-	finished uint64 // number of the last fsync that ended
-	lastErr  error  // its result
-}
-
-func newGroupSync(fsys fileSystem, dir string) *groupSync {
-	g := &groupSync{fs: fsys, dir: dir}
-	g.cond = sync.NewCond(&g.mu)
-	return g
-}
-
-// Sync returns once an fsync of the directory that began after the call
-// has completed, with that fsync's error.
-func (g *groupSync) Sync() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	ticket := g.started + 1 // the first fsync that can start after now
-	for {
-		if g.finished >= ticket {
-			return g.lastErr
-		}
-		if !g.running {
-			g.running = true
-			g.started++
-			n := g.started
-			g.mu.Unlock()
-			err := g.fs.SyncDir(g.dir)
-			g.mu.Lock()
-			g.running = false
-			g.finished = n
-			g.lastErr = err
-			g.cond.Broadcast()
-			continue
-		}
-		g.cond.Wait()
-	}
-}
-
 // segment is one segment file.
 type segment struct {
 	n    uint64
@@ -250,7 +204,7 @@ type store struct {
 	segDir     string
 	tmpDir     string
 	corruptDir string
-	msgSync    *groupSync
+	msgSync    syncgroup.Group // fsyncs of msg/, shared by concurrent saves
 	commit     *committer
 	lock       *dirLock
 	tmpSeq     atomic.Uint64
@@ -301,7 +255,6 @@ func openStore(dir string, fsys fileSystem) (*store, error) {
 		return nil, err
 	}
 	s.lock = l
-	s.msgSync = newGroupSync(fsys, s.msgDir)
 	s.commit = newCommitter(fsys, s.segDir)
 	// Files left in tmp/ belong to updates that never completed: nothing
 	// was acknowledged for them.
@@ -761,7 +714,7 @@ func (s *store) save(m *Message) error {
 		s.fs.Remove(tmp)
 		return err
 	}
-	return s.msgSync.Sync()
+	return s.msgSync.Do(func() error { return s.fs.SyncDir(s.msgDir) })
 }
 
 // markDone records that a message is finished. For a message in a
@@ -1288,6 +1241,6 @@ func (s *store) setAside(id string, hasBody bool, why error) CorruptMessage {
 		s.fs.Rename(s.bodyPath(id), filepath.Join(s.corruptDir, base+bodySuffix))
 	}
 	s.fs.SyncDir(s.corruptDir)
-	s.msgSync.Sync()
+	s.msgSync.Do(func() error { return s.fs.SyncDir(s.msgDir) })
 	return CorruptMessage{ID: id, Path: dst, Err: why}
 }

@@ -1,7 +1,5 @@
 package mailbox
 
-import "sync"
-
 // syncMask names what a change to a folder leaves to fsync once the
 // folder's lock is released: its message directories new/ and cur/, and
 // the expunge log.
@@ -21,46 +19,6 @@ func maskOf(inNew bool) syncMask {
 	return syncCur
 }
 
-// groupSync shares the fsyncs of one directory among concurrent callers
-// (group commit): sync returns once an fsync that began after the call has
-// ended, so one fsync covers every rename and unlink made before it began,
-// whichever session made them.
-type groupSync struct {
-	mu       sync.Mutex
-	running  chan struct{} // closed when the fsync in progress ends; nil if none
-	started  uint64        // fsyncs begun
-	finished uint64        // number of the last fsync that ended
-	lastErr  error         // its result
-}
-
-func (g *groupSync) sync(fsync func() error) error {
-	g.mu.Lock()
-	ticket := g.started + 1 // the first fsync that can begin after now
-	for {
-		if g.finished >= ticket {
-			err := g.lastErr
-			g.mu.Unlock()
-			return err
-		}
-		if wait := g.running; wait != nil {
-			g.mu.Unlock()
-			<-wait
-			g.mu.Lock()
-			continue
-		}
-		done := make(chan struct{})
-		g.running = done
-		g.started++
-		n := g.started
-		g.mu.Unlock()
-		err := fsync()
-		g.mu.Lock()
-		g.running = nil
-		g.finished, g.lastErr = n, err
-		close(done)
-	}
-}
-
 // syncChanges makes the renames and unlinks made in the directories of
 // mask durable, and with syncExpLog the records appended to the expunge
 // log. It is called without st.mu, after the change is applied in memory:
@@ -70,7 +28,7 @@ func (st *folderState) syncChanges(mask syncMask) error {
 	if mask&syncExpLog != 0 {
 		// A failure does not fail the expunge (see remove): the log in
 		// memory is exact, and the file is rewritten from it.
-		if err := st.expSync.sync(st.expSyncFile); err != nil {
+		if err := st.expSync.Do(st.expSyncFile); err != nil {
 			st.mu.Lock()
 			st.expRewrite()
 			st.mu.Unlock()
@@ -82,7 +40,7 @@ func (st *folderState) syncChanges(mask syncMask) error {
 		if mask&(1<<i) == 0 {
 			continue
 		}
-		err := st.dirSync[i].sync(func() error { return st.fs().SyncDir(st.dir + sub) })
+		err := st.dirSync[i].Do(func() error { return st.fs().SyncDir(st.dir + sub) })
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
