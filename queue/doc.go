@@ -48,7 +48,9 @@
 // batches, in the background and without fsync: a crash (or power loss)
 // soon after a delivery can lose the mark and bring the message back, to
 // be delivered again, with the state it had when last saved (or as it was
-// enqueued). Nothing acknowledged is ever lost.
+// enqueued). Nothing acknowledged is ever lost. Queue.Remove is the
+// exception to the unsynced marks: an operator's removal is fsync'd before
+// Remove returns, so a removed message stays removed.
 //
 // # Schedule
 //

@@ -1088,7 +1088,9 @@ func (q *Queue) Bounce(id string) error {
 }
 
 // Remove deletes a message from the queue without any notification. An
-// attempt in flight is not stopped, but its results are ignored.
+// attempt in flight is not stopped, but its results are ignored. The
+// removal is on disk when Remove returns: the message does not come back
+// after a crash (a delivered message may, see the package doc).
 func (q *Queue) Remove(id string) error {
 	q.mu.Lock()
 	if q.closing {

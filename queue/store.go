@@ -71,7 +71,7 @@ const (
 type fileSystem interface {
 	Create(name string) (writeFile, error)          // O_WRONLY|O_CREATE|O_EXCL, 0600
 	CreateSegment(name string) (segmentFile, error) // O_RDWR|O_CREATE|O_EXCL, 0600
-	OpenAppend(name string) (io.WriteCloser, error) // O_WRONLY|O_APPEND|O_CREATE, 0600
+	OpenAppend(name string) (writeFile, error)      // O_WRONLY|O_APPEND|O_CREATE, 0600
 	Rename(oldpath, newpath string) error
 	Remove(name string) error
 	SyncDir(dir string) error
@@ -116,8 +116,15 @@ func (f osFS) CreateSegment(name string) (segmentFile, error) {
 	return osSegment{file, f.noSync}, nil
 }
 
-func (osFS) OpenAppend(name string) (io.WriteCloser, error) {
-	return os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+func (f osFS) OpenAppend(name string) (writeFile, error) {
+	file, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if f.noSync {
+		return noSyncFile{file}, nil
+	}
+	return file, nil
 }
 
 func (osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
@@ -181,7 +188,7 @@ type segment struct {
 	pendingDone bool   // in store.doneQueue
 
 	// Guarded by store.doneMu.
-	doneF io.WriteCloser
+	doneF writeFile
 
 	// Guarded by committer.mu.
 	syncErr   error // a failed fdatasync: nothing written since is durable
@@ -859,13 +866,37 @@ func (s *store) closeSegLocked(seg *segment) {
 	}
 }
 
-// remove deletes a message for Queue.Remove: its done mark is written at
-// once (not synced, as for delivered messages).
+// remove deletes a message for Queue.Remove. Unlike a delivered
+// message's, the removal is durable when remove returns: an operator who
+// removed a message must not see it come back after a crash. So the done
+// mark is written and fsync'd at once, and the directory is fsync'd too
+// (it may hold a new .done file, or have lost the segment).
 func (s *store) remove(id string) error {
+	s.mu.Lock()
+	var seg *segment
+	if l := s.locs[id]; l != nil {
+		seg = l.seg
+	}
+	s.mu.Unlock()
 	if err := s.markDone(id); err != nil {
 		return err
 	}
-	return s.flushDone()
+	if err := s.flushDone(); err != nil {
+		return err
+	}
+	if seg == nil { // the old layout: its files were removed
+		return s.fs.SyncDir(s.msgDir)
+	}
+	s.doneMu.Lock()
+	var err error
+	if seg.doneF != nil { // else the segment was deleted
+		err = seg.doneF.Sync()
+	}
+	s.doneMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.fs.SyncDir(s.segDir)
 }
 
 // openBody opens a message body for reading. A body in a segment is read

@@ -99,7 +99,7 @@ func (c *crashFS) CreateSegment(name string) (segmentFile, error) {
 	return &crashSegment{fs: c, f: f}, nil
 }
 
-func (c *crashFS) OpenAppend(name string) (io.WriteCloser, error) {
+func (c *crashFS) OpenAppend(name string) (writeFile, error) {
 	if err := c.step(opName("open", name)); err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (f *crashSegment) Close() error {
 
 type crashAppend struct {
 	fs *crashFS
-	f  io.WriteCloser
+	f  writeFile
 }
 
 func (f *crashAppend) Write(p []byte) (int, error) {
@@ -205,6 +205,13 @@ func (f *crashAppend) Write(p []byte) (int, error) {
 		return n, err
 	}
 	return f.f.Write(p)
+}
+
+func (f *crashAppend) Sync() error {
+	if err := f.fs.step("sync done"); err != nil {
+		return err
+	}
+	return f.f.Sync()
 }
 
 func (f *crashAppend) Close() error {
@@ -766,3 +773,66 @@ func TestEnqueueRejects(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// TestRemoveDurable checks that Queue.Remove returns only after the
+// removal is on disk: the done mark written and fsync'd, then the segment
+// directory fsync'd (it may hold a new .done file), so that a removed
+// message cannot come back after a crash, as a delivered one may.
+func TestRemoveDurable(t *testing.T) {
+	dir := t.TempDir()
+	cfs := &crashFS{}
+	q := openQueue(t, dir, Options{fs: cfs, Clock: NewFakeClock(t0)})
+	defer q.Close()
+	var ids []string
+	for range 2 {
+		id, err := q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	before := len(cfs.opLog())
+	if err := q.Remove(ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	got := cfs.opLog()[before:]
+	want := []string{"open seg/done", "write done", "sync done", "syncdir seg"}
+	if !slices.Equal(got, want) {
+		t.Errorf("file operations of Remove:\n got %q\nwant %q", got, want)
+	}
+	// A second removal appends to the open .done file and syncs it again.
+	before = len(cfs.opLog())
+	if err := q.Remove(ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	got = cfs.opLog()[before:]
+	if want := []string{"write done", "sync done", "syncdir seg"}; !slices.Equal(got, want) {
+		t.Errorf("file operations of the second Remove:\n got %q\nwant %q", got, want)
+	}
+	if q.Len() != 0 {
+		t.Errorf("%d messages queued after removing both", q.Len())
+	}
+}
+
+// TestRemoveFailure: a Remove whose done mark cannot be synced reports
+// the error instead of claiming the removal.
+func TestRemoveFailure(t *testing.T) {
+	dir := t.TempDir()
+	cfs := &crashFS{}
+	q := openQueue(t, dir, Options{fs: cfs, Clock: NewFakeClock(t0)})
+	defer q.Close()
+	id, err := q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfs.hook = func(op string) {
+		if op == "sync done" {
+			cfs.mu.Lock()
+			cfs.failAt = cfs.n + 1
+			cfs.mu.Unlock()
+		}
+	}
+	if err := q.Remove(id); err == nil {
+		t.Error("Remove succeeded although its done mark could not be synced")
+	}
+}
