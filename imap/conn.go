@@ -266,6 +266,13 @@ func (c *conn) endOnReadError(err error) {
 		c.untagged("BYE Autologout; idle for too long")
 		c.flush()
 	case err == io.EOF:
+		// The client shut down its sending side, maybe after pipelined
+		// commands: it still gets their responses.
+		c.flush()
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// Likewise, with the last command cut short.
+		c.flush()
+		c.logger().Debug("imap: read error", "err", err)
 	default:
 		c.logger().Debug("imap: read error", "err", err)
 	}

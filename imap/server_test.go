@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"fmt"
+	"io"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,4 +217,29 @@ S: + idling`)
 	<-ts.done
 	ts.done <- imap.ErrServerClosed
 	checkGoroutines(t, base)
+}
+
+// TestHalfCloseGetsAnswers: a client that pipelines commands and then
+// shuts down its sending side (or whose last command is cut short) still
+// gets the responses to the complete commands before the server closes,
+// whether they fit in the output buffer or not.
+func TestHalfCloseGetsAnswers(t *testing.T) {
+	ts := startServer(t, nil)
+	for i := range 30 {
+		ts.deliver(t, "alice", "INBOX", fmt.Sprintf("Subject: message %d\r\n\r\n%s\r\n", i, strings.Repeat("x", 1000)))
+	}
+	for _, tail := range []string{"", "d NOO", "d SELECT INBOX\r"} {
+		c := ts.login(t)
+		c.sendRaw("a SELECT INBOX\r\nb FETCH 1:* BODY.PEEK[]\r\nc NOOP\r\n" + tail)
+		c.conn.(*net.TCPConn).CloseWrite()
+		c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		all, err := io.ReadAll(c.r)
+		if err != nil {
+			t.Fatalf("tail %q: %v", tail, err)
+		}
+		out := string(all)
+		if n := strings.Count(out, " FETCH (BODY[] {"); n != 30 || !strings.Contains(out, "\r\nb OK") || !strings.HasSuffix(out, "\r\nc OK NOOP completed\r\n") {
+			t.Errorf("tail %q: %d FETCH responses, output ends %q", tail, n, out[max(0, len(out)-80):])
+		}
+	}
 }

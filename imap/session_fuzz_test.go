@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,18 +17,42 @@ import (
 	"github.com/mailwright/mailwright/mailbox"
 )
 
-// panicCounter is a slog handler that counts the server's recovered panics.
-type panicCounter struct{ n atomic.Int64 }
+// panicCounter is a slog handler that counts the server's recovered panics
+// and keeps its last log records, to show when a fuzz input fails.
+type panicCounter struct {
+	n      atomic.Int64
+	mu     sync.Mutex
+	recent []string
+}
 
 func (h *panicCounter) Enabled(context.Context, slog.Level) bool { return true }
 func (h *panicCounter) Handle(_ context.Context, r slog.Record) error {
 	if strings.Contains(r.Message, "panic") {
 		h.n.Add(1)
 	}
+	var b strings.Builder
+	b.WriteString(r.Level.String() + " " + r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		b.WriteString(" " + a.String())
+		return true
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.recent) == 20 {
+		h.recent = h.recent[1:]
+	}
+	h.recent = append(h.recent, b.String())
 	return nil
 }
 func (h *panicCounter) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *panicCounter) WithGroup(string) slog.Handler      { return h }
+
+// log returns the last records logged.
+func (h *panicCounter) log() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return strings.Join(h.recent, "\n")
+}
 
 // FuzzSession sends arbitrary bytes to a real server on loopback, after a
 // login, and checks that the server never panics and that every line it
@@ -69,6 +94,11 @@ func FuzzSession(f *testing.F) {
 	go srv.Serve(l)
 	f.Cleanup(func() { srv.Close() })
 	f.Fuzz(func(t *testing.T, in []byte) {
+		defer func() {
+			if t.Failed() {
+				t.Logf("the server's last log records:\n%s", counter.log())
+			}
+		}()
 		nc, err := net.Dial("tcp", l.Addr().String())
 		if err != nil {
 			t.Fatal(err)
