@@ -1239,3 +1239,30 @@ func TestLargeMessageStreams(t *testing.T) {
 		t.Errorf("RETR content differs: got %d octets, want %d", len(got), len(want))
 	}
 }
+
+// TestHalfCloseGetsAnswers: a client that pipelines commands and then
+// shuts down its sending side, its last command cut short, still gets
+// the responses to the complete ones (and no UPDATE state: no QUIT).
+func TestHalfCloseGetsAnswers(t *testing.T) {
+	ts := startServer(t, nil)
+	for i := range 40 {
+		ts.deliver(t, "alice", fmt.Sprintf("Subject: %d\r\n\r\n%s\r\n", i, strings.Repeat("y", 1000)))
+	}
+	c := dial(t, ts.addr)
+	c.run(`S: +OK *`)
+	c.conn.Write([]byte("USER alice\r\nPASS secret\r\nDELE 1\r\nLIST\r\nRETR 2\r\nRETR 3\r\nSTAT\r\nNOO"))
+	c.conn.(*net.TCPConn).CloseWrite()
+	got, err := io.ReadAll(c.r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(got)
+	// Message i is 1015 octets plus the digits of i.
+	if !strings.HasSuffix(out, "\r\n.\r\n+OK 39 39654\r\n") || strings.Count(out, "+OK 1016 octets\r\n") != 2 || !strings.Contains(out, "\r\n40 1017\r\n.\r\n") {
+		t.Errorf("responses end %q", out[max(0, len(out)-120):])
+	}
+	waitFor(t, "close", func() bool { return ts.spy.has("close") })
+	if n := len(ts.mem.UIDs("alice")); n != 40 {
+		t.Errorf("%d messages left, want 40 (DELE without QUIT)", n)
+	}
+}

@@ -1035,3 +1035,28 @@ func TestLogoutCalled(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestHalfCloseGetsAnswers: a client that pipelines commands and then
+// shuts down its sending side, its last command cut short, still gets
+// the replies to the complete ones; the unfinished transaction delivers
+// nothing.
+func TestHalfCloseGetsAnswers(t *testing.T) {
+	b := &testBackend{}
+	addr := startServer(t, &Server{Backend: b})
+	conn := dial(t, addr)
+	io.WriteString(conn, "EHLO client.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<one@example.org>\r\nRCPT TO:<two@example.org>\r\nDAT")
+	conn.(*net.TCPConn).CloseWrite()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(got)
+	if !strings.HasPrefix(out, "220 ") || !strings.Contains(out, "\r\n250 2.1.0 Sender OK\r\n") ||
+		!strings.HasSuffix(out, "\r\n250 2.1.5 Recipient OK\r\n250 2.1.5 Recipient OK\r\n") {
+		t.Errorf("replies:\n%s", out)
+	}
+	if n := len(b.Messages()); n != 0 {
+		t.Errorf("%d messages delivered from a cut transaction", n)
+	}
+}
