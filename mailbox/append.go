@@ -522,7 +522,7 @@ func (st *folderState) finish(reqs []*appendReq, err error) *Change {
 	if len(uids) == 0 {
 		return nil
 	}
-	st.touched(len(uids))
+	st.touchedByAppend(len(uids))
 	st.maybeMaintain()
 	return &Change{Kind: ChangeAppend, User: st.user, Folder: st.name, UIDValidity: st.uidValidity, UIDs: uids, ModSeq: st.hms}
 }

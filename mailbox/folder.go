@@ -175,7 +175,9 @@ func (f *Folder) Close() error {
 
 // Messages returns the session's view: the messages in ascending UID
 // order as of the last Poll (or OpenFolder). Message sequence number n is
-// element n-1. The slice is shared until the next Poll: do not modify it.
+// element n-1. Do not modify the slice; it is valid until the next call
+// that changes the view (Poll, or this handle's own SetFlags, Expunge or
+// Move), which may reuse it: copy what you keep.
 func (f *Folder) Messages() []MessageInfo { return f.view }
 
 // UIDValidity returns the folder's UIDVALIDITY (RFC 3501 section 2.3.1.1).
@@ -265,8 +267,103 @@ func (f *Folder) Poll(ctx context.Context) (Update, error) {
 		st.mu.Unlock()
 		return Update{}, nil
 	}
-	cur, ver := st.snapshot()
-	st.mu.Unlock()
+	defer st.mu.Unlock()
+	var u Update
+	switch {
+	case st.otherVersion <= f.version:
+		u = f.pollAppended()
+	case !f.pollInPlace(&u):
+		u = f.pollSnapshot()
+	}
+	f.version = st.version
+	return u, nil
+}
+
+// pollAppended brings the view up to date when only appends happened
+// since it was taken: the new visible messages are those above the view's
+// last UID. It costs a binary search and the new messages, not the folder.
+// Called with st.mu held.
+func (f *Folder) pollAppended() Update {
+	st := f.st
+	var last uint32
+	if n := len(f.view); n > 0 {
+		last = f.view[n-1].UID
+	}
+	lim := st.visibleLimit()
+	var u Update
+	for j := sort.Search(len(st.msgs), func(k int) bool { return st.msgs[k].uid > last }); j < len(st.msgs) && uint64(st.msgs[j].uid) < lim; j++ {
+		m := st.info(&st.msgs[j])
+		u.Added = append(u.Added, m)
+		f.view = append(f.view, m)
+	}
+	return u
+}
+
+// pollInPlace compares the view with the folder message by message and
+// updates it in place: changed messages replaced, expunged ones removed,
+// new ones (above the view's last UID) appended. It reports false, with
+// the view untouched, if a message appeared below the view's last UID (a
+// file another program put back under a UID it had before), which
+// pollSnapshot handles. Called with st.mu held.
+func (f *Folder) pollInPlace(u *Update) bool {
+	st := f.st
+	lim := st.visibleLimit()
+	cur := st.msgs
+	for len(cur) > 0 && uint64(cur[len(cur)-1].uid) >= lim {
+		cur = cur[:len(cur)-1]
+	}
+	// First pass, read-only: find what changed.
+	type pos struct{ view, cur int }
+	var changed []pos
+	var expunged []int // positions in the view
+	j := 0
+	for i, v := range f.view {
+		if j < len(cur) && cur[j].uid < v.UID {
+			return false
+		}
+		if j < len(cur) && cur[j].uid == v.UID {
+			if cur[j].modseq != v.ModSeq {
+				changed = append(changed, pos{i, j})
+			}
+			j++
+		} else {
+			expunged = append(expunged, i)
+		}
+	}
+	// Second pass: apply, in UID order.
+	for _, i := range expunged {
+		u.Expunged = append(u.Expunged, f.view[i].UID)
+	}
+	for _, p := range changed {
+		m := st.info(&cur[p.cur])
+		u.Changed = append(u.Changed, m)
+		f.view[p.view] = m
+	}
+	if len(expunged) > 0 {
+		w, k := 0, 0
+		for i, v := range f.view {
+			if k < len(expunged) && expunged[k] == i {
+				k++
+				continue
+			}
+			f.view[w] = v
+			w++
+		}
+		clear(f.view[w:])
+		f.view = f.view[:w]
+	}
+	for ; j < len(cur); j++ {
+		m := st.info(&cur[j])
+		u.Added = append(u.Added, m)
+		f.view = append(f.view, m)
+	}
+	return true
+}
+
+// pollSnapshot replaces the view with a new snapshot of the folder and
+// reports the difference. Called with st.mu held.
+func (f *Folder) pollSnapshot() Update {
+	cur, _ := f.st.snapshot()
 	var u Update
 	i, j := 0, 0
 	for i < len(f.view) || j < len(cur) {
@@ -285,8 +382,8 @@ func (f *Folder) Poll(ctx context.Context) (Update, error) {
 			j++
 		}
 	}
-	f.view, f.version = cur, ver
-	return u, nil
+	f.view = cur
+	return u
 }
 
 // viewIndex returns the position of uid in the view, or -1.
@@ -304,8 +401,7 @@ func (f *Folder) updateView(changed []MessageInfo, removed []uint32) {
 	if len(changed) == 0 && len(removed) == 0 {
 		return
 	}
-	view := make([]MessageInfo, len(f.view))
-	copy(view, f.view)
+	view := f.view // updated in place: Messages' slice is valid until now
 	for _, m := range changed {
 		if i := sort.Search(len(view), func(i int) bool { return view[i].UID >= m.UID }); i < len(view) && view[i].UID == m.UID {
 			view[i] = m
@@ -322,6 +418,7 @@ func (f *Folder) updateView(changed []MessageInfo, removed []uint32) {
 				out = append(out, m)
 			}
 		}
+		clear(view[len(out):])
 		view = out
 	}
 	f.view = view

@@ -90,6 +90,7 @@ type folderState struct {
 	pending         []uint32 // UIDs staged but not durable, ascending
 	keywords        []string
 	version         uint64
+	otherVersion    uint64 // version of the last change that was not an append
 	dirty           bool
 	changes         int
 	ulID            string
@@ -294,8 +295,16 @@ func (st *folderState) writeIndex() error {
 	return nil
 }
 
-// touched records a change for the index policy.
+// touched records a change for the index policy and for Poll.
 func (st *folderState) touched(n int) {
+	st.touchedByAppend(n)
+	st.otherVersion = st.version
+}
+
+// touchedByAppend records a change that only added messages, with UIDs
+// above all others (made visible in UID order): Poll then finds them
+// without comparing the whole folder.
+func (st *folderState) touchedByAppend(n int) {
 	st.version++
 	st.dirty = true
 	st.changes += n

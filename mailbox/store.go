@@ -510,6 +510,7 @@ func (s *Store) forget(states []*folderState) {
 		}
 		st.expClose()
 		st.version++
+		st.otherVersion = st.version
 		st.mu.Unlock()
 		s.mu.Lock()
 		if s.folders[st.key] == st {
