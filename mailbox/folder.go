@@ -1,8 +1,10 @@
 package mailbox
 
 import (
+	"cmp"
 	"context"
 	"io"
+	"slices"
 	"sort"
 	"time"
 )
@@ -272,6 +274,8 @@ func (f *Folder) Poll(ctx context.Context) (Update, error) {
 	switch {
 	case st.otherVersion <= f.version:
 		u = f.pollAppended()
+	case st.unloggedVersion <= f.version && st.flagLogFrom <= f.version:
+		u = f.pollFlagLog()
 	case !f.pollInPlace(&u):
 		u = f.pollSnapshot()
 	}
@@ -296,6 +300,37 @@ func (f *Folder) pollAppended() Update {
 		u.Added = append(u.Added, m)
 		f.view = append(f.view, m)
 	}
+	return u
+}
+
+// pollFlagLog brings the view up to date when only appends and flag
+// changes logged by SetFlags happened since it was taken: it looks at the
+// logged messages and above the view, not at the whole folder. Called with
+// st.mu held.
+func (f *Folder) pollFlagLog() Update {
+	st := f.st
+	log := st.flagLog
+	first := sort.Search(len(log), func(i int) bool { return log[i].version > f.version })
+	var u Update
+	var seen map[uint32]bool
+	for _, e := range log[first:] {
+		if seen[e.uid] {
+			continue
+		}
+		if seen == nil {
+			seen = map[uint32]bool{}
+		}
+		seen[e.uid] = true
+		vi, ci := f.viewIndex(e.uid), st.find(e.uid)
+		if vi < 0 || ci < 0 || f.view[vi].ModSeq == st.msgs[ci].modseq {
+			continue // new (pollAppended finds it), or already known
+		}
+		m := st.info(&st.msgs[ci])
+		u.Changed = append(u.Changed, m)
+		f.view[vi] = m
+	}
+	slices.SortFunc(u.Changed, func(a, b MessageInfo) int { return cmp.Compare(a.UID, b.UID) })
+	u.Added = f.pollAppended().Added
 	return u
 }
 
@@ -629,7 +664,7 @@ func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreO
 		res.ModSeq = ms
 		var ch *Change
 		if len(uids) > 0 {
-			st.touched(len(uids))
+			st.touchedFlags(uids)
 			st.maybeMaintain()
 			ch = &Change{Kind: ChangeFlags, User: st.user, Folder: st.name, UIDValidity: st.uidValidity, UIDs: uids, ModSeq: ms, Origin: origin}
 		}

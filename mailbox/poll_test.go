@@ -148,3 +148,43 @@ func TestPollBelowView(t *testing.T) {
 		t.Fatalf("view %v", got)
 	}
 }
+
+// TestPollFlagLogBound: a session that falls behind by more flag changes
+// than the store logs, or a STORE on more messages than it logs at once,
+// still gets an exact view (by comparing the whole folder).
+func TestPollFlagLogBound(t *testing.T) {
+	e := memEnv(t, newMemFS(false))
+	for range 600 {
+		e.append("alice", Inbox, "Subject: x\r\n\r\nbody\r\n", nil)
+	}
+	obs := e.open("alice", Inbox)
+	other := e.open("alice", Inbox)
+	check := func(what string, wantChanged int) {
+		t.Helper()
+		u := e.poll(obs)
+		obs.st.mu.Lock()
+		snap, _ := obs.st.snapshot()
+		obs.st.mu.Unlock()
+		if len(u.Changed) != wantChanged || !sameView(snap, obs.Messages()) {
+			t.Fatalf("%s: %d changed (want %d), view matches the folder: %v", what, len(u.Changed), wantChanged, sameView(snap, obs.Messages()))
+		}
+	}
+	for i := range maxFlagLog + 100 {
+		op := FlagsAdd // each message in turn, on and off: every call changes one
+		if i/8%2 == 1 {
+			op = FlagsRemove
+		}
+		if _, err := other.SetFlags(bg, UIDSetOf(uint32(1+i%8)), op, []string{FlagSeen}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after more flag changes than logged", 8)
+	if _, err := other.SetFlags(bg, UIDSet{{1, 600}}, FlagsAdd, []string{FlagFlagged}, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("after one STORE on 600 messages", 600)
+	if _, err := other.SetFlags(bg, UIDSetOf(7), FlagsRemove, []string{FlagFlagged}, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("after a logged change", 1)
+}

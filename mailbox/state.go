@@ -91,6 +91,13 @@ type folderState struct {
 	keywords        []string
 	version         uint64
 	otherVersion    uint64 // version of the last change that was not an append
+	// flagLog lists the flag changes made through SetFlags, so that Poll
+	// finds them without comparing the whole folder. It is complete for
+	// the changes after version flagLogFrom; unloggedVersion is the
+	// version of the last change that is neither an append nor in it.
+	flagLog         []flagLogEntry
+	flagLogFrom     uint64
+	unloggedVersion uint64
 	dirty           bool
 	changes         int
 	ulID            string
@@ -299,6 +306,36 @@ func (st *folderState) writeIndex() error {
 func (st *folderState) touched(n int) {
 	st.touchedByAppend(n)
 	st.otherVersion = st.version
+	st.unloggedVersion = st.version
+}
+
+// flagLogEntry is one message's flag change, at a folder version.
+type flagLogEntry struct {
+	version uint64
+	uid     uint32
+}
+
+// maxFlagLog bounds the flag log; a session further behind compares the
+// whole folder.
+const maxFlagLog = 1024
+
+// touchedFlags records a flag change of the messages uids.
+func (st *folderState) touchedFlags(uids []uint32) {
+	st.touchedByAppend(len(uids))
+	st.otherVersion = st.version
+	if len(uids) > maxFlagLog/2 {
+		st.flagLog = st.flagLog[:0]
+		st.flagLogFrom = st.version
+		return
+	}
+	if len(st.flagLog)+len(uids) > maxFlagLog {
+		drop := len(st.flagLog) + len(uids) - maxFlagLog
+		st.flagLogFrom = st.flagLog[drop-1].version
+		st.flagLog = append(st.flagLog[:0], st.flagLog[drop:]...)
+	}
+	for _, u := range uids {
+		st.flagLog = append(st.flagLog, flagLogEntry{st.version, u})
+	}
 }
 
 // touchedByAppend records a change that only added messages, with UIDs
