@@ -509,8 +509,8 @@ func (s *Store) forget(states []*folderState) {
 			st.ulFile = nil
 		}
 		st.expClose()
-		st.version++
-		st.otherVersion = st.version
+		st.version++ // not touched(): nothing to write for a deleted folder
+		st.otherVersion, st.unloggedVersion = st.version, st.version
 		st.mu.Unlock()
 		s.mu.Lock()
 		if s.folders[st.key] == st {
