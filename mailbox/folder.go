@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"io"
+	"iter"
 	"slices"
 	"sort"
 	"time"
@@ -421,6 +422,42 @@ func (f *Folder) pollSnapshot() Update {
 	return u
 }
 
+// inSet yields the indexes in st.msgs of the visible messages whose UIDs
+// are in uids (every visible message if uids is nil), in ascending order
+// and once each. It costs a binary search per range of the set and the
+// messages found, not a look at every message of the folder with every
+// range. Called with st.mu held; st.msgs must not change meanwhile.
+func (st *folderState) inSet(uids UIDSet) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		lim := st.visibleLimit()
+		ranges := []UIDRange{{0, 1<<32 - 1}}
+		if uids != nil {
+			ranges = make([]UIDRange, 0, len(uids))
+			for _, r := range uids {
+				lo, hi := r.Start, r.Stop
+				if hi == 0 {
+					hi = 1<<32 - 1
+				}
+				if lo > hi {
+					lo, hi = hi, lo
+				}
+				ranges = append(ranges, UIDRange{lo, hi})
+			}
+			slices.SortFunc(ranges, func(a, b UIDRange) int { return cmp.Compare(a.Start, b.Start) })
+		}
+		next := 0 // the messages before it were yielded or passed
+		for _, r := range ranges {
+			i := next + sort.Search(len(st.msgs)-next, func(k int) bool { return st.msgs[next+k].uid >= r.Start })
+			for ; i < len(st.msgs) && st.msgs[i].uid <= r.Stop && uint64(st.msgs[i].uid) < lim; i++ {
+				if !yield(i) {
+					return
+				}
+			}
+			next = i
+		}
+	}
+}
+
 // viewIndex returns the position of uid in the view, or -1.
 func (f *Folder) viewIndex(uid uint32) int {
 	i := sort.Search(len(f.view), func(i int) bool { return f.view[i].UID >= uid })
@@ -593,7 +630,6 @@ func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreO
 	if err != nil {
 		return res, nil, 0, err
 	}
-	lim := st.visibleLimit()
 	type change struct {
 		i             int
 		bits          uint8
@@ -603,14 +639,8 @@ func (st *folderState) setFlags(uids UIDSet, op FlagOp, fl flagSet, opts *StoreO
 	}
 	var todo []change
 	var matched []int
-	for i := range st.msgs {
+	for i := range st.inSet(uids) {
 		m := &st.msgs[i]
-		if uint64(m.uid) >= lim {
-			break
-		}
-		if !uids.Contains(m.uid) {
-			continue
-		}
 		bits, k := m.bits, m.kw
 		switch op {
 		case FlagsReplace:
@@ -720,18 +750,14 @@ func (st *folderState) remove(uids UIDSet, onlyDeleted bool, origin uint64) ([]u
 	if err := st.usable(); err != nil {
 		return nil, nil, 0, err
 	}
-	lim := st.visibleLimit()
 	var gone []uint32
 	var dirs syncMask
 	var firstErr error
 	drop := map[uint32]bool{}
 	clean := st.ownBegin(syncNew | syncCur)
-	for i := range st.msgs {
+	for i := range st.inSet(uids) {
 		m := &st.msgs[i]
-		if uint64(m.uid) >= lim {
-			break
-		}
-		if (uids != nil && !uids.Contains(m.uid)) || (onlyDeleted && m.bits&bitDeleted == 0) {
+		if onlyDeleted && m.bits&bitDeleted == 0 {
 			continue
 		}
 		if err := st.fs().Remove(st.dir + subdir(m.inNew) + m.name); err != nil && !isNotExist(err) {
@@ -838,15 +864,9 @@ func (f *Folder) copy(ctx context.Context, uids UIDSet, dest string) (CopyResult
 		src.mu.Unlock()
 		return CopyResult{}, err
 	}
-	lim := src.visibleLimit()
-	for i := range src.msgs {
+	for i := range src.inSet(uids) {
 		m := src.msgs[i]
-		if uint64(m.uid) >= lim {
-			break
-		}
-		if uids.Contains(m.uid) {
-			items = append(items, item{m: m, kws: flagStrings(0, m.kw, src.keywords), path: src.dir + subdir(m.inNew) + m.name})
-		}
+		items = append(items, item{m: m, kws: flagStrings(0, m.kw, src.keywords), path: src.dir + subdir(m.inNew) + m.name})
 	}
 	src.mu.Unlock()
 	if len(items) == 0 {

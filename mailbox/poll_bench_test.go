@@ -70,3 +70,45 @@ func BenchmarkPoll(b *testing.B) {
 		s.Close()
 	}
 }
+
+// BenchmarkSetFlags100k measures a STORE in a folder of 100,000 messages
+// on one message and on a set of 1,000 one-message ranges (a client's
+// UID STORE 2,4,6,...): the cost must follow the set, not the folder
+// times the set.
+//
+//	go test -run='^$' -bench=BenchmarkSetFlags100k -benchmem ./mailbox
+func BenchmarkSetFlags100k(b *testing.B) {
+	s := NewMemoryStore()
+	defer s.Close()
+	for range 100000 {
+		if _, err := s.Append(bg, "bench", Inbox, bytes.NewReader(benchMsg), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	f, err := s.OpenFolder(bg, "bench", Inbox)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var many UIDSet
+	for u := uint32(2); len(many) < 1000; u += 97 {
+		many = append(many, UIDRange{u, u})
+	}
+	for _, c := range []struct {
+		name string
+		set  UIDSet
+	}{{"one", UIDSetOf(50000)}, {"ranges=1000", many}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := range b.N {
+				op := FlagsAdd
+				if i%2 == 1 {
+					op = FlagsRemove
+				}
+				if _, err := f.SetFlags(bg, c.set, op, []string{FlagFlagged}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -188,3 +188,51 @@ func TestPollFlagLogBound(t *testing.T) {
 	}
 	check("after a logged change", 1)
 }
+
+// TestInSet checks inSet against UIDSet.Contains on random folders and
+// sets: overlapping, reversed and open-ended ranges, nil, pending
+// messages.
+func TestInSet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 500 {
+		st := &folderState{}
+		uid := uint32(0)
+		for range rng.IntN(40) {
+			uid += 1 + uint32(rng.IntN(4))
+			st.msgs = append(st.msgs, msgRec{uid: uid})
+		}
+		if len(st.msgs) > 0 && rng.IntN(3) == 0 {
+			st.pending = []uint32{st.msgs[rng.IntN(len(st.msgs))].uid}
+		}
+		var set UIDSet
+		if rng.IntN(10) > 0 {
+			set = UIDSet{}
+			for range rng.IntN(6) {
+				a, b := uint32(rng.IntN(int(uid)+3)), uint32(rng.IntN(int(uid)+3))
+				if rng.IntN(5) == 0 {
+					b = 0 // "*"
+				}
+				set = append(set, UIDRange{a, b})
+			}
+		}
+		var want []int
+		lim := st.visibleLimit()
+		for i, m := range st.msgs {
+			if uint64(m.uid) < lim && (set == nil || set.Contains(m.uid)) {
+				want = append(want, i)
+			}
+		}
+		got := slices.Collect(st.inSet(set))
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: set %v, pending %v, uids %v:\n got %v\nwant %v", round, set, st.pending, uidsOfRecs(st.msgs), got, want)
+		}
+	}
+}
+
+func uidsOfRecs(ms []msgRec) []uint32 {
+	var out []uint32
+	for _, m := range ms {
+		out = append(out, m.uid)
+	}
+	return out
+}
