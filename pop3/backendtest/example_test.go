@@ -14,7 +14,7 @@ import (
 // a store's tests write the same few lines around their own backend.
 type memHarness struct{ m *backendtest.Memory }
 
-func (h memHarness) Backend() pop3.Backend          { return h.m }
+func (h memHarness) Backend() pop3.Backend         { return h.m }
 func (h memHarness) User() (name, password string) { return "alice", "secret" }
 func (h memHarness) Deliver(t *testing.T, user string, raw []byte) {
 	if _, err := h.m.Deliver(user, raw); err != nil {
