@@ -80,6 +80,68 @@ func BenchmarkAppend(b *testing.B) {
 //	go test -run='^$' -bench=BenchmarkOpenFolder100k -benchtime=20x ./mailbox
 func BenchmarkOpenFolder100k(b *testing.B) {
 	const n = 100_000
+	root := fixture100k(b, n)
+
+	// Count directory listings during the measured opens: there must be none.
+	var listings atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s, err := NewMaildirStore(root)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.fs = &countingFS{fsys: s.fs, readDirs: &listings}
+		f, err := s.OpenFolder(bg, "u", Inbox)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(f.Messages()) != n {
+			b.Fatalf("%d messages", len(f.Messages()))
+		}
+		f.Close()
+		s.Close()
+	}
+	b.StopTimer()
+	if l := listings.Load(); l > int64(b.N) { // tmp/ is listed for cleanup
+		b.Fatalf("%d directory listings in %d opens: the index was not used", l, b.N)
+	}
+}
+
+// BenchmarkRescan100k lists a folder of 100,000 messages again, as the
+// store does at most once a second while the folder is busy (or when
+// another program changed it), and finds nothing new.
+//
+//	go test -run='^$' -bench=BenchmarkRescan100k -benchtime=20x ./mailbox
+func BenchmarkRescan100k(b *testing.B) {
+	const n = 100_000
+	s, err := NewMaildirStore(fixture100k(b, n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	f, err := s.OpenFolder(bg, "u", Inbox)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	st := f.st
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		st.mu.Lock()
+		_, changed, err := st.scan([2]bool{true, true}, st.msgs, nil, time.Now().UnixNano())
+		st.mu.Unlock()
+		if err != nil || changed {
+			b.Fatalf("scan: changed %v, %v", changed, err)
+		}
+	}
+}
+
+// fixture100k makes a Maildir root with one folder "u" of n messages in
+// cur/, its index written, the directory mtimes in the past.
+func fixture100k(b *testing.B, n int) string {
+	b.Helper()
 	root := b.TempDir()
 	o := &osFS{root: root}
 	for _, d := range []string{"u", "u/cur", "u/new", "u/tmp"} {
@@ -112,31 +174,7 @@ func BenchmarkOpenFolder100k(b *testing.B) {
 	}
 	f.Close()
 	s.Close()
-
-	// Count directory listings during the measured opens: there must be none.
-	var listings atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		s, err := NewMaildirStore(root)
-		if err != nil {
-			b.Fatal(err)
-		}
-		s.fs = &countingFS{fsys: s.fs, readDirs: &listings}
-		f, err := s.OpenFolder(bg, "u", Inbox)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(f.Messages()) != n {
-			b.Fatalf("%d messages", len(f.Messages()))
-		}
-		f.Close()
-		s.Close()
-	}
-	b.StopTimer()
-	if l := listings.Load(); l > int64(b.N) { // tmp/ is listed for cleanup
-		b.Fatalf("%d directory listings in %d opens: the index was not used", l, b.N)
-	}
+	return root
 }
 
 type countingFS struct {
