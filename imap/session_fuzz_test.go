@@ -76,15 +76,19 @@ func FuzzSession(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	counter := &panicCounter{}
-	store := mailbox.NewMemoryStore()
-	accts := mailbox.NewMemoryAccounts()
-	accts.Add("alice", "secret")
-	for _, m := range []string{msg1, msg2} {
-		store.Append(context.Background(), "alice", "INBOX", strings.NewReader(m), nil)
-	}
+	// Each input gets a store of its own, with alice's INBOX holding two
+	// messages: failures reproduce from the input alone, and the store
+	// does not grow across inputs (a COPY 1:* into the selected folder
+	// doubles it).
+	var backend atomic.Pointer[mailbox.IMAPBackend]
 	srv := &imap.Server{
-		Backend: mailbox.NewIMAPBackend(store, accts), AllowInsecureAuth: true,
-		Logger: slog.New(counter), CommandTimeout: 2 * time.Second, IdleTimeout: 2 * time.Second,
+		Backend: imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, username, password string) (imap.User, error) {
+			return backend.Load().Login(ctx, conn, username, password)
+		}),
+		AllowInsecureAuth:   true,
+		Logger:              slog.New(counter),
+		CommandTimeout:      2 * time.Second,
+		IdleTimeout:         2 * time.Second,
 		MaxConnectionsPerIP: -1,
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -99,6 +103,16 @@ func FuzzSession(f *testing.F) {
 				t.Logf("the server's last log records:\n%s", counter.log())
 			}
 		}()
+		store := mailbox.NewMemoryStore()
+		defer store.Close() // after the server ended the session (EOF below)
+		accts := mailbox.NewMemoryAccounts()
+		accts.Add("alice", "secret")
+		for _, m := range []string{msg1, msg2} {
+			if _, err := store.Append(context.Background(), "alice", "INBOX", strings.NewReader(m), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		backend.Store(mailbox.NewIMAPBackend(store, accts))
 		nc, err := net.Dial("tcp", l.Addr().String())
 		if err != nil {
 			t.Fatal(err)
