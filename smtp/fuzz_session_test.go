@@ -3,6 +3,7 @@ package smtp
 import (
 	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"regexp"
@@ -60,6 +61,12 @@ func FuzzSession(f *testing.F) {
 		br := bufio.NewReader(conn)
 		for {
 			line, err := br.ReadString('\n')
+			if err == io.EOF && line != "" {
+				t.Fatalf("last reply line without CRLF: %q", line)
+			}
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("server still talking after 5s")
+			}
 			if err != nil {
 				break
 			}
