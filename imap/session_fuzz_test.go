@@ -8,51 +8,14 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mailwright/mailwright/imap"
+	"github.com/mailwright/mailwright/internal/fuzzlog"
 	"github.com/mailwright/mailwright/mailbox"
 )
-
-// panicCounter is a slog handler that counts the server's recovered panics
-// and keeps its last log records, to show when a fuzz input fails.
-type panicCounter struct {
-	n      atomic.Int64
-	mu     sync.Mutex
-	recent []string
-}
-
-func (h *panicCounter) Enabled(context.Context, slog.Level) bool { return true }
-func (h *panicCounter) Handle(_ context.Context, r slog.Record) error {
-	if strings.Contains(r.Message, "panic") {
-		h.n.Add(1)
-	}
-	var b strings.Builder
-	b.WriteString(r.Level.String() + " " + r.Message)
-	r.Attrs(func(a slog.Attr) bool {
-		b.WriteString(" " + a.String())
-		return true
-	})
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.recent) == 20 {
-		h.recent = h.recent[1:]
-	}
-	h.recent = append(h.recent, b.String())
-	return nil
-}
-func (h *panicCounter) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *panicCounter) WithGroup(string) slog.Handler      { return h }
-
-// log returns the last records logged.
-func (h *panicCounter) log() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return strings.Join(h.recent, "\n")
-}
 
 // FuzzSession sends arbitrary bytes to a real server on loopback, after a
 // login, and checks that the server never panics and that every line it
@@ -75,7 +38,7 @@ func FuzzSession(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	counter := &panicCounter{}
+	rec := &fuzzlog.Recorder{}
 	// Each input gets a store of its own, with alice's INBOX holding two
 	// messages: failures reproduce from the input alone, and the store
 	// does not grow across inputs (a COPY 1:* into the selected folder
@@ -86,7 +49,7 @@ func FuzzSession(f *testing.F) {
 			return backend.Load().Login(ctx, conn, username, password)
 		}),
 		AllowInsecureAuth:   true,
-		Logger:              slog.New(counter),
+		Logger:              slog.New(rec),
 		CommandTimeout:      2 * time.Second,
 		IdleTimeout:         2 * time.Second,
 		MaxConnectionsPerIP: -1,
@@ -98,11 +61,7 @@ func FuzzSession(f *testing.F) {
 	go srv.Serve(l)
 	f.Cleanup(func() { srv.Close() })
 	f.Fuzz(func(t *testing.T, in []byte) {
-		defer func() {
-			if t.Failed() {
-				t.Logf("the server's last log records:\n%s", counter.log())
-			}
-		}()
+		defer rec.LogIfFailed(t)
 		store := mailbox.NewMemoryStore()
 		defer store.Close() // after the server ended the session (EOF below)
 		accts := mailbox.NewMemoryAccounts()
@@ -125,7 +84,7 @@ func FuzzSession(f *testing.F) {
 			nc.(*net.TCPConn).CloseWrite()
 		}()
 		checkWellFormed(t, bufio.NewReader(nc))
-		if n := counter.n.Load(); n > 0 {
+		if n := rec.Panics(); n > 0 {
 			t.Fatalf("%d panics in the server", n)
 		}
 	})

@@ -2,7 +2,6 @@ package pop3_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,22 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailwright/mailwright/internal/fuzzlog"
 	"github.com/mailwright/mailwright/pop3"
 	"github.com/mailwright/mailwright/pop3/backendtest"
 )
-
-// panicCounter is a slog handler that counts the server's recovered panics.
-type panicCounter struct{ n atomic.Int64 }
-
-func (h *panicCounter) Enabled(context.Context, slog.Level) bool { return true }
-func (h *panicCounter) Handle(_ context.Context, r slog.Record) error {
-	if strings.Contains(r.Message, "panic") {
-		h.n.Add(1)
-	}
-	return nil
-}
-func (h *panicCounter) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *panicCounter) WithGroup(string) slog.Handler      { return h }
 
 // FuzzSession sends arbitrary bytes to a real server on loopback, after a
 // login to a maildrop of its own holding messages that need
@@ -49,10 +36,10 @@ func FuzzSession(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	counter := &panicCounter{}
+	rec := &fuzzlog.Recorder{}
 	mem := backendtest.NewMemory()
 	srv := &pop3.Server{
-		Backend: mem, AllowInsecureAuth: true, Logger: slog.New(counter),
+		Backend: mem, AllowInsecureAuth: true, Logger: slog.New(rec),
 		IdleTimeout: 2 * time.Second, MaxConnectionsPerIP: -1,
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -63,6 +50,7 @@ func FuzzSession(f *testing.F) {
 	f.Cleanup(func() { srv.Close() })
 	var users atomic.Int64
 	f.Fuzz(func(t *testing.T, in []byte) {
+		defer rec.LogIfFailed(t)
 		user := fmt.Sprintf("user%d", users.Add(1))
 		mem.AddUser(user, "secret")
 		for _, m := range []string{
@@ -86,7 +74,7 @@ func FuzzSession(f *testing.F) {
 			nc.(*net.TCPConn).CloseWrite()
 		}()
 		checkPOP3Lines(t, bufio.NewReader(nc))
-		if n := counter.n.Load(); n > 0 {
+		if n := rec.Panics(); n > 0 {
 			t.Fatalf("%d panics in the server", n)
 		}
 	})

@@ -2,29 +2,16 @@ package smtp
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"log/slog"
 	"net"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/fuzzlog"
 )
-
-// panicCounter is a slog handler that counts records mentioning a panic.
-type panicCounter struct{ n atomic.Int64 }
-
-func (h *panicCounter) Enabled(context.Context, slog.Level) bool { return true }
-func (h *panicCounter) Handle(_ context.Context, r slog.Record) error {
-	if strings.Contains(r.Message, "panic") {
-		h.n.Add(1)
-	}
-	return nil
-}
-func (h *panicCounter) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *panicCounter) WithGroup(string) slog.Handler      { return h }
 
 var replyLine = regexp.MustCompile(`^[2-5][0-9][0-9][ -]`)
 
@@ -42,18 +29,19 @@ func FuzzSession(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	counter := &panicCounter{}
+	rec := &fuzzlog.Recorder{}
 	b := &testBackend{users: map[string]string{"a": "b"}, verify: true}
 	srv := &Server{Backend: b, AllowInsecureAuth: true, EnableDSN: true, MaxMessageBytes: 1 << 16,
-		CommandTimeout: 2 * time.Second, DataTimeout: 2 * time.Second, Logger: slog.New(counter)}
+		CommandTimeout: 2 * time.Second, DataTimeout: 2 * time.Second, Logger: slog.New(rec)}
 	addr := startServer(f, srv)
 	f.Fuzz(func(t *testing.T, in []byte) {
+		defer rec.LogIfFailed(t)
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
 		go func() {
 			conn.Write(in)
 			conn.(*net.TCPConn).CloseWrite()
@@ -65,7 +53,7 @@ func FuzzSession(f *testing.F) {
 				t.Fatalf("last reply line without CRLF: %q", line)
 			}
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				t.Fatal("server still talking after 5s")
+				t.Fatal("server still talking after 10s")
 			}
 			if err != nil {
 				break
@@ -74,7 +62,7 @@ func FuzzSession(f *testing.F) {
 				t.Fatalf("malformed reply line %q", line)
 			}
 		}
-		if n := counter.n.Load(); n > 0 {
+		if n := rec.Panics(); n > 0 {
 			t.Fatalf("%d panics logged", n)
 		}
 	})
