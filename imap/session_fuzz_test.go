@@ -72,43 +72,14 @@ func FuzzSession(f *testing.F) {
 			}
 		}
 		backend.Store(mailbox.NewIMAPBackend(store, accts))
-		nc, err := net.Dial("tcp", l.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		nc.SetDeadline(time.Now().Add(10 * time.Second))
-		go func() {
-			nc.Write([]byte("L0 LOGIN alice secret\r\n"))
-			nc.Write(in)
-			nc.(*net.TCPConn).CloseWrite()
-		}()
-		checkWellFormed(t, bufio.NewReader(nc))
-		if n := rec.Panics(); n > 0 {
-			t.Fatalf("%d panics in the server", n)
-		}
+		checkWellFormed(t, fuzzlog.Converse(t, l.Addr().String(), append([]byte("L0 LOGIN alice secret\r\n"), in...)))
+		rec.FailOnPanics(t)
 	})
 }
 
 // checkWellFormed reads responses to the end and checks their framing.
 func checkWellFormed(t *testing.T, r *bufio.Reader) {
-	for {
-		line, err := r.ReadString('\n')
-		if err == io.EOF && line == "" {
-			return
-		}
-		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				t.Fatal("server still talking after 10s")
-			}
-			if err == io.EOF {
-				t.Fatalf("last line without CRLF: %q", line)
-			}
-			return
-		}
-		if !strings.HasSuffix(line, "\r\n") {
-			t.Fatalf("line without CRLF: %q", line)
-		}
+	for line, ok := fuzzlog.ReadLine(t, r); ok; line, ok = fuzzlog.ReadLine(t, r) {
 		for {
 			if !strings.HasPrefix(line, "* ") && !strings.HasPrefix(line, "+ ") && !strings.HasPrefix(line, "+\r") {
 				tag, rest, ok := strings.Cut(line, " ")

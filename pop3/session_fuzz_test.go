@@ -3,7 +3,6 @@ package pop3_test
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -62,42 +61,17 @@ func FuzzSession(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		nc, err := net.Dial("tcp", l.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		nc.SetDeadline(time.Now().Add(10 * time.Second))
-		go func() {
-			fmt.Fprintf(nc, "USER %s\r\nPASS secret\r\n", user)
-			nc.Write(in)
-			nc.(*net.TCPConn).CloseWrite()
-		}()
-		checkPOP3Lines(t, bufio.NewReader(nc))
-		if n := rec.Panics(); n > 0 {
-			t.Fatalf("%d panics in the server", n)
-		}
+		login := fmt.Sprintf("USER %s\r\nPASS secret\r\n", user)
+		checkPOP3Lines(t, fuzzlog.Converse(t, l.Addr().String(), append([]byte(login), in...)))
+		rec.FailOnPanics(t)
 	})
 }
 
 // checkPOP3Lines reads the server's output to the end and checks each line.
 func checkPOP3Lines(t *testing.T, r *bufio.Reader) {
-	for {
-		line, err := r.ReadString('\n')
-		if err == io.EOF && line == "" {
-			return
-		}
-		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				t.Fatal("server still talking after 10s")
-			}
-			if err == io.EOF {
-				t.Fatalf("last line without CRLF: %q", line)
-			}
-			return
-		}
-		body, ok := strings.CutSuffix(line, "\r\n")
-		if !ok || strings.ContainsAny(body, "\r\n") {
+	for line, ok := fuzzlog.ReadLine(t, r); ok; line, ok = fuzzlog.ReadLine(t, r) {
+		body := strings.TrimSuffix(line, "\r\n")
+		if strings.ContainsAny(body, "\r\n") {
 			t.Fatalf("line with a bare CR or LF: %q", line)
 		}
 		if strings.HasPrefix(body, ".") && body != "." && !strings.HasPrefix(body, "..") {

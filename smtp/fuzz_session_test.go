@@ -1,10 +1,7 @@
 package smtp
 
 import (
-	"bufio"
-	"io"
 	"log/slog"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,34 +33,12 @@ func FuzzSession(f *testing.F) {
 	addr := startServer(f, srv)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		defer rec.LogIfFailed(t)
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(10 * time.Second))
-		go func() {
-			conn.Write(in)
-			conn.(*net.TCPConn).CloseWrite()
-		}()
-		br := bufio.NewReader(conn)
-		for {
-			line, err := br.ReadString('\n')
-			if err == io.EOF && line != "" {
-				t.Fatalf("last reply line without CRLF: %q", line)
-			}
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				t.Fatal("server still talking after 10s")
-			}
-			if err != nil {
-				break
-			}
+		r := fuzzlog.Converse(t, addr, in)
+		for line, ok := fuzzlog.ReadLine(t, r); ok; line, ok = fuzzlog.ReadLine(t, r) {
 			if !replyLine.MatchString(line) && !strings.HasPrefix(line, "334 ") {
 				t.Fatalf("malformed reply line %q", line)
 			}
 		}
-		if n := rec.Panics(); n > 0 {
-			t.Fatalf("%d panics logged", n)
-		}
+		rec.FailOnPanics(t)
 	})
 }
