@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mailwright/mailwright/internal/interop"
 )
 
 // instance is one mailserver process of the test's mail world.
@@ -136,10 +138,7 @@ func startDNS(t *testing.T) string {
 // by MX lookup; carol and bob read it over POP3 and over IMAP, attachment
 // byte for byte.
 func TestMailWorld(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not installed; the mail-world test drives smtplib and poplib")
-	}
+	python := interop.NeedPython(t, "ssl") // the mail-world test drives smtplib, poplib and imaplib over TLS
 	bin := buildServer(t)
 	resolver := startDNS(t)
 	b := start(t, bin, "b.test")
