@@ -30,12 +30,21 @@ type Fault struct {
 	// message.
 	Nth int
 	// Reply is the error the client gets, e.g.
-	// &smtp.Error{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try later"};
-	// nil with a Delay only delays.
+	// &smtp.Error{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Go away"}.
+	// Nil with a Delay only delays; nil without a Delay fails with
+	// "451 4.3.0 Injected fault", and at connect with "554 Injected fault"
+	// (the refusal of RFC 5321 3.1, after which the server waits for
+	// QUIT).
 	Reply *smtp.Error
 	// Delay is waited before answering.
 	Delay time.Duration
 }
+
+// The replies of a Fault without Reply or Delay (see Fault.Reply).
+var (
+	defaultReply        = &smtp.Error{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Injected fault"}
+	defaultConnectReply = &smtp.Error{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 2}, Message: "Injected fault"}
+)
 
 // Inject adds a fault; it applies to transactions from now on.
 func (s *Server) Inject(f Fault) {
@@ -70,8 +79,13 @@ func (s *Server) fault(stage Stage, rcpt string) (*smtp.Error, time.Duration) {
 			continue
 		}
 		delay += f.Delay
-		if f.Reply != nil {
+		switch {
+		case f.Reply != nil:
 			return f.Reply, delay
+		case f.Delay == 0 && stage == AtConnect:
+			return defaultConnectReply, delay
+		case f.Delay == 0:
+			return defaultReply, delay
 		}
 	}
 	return nil, delay

@@ -70,8 +70,7 @@ func (s *session) Data(ctx context.Context, r io.Reader) error {
 	m := s.cur
 	m.Raw = raw
 	m.Received = time.Now()
-	s.srv.deliver(m)
-	return nil
+	return s.srv.deliver(ctx, m)
 }
 
 func (s *session) Reset(ctx context.Context)        { s.cur = nil }

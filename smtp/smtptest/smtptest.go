@@ -16,13 +16,14 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
 	"sync"
 	"testing"
 
-	"github.com/mailwright/mailwright/internal/testcert"
+	"github.com/mailwright/mailwright/internal/testserver"
 	"github.com/mailwright/mailwright/smtp"
 )
 
@@ -43,32 +44,36 @@ type Server struct {
 	// others get 550 5.1.1. Empty means catch-all.
 	KnownRecipients []string
 
-	certificate *x509.Certificate
-	listener    net.Listener
-	done        chan struct{}
+	listener testserver.Listener
+	received testserver.Log[*Message]
 
 	mu       sync.Mutex
-	messages []*Message
 	faults   []Fault
 	dataSeen int
-	changed  chan struct{} // closed and replaced when a message arrives
+
+	// handlers run for every message before the 250 (OnMessage);
+	// handling is read-locked while they run, so that adding one sees
+	// every message exactly once.
+	handling sync.RWMutex
+	handlers map[*handler]bool
+}
+
+// handler is one function given to OnMessage.
+type handler struct {
+	f func(context.Context, *Message) error
 }
 
 // NewServer starts a server on a loopback port and closes it when the test
 // ends.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
-	s := NewUnstartedServer(t)
-	if err := s.Start(); err != nil {
-		t.Fatalf("smtptest: %v", err)
-	}
-	return s
+	return testserver.Started(t, NewUnstartedServer(t))
 }
 
 // NewUnstartedServer returns a server to configure before Start or
 // StartTLS. t may be nil for use outside tests; the caller then calls Close.
 func NewUnstartedServer(t testing.TB) *Server {
-	s := &Server{changed: make(chan struct{})}
+	s := &Server{}
 	s.SMTP = &smtp.Server{
 		Domain:  "smtptest.localhost",
 		Backend: smtp.BackendFunc(s.newSession),
@@ -83,62 +88,65 @@ func NewUnstartedServer(t testing.TB) *Server {
 }
 
 // Start listens on 127.0.0.1 on a free port and serves in the background.
-func (s *Server) Start() error {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	s.listener = l
-	s.Addr = l.Addr().String()
-	s.done = make(chan struct{})
-	go func() {
-		defer close(s.done)
-		s.SMTP.Serve(l)
-	}()
-	return nil
-}
+func (s *Server) Start() error { return s.start(nil) }
 
 // StartTLS starts the server with STARTTLS enabled, using a certificate
-// generated for 127.0.0.1, ::1 and localhost (see ClientTLSConfig).
-func (s *Server) StartTLS() error {
-	cert, err := testcert.Certificate()
+// for 127.0.0.1, ::1 and localhost (see ClientTLSConfig and Client).
+func (s *Server) StartTLS() error { return s.start(&s.SMTP.TLSConfig) }
+
+func (s *Server) start(tlsConfig **tls.Config) (err error) {
+	s.Addr, err = s.listener.Start("smtptest", s.SMTP.Serve, tlsConfig)
+	return err
+}
+
+// Certificate returns the server's certificate (nil before StartTLS).
+func (s *Server) Certificate() *x509.Certificate { return s.listener.Certificate() }
+
+// ClientTLSConfig returns a TLS configuration that trusts the server's
+// certificate.
+func (s *Server) ClientTLSConfig() *tls.Config { return s.listener.ClientTLSConfig() }
+
+// Close stops the server and closes all connections.
+func (s *Server) Close() { s.listener.Close(s.SMTP.Close) }
+
+// Client returns a client connected to the server, greeted, and switched
+// to TLS with STARTTLS (trusting the server's certificate) when the server
+// was started with StartTLS: what a test needs to talk to the server
+// without dialling by hand. The caller closes it (Quit or Close).
+func (s *Server) Client() (*smtp.Client, error) {
+	c, err := smtp.Dial(s.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if s.Certificate() != nil {
+		if err := c.StartTLS(s.ClientTLSConfig()); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// SendMail sends the message in r from from to each address in to through
+// Client (so over TLS after StartTLS), and quits. Its error is that of
+// smtp.Client.SendMail: errors.As finds the *smtp.Error of a refusal.
+func (s *Server) SendMail(from string, to []string, r io.Reader) error {
+	c, err := s.Client()
 	if err != nil {
 		return err
 	}
-	s.certificate = cert.Leaf
-	s.SMTP.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	return s.Start()
-}
-
-// Certificate returns the server's generated certificate (nil before StartTLS).
-func (s *Server) Certificate() *x509.Certificate { return s.certificate }
-
-// ClientTLSConfig returns a TLS configuration that trusts the server's
-// generated certificate.
-func (s *Server) ClientTLSConfig() *tls.Config { return testcert.ClientConfig(s.certificate) }
-
-// Close stops the server and closes all connections.
-func (s *Server) Close() {
-	if s.listener == nil {
-		return
+	defer c.Close()
+	if err := c.SendMail(from, to, r); err != nil {
+		return err
 	}
-	s.SMTP.Close()
-	<-s.done
+	return c.Quit()
 }
 
 // Messages returns the messages received so far, oldest first.
-func (s *Server) Messages() []*Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*Message(nil), s.messages...)
-}
+func (s *Server) Messages() []*Message { return s.received.Items() }
 
 // Purge forgets every message received so far.
-func (s *Server) Purge() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.messages = nil
-}
+func (s *Server) Purge() { s.received.Reset() }
 
 // Find returns the first message received that matches every matcher.
 func (s *Server) Find(match ...Matcher) (*Message, bool) {
@@ -153,27 +161,61 @@ func (s *Server) Find(match ...Matcher) (*Message, bool) {
 // Wait returns the first message, already received or arriving later, that
 // matches every matcher, or ctx's error when ctx ends first.
 func (s *Server) Wait(ctx context.Context, match ...Matcher) (*Message, error) {
-	for {
-		s.mu.Lock()
-		msgs, changed := s.messages, s.changed
-		s.mu.Unlock()
-		for _, m := range msgs {
-			if matchAll(m, match) {
-				return m, nil
-			}
+	var found *Message
+	seen := 0
+	err := s.received.Wait(ctx, func(m *Message) bool {
+		seen++
+		if matchAll(m, match) {
+			found = m
+			return true
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("smtptest: no matching message among %d: %w", len(msgs), ctx.Err())
-		case <-changed:
-		}
+		return false
+	})
+	if err != nil {
+		return nil, fmt.Errorf("smtptest: no matching message among %d: %w", seen, err)
 	}
+	return found, nil
 }
 
-func (s *Server) deliver(m *Message) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.messages = append(s.messages, m)
-	close(s.changed)
-	s.changed = make(chan struct{})
+// OnMessage calls f for each message the server has received, at once,
+// and for each message it receives until stop is called. For a new
+// message f runs before the server answers the message data: an error
+// from f is the reply (an *smtp.Error as it is, any other error
+// "451 4.3.0") and the server does not keep the message. So what f does
+// (imaptest.Server.Capture files the message in a store) is done when the
+// client has its 250. err joins f's errors for the messages received
+// before. stop waits for the calls of f in progress.
+func (s *Server) OnMessage(f func(ctx context.Context, m *Message) error) (stop func(), err error) {
+	h := &handler{f: f}
+	s.handling.Lock()
+	if s.handlers == nil {
+		s.handlers = make(map[*handler]bool)
+	}
+	s.handlers[h] = true
+	earlier := s.Messages()
+	s.handling.Unlock()
+	var errs []error
+	for _, m := range earlier {
+		errs = append(errs, f(context.Background(), m))
+	}
+	stop = func() {
+		s.handling.Lock()
+		defer s.handling.Unlock()
+		delete(s.handlers, h)
+	}
+	return stop, errors.Join(errs...)
+}
+
+// deliver runs the handlers on a new message and keeps it if they all
+// succeed.
+func (s *Server) deliver(ctx context.Context, m *Message) error {
+	s.handling.RLock()
+	defer s.handling.RUnlock()
+	for h := range s.handlers {
+		if err := h.f(ctx, m); err != nil {
+			return err
+		}
+	}
+	s.received.Append(m)
+	return nil
 }

@@ -1,15 +1,18 @@
-// Package testserver holds the rules for test users that the
-// httptest-style pop3test and imaptest servers share.
-package testserver
+package testmailbox
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/mailwright/mailwright/mailbox"
 )
+
+// ErrUnknownUser reports a name that is not a user: not in the accounts,
+// and auto-creation is off.
+var ErrUnknownUser = errors.New("unknown user")
 
 // Users applies the test servers' rules for logins: users in the accounts
 // need their password; with auto-creation, any other name logs in with any
@@ -33,7 +36,7 @@ func (u *Users) Resolve(ctx context.Context, accounts *mailbox.MemoryAccounts, n
 	case found:
 		return user, false, nil
 	case !autoCreate:
-		return "", false, fmt.Errorf("%s: unknown user %q", u.Name, name)
+		return "", false, fmt.Errorf("%s: %w %q", u.Name, ErrUnknownUser, name)
 	}
 	if v, ok := u.names.Load(name); ok {
 		return v.(string), true, nil
@@ -56,9 +59,9 @@ func (u *Users) Authenticate(ctx context.Context, accounts *mailbox.MemoryAccoun
 	return user, nil
 }
 
-// Deliver appends raw to the INBOX of the user name stands for.
-func (u *Users) Deliver(store *mailbox.Store, accounts *mailbox.MemoryAccounts, name string, raw []byte, autoCreate bool) error {
-	ctx := context.Background()
+// Deliver appends raw to the INBOX of the user name stands for. An
+// unknown user is an error wrapping ErrUnknownUser.
+func (u *Users) Deliver(ctx context.Context, store *mailbox.Store, accounts *mailbox.MemoryAccounts, name string, raw []byte, autoCreate bool) error {
 	user, _, err := u.Resolve(ctx, accounts, name, autoCreate)
 	if err != nil {
 		return err
