@@ -5,7 +5,6 @@
 package doccheck
 
 import (
-	"bufio"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -22,25 +21,31 @@ func MarkdownCode(file, heading string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	code, ok := markdownCode(string(data), heading)
+	if !ok {
+		return "", fmt.Errorf("%s: no complete go code block under %q", file, heading)
+	}
+	return code, nil
+}
+
+func markdownCode(text, heading string) (string, bool) {
 	var b strings.Builder
 	state := 0 // 0: looking for the heading, 1: for the fence, 2: in the block
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range strings.Split(text, "\n") {
 		switch {
 		case state == 0 && line == heading:
 			state = 1
 		case state == 1 && strings.HasPrefix(line, "#"):
-			return "", fmt.Errorf("%s: no go code block under %q", file, heading)
+			return "", false // the next section
 		case state == 1 && line == "```go":
 			state = 2
 		case state == 2 && line == "```":
-			return b.String(), nil
+			return b.String(), true
 		case state == 2:
 			b.WriteString(line + "\n")
 		}
 	}
-	return "", fmt.Errorf("%s: no complete go code block under %q", file, heading)
+	return "", false
 }
 
 // DocCode returns the code blocks (the indented lines) of the doc comment
