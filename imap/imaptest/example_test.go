@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/smtp"
+	"time"
 
 	goimap "github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -76,4 +77,40 @@ func ExampleServer_Capture() {
 	st, err := srv.Store.Status(context.Background(), "bob@example.org", "INBOX")
 	fmt.Println(st.Messages, err)
 	// Output: 1 <nil>
+}
+
+// Wait finds a message in the server's store by smtptest's predicates,
+// whichever way it arrived: here an APPEND of the code under test.
+func ExampleServer_Wait() {
+	srv := imaptest.NewUnstartedServer(nil) // in a test: imaptest.NewServer(t)
+	if err := srv.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+
+	// The code under test saves a draft over IMAP.
+	go func() {
+		c, err := imapclient.DialInsecure(srv.Addr, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Login("bob", "any password").Wait()
+		draft := "Subject: Draft\r\n\r\nTo do.\r\n"
+		w := c.Append("Drafts", int64(len(draft)), nil)
+		w.Write([]byte(draft))
+		w.Close()
+		w.Wait()
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msg, err := srv.Wait(ctx, smtptest.To("bob"), smtptest.Subject("Draft"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(msg.Subject(), "|", msg.Text())
+	// Output: Draft | To do.
 }
