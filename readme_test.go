@@ -1,7 +1,6 @@
 package mailwright_test
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +55,7 @@ func TestREADMEServerWorks(t *testing.T) {
 		if strings.Count(program, `"`+addr+`"`) != 1 {
 			t.Fatalf("the README's program does not listen on %s for %s once", addr, name)
 		}
-		addrs[name] = freeAddr(t)
+		addrs[name] = interop.FreeAddr(t)
 		program = strings.Replace(program, `"`+addr+`"`, `"`+addrs[name]+`"`, 1)
 	}
 
@@ -81,8 +80,9 @@ func TestREADMEServerWorks(t *testing.T) {
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- server.Wait() }()
+	exited := make(chan struct{})
+	var exitErr error
+	go func() { exitErr = server.Wait(); close(exited) }()
 	defer func() {
 		server.Process.Kill()
 		<-exited
@@ -90,9 +90,7 @@ func TestREADMEServerWorks(t *testing.T) {
 			t.Logf("server output:\n%s", log.String())
 		}
 	}()
-	for _, addr := range addrs {
-		waitListening(t, addr, exited)
-	}
+	interop.WaitListening(t, exited, addrs["smtp"], addrs["imap"], addrs["pop3"])
 
 	script := `
 import imaplib, poplib, smtplib, ssl, sys
@@ -125,10 +123,9 @@ p.quit()
 
 	server.Process.Signal(os.Interrupt)
 	select {
-	case err := <-exited:
-		exited <- err // for the deferred cleanup
-		if err != nil {
-			t.Fatalf("after an interrupt the server exited with %v", err)
+	case <-exited:
+		if exitErr != nil {
+			t.Fatalf("after an interrupt the server exited with %v", exitErr)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the server did not stop within 30 s of an interrupt")
@@ -176,36 +173,4 @@ func goRoot(t *testing.T, goTool string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(out))
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// waitListening waits (60 s at most) until addr accepts connections, or
-// fails if the server exits first.
-func waitListening(t *testing.T, addr string, exited chan error) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("the server exited before listening on %s: %v", addr, err)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s after 60 s", addr)
-		}
-	}
 }
