@@ -37,18 +37,25 @@ type LocalDeliverer interface {
 // the recipients' mailboxes and in the queue.
 //
 // Set the fields before serving; they must not change afterwards.
+// Validate reports a configuration that cannot work; smtp.Server calls it
+// before serving, and a session of an invalid Agent is refused with a
+// temporary error.
 type Agent struct {
 	// Hostname names this server in the Received fields it adds.
 	// Default: os.Hostname().
 	Hostname string
 	// Domains are the local domains: mail to them is delivered here.
 	// The first one completes the address of accounts that are bare
-	// names, where an address is needed (LMTP, VRFY).
+	// names, where an address is needed (LMTP, VRFY). Default: the
+	// domains of Accounts, when it has a LocalDomains() []string method
+	// (mailbox.AccountsFile and MemoryAccounts do), so that they are
+	// written once. Set, they must be among those (see Validate).
 	Domains []string
 	// Accounts tells which local users exist (Lookup) and checks SMTP AUTH
 	// passwords (Authenticate). Required.
 	Accounts mailbox.Accounts
-	// Store receives local mail, in each user's INBOX.
+	// Store receives local mail, in each user's INBOX. Required unless
+	// Local is set.
 	Store *mailbox.Store
 	// Local, if set, receives local mail instead of Store.
 	Local LocalDeliverer
@@ -77,8 +84,10 @@ type Agent struct {
 	// targets that do not exist. Default slog.Default().
 	Logger *slog.Logger
 
-	hostOnce sync.Once
-	host     string
+	hostOnce    sync.Once
+	host        string
+	domainsOnce sync.Once
+	domains     []string // Domains, or those of Accounts
 }
 
 // Replies of the Agent (RFC 3463 codes).
@@ -132,16 +141,15 @@ func (a *Agent) spoolMemory() int {
 
 // primaryDomain completes bare account names into addresses.
 func (a *Agent) primaryDomain() string {
-	if len(a.Domains) > 0 {
-		return a.Domains[0]
+	if d := a.localDomains(); len(d) > 0 {
+		return d[0]
 	}
 	return a.hostname()
 }
 
 func (a *Agent) isLocalDomain(domain string) bool {
-	domain = strings.TrimSuffix(domain, ".")
-	for _, d := range a.Domains {
-		if strings.EqualFold(strings.TrimSuffix(d, "."), domain) {
+	for _, d := range a.localDomains() {
+		if sameDomain(d, domain) {
 			return true
 		}
 	}
@@ -159,7 +167,13 @@ func splitAddress(addr string) (local, domain string) {
 
 // NewSession implements smtp.Backend. Sessions answer VRFY and EXPN when
 // VerifyExpand is set, and give per-recipient results on an LMTP server.
+// An Agent that Validate finds wrong refuses every session with a
+// temporary error (the server logs why) rather than fail in the middle
+// of a transaction.
 func (a *Agent) NewSession(ctx context.Context, c *smtp.Conn) (smtp.Session, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
 	s := &session{a: a, c: c}
 	lmtp := c.Server() != nil && c.Server().LMTP
 	switch {

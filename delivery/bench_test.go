@@ -31,11 +31,11 @@ func BenchmarkLocalDelivery(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { store.Close() })
-		accts := mailbox.NewMemoryAccounts()
+		accts := mailbox.NewMemoryAccounts("example.org")
 		for i := range users {
 			accts.Add("u"+strconv.Itoa(i), testPassword)
 		}
-		return &Agent{Hostname: "mx.example.org", Domains: []string{"example.org"}, Accounts: accts, Store: store, Logger: discardLogger()}
+		return &Agent{Hostname: "mx.example.org", Accounts: accts, Store: store, Logger: discardLogger()}
 	}
 	msg := message("bench", 1024)
 	b.Run("smtp", func(b *testing.B) {

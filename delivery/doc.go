@@ -19,14 +19,13 @@
 // A whole MTA in a few lines:
 //
 //	store, _ := mailbox.NewMaildirStore("/var/mail/mailwright")
-//	accounts, _ := mailbox.OpenAccountsFile("/etc/mailwright/accounts")
+//	accounts, _ := mailbox.OpenAccountsFile("/etc/mailwright/accounts", "example.org")
 //	aliases, _ := delivery.LoadAliases("/etc/mailwright/aliases")
 //	remote := &delivery.Remote{LocalName: "mx.example.org"}
 //	queueRef := new(delivery.QueueRef) // the queue, once it is open
 //	agent := &delivery.Agent{
 //		Hostname: "mx.example.org",
-//		Domains:  []string{"example.org"},
-//		Accounts: accounts,
+//		Accounts: accounts, // its domains are the local domains
 //		Store:    store,
 //		Aliases:  aliases,
 //		Queue:    queueRef,

@@ -19,7 +19,7 @@ import (
 // An Agent behind an SMTP server delivers mail for its users into their
 // INBOX, with the trace fields of final delivery on top.
 func ExampleAgent() {
-	accounts := mailbox.NewMemoryAccounts()
+	accounts := mailbox.NewMemoryAccounts("example.org") // alice is alice@example.org
 	accounts.Add("alice", "secret")
 	store := mailbox.NewMemoryStore() // mailbox.NewMaildirStore(dir) on disk
 	defer store.Close()
@@ -28,8 +28,7 @@ func ExampleAgent() {
 		Domain: "mx.example.org",
 		Backend: &delivery.Agent{
 			Hostname: "mx.example.org",
-			Domains:  []string{"example.org"},
-			Accounts: accounts,
+			Accounts: accounts, // its domains are the local domains
 			Store:    store,
 		},
 	}

@@ -10,6 +10,8 @@ import (
 
 	goimap "github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/mailwright/mailwright/internal/interop"
 )
 
 func TestInteropGoIMAPClient(t *testing.T) {
@@ -174,10 +176,7 @@ print("ok")
 }
 
 func TestInteropCurl(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("curl not installed: skipping the curl interop test")
-	}
+	curl := interop.NeedCurl(t, "imap")
 	ts := startServer(t, nil)
 	ts.deliver(t, "alice", "INBOX", msg1)
 	run := func(args ...string) string {

@@ -306,11 +306,11 @@ var (
 	_ Accounts = (*MemoryAccounts)(nil)
 )
 
-// OpenAccountsFile reads the accounts file at path. A missing file is an
-// empty set of accounts, and Add creates it; a file with a bad line is an
-// error that names the line.
-func OpenAccountsFile(path string) (*AccountsFile, error) {
-	a := &AccountsFile{path: path}
+// OpenAccountsFile reads the accounts file at path, with the local
+// domains (Domains). A missing file is an empty set of accounts, and Add
+// creates it; a file with a bad line is an error that names the line.
+func OpenAccountsFile(path string, domains ...string) (*AccountsFile, error) {
+	a := &AccountsFile{path: path, Domains: domains}
 	if _, err := a.current(); err != nil {
 		return nil, err
 	}
@@ -700,10 +700,11 @@ type MemoryAccounts struct {
 	maxCost int
 }
 
-// NewMemoryAccounts returns an empty MemoryAccounts with Cost set to
-// bcrypt.MinCost: the hashes never leave memory, and tests stay fast.
-func NewMemoryAccounts() *MemoryAccounts {
-	return &MemoryAccounts{Cost: bcrypt.MinCost}
+// NewMemoryAccounts returns an empty MemoryAccounts with the local
+// domains (Domains) and Cost set to bcrypt.MinCost: the hashes never
+// leave memory, and tests stay fast.
+func NewMemoryAccounts(domains ...string) *MemoryAccounts {
+	return &MemoryAccounts{Domains: domains, Cost: bcrypt.MinCost}
 }
 
 // Authenticate checks password for username; see Accounts.

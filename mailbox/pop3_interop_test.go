@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailwright/mailwright/internal/interop"
 	"github.com/mailwright/mailwright/mailbox"
 	"github.com/mailwright/mailwright/pop3"
 )
@@ -65,7 +66,7 @@ print(uid1.decode())
 		t.Fatalf("poplib: %v\n%s", err, out)
 	}
 
-	if curl, err := exec.LookPath("curl"); err == nil {
+	if curl, missing := interop.FindCurl("pop3"); missing == "" {
 		// curl's pop3:// URL without a message lists what is left.
 		out, err := runWithTimeout(curl, "--silent", "--show-error", "--max-time", "20", "--user", "bob:s3cret", "pop3://"+l.Addr().String()+"/")
 		if err != nil {
@@ -75,7 +76,7 @@ print(uid1.decode())
 			t.Fatalf("after DELE, curl lists %q; want one message", out)
 		}
 	} else {
-		t.Log("curl is not installed; second session checked with the store only")
+		t.Log(missing + "; second session checked with the store only")
 	}
 	f, err := store.OpenFolder(ctx, "bob", mailbox.Inbox)
 	if err != nil {

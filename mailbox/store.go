@@ -185,8 +185,13 @@ func (s *Store) logger() *slog.Logger {
 }
 
 // Close writes the indexes of loaded folders, stops the group committer
-// and releases the root lock. Appends in progress finish first.
+// and releases the root lock. Appends in progress finish first. Closing a
+// nil Store (what a failed NewMaildirStore returns) returns ErrClosed: a
+// deferred Close written before the error check does not panic.
 func (s *Store) Close() error {
+	if s == nil {
+		return ErrClosed
+	}
 	s.init()
 	s.mu.Lock()
 	if s.closed {

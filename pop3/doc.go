@@ -7,18 +7,23 @@
 // deletes messages. The mailbox package provides one; the conformance
 // suite in pop3/backendtest checks any other.
 //
-// The Server is shaped like net/http.Server:
+// The Server is shaped like net/http.Server (this is
+// ExampleServer_ListenAndServe, where store, accounts and tlsConfig are
+// made):
 //
 //	srv := &pop3.Server{
-//		Backend:   store,     // a pop3.Backend, e.g. the mailbox package's store
-//		TLSConfig: tlsConfig, // enables STLS; passwords need TLS by default
-//		Logger:    slog.Default(),
+//		Backend:   mailbox.NewPOP3Backend(store, accounts), // or a pop3.Backend of your own
+//		TLSConfig: tlsConfig,                               // enables STLS; passwords need TLS by default
 //	}
-//	go srv.ListenAndServe() // port 110, with STLS
-//	l995, _ := net.Listen("tcp", ":995")
-//	go srv.ServeTLS(l995, "", "") // implicit TLS with srv.TLSConfig
-//	...
-//	srv.Shutdown(ctx) // stop accepting, let logged-in sessions QUIT
+//	errc := make(chan error, 2)
+//	go func() { errc <- srv.ListenAndServe() }()          // port 110, with STLS
+//	go func() { errc <- srv.ListenAndServeTLS("", "") }() // port 995, implicit TLS with srv.TLSConfig
+//	select {
+//	case err := <-errc: // a port in use, say
+//		log.Print(err)
+//	case <-ctx.Done():
+//	}
+//	srv.Shutdown(context.Background()) // stop accepting, let logged-in sessions QUIT
 //
 // Passwords are refused on a connection without TLS unless
 // AllowInsecureAuth is set. Deletions take effect only after QUIT (the

@@ -13,28 +13,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailwright/mailwright/internal/interop"
 	"github.com/mailwright/mailwright/pop3"
 	"github.com/mailwright/mailwright/pop3/backendtest"
 )
 
 // Interop tests drive the server with independent clients: Python's
-// poplib, curl and fetchmail. Each is skipped only when its binary is
-// missing.
+// poplib, curl and fetchmail. Each is skipped only when its binary, or a
+// capability the test needs (TLS), is missing.
 
-func needBinary(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s not found on PATH; install it to run this interop test", name)
-	}
-	return path
-}
-
-func command(t *testing.T, name string, args ...string) *exec.Cmd {
+// command runs the client at path (from the interop package's Need
+// functions), bounded in time.
+func command(t *testing.T, path string, args ...string) *exec.Cmd {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	return exec.CommandContext(ctx, needBinary(t, name), args...)
+	return exec.CommandContext(ctx, path, args...)
 }
 
 func port(t *testing.T, addr string) string {
@@ -90,7 +84,7 @@ func TestInteropPoplib(t *testing.T) {
 	})
 	ts.deliver(t, "alice", msg1)
 	ts.deliver(t, "alice", msg2)
-	cmd := command(t, "python3", "-c", poplibScript, "127.0.0.1", port(t, ts.addr), certFile)
+	cmd := command(t, interop.NeedPython(t, "ssl"), "-c", poplibScript, "127.0.0.1", port(t, ts.addr), certFile)
 	outb, err := cmd.Output()
 	if err != nil {
 		var stderr string
@@ -142,7 +136,7 @@ func TestInteropPoplib(t *testing.T) {
 }
 
 func TestInteropCurl(t *testing.T) {
-	needBinary(t, "curl")
+	curlPath := interop.NeedCurl(t, "pop3", "SSL")
 	serverTLS, _, certFile, _ := testCert(t)
 	ts := startServer(t, func(s *pop3.Server) {
 		s.AllowInsecureAuth = false
@@ -156,7 +150,7 @@ func TestInteropCurl(t *testing.T) {
 	curl := func(args ...string) string {
 		t.Helper()
 		args = append([]string{"-sS", "--ssl-reqd", "--cacert", certFile, "-u", "alice:secret"}, args...)
-		out, err := command(t, "curl", args...).CombinedOutput()
+		out, err := command(t, curlPath, args...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("curl %v: %v\n%s", args, err, out)
 		}
@@ -193,7 +187,7 @@ func TestInteropCurl(t *testing.T) {
 }
 
 func TestInteropFetchmail(t *testing.T) {
-	fetchmail := needBinary(t, "fetchmail")
+	fetchmail := interop.NeedFetchmail(t, "SSL")
 	serverTLS, _, certFile, _ := testCert(t)
 	ts := startServer(t, func(s *pop3.Server) {
 		s.AllowInsecureAuth = false

@@ -10,11 +10,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/interop"
 )
 
 // These tests drive the server with independent SMTP clients: Python's
-// smtplib, swaks and curl. Each skips with a message when its client is not
-// installed (.ci/run installs swaks).
+// smtplib, swaks and curl. Each skips with a message when its client, or a
+// capability it needs (TLS), is missing (.ci/run installs swaks).
 
 // tlsTestServer starts a server with STARTTLS and the users of
 // testBackend, and writes its certificate to a PEM file for the clients.
@@ -28,15 +30,6 @@ func tlsTestServer(t *testing.T) (b *testBackend, addr, caFile string) {
 	b = &testBackend{users: map[string]string{"alice": "s3cret"}}
 	addr = startServer(t, &Server{Backend: b, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}})
 	return b, addr, caFile
-}
-
-func need(t *testing.T, bin string) string {
-	t.Helper()
-	path, err := exec.LookPath(bin)
-	if err != nil {
-		t.Skipf("%s is not installed; skipping this interop test", bin)
-	}
-	return path
 }
 
 func runClient(t *testing.T, name string, args ...string) string {
@@ -60,7 +53,7 @@ func runClient(t *testing.T, name string, args ...string) string {
 }
 
 func TestInteropPythonSmtplib(t *testing.T) {
-	python := need(t, "python3")
+	python := interop.NeedPython(t, "ssl")
 	b, addr, caFile := tlsTestServer(t)
 	host, port, _ := net.SplitHostPort(addr)
 	script := `
@@ -115,7 +108,7 @@ print("ok")
 }
 
 func TestInteropSwaks(t *testing.T) {
-	swaks := need(t, "swaks")
+	swaks := interop.NeedSwaks(t, "TLS", "Basic AUTH")
 	b, addr, _ := tlsTestServer(t)
 	host, port, _ := net.SplitHostPort(addr)
 	out := runClient(t, swaks, "--server", host, "--port", port, "--tls",
@@ -140,7 +133,7 @@ func TestInteropSwaks(t *testing.T) {
 }
 
 func TestInteropCurl(t *testing.T) {
-	curl := need(t, "curl")
+	curl := interop.NeedCurl(t, "smtp", "SSL")
 	b, addr, caFile := tlsTestServer(t)
 	msgFile := filepath.Join(t.TempDir(), "msg.txt")
 	os.WriteFile(msgFile, []byte("From: alice@example.org\r\nTo: bob@example.net\r\nSubject: from curl\r\n\r\ncurl body\r\n.dot\r\n"), 0o600)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,12 +18,7 @@ import (
 )
 
 func openAccounts(cfg *config) (*mailbox.AccountsFile, error) {
-	a, err := mailbox.OpenAccountsFile(filepath.Join(cfg.data, "accounts"))
-	if err != nil {
-		return nil, err
-	}
-	a.Domains = cfg.domains
-	return a, nil
+	return mailbox.OpenAccountsFile(filepath.Join(cfg.data, "accounts"), cfg.domains...)
 }
 
 func loadAliases(cfg *config) (*delivery.Aliases, error) {
@@ -60,64 +54,51 @@ func randomPassword() string {
 	return string(b)
 }
 
-// runCommand runs a management subcommand: adduser, deluser, passwd,
-// users, queue.
-func runCommand(name string, args []string) error {
-	fs := flag.NewFlagSet("mailserver "+name, flag.ExitOnError)
-	data := fs.String("data", "mailwright-data", "data directory")
-	domains := fs.String("domain", "localhost", "local domains, comma separated")
-	password := fs.String("password", "", "the password (adduser, passwd); read from stdin if empty")
-	cost := fs.Int("cost", 0, "bcrypt cost for new password hashes (adduser, passwd); 0 means the default")
-	fs.Parse(args)
-	cfg := &config{data: *data, domains: splitList(*domains)}
+// runCommand runs a management command: adduser, deluser, passwd, users,
+// queue. A password not given with -password is the first line of stdin.
+func runCommand(cl *commandLine, stdin io.Reader, stdout io.Writer) error {
+	cfg := cl.config
 	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 		return err
 	}
-	if name == "queue" {
-		return queueCommand(cfg, fs.Args())
+	if cl.command == "queue" {
+		return queueCommand(cfg, cl.args)
 	}
 	accounts, err := openAccounts(cfg)
 	if err != nil {
 		return err
 	}
-	accounts.Cost = *cost
+	accounts.Cost = cl.cost
 	readPassword := func() (string, error) {
-		if *password != "" {
-			return *password, nil
+		if cl.password != "" {
+			return cl.password, nil
 		}
-		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && err != io.EOF {
 			return "", err
 		}
 		return strings.TrimRight(line, "\r\n"), nil
 	}
-	user := fs.Arg(0)
-	switch name {
+	switch cl.command {
 	case "adduser", "passwd":
-		if user == "" {
-			return fmt.Errorf("usage: mailserver %s [-data DIR] [-domain D] [-password PW] NAME", name)
-		}
 		pw, err := readPassword()
 		if err != nil {
 			return err
 		}
-		if name == "adduser" {
-			return accounts.Add(user, pw)
+		if cl.command == "adduser" {
+			return accounts.Add(cl.args[0], pw)
 		}
-		return accounts.SetPassword(user, pw)
+		return accounts.SetPassword(cl.args[0], pw)
 	case "deluser":
-		if user == "" {
-			return errors.New("usage: mailserver deluser [-data DIR] NAME")
-		}
-		return accounts.Remove(user)
+		return accounts.Remove(cl.args[0])
 	case "users":
 		users, err := accounts.List()
 		for _, u := range users {
-			fmt.Println(u)
+			fmt.Fprintln(stdout, u)
 		}
 		return err
 	}
-	return fmt.Errorf("unknown command %q (adduser, deluser, passwd, users, queue)", name)
+	return fmt.Errorf("unknown command %q", cl.command)
 }
 
 // queueCommand lists, retries or removes queued messages: queue list,

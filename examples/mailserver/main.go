@@ -11,7 +11,9 @@
 //
 //	go run ./examples/mailserver
 //	go run ./examples/mailserver adduser -password secret bob
-//	go run ./examples/mailserver queue list
+//	go run ./examples/mailserver queue list -data /var/lib/mailwright
+//
+// Flags go before or after the arguments; "mailserver -h" lists them.
 package main
 
 import (
@@ -52,18 +54,25 @@ type config struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
-		if err := runCommand(os.Args[1], os.Args[2:]); err != nil {
+	cl, err := parseCommandLine(os.Args[1:], os.Stderr)
+	var ue *usageError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return
+	case errors.As(err, &ue):
+		fmt.Fprintf(os.Stderr, "mailserver: %v\n%s", err, usage)
+		os.Exit(2)
+	case err != nil:
+		os.Exit(2) // flag has printed it
+	case cl.command != "":
+		if err := runCommand(cl, os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "mailserver:", err)
 			os.Exit(1)
 		}
 		return
 	}
-	fs := flag.NewFlagSet("mailserver", flag.ExitOnError)
-	cfg := serverFlags(fs)
-	fs.Parse(os.Args[1:])
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(cfg(), logger); err != nil {
+	if err := run(cl.config, logger); err != nil {
 		logger.Error("mailserver stopped", "err", err)
 		os.Exit(1)
 	}
@@ -258,6 +267,10 @@ func isClosed(err error) bool {
 // requireAuth is the submission port's policy (RFC 6409 4.3): every
 // message needs an authenticated sender.
 type requireAuth struct{ agent *delivery.Agent }
+
+// Validate passes the agent's check to the server, which runs it before
+// serving (smtp.Validator).
+func (r requireAuth) Validate() error { return r.agent.Validate() }
 
 func (r requireAuth) NewSession(ctx context.Context, c *smtp.Conn) (smtp.Session, error) {
 	s, err := r.agent.NewSession(ctx, c)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mailwright/mailwright/internal/interop"
 )
 
 // instance is one mailserver process of the test's mail world.
@@ -20,16 +22,6 @@ type instance struct {
 	smtp, submission, pop3   string
 	submissions, pop3s, imap string
 	imaps                    string
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func buildServer(t *testing.T) string {
@@ -45,8 +37,9 @@ func buildServer(t *testing.T) string {
 func start(t *testing.T, bin, domain string, extra ...string) *instance {
 	t.Helper()
 	in := &instance{data: filepath.Join(t.TempDir(), domain)}
-	in.smtp, in.submission, in.submissions = freeAddr(t), freeAddr(t), freeAddr(t)
-	in.pop3, in.pop3s, in.imap, in.imaps = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	free := interop.FreeAddr
+	in.smtp, in.submission, in.submissions = free(t), free(t), free(t)
+	in.pop3, in.pop3s, in.imap, in.imaps = free(t), free(t), free(t), free(t)
 	args := append([]string{"-data", in.data, "-domain", domain, "-smtp", in.smtp, "-submission", in.submission,
 		"-submissions", in.submissions, "-pop3", in.pop3, "-pop3s", in.pop3s, "-imap", in.imap, "-imaps", in.imaps,
 		"-insecure-auth"}, extra...)
@@ -71,19 +64,7 @@ func start(t *testing.T, bin, domain string, extra ...string) *instance {
 			t.Logf("%s log:\n%s", domain, log)
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for _, a := range []string{in.smtp, in.submission, in.pop3} {
-		for {
-			if c, err := net.Dial("tcp", a); err == nil {
-				c.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %s not listening", domain, a)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	interop.WaitListening(t, nil, in.smtp, in.submission, in.pop3)
 	return in
 }
 
@@ -136,10 +117,7 @@ func startDNS(t *testing.T) string {
 // by MX lookup; carol and bob read it over POP3 and over IMAP, attachment
 // byte for byte.
 func TestMailWorld(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not installed; the mail-world test drives smtplib and poplib")
-	}
+	python := interop.NeedPython(t, "ssl") // the mail-world test drives smtplib, poplib and imaplib over TLS
 	bin := buildServer(t)
 	resolver := startDNS(t)
 	b := start(t, bin, "b.test")

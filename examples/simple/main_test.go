@@ -7,35 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/mailwright/mailwright/internal/interop"
 )
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitListening(t *testing.T, addrs ...string) {
-	deadline := time.Now().Add(30 * time.Second)
-	for _, a := range addrs {
-		for {
-			c, err := net.Dial("tcp", a)
-			if err == nil {
-				c.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s not listening", a)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-}
 
 // TestSimpleServer builds and runs the example as a process and drives it
 // with Python's smtplib and poplib: mail sent to bob over SMTP is read and
@@ -50,14 +24,14 @@ func TestSimpleServer(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	smtpAddr, pop3Addr := freeAddr(t), freeAddr(t)
+	smtpAddr, pop3Addr := interop.FreeAddr(t), interop.FreeAddr(t)
 	mail := filepath.Join(dir, "mail")
 	cmd := exec.Command(bin, "-dir", mail, "-users", "alice:pa55,bob:s3cret", "-smtp", smtpAddr, "-pop3", pop3Addr)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitListening(t, smtpAddr, pop3Addr)
+	interop.WaitListening(t, nil, smtpAddr, pop3Addr)
 
 	sh, sp, _ := net.SplitHostPort(smtpAddr)
 	ph, pp, _ := net.SplitHostPort(pop3Addr)

@@ -65,17 +65,52 @@ func ExampleServer_Capture() {
 	srv.Capture(mta)
 
 	// The code under test sends mail to mta.Addr ...
-	smtp.SendMail(mta.Addr, nil, "app@example.org", []string{"Bob@example.org"},
+	err := smtp.SendMail(mta.Addr, nil, "app@example.org", []string{"Bob@example.org"},
 		[]byte("Subject: Welcome\r\n\r\nHello Bob.\r\n"))
-
-	// ... and it reaches bob@example.org's INBOX shortly after.
-	ctx := context.Background()
-	for range 500 {
-		if st, err := srv.Store.Status(ctx, "bob@example.org", "INBOX"); err == nil && st.Messages == 1 {
-			fmt.Println("bob@example.org has 1 message")
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	if err != nil {
+		fmt.Println(err)
+		return
 	}
-	// Output: bob@example.org has 1 message
+
+	// ... and the message was in bob@example.org's INBOX before the
+	// server answered 250: no waiting.
+	st, err := srv.Store.Status(context.Background(), "bob@example.org", "INBOX")
+	fmt.Println(st.Messages, err)
+	// Output: 1 <nil>
+}
+
+// Wait finds a message in the server's store by smtptest's predicates,
+// whichever way it arrived: here an APPEND of the code under test.
+func ExampleServer_Wait() {
+	srv := imaptest.NewUnstartedServer(nil) // in a test: imaptest.NewServer(t)
+	if err := srv.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+
+	// The code under test saves a draft over IMAP.
+	go func() {
+		c, err := imapclient.DialInsecure(srv.Addr, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Login("bob", "any password").Wait()
+		draft := "Subject: Draft\r\n\r\nTo do.\r\n"
+		w := c.Append("Drafts", int64(len(draft)), nil)
+		w.Write([]byte(draft))
+		w.Close()
+		w.Wait()
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msg, err := srv.Wait(ctx, smtptest.To("bob"), smtptest.Subject("Draft"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(msg.Subject(), "|", msg.Text())
+	// Output: Draft | To do.
 }

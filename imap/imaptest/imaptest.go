@@ -12,10 +12,14 @@
 //
 //	mta := smtptest.NewServer(t)
 //	imapSrv := imaptest.NewServer(t)
-//	imapSrv.Capture(mta) // every recipient's INBOX gets the mail
+//	imapSrv.Capture(mta) // each message is in its recipients' INBOX before mta answers 250
 //	pop := pop3test.NewUnstartedServer(t)
 //	pop.Store, pop.Accounts = imapSrv.Store, imapSrv.Accounts
 //	pop.Start()
+//
+// Wait finds a message in the store by the predicates of smtptest
+// (smtptest.Subject, smtptest.To for the mailbox's user, ...), for mail
+// that arrives by other ways, such as an IMAP APPEND of the code under test.
 //
 // Test servers accept passwords without TLS (AllowInsecureAuth) and, while
 // AutoCreateUsers is true (the default), accept any password for a name
@@ -29,14 +33,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"sync"
 	"testing"
 
 	"github.com/mailwright/mailwright/imap"
-	"github.com/mailwright/mailwright/internal/testcert"
+	"github.com/mailwright/mailwright/internal/testmailbox"
 	"github.com/mailwright/mailwright/internal/testserver"
 	"github.com/mailwright/mailwright/mailbox"
+	"github.com/mailwright/mailwright/smtp"
 	"github.com/mailwright/mailwright/smtp/smtptest"
 )
 
@@ -63,39 +66,31 @@ type Server struct {
 	// AddUser's users exist.
 	AutoCreateUsers bool
 
-	t           testing.TB
-	captureCtx  context.Context
-	captureStop context.CancelFunc
-	captures    sync.WaitGroup
-	sources     map[*smtptest.Server]bool
-	ownStore    *mailbox.Store
-	users       testserver.Users
-	listener    net.Listener
-	done        chan struct{}
-	certificate *x509.Certificate
+	t        testing.TB
+	sources  map[*smtptest.Server]func() // Capture's sources, to their stop
+	ownStore *mailbox.Store
+	users    testmailbox.Users
+	listener testserver.Listener
 }
 
 // NewServer starts a server on a loopback port and closes it when the test
 // ends.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
-	s := NewUnstartedServer(t)
-	if err := s.Start(); err != nil {
-		t.Fatalf("imaptest: %v", err)
-	}
-	return s
+	return testserver.Started(t, NewUnstartedServer(t))
 }
 
 // NewUnstartedServer returns a server to configure before Start or
 // StartTLS. t may be nil for use outside tests; the caller then calls Close.
 func NewUnstartedServer(t testing.TB) *Server {
-	store := mailbox.NewMemoryStore()
+	store := testmailbox.NewStore()
 	s := &Server{
 		Store:           store,
 		ownStore:        store,
 		Accounts:        &mailbox.MemoryAccounts{Cost: 4}, // bcrypt.MinCost
 		AutoCreateUsers: true,
 		t:               t,
+		users:           testmailbox.Users{Name: "imaptest"},
 	}
 	s.IMAP = &imap.Server{
 		Logger: slog.New(slog.DiscardHandler),
@@ -110,68 +105,42 @@ func NewUnstartedServer(t testing.TB) *Server {
 }
 
 // Start listens on 127.0.0.1 on a free port and serves in the background.
-func (s *Server) Start() error {
-	if s.listener != nil {
-		return errors.New("imaptest: server already started")
-	}
+func (s *Server) Start() error { return s.start(nil) }
+
+// StartTLS starts the server with STARTTLS enabled (RFC 9051 6.2.1), using
+// a certificate for 127.0.0.1, ::1 and localhost (see ClientTLSConfig).
+func (s *Server) StartTLS() error { return s.start(&s.IMAP.TLSConfig) }
+
+func (s *Server) start(tlsConfig **tls.Config) (err error) {
 	if s.Store == nil {
-		s.Store = mailbox.NewMemoryStore()
+		s.Store = testmailbox.NewStore()
 		s.ownStore = s.Store
 	}
 	s.IMAP.Backend = mailbox.NewIMAPBackend(s.Store, mailbox.AuthenticatorFunc(s.authenticate))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	s.listener = l
-	s.Addr = l.Addr().String()
-	s.done = make(chan struct{})
-	go func() {
-		defer close(s.done)
-		s.IMAP.Serve(l)
-	}()
-	return nil
+	s.Addr, err = s.listener.Start("imaptest", s.IMAP.Serve, tlsConfig)
+	return err
 }
 
-// StartTLS starts the server with STARTTLS enabled (RFC 9051 section
-// 6.2.1), using a
-// certificate generated for 127.0.0.1, ::1 and localhost (see
-// ClientTLSConfig).
-func (s *Server) StartTLS() error {
-	cert, err := testcert.Certificate()
-	if err != nil {
-		return err
-	}
-	s.certificate = cert.Leaf
-	s.IMAP.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	return s.Start()
-}
-
-// Close stops the server, closes all connections and closes the store if
-// the server made it.
+// Close stops capturing, stops the server, closes all connections and
+// closes the store if the server made it.
 func (s *Server) Close() {
-	if s.captureStop != nil {
-		s.captureStop()
-		s.captures.Wait()
+	for _, stop := range s.sources {
+		stop()
 	}
-	if s.listener != nil {
-		s.IMAP.Close()
-		<-s.done
-		s.listener = nil
-	}
+	s.sources = nil
+	s.listener.Close(s.IMAP.Close)
 	if s.ownStore != nil && s.ownStore == s.Store {
 		s.ownStore.Close()
 		s.ownStore = nil
 	}
 }
 
-// Certificate returns the server's generated certificate (nil before
-// StartTLS).
-func (s *Server) Certificate() *x509.Certificate { return s.certificate }
+// Certificate returns the server's certificate (nil before StartTLS).
+func (s *Server) Certificate() *x509.Certificate { return s.listener.Certificate() }
 
 // ClientTLSConfig returns a TLS configuration that trusts the server's
-// generated certificate.
-func (s *Server) ClientTLSConfig() *tls.Config { return testcert.ClientConfig(s.certificate) }
+// certificate.
+func (s *Server) ClientTLSConfig() *tls.Config { return s.listener.ClientTLSConfig() }
 
 // AddUser adds a user who logs in with password only.
 func (s *Server) AddUser(name, password string) error {
@@ -181,7 +150,7 @@ func (s *Server) AddUser(name, password string) error {
 // Deliver puts a message into user's INBOX. The user must have been added
 // with AddUser unless AutoCreateUsers is set.
 func (s *Server) Deliver(user string, raw []byte) error {
-	return s.users.Deliver(s.Store, s.Accounts, user, raw, s.AutoCreateUsers)
+	return s.users.Deliver(context.Background(), s.Store, s.Accounts, user, raw, s.AutoCreateUsers)
 }
 
 // authenticate is the mailbox.Authenticator of the server (see
@@ -190,41 +159,60 @@ func (s *Server) authenticate(ctx context.Context, username, password string) (s
 	return s.users.Authenticate(ctx, s.Accounts, username, password, s.AutoCreateUsers)
 }
 
-// Capture delivers every message src has received or receives later into
-// the INBOX of each of its envelope recipients (the user name is the
-// address, canonicalized: "Bob@Example.org" logs in as
-// "bob@example.org"; see AutoCreateUsers), until s is closed. A failed
-// delivery fails the test (or is logged without one). Capturing the same
-// source again does nothing; call Capture from one goroutine.
+// Capture files every message src has received, and every message it
+// receives until s is closed, in the INBOX of each of its envelope
+// recipients (the user name is the address, canonicalized:
+// "Bob@Example.org" logs in as "bob@example.org"; see AutoCreateUsers).
+// A new message is in the INBOXes before src answers 250 to its sender,
+// so a test can read it over IMAP as soon as its SMTP client returns. A
+// recipient that is not a user (AutoCreateUsers off) makes src answer
+// 550 5.1.1; a failure of the store, 451 4.3.0, and it fails the test (or
+// is logged without one). Capturing the same source again does nothing;
+// call Capture from one goroutine.
 func (s *Server) Capture(src *smtptest.Server) {
-	if s.sources[src] {
+	if s.sources[src] != nil {
 		return
 	}
+	stop, err := src.OnMessage(s.capture)
 	if s.sources == nil {
-		s.sources = make(map[*smtptest.Server]bool)
+		s.sources = make(map[*smtptest.Server]func())
 	}
-	s.sources[src] = true
-	if s.captureCtx == nil {
-		s.captureCtx, s.captureStop = context.WithCancel(context.Background())
+	s.sources[src] = stop
+	if err != nil {
+		s.errorf("imaptest: capturing the messages received before: %v", err)
 	}
-	s.captures.Add(1)
-	go func() {
-		defer s.captures.Done()
-		seen := make(map[*smtptest.Message]bool)
-		unseen := func(m *smtptest.Message) bool { return !seen[m] }
-		for {
-			m, err := src.Wait(s.captureCtx, unseen)
-			if err != nil {
-				return // s closed
-			}
-			seen[m] = true
-			for _, rcpt := range m.To {
-				if err := s.Deliver(rcpt, m.Raw); err != nil {
-					s.errorf("imaptest: capturing a message for %s: %v", rcpt, err)
-				}
-			}
+}
+
+// capture files one message of a Capture source.
+func (s *Server) capture(ctx context.Context, m *smtptest.Message) error {
+	for _, rcpt := range m.To {
+		err := s.users.Deliver(ctx, s.Store, s.Accounts, rcpt, m.Raw, s.AutoCreateUsers)
+		if errors.Is(err, testmailbox.ErrUnknownUser) {
+			return errUnknownUser
 		}
-	}()
+		if err != nil {
+			s.errorf("imaptest: capturing a message for %s: %v", rcpt, err)
+			return err
+		}
+	}
+	return nil
+}
+
+var errUnknownUser = &smtp.Error{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
+
+// Wait returns the first message in the store (in any folder of any user)
+// that matches every matcher, already there or arriving later, however it
+// arrived (Deliver, Capture, an IMAP APPEND or COPY); or ctx's error when
+// ctx ends first. The smtptest matchers apply: the message's To is the
+// user who has it, Received its internal date (From and the session
+// fields are empty). The store must be the one the server made, or one
+// made by another imaptest or pop3test server.
+func (s *Server) Wait(ctx context.Context, match ...smtptest.Matcher) (*smtptest.Message, error) {
+	m, err := testmailbox.Wait(ctx, s.Store, "", match)
+	if err != nil {
+		return nil, fmt.Errorf("imaptest: Wait: %w", err)
+	}
+	return m, nil
 }
 
 func (s *Server) errorf(format string, args ...any) {

@@ -1,83 +1,84 @@
-// Package testserver holds the rules for test users that the
-// httptest-style pop3test and imaptest servers share.
+// Package testserver is what the httptest-style test servers (smtptest,
+// pop3test, imaptest) share: starting on a loopback port with the test
+// certificate and closing (Listener), and a log of messages that a test
+// can wait on (Log). It knows nothing of storage: what pop3test and
+// imaptest share about the mail store is in internal/testmailbox.
 package testserver
 
 import (
-	"bytes"
-	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
-	"sync"
+	"net"
+	"testing"
 
-	"github.com/mailwright/mailwright/mailbox"
+	"github.com/mailwright/mailwright/internal/testcert"
 )
 
-// Users applies the test servers' rules for logins: users in the accounts
-// need their password; with auto-creation, any other name logs in with any
-// password, its mail kept under the name as the accounts would
-// canonicalize it. Auto-created users are not added to the accounts, so
-// that servers sharing accounts and a store agree on who exists. The
-// accounts are passed to each call, since a server's Accounts field may be
-// replaced before it starts.
-type Users struct {
-	Name  string   // the package, for error messages
-	names sync.Map // name as given -> canonical name, for auto-created users
+// Started starts s, failing the test if it cannot: the NewServer of the
+// three test servers.
+func Started[S interface{ Start() error }](t testing.TB, s S) S {
+	t.Helper()
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
-// Resolve returns the canonical name of a user; open says any password is
-// accepted (an auto-created user).
-func (u *Users) Resolve(ctx context.Context, accounts *mailbox.MemoryAccounts, name string, autoCreate bool) (user string, open bool, err error) {
-	user, found, err := accounts.Lookup(ctx, name)
-	switch {
-	case err != nil:
-		return "", false, err
-	case found:
-		return user, false, nil
-	case !autoCreate:
-		return "", false, fmt.Errorf("%s: unknown user %q", u.Name, name)
+// Listener starts a test server on a loopback port and closes it: the
+// part of Start, StartTLS and Close that the three test servers share.
+// The zero value is ready to Start.
+type Listener struct {
+	certificate *x509.Certificate
+	l           net.Listener
+	done        chan struct{} // closed when serve has returned
+}
+
+// Start listens on 127.0.0.1 on a free port and runs serve on it in the
+// background, and returns the host:port. With tlsConfig not nil, it first
+// sets *tlsConfig (the server's TLSConfig field) to a configuration with
+// the test certificate, which ClientTLSConfig trusts. A Listener starts
+// once. Errors begin with name, the test server's package.
+func (s *Listener) Start(name string, serve func(net.Listener) error, tlsConfig **tls.Config) (addr string, err error) {
+	if s.l != nil {
+		return "", errors.New(name + ": server already started")
 	}
-	if v, ok := u.names.Load(name); ok {
-		return v.(string), true, nil
+	if tlsConfig != nil {
+		cert, err := testcert.Certificate()
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+		s.certificate = cert.Leaf
+		*tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 	}
-	user, err = u.canonicalName(name)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", false, err
+		return "", fmt.Errorf("%s: %w", name, err)
 	}
-	u.names.Store(name, user)
-	return user, true, nil
+	s.l, s.done = l, make(chan struct{})
+	go func() {
+		defer close(s.done)
+		serve(l)
+	}()
+	return l.Addr().String(), nil
 }
 
-// Authenticate checks a login under those rules.
-func (u *Users) Authenticate(ctx context.Context, accounts *mailbox.MemoryAccounts, username, password string, autoCreate bool) (string, error) {
-	user, open, err := u.Resolve(ctx, accounts, username, autoCreate)
-	if err != nil || !open {
-		// Unknown names get the accounts' dummy comparison and failure.
-		return accounts.Authenticate(ctx, username, password)
+// Close stops the server with closeServer (its Close method) and waits
+// until serve has returned. It does nothing before Start; calling it
+// again does no harm.
+func (s *Listener) Close(closeServer func() error) {
+	if s.l == nil {
+		return
 	}
-	return user, nil
+	closeServer()
+	<-s.done
 }
 
-// Deliver appends raw to the INBOX of the user name stands for.
-func (u *Users) Deliver(store *mailbox.Store, accounts *mailbox.MemoryAccounts, name string, raw []byte, autoCreate bool) error {
-	ctx := context.Background()
-	user, _, err := u.Resolve(ctx, accounts, name, autoCreate)
-	if err != nil {
-		return err
-	}
-	_, err = store.Append(ctx, user, mailbox.Inbox, bytes.NewReader(raw), nil)
-	return err
-}
+// Certificate returns the server's certificate (nil unless started with
+// TLS).
+func (s *Listener) Certificate() *x509.Certificate { return s.certificate }
 
-// canonicalName canonicalizes a user name as mailbox accounts do (case,
-// allowed characters), through a scratch account set. It costs a bcrypt
-// hash at the lowest cost, hence the names cache.
-func (u *Users) canonicalName(name string) (string, error) {
-	scratch := &mailbox.MemoryAccounts{Cost: 4}
-	if err := scratch.Add(name, "x"); err != nil {
-		return "", err
-	}
-	names, err := scratch.List()
-	if err != nil || len(names) != 1 {
-		return "", fmt.Errorf("%s: user name %q: %v", u.Name, name, err)
-	}
-	return names[0], nil
-}
+// ClientTLSConfig returns a client TLS configuration that trusts the
+// server's certificate.
+func (s *Listener) ClientTLSConfig() *tls.Config { return testcert.ClientConfig(s.certificate) }

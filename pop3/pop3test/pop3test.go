@@ -9,7 +9,9 @@
 // Each server has its own in-memory store (mailbox.NewMemoryStore), so
 // parallel tests do not see each other's mail. To read what an SMTP test
 // server received, set Store before Start to a store shared with an
-// imaptest server, or Deliver each message smtptest's Wait returns.
+// imaptest server that captures the SMTP server's mail
+// (imaptest.Server.Capture), or Deliver each message smtptest's Wait
+// returns. Wait finds a message in the INBOXes by smtptest's predicates.
 //
 // Test servers accept passwords without TLS (AllowInsecureAuth) and, while
 // AutoCreateUsers is true (the default), create a user at its first login
@@ -21,15 +23,15 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
+	"fmt"
 	"log/slog"
-	"net"
 	"testing"
 
-	"github.com/mailwright/mailwright/internal/testcert"
+	"github.com/mailwright/mailwright/internal/testmailbox"
 	"github.com/mailwright/mailwright/internal/testserver"
 	"github.com/mailwright/mailwright/mailbox"
 	"github.com/mailwright/mailwright/pop3"
+	"github.com/mailwright/mailwright/smtp/smtptest"
 )
 
 // Server is a test POP3 server.
@@ -55,33 +57,28 @@ type Server struct {
 	// AddUser's users exist.
 	AutoCreateUsers bool
 
-	ownStore    *mailbox.Store
-	users       testserver.Users
-	listener    net.Listener
-	done        chan struct{}
-	certificate *x509.Certificate
+	ownStore *mailbox.Store
+	users    testmailbox.Users
+	listener testserver.Listener
 }
 
 // NewServer starts a server on a loopback port and closes it when the test
 // ends.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
-	s := NewUnstartedServer(t)
-	if err := s.Start(); err != nil {
-		t.Fatalf("pop3test: %v", err)
-	}
-	return s
+	return testserver.Started(t, NewUnstartedServer(t))
 }
 
 // NewUnstartedServer returns a server to configure before Start or
 // StartTLS. t may be nil for use outside tests; the caller then calls Close.
 func NewUnstartedServer(t testing.TB) *Server {
-	store := mailbox.NewMemoryStore()
+	store := testmailbox.NewStore()
 	s := &Server{
 		Store:           store,
 		ownStore:        store,
 		Accounts:        &mailbox.MemoryAccounts{Cost: 4}, // bcrypt.MinCost
 		AutoCreateUsers: true,
+		users:           testmailbox.Users{Name: "pop3test"},
 	}
 	s.POP3 = &pop3.Server{
 		Hostname: "pop3test.localhost",
@@ -97,63 +94,38 @@ func NewUnstartedServer(t testing.TB) *Server {
 }
 
 // Start listens on 127.0.0.1 on a free port and serves in the background.
-func (s *Server) Start() error {
-	if s.listener != nil {
-		return errors.New("pop3test: server already started")
-	}
+func (s *Server) Start() error { return s.start(nil) }
+
+// StartTLS starts the server with STLS enabled (RFC 2595), using a
+// certificate for 127.0.0.1, ::1 and localhost (see ClientTLSConfig).
+func (s *Server) StartTLS() error { return s.start(&s.POP3.TLSConfig) }
+
+func (s *Server) start(tlsConfig **tls.Config) (err error) {
 	if s.Store == nil {
-		s.Store = mailbox.NewMemoryStore()
+		s.Store = testmailbox.NewStore()
 		s.ownStore = s.Store
 	}
 	s.POP3.Backend = mailbox.NewPOP3Backend(s.Store, mailbox.AuthenticatorFunc(s.authenticate))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	s.listener = l
-	s.Addr = l.Addr().String()
-	s.done = make(chan struct{})
-	go func() {
-		defer close(s.done)
-		s.POP3.Serve(l)
-	}()
-	return nil
-}
-
-// StartTLS starts the server with STLS enabled (RFC 2595), using a
-// certificate generated for 127.0.0.1, ::1 and localhost (see
-// ClientTLSConfig).
-func (s *Server) StartTLS() error {
-	cert, err := testcert.Certificate()
-	if err != nil {
-		return err
-	}
-	s.certificate = cert.Leaf
-	s.POP3.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	return s.Start()
+	s.Addr, err = s.listener.Start("pop3test", s.POP3.Serve, tlsConfig)
+	return err
 }
 
 // Close stops the server, closes all connections and closes the store if
 // the server made it.
 func (s *Server) Close() {
-	if s.listener != nil {
-		s.POP3.Close()
-		<-s.done
-		s.listener = nil
-	}
+	s.listener.Close(s.POP3.Close)
 	if s.ownStore != nil && s.ownStore == s.Store {
 		s.ownStore.Close()
 		s.ownStore = nil
 	}
 }
 
-// Certificate returns the server's generated certificate (nil before
-// StartTLS).
-func (s *Server) Certificate() *x509.Certificate { return s.certificate }
+// Certificate returns the server's certificate (nil before StartTLS).
+func (s *Server) Certificate() *x509.Certificate { return s.listener.Certificate() }
 
 // ClientTLSConfig returns a TLS configuration that trusts the server's
-// generated certificate.
-func (s *Server) ClientTLSConfig() *tls.Config { return testcert.ClientConfig(s.certificate) }
+// certificate.
+func (s *Server) ClientTLSConfig() *tls.Config { return s.listener.ClientTLSConfig() }
 
 // AddUser adds a user who logs in with password only.
 func (s *Server) AddUser(name, password string) error {
@@ -163,11 +135,25 @@ func (s *Server) AddUser(name, password string) error {
 // Deliver puts a message into user's INBOX. The user must have been added
 // with AddUser unless AutoCreateUsers is set.
 func (s *Server) Deliver(user string, raw []byte) error {
-	return s.users.Deliver(s.Store, s.Accounts, user, raw, s.AutoCreateUsers)
+	return s.users.Deliver(context.Background(), s.Store, s.Accounts, user, raw, s.AutoCreateUsers)
 }
 
 // authenticate is the mailbox.Authenticator of the server (see
 // AutoCreateUsers).
 func (s *Server) authenticate(ctx context.Context, username, password string) (string, error) {
 	return s.users.Authenticate(ctx, s.Accounts, username, password, s.AutoCreateUsers)
+}
+
+// Wait returns the first message in an INBOX (the folder POP3 serves)
+// that matches every matcher, already there or arriving later; or ctx's
+// error when ctx ends first. The smtptest matchers apply: the message's
+// To is the user who has it, Received its internal date (From and the
+// session fields are empty). The store must be the one the server made,
+// or one made by another pop3test or imaptest server.
+func (s *Server) Wait(ctx context.Context, match ...smtptest.Matcher) (*smtptest.Message, error) {
+	m, err := testmailbox.Wait(ctx, s.Store, mailbox.Inbox, match)
+	if err != nil {
+		return nil, fmt.Errorf("pop3test: Wait: %w", err)
+	}
+	return m, nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/smtp"
+	"strings"
 	"time"
 
+	mwsmtp "github.com/mailwright/mailwright/smtp"
 	"github.com/mailwright/mailwright/smtp/smtptest"
 )
 
@@ -31,4 +33,34 @@ func ExampleNewServer() {
 	}
 	fmt.Println(msg.Subject(), "|", msg.Text())
 	// Output: Welcome | Hello Bob.
+}
+
+// Inject makes the server fail deterministically: here it refuses one
+// recipient, and the data of the first message.
+func ExampleServer_Inject() {
+	srv := smtptest.NewUnstartedServer(nil) // in a test: smtptest.NewServer(t)
+	if err := srv.Start(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	srv.Inject(smtptest.Fault{
+		Stage:      smtptest.AtRcpt,
+		Recipients: []string{"gone@example.org"},
+		Reply:      &mwsmtp.Error{Code: 550, EnhancedCode: mwsmtp.EnhancedCode{5, 1, 1}, Message: "No such user"},
+	})
+	// The first message data fails; no Reply means 451 4.3.0 Injected fault.
+	srv.Inject(smtptest.Fault{Stage: smtptest.AtData, Nth: 1})
+
+	// The code under test sends three messages.
+	for _, to := range []string{"gone@example.org", "bob@example.org", "bob@example.org"} {
+		err := srv.SendMail("app@example.org", []string{to}, strings.NewReader("Subject: Hi\r\n\r\nHello.\r\n"))
+		fmt.Println(to, err)
+	}
+	fmt.Println(len(srv.Messages()), "message kept")
+	// Output:
+	// gone@example.org 550 5.1.1 No such user
+	// bob@example.org 451 4.3.0 Injected fault
+	// bob@example.org <nil>
+	// 1 message kept
 }

@@ -106,12 +106,8 @@ func TestFaults(t *testing.T) {
 	if err := send(srv.Addr, "a@example.org", []string{"ok@example.org"}, "third", "x"); err != nil {
 		t.Fatalf("third message: %v", err)
 	}
-	var subjects []string
-	for _, m := range srv.Messages() {
-		subjects = append(subjects, m.Subject())
-	}
-	if strings.Join(subjects, ",") != "first,third" {
-		t.Errorf("stored %q", subjects)
+	if got := subjects(srv.Messages()); got != "first,third" {
+		t.Errorf("stored %q", got)
 	}
 
 	srv.ClearFaults()
