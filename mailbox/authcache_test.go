@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,9 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/mailwright/mailwright/imap"
+	"github.com/mailwright/mailwright/pop3"
 )
 
 // internals reaches the password check and the cache of either
@@ -172,6 +176,36 @@ func TestAuthCacheExternalEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkLogins(t, a, compares, 1, login{"alice", "four", ""})
+}
+
+// TestAuthCacheSharedByBackends logs in over POP3 and IMAP with the same
+// accounts, as examples/mailserver wires them (its SMTP AUTH, through
+// delivery.Agent, calls the same Authenticate): one comparison in all.
+func TestAuthCacheSharedByBackends(t *testing.T) {
+	store := newStore(newMemFS(false))
+	defer store.Close()
+	a := NewMemoryAccounts()
+	compares := countCompares(a)
+	if err := a.Add("alice", "secret"); err != nil {
+		t.Fatal(err)
+	}
+	popBackend, imapBackend := NewPOP3Backend(store, a), NewIMAPBackend(store, a)
+	for range 2 {
+		md, err := popBackend.Login(bg, pop3.ConnInfo{}, "alice", "secret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		md.Close()
+		if _, err := imapBackend.Login(bg, imap.ConnInfo{}, "Alice", "secret"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := imapBackend.Login(bg, imap.ConnInfo{}, "alice", "wrong"); !errors.Is(err, ErrAuthFailed) {
+		t.Errorf("IMAP login with a wrong password: %v", err)
+	}
+	if n := compares.Load(); n != 2 {
+		t.Errorf("4 logins with the right password and one with a wrong one compared %d hashes, want 2", n)
+	}
 }
 
 // blockingCompare makes the comparison of password block until release
