@@ -286,7 +286,9 @@ func bcryptCost(cost int) int {
 // picked up: each call checks the file's identity, size and modification
 // time, and reads it again when they changed. (On a file system whose
 // times have a coarse granularity, an edit that keeps the size within the
-// same tick is missed until the next change.) Two processes writing the
+// same tick is missed until the next change; Linux 6.13 and later give a
+// change that follows a stat a new time, on ext4 and tmpfs at least, so
+// every change is seen there.) Two processes writing the
 // file at the same time may lose one of their changes; let one process
 // write it.
 type AccountsFile struct {
