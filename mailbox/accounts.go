@@ -233,10 +233,13 @@ func (c *passwordCheck) dummyHash(cost int) ([]byte, error) {
 }
 
 // verify checks password against the hash of account user (found tells
-// whether there is one); cost is the cost of the dummy hash used otherwise.
-func (c *passwordCheck) verify(user, hash string, found bool, cost int, password string) (string, error) {
+// whether there is one), as username was given; cost is the cost of the
+// dummy hash used otherwise. A success remembered by cache skips the
+// comparison.
+func (c *passwordCheck) verify(cache *AuthCache, username, user, hash string, found bool, cost int, password string) (string, error) {
 	usable := found && loginHash(hash) && checkPassword(password) == nil
 	var h []byte
+	name := user
 	if usable {
 		h = []byte(hash)
 	} else {
@@ -244,13 +247,16 @@ func (c *passwordCheck) verify(user, hash string, found bool, cost int, password
 		if h, err = c.dummyHash(cost); err != nil {
 			return "", err
 		}
+		name = username
 	}
 	compare := c.compare
 	if compare == nil {
 		compare = bcrypt.CompareHashAndPassword
 	}
-	err := compare(h, []byte(password))
-	if !usable || err != nil {
+	ok := cache.verify(usable, name, password, string(h), func() bool {
+		return compare(h, []byte(password)) == nil
+	})
+	if !usable || !ok {
 		return "", ErrAuthFailed
 	}
 	return user, nil
@@ -280,7 +286,9 @@ func bcryptCost(cost int) int {
 // picked up: each call checks the file's identity, size and modification
 // time, and reads it again when they changed. (On a file system whose
 // times have a coarse granularity, an edit that keeps the size within the
-// same tick is missed until the next change.) Two processes writing the
+// same tick is missed until the next change; Linux 6.13 and later give a
+// change that follows a stat a new time, on ext4 and tmpfs at least, so
+// every change is seen there.) Two processes writing the
 // file at the same time may lose one of their changes; let one process
 // write it.
 type AccountsFile struct {
@@ -290,6 +298,10 @@ type AccountsFile struct {
 	// Cost is the bcrypt cost of the hashes Add and SetPassword make; 0
 	// means bcrypt.DefaultCost.
 	Cost int
+	// AuthCache remembers successful logins, so that a client logging in
+	// again does not pay the bcrypt comparison each time; see AuthCache
+	// for the TTL and bound, and how to turn it off.
+	AuthCache AuthCache
 
 	path  string
 	check passwordCheck
@@ -333,7 +345,7 @@ func (a *AccountsFile) Authenticate(ctx context.Context, username, password stri
 	if cost == 0 {
 		cost = bcryptCost(a.Cost)
 	}
-	return a.check.verify(user, t.hash(user), found, cost, password)
+	return a.check.verify(&a.AuthCache, username, user, t.hash(user), found, cost, password)
 }
 
 // Lookup tells whether username names an account, reading the file again
@@ -692,6 +704,8 @@ type MemoryAccounts struct {
 	Domains []string
 	// Cost is the bcrypt cost; 0 means bcrypt.DefaultCost.
 	Cost int
+	// AuthCache remembers successful logins, as in AccountsFile.
+	AuthCache AuthCache
 
 	check passwordCheck
 
@@ -719,7 +733,7 @@ func (m *MemoryAccounts) Authenticate(ctx context.Context, username, password st
 	if cost == 0 {
 		cost = bcryptCost(m.Cost)
 	}
-	return m.check.verify(user, hash, found, cost, password)
+	return m.check.verify(&m.AuthCache, username, user, hash, found, cost, password)
 }
 
 // Lookup tells whether username names an account; see Accounts.

@@ -16,66 +16,87 @@ type cacheKey struct {
 	uid          uint32
 }
 
-type lruEntry[V any] struct {
-	key  cacheKey
+type lruEntry[K comparable, V any] struct {
+	key  K
 	val  V
 	cost int64
 }
 
-// lru is a bounded cache, least recently used first out, safe for
+// lru is the cache of messages' parsed parts, keyed by message.
+type lru[V any] = keyedLRU[cacheKey, V]
+
+func newLRU[V any](max int64) *lru[V] {
+	return newKeyedLRU[cacheKey, V](max)
+}
+
+// keyedLRU is a bounded cache, least recently used first out, safe for
 // concurrent use. Every entry has a cost (1 to bound the count, or its
 // size in bytes to bound memory); the costs in the cache stay within max.
 // Cached values are shared: callers only read them.
-type lru[V any] struct {
+type keyedLRU[K comparable, V any] struct {
 	mu    sync.Mutex
 	max   int64
 	used  int64
-	order *list.List // front: most recently used; values are *lruEntry[V]
-	items map[cacheKey]*list.Element
+	order *list.List // front: most recently used; values are *lruEntry[K, V]
+	items map[K]*list.Element
 }
 
-func newLRU[V any](max int64) *lru[V] {
-	return &lru[V]{max: max, order: list.New(), items: make(map[cacheKey]*list.Element)}
+func newKeyedLRU[K comparable, V any](max int64) *keyedLRU[K, V] {
+	return &keyedLRU[K, V]{max: max, order: list.New(), items: make(map[K]*list.Element)}
 }
 
-func (c *lru[V]) get(k cacheKey) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.items[k]
-	if !ok {
-		var zero V
-		return zero, false
-	}
-	c.order.MoveToFront(e)
-	return e.Value.(*lruEntry[V]).val, true
+func (c *keyedLRU[K, V]) get(k K) (V, bool) {
+	return c.getValid(k, func(V) bool { return true })
 }
 
 // add stores v under k and returns the value to use: the one already
 // cached when another session got there first, so that all share one. A
 // value costing more than the whole cache is returned without being kept.
-func (c *lru[V]) add(k cacheKey, v V, cost int64) V {
+func (c *keyedLRU[K, V]) add(k K, v V, cost int64) V {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[k]; ok {
 		c.order.MoveToFront(e)
-		return e.Value.(*lruEntry[V]).val
+		return e.Value.(*lruEntry[K, V]).val
 	}
 	if cost > c.max {
 		return v
 	}
-	c.items[k] = c.order.PushFront(&lruEntry[V]{key: k, val: v, cost: cost})
+	c.items[k] = c.order.PushFront(&lruEntry[K, V]{key: k, val: v, cost: cost})
 	c.used += cost
 	for c.used > c.max {
-		last := c.order.Back()
-		ent := last.Value.(*lruEntry[V])
-		c.order.Remove(last)
-		delete(c.items, ent.key)
-		c.used -= ent.cost
+		c.removeLocked(c.order.Back())
 	}
 	return v
 }
 
-func (c *lru[V]) len() int {
+// getValid is get for values that go stale: an entry that valid refuses
+// is dropped, and reported missing.
+func (c *keyedLRU[K, V]) getValid(k K, valid func(V) bool) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var zero V
+	e, ok := c.items[k]
+	if !ok {
+		return zero, false
+	}
+	v := e.Value.(*lruEntry[K, V]).val
+	if !valid(v) {
+		c.removeLocked(e)
+		return zero, false
+	}
+	c.order.MoveToFront(e)
+	return v, true
+}
+
+func (c *keyedLRU[K, V]) removeLocked(e *list.Element) {
+	ent := e.Value.(*lruEntry[K, V])
+	c.order.Remove(e)
+	delete(c.items, ent.key)
+	c.used -= ent.cost
+}
+
+func (c *keyedLRU[K, V]) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.order.Len()
