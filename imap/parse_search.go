@@ -1,0 +1,200 @@
+package imap
+
+import (
+	"errors"
+	"strings"
+)
+
+// searchReturnOpts reads "RETURN" SP "(" [opt *(SP opt)] ")" after the
+// RETURN keyword (RFC 4731 section 3, RFC 5182 section 2).
+func (p *Parser) searchReturnOpts() (SearchReturn, error) {
+	if err := p.sp(); err != nil {
+		return 0, err
+	}
+	if err := p.expect('(', "Expected return options"); err != nil {
+		return 0, err
+	}
+	var r SearchReturn
+	for first := true; !p.accept(')'); first = false {
+		if !first {
+			if err := p.sp(); err != nil {
+				return 0, err
+			}
+		}
+		switch kw := string(p.keyword()); kw {
+		case "MIN":
+			r |= SearchReturnMin
+		case "MAX":
+			r |= SearchReturnMax
+		case "ALL":
+			r |= SearchReturnAll
+		case "COUNT":
+			r |= SearchReturnCount
+		case "SAVE":
+			r |= SearchReturnSave
+		default:
+			return 0, badf("Unknown search return option " + kw)
+		}
+	}
+	if r == 0 {
+		// RFC 4731 section 3.1: RETURN () is the same as RETURN (ALL).
+		r = SearchReturnAll
+	}
+	return r, nil
+}
+
+func parseSearch(p *Parser, cmd *Command) (rerr error) {
+	if err := p.sp(); err != nil {
+		return err
+	}
+	args := &SearchArgs{}
+	if p.acceptKeyword("RETURN") {
+		r, err := p.searchReturnOpts()
+		if err != nil {
+			return err
+		}
+		args.ESearch, args.Return = true, r
+		if r&SearchReturnSave != 0 {
+			defer func() {
+				var pe *ParseError
+				if errors.As(rerr, &pe) {
+					pe.SearchSave = true
+				}
+			}()
+		}
+		if err := p.sp(); err != nil {
+			return err
+		}
+	}
+	if p.acceptKeyword("CHARSET") {
+		if err := p.sp(); err != nil {
+			return err
+		}
+		cs, err := p.charset()
+		if err != nil {
+			return err
+		}
+		args.Charset = cs
+		if err := p.sp(); err != nil {
+			return err
+		}
+	}
+	key, err := p.searchProgram(args.Charset)
+	if err != nil {
+		return err
+	}
+	args.Key = key
+	cmd.Args = args
+	return nil
+}
+
+// charset reads a charset name (astring) and checks that it is known.
+func (p *Parser) charset() (string, error) {
+	b, err := p.astring()
+	if err != nil {
+		return "", err
+	}
+	cs := strings.ToUpper(string(b))
+	if !knownCharset(cs) {
+		return "", &ParseError{Status: "NO", Code: "BADCHARSET (US-ASCII UTF-8)", Message: "Unsupported charset"}
+	}
+	return cs, nil
+}
+
+var sortKeys = [...]string{"ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO"}
+
+// parseSort reads RFC 5256 section 5 (with RFC 5267 return options):
+//
+//	sort = ["UID" SP] "SORT" [search-return-opts] SP sort-criteria SP search-criteria
+func parseSort(p *Parser, cmd *Command) error {
+	if err := p.sp(); err != nil {
+		return err
+	}
+	args := &SortArgs{}
+	if p.acceptKeyword("RETURN") {
+		r, err := p.searchReturnOpts()
+		if err != nil {
+			return err
+		}
+		args.ESearch, args.Return = true, r
+		if err := p.sp(); err != nil {
+			return err
+		}
+	}
+	if err := p.expect('(', "Expected sort criteria"); err != nil {
+		return err
+	}
+	for first := true; !p.accept(')'); first = false {
+		if !first {
+			if err := p.sp(); err != nil {
+				return err
+			}
+		}
+		var c SortCriterion
+		if p.acceptKeyword("REVERSE") {
+			c.Reverse = true
+			if err := p.sp(); err != nil {
+				return err
+			}
+		}
+		kw := p.keyword()
+		for _, k := range sortKeys {
+			if string(kw) == k {
+				c.Key = k
+			}
+		}
+		if c.Key == "" {
+			return badf("Unknown sort criterion " + string(kw))
+		}
+		args.Criteria = append(args.Criteria, c)
+	}
+	if len(args.Criteria) == 0 {
+		return badf("Empty sort criteria")
+	}
+	if err := p.sp(); err != nil {
+		return err
+	}
+	cs, err := p.charset()
+	if err != nil {
+		return err
+	}
+	args.Charset = cs
+	if err := p.sp(); err != nil {
+		return err
+	}
+	if args.Key, err = p.searchProgram(cs); err != nil {
+		return err
+	}
+	cmd.Args = args
+	return nil
+}
+
+// parseThread reads RFC 5256 section 5:
+//
+//	thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria
+func parseThread(p *Parser, cmd *Command) error {
+	if err := p.sp(); err != nil {
+		return err
+	}
+	alg := p.keyword()
+	if len(alg) == 0 {
+		return badf("Expected a threading algorithm")
+	}
+	args := &ThreadArgs{Algorithm: string(alg)}
+	if err := p.sp(); err != nil {
+		return err
+	}
+	cs, err := p.charset()
+	if err != nil {
+		return err
+	}
+	args.Charset = cs
+	if err := p.sp(); err != nil {
+		return err
+	}
+	if args.Key, err = p.searchProgram(cs); err != nil {
+		return err
+	}
+	cmd.Args = args
+	return nil
+}
