@@ -5,15 +5,15 @@ import "strings"
 // maxAddresses bounds the addresses parsed from one field.
 const maxAddresses = 10000
 
-// ParseAddressList parses an RFC 5322 address list leniently, as mail in
+// parseAddressList parses an RFC 5322 address list leniently, as mail in
 // the wild needs: display names are kept as written (encoded words too),
 // a comment stands in for a missing display name, groups give start and
 // end markers, and a missing local part or domain is filled with
 // MISSING_MAILBOX or MISSING_DOMAIN. It never fails: what cannot be read
 // is skipped.
-func ParseAddressList(v string) []Address {
+func parseAddressList(v string) []address {
 	t := addrTokenizer{s: v}
-	var out []Address
+	var out []address
 	inGroup := false
 	for len(out) < maxAddresses {
 		t.lastComment = ""
@@ -28,7 +28,7 @@ func ParseAddressList(v string) []Address {
 		case ';':
 			t.i++
 			if inGroup {
-				out = append(out, Address{})
+				out = append(out, address{})
 				inGroup = false
 			}
 			continue
@@ -37,7 +37,7 @@ func ParseAddressList(v string) []Address {
 		a, kind := t.mailbox(inGroup)
 		switch kind {
 		case addrGroupStart:
-			out = append(out, Address{Mailbox: a.Name})
+			out = append(out, address{Mailbox: a.Name})
 			inGroup = true
 		case addrMailbox:
 			out = append(out, a)
@@ -47,7 +47,7 @@ func ParseAddressList(v string) []Address {
 		}
 	}
 	if inGroup {
-		out = append(out, Address{})
+		out = append(out, address{})
 	}
 	return out
 }
@@ -211,23 +211,23 @@ func (t *addrTokenizer) domain() string {
 }
 
 // mailbox reads one mailbox, or the start of a group ("name:").
-func (t *addrTokenizer) mailbox(inGroup bool) (Address, int) {
+func (t *addrTokenizer) mailbox(inGroup bool) (address, int) {
 	name, local := t.phrase()
 	if t.eof() {
 		if name == "" {
-			return Address{}, addrNone
+			return address{}, addrNone
 		}
 		// A bare word: a local part without a domain.
-		return Address{Mailbox: local, Host: missingDomain, Name: t.lastComment}, addrMailbox
+		return address{Mailbox: local, Host: missingDomain, Name: t.lastComment}, addrMailbox
 	}
 	switch t.s[t.i] {
 	case ':':
 		t.i++
 		if inGroup {
 			// No nested groups: the phrase is dropped.
-			return Address{}, addrNone
+			return address{}, addrNone
 		}
-		return Address{Name: name}, addrGroupStart
+		return address{Name: name}, addrGroupStart
 	case '<':
 		t.i++
 		a := t.angleAddr()
@@ -238,7 +238,7 @@ func (t *addrTokenizer) mailbox(inGroup bool) (Address, int) {
 		return a, addrMailbox
 	case '@':
 		t.i++
-		a := Address{Mailbox: local, Host: t.domain()}
+		a := address{Mailbox: local, Host: t.domain()}
 		t.skipCFWS()
 		if a.Mailbox == "" {
 			a.Mailbox = missingMailbox
@@ -250,14 +250,14 @@ func (t *addrTokenizer) mailbox(inGroup bool) (Address, int) {
 		return a, addrMailbox
 	}
 	if name == "" {
-		return Address{}, addrNone
+		return address{}, addrNone
 	}
-	return Address{Mailbox: local, Host: missingDomain, Name: t.lastComment}, addrMailbox
+	return address{Mailbox: local, Host: missingDomain, Name: t.lastComment}, addrMailbox
 }
 
 // angleAddr reads "[route:] local@domain >" after "<".
-func (t *addrTokenizer) angleAddr() Address {
-	var a Address
+func (t *addrTokenizer) angleAddr() address {
+	var a address
 	t.skipCFWS()
 	if !t.eof() && t.s[t.i] == '@' {
 		// obs-route: "@a,@b:"

@@ -2,58 +2,58 @@ package imap
 
 import "strconv"
 
-// Command is a parsed client command.
+// command is a parsed client command.
 //
 // Args holds the command's arguments, by Name:
 //
 //	CAPABILITY NOOP LOGOUT STARTTLS CHECK CLOSE UNSELECT IDLE NAMESPACE  nil
-//	EXPUNGE                        nil; with UID: *ExpungeArgs
-//	LOGIN                          *LoginArgs
-//	AUTHENTICATE                   *AuthenticateArgs
-//	SELECT EXAMINE                 *SelectArgs
-//	CREATE                         *CreateArgs
-//	DELETE SUBSCRIBE UNSUBSCRIBE   *MailboxArgs
-//	RENAME                         *RenameArgs
-//	LIST LSUB                      *ListArgs
-//	STATUS                         *StatusArgs
-//	APPEND                         *AppendArgs (messages: Parser.NextAppendMessage)
-//	SEARCH                         *SearchArgs
-//	FETCH                          *FetchArgs
-//	STORE                          *StoreArgs
-//	COPY MOVE                      *CopyArgs
-//	ENABLE                         *EnableArgs
-//	ID                             *IDArgs
-//	SORT                           *SortArgs
-//	THREAD                         *ThreadArgs
-type Command struct {
+//	EXPUNGE                        nil; with UID: *expungeArgs
+//	LOGIN                          *loginArgs
+//	AUTHENTICATE                   *authenticateArgs
+//	SELECT EXAMINE                 *selectArgs
+//	CREATE                         *createArgs
+//	DELETE SUBSCRIBE UNSUBSCRIBE   *mailboxArgs
+//	RENAME                         *renameArgs
+//	LIST LSUB                      *listArgs
+//	STATUS                         *statusArgs
+//	APPEND                         *appendArgs (messages: parser.NextAppendMessage)
+//	SEARCH                         *searchArgs
+//	FETCH                          *fetchArgs
+//	STORE                          *storeArgs
+//	COPY MOVE                      *copyArgs
+//	ENABLE                         *enableArgs
+//	ID                             *idArgs
+//	SORT                           *sortArgs
+//	THREAD                         *threadArgs
+type command struct {
 	Tag  string
 	Name string // upper case, without the UID prefix
 	UID  bool   // the command had the UID prefix (RFC 9051 section 6.4.9)
 	Args any
 }
 
-// LoginArgs are the arguments of LOGIN.
-type LoginArgs struct {
+// loginArgs are the arguments of LOGIN.
+type loginArgs struct {
 	Username, Password string
 }
 
-// AuthenticateArgs are the arguments of AUTHENTICATE.
-type AuthenticateArgs struct {
+// authenticateArgs are the arguments of AUTHENTICATE.
+type authenticateArgs struct {
 	Mechanism string // upper case
 	// InitialResponse is the SASL-IR initial response (RFC 4959), decoded
 	// from base64: nil when absent, empty (not nil) for "=".
 	InitialResponse []byte
 }
 
-// SelectArgs are the arguments of SELECT and EXAMINE.
-type SelectArgs struct {
+// selectArgs are the arguments of SELECT and EXAMINE.
+type selectArgs struct {
 	Mailbox   string
 	CondStore bool         // (CONDSTORE) select parameter, RFC 7162 section 3.1.8
-	QResync   *QResyncArgs // (QRESYNC (...)) select parameter, RFC 7162 section 3.2.5
+	QResync   *qResyncArgs // (QRESYNC (...)) select parameter, RFC 7162 section 3.2.5
 }
 
-// QResyncArgs is the QRESYNC select parameter (RFC 7162 section 3.2.5).
-type QResyncArgs struct {
+// qResyncArgs is the QRESYNC select parameter (RFC 7162 section 3.2.5).
+type qResyncArgs struct {
 	UIDValidity uint32
 	ModSeq      uint64
 	KnownUIDs   SeqSet // may be empty
@@ -62,25 +62,25 @@ type QResyncArgs struct {
 	SeqMatchSeqs, SeqMatchUIDs SeqSet
 }
 
-// CreateArgs are the arguments of CREATE.
-type CreateArgs struct {
+// createArgs are the arguments of CREATE.
+type createArgs struct {
 	Mailbox    string
 	SpecialUse []string // USE (...) attributes, RFC 6154 section 3
 }
 
-// MailboxArgs is the argument of DELETE, SUBSCRIBE and UNSUBSCRIBE.
-type MailboxArgs struct {
+// mailboxArgs is the argument of DELETE, SUBSCRIBE and UNSUBSCRIBE.
+type mailboxArgs struct {
 	Mailbox string
 }
 
-// RenameArgs are the arguments of RENAME.
-type RenameArgs struct {
+// renameArgs are the arguments of RENAME.
+type renameArgs struct {
 	From, To string
 }
 
-// ListArgs are the arguments of LIST (RFC 3501, LIST-EXTENDED RFC 5258,
+// listArgs are the arguments of LIST (RFC 3501, LIST-EXTENDED RFC 5258,
 // LIST-STATUS RFC 5819, SPECIAL-USE RFC 6154) and LSUB.
-type ListArgs struct {
+type listArgs struct {
 	Reference string
 	Patterns  []string // one for basic LIST and LSUB; several with LIST-EXTENDED
 	Extended  bool     // selection or return options, or a pattern list, were given
@@ -93,118 +93,118 @@ type ListArgs struct {
 	ReturnSubscribed bool
 	ReturnChildren   bool
 	ReturnSpecialUse bool
-	ReturnStatus     []StatusItem // RETURN (STATUS (...)); nil when not asked
+	ReturnStatus     []statusItem // RETURN (STATUS (...)); nil when not asked
 }
 
-// StatusItem is a STATUS data item name.
-type StatusItem string
+// statusItem is a STATUS data item name.
+type statusItem string
 
 // STATUS items (RFC 9051 section 6.3.11, RFC 7162, RFC 7889).
 const (
-	StatusMessages      StatusItem = "MESSAGES"
-	StatusRecent        StatusItem = "RECENT"
-	StatusUIDNext       StatusItem = "UIDNEXT"
-	StatusUIDValidity   StatusItem = "UIDVALIDITY"
-	StatusUnseen        StatusItem = "UNSEEN"
-	StatusDeleted       StatusItem = "DELETED"
-	StatusSize          StatusItem = "SIZE"
-	StatusHighestModSeq StatusItem = "HIGHESTMODSEQ"
-	StatusAppendLimit   StatusItem = "APPENDLIMIT"
+	statusMessages      statusItem = "MESSAGES"
+	statusRecent        statusItem = "RECENT"
+	statusUIDNext       statusItem = "UIDNEXT"
+	statusUIDValidity   statusItem = "UIDVALIDITY"
+	statusUnseen        statusItem = "UNSEEN"
+	statusDeleted       statusItem = "DELETED"
+	statusSize          statusItem = "SIZE"
+	statusHighestModSeq statusItem = "HIGHESTMODSEQ"
+	statusAppendLimit   statusItem = "APPENDLIMIT"
 )
 
-var statusItems = [...]StatusItem{StatusMessages, StatusRecent, StatusUIDNext, StatusUIDValidity,
-	StatusUnseen, StatusDeleted, StatusSize, StatusHighestModSeq, StatusAppendLimit}
+var statusItems = [...]statusItem{statusMessages, statusRecent, statusUIDNext, statusUIDValidity,
+	statusUnseen, statusDeleted, statusSize, statusHighestModSeq, statusAppendLimit}
 
-// StatusArgs are the arguments of STATUS.
-type StatusArgs struct {
+// statusArgs are the arguments of STATUS.
+type statusArgs struct {
 	Mailbox string
-	Items   []StatusItem
+	Items   []statusItem
 }
 
-// AppendArgs is the mailbox of APPEND; the messages are read with
-// Parser.NextAppendMessage.
-type AppendArgs struct {
+// appendArgs is the mailbox of APPEND; the messages are read with
+// parser.NextAppendMessage.
+type appendArgs struct {
 	Mailbox string
 }
 
-// SearchReturn is the set of ESEARCH result options (RFC 4731, RFC 5182).
-type SearchReturn uint8
+// searchReturn is the set of ESEARCH result options (RFC 4731, RFC 5182).
+type searchReturn uint8
 
 // ESEARCH return options.
 const (
-	SearchReturnMin SearchReturn = 1 << iota
-	SearchReturnMax
-	SearchReturnAll
-	SearchReturnCount
-	SearchReturnSave // RFC 5182
+	searchReturnMin searchReturn = 1 << iota
+	searchReturnMax
+	searchReturnAll
+	searchReturnCount
+	searchReturnSave // RFC 5182
 )
 
-// SearchArgs are the arguments of SEARCH.
-type SearchArgs struct {
+// searchArgs are the arguments of SEARCH.
+type searchArgs struct {
 	// Charset is the CHARSET given, upper case, or "". Strings in Key are
 	// already converted to UTF-8.
 	Charset string
 	// ESearch is set when RETURN was given: the answer is an ESEARCH
 	// response. Return holds the options; RETURN () means ALL.
 	ESearch bool
-	Return  SearchReturn
-	Key     *SearchKey
+	Return  searchReturn
+	Key     *searchKey
 }
 
-// FetchArgs are the arguments of FETCH.
-type FetchArgs struct {
+// fetchArgs are the arguments of FETCH.
+type fetchArgs struct {
 	Set   SeqSet
-	Items []FetchItem // macros (ALL, FAST, FULL) are expanded
+	Items []fetchItem // macros (ALL, FAST, FULL) are expanded
 	// ChangedSince is the CHANGEDSINCE modifier (RFC 7162 section 3.1.4);
 	// 0 when absent.
 	ChangedSince uint64
 	Vanished     bool // VANISHED modifier, RFC 7162 section 3.2.6 (UID FETCH only)
 }
 
-// FetchKind is a FETCH data item.
-type FetchKind uint8
+// fetchKind is a FETCH data item.
+type fetchKind uint8
 
 // FETCH data items (RFC 9051 section 6.4.5, RFC 3501, RFC 3516, RFC 7162).
 const (
-	FetchEnvelope      FetchKind = iota + 1
-	FetchFlags                   // FLAGS
-	FetchInternalDate            // INTERNALDATE
-	FetchRFC822Size              // RFC822.SIZE
-	FetchRFC822                  // RFC822 (= BODY[])
-	FetchRFC822Header            // RFC822.HEADER (= BODY.PEEK[HEADER])
-	FetchRFC822Text              // RFC822.TEXT (= BODY[TEXT])
-	FetchBody                    // BODY: non-extensible body structure
-	FetchBodyStructure           // BODYSTRUCTURE
-	FetchUID                     // UID
-	FetchModSeq                  // MODSEQ
-	FetchBodySection             // BODY[section]<partial> and BODY.PEEK
-	FetchBinarySection           // BINARY[section]<partial> and BINARY.PEEK
-	FetchBinarySize              // BINARY.SIZE[section]
+	fetchEnvelope      fetchKind = iota + 1
+	fetchFlags                   // FLAGS
+	fetchInternalDate            // INTERNALDATE
+	fetchRFC822Size              // RFC822.SIZE
+	fetchRFC822                  // RFC822 (= BODY[])
+	fetchRFC822Header            // RFC822.HEADER (= BODY.PEEK[HEADER])
+	fetchRFC822Text              // RFC822.TEXT (= BODY[TEXT])
+	fetchBody                    // BODY: non-extensible body structure
+	fetchBodyStructure           // BODYSTRUCTURE
+	fetchUID                     // UID
+	fetchModSeq                  // MODSEQ
+	fetchBodySection             // BODY[section]<partial> and BODY.PEEK
+	fetchBinarySection           // BINARY[section]<partial> and BINARY.PEEK
+	fetchBinarySize              // BINARY.SIZE[section]
 )
 
 var fetchNames = [...]string{
-	FetchEnvelope: "ENVELOPE", FetchFlags: "FLAGS", FetchInternalDate: "INTERNALDATE",
-	FetchRFC822Size: "RFC822.SIZE", FetchRFC822: "RFC822", FetchRFC822Header: "RFC822.HEADER",
-	FetchRFC822Text: "RFC822.TEXT", FetchBody: "BODY", FetchBodyStructure: "BODYSTRUCTURE",
-	FetchUID: "UID", FetchModSeq: "MODSEQ", FetchBodySection: "BODY", FetchBinarySection: "BINARY",
-	FetchBinarySize: "BINARY.SIZE",
+	fetchEnvelope: "ENVELOPE", fetchFlags: "FLAGS", fetchInternalDate: "INTERNALDATE",
+	fetchRFC822Size: "RFC822.SIZE", fetchRFC822: "RFC822", fetchRFC822Header: "RFC822.HEADER",
+	fetchRFC822Text: "RFC822.TEXT", fetchBody: "BODY", fetchBodyStructure: "BODYSTRUCTURE",
+	fetchUID: "UID", fetchModSeq: "MODSEQ", fetchBodySection: "BODY", fetchBinarySection: "BINARY",
+	fetchBinarySize: "BINARY.SIZE",
 }
 
-// FetchItem is one FETCH data item.
-type FetchItem struct {
-	Kind    FetchKind
-	Section Section // for FetchBodySection, FetchBinarySection, FetchBinarySize
+// fetchItem is one FETCH data item.
+type fetchItem struct {
+	Kind    fetchKind
+	Section section // for fetchBodySection, fetchBinarySection, fetchBinarySize
 	Peek    bool    // BODY.PEEK / BINARY.PEEK: do not set \Seen
-	Partial Partial // <origin.count>; Count 0 when absent
+	Partial partial // <origin.count>; Count 0 when absent
 }
 
-// Partial is a partial fetch range "<origin.count>".
-type Partial struct {
+// partial is a partial fetch range "<origin.count>".
+type partial struct {
 	Offset, Count int64
 }
 
-// Section is a body section specification (RFC 9051 section 6.4.5).
-type Section struct {
+// section is a body section specification (RFC 9051 section 6.4.5).
+type section struct {
 	Part      []int    // part number, e.g. [1 2 3] for 1.2.3; empty for the whole message
 	Specifier string   // "", "HEADER", "HEADER.FIELDS", "HEADER.FIELDS.NOT", "TEXT" or "MIME"
 	Fields    []string // header field names of HEADER.FIELDS[.NOT], as the client wrote them
@@ -212,16 +212,16 @@ type Section struct {
 
 // Section specifiers.
 const (
-	SectionHeader          = "HEADER"
-	SectionHeaderFields    = "HEADER.FIELDS"
-	SectionHeaderFieldsNot = "HEADER.FIELDS.NOT"
-	SectionText            = "TEXT"
-	SectionMIME            = "MIME"
+	sectionHeader          = "HEADER"
+	sectionHeaderFields    = "HEADER.FIELDS"
+	sectionHeaderFieldsNot = "HEADER.FIELDS.NOT"
+	sectionText            = "TEXT"
+	sectionMIME            = "MIME"
 )
 
 // AppendTo appends the section specification without brackets, as in a
 // FETCH response: "1.2.HEADER.FIELDS (From To)".
-func (s Section) AppendTo(b []byte) []byte {
+func (s section) AppendTo(b []byte) []byte {
 	for i, n := range s.Part {
 		if i > 0 {
 			b = append(b, '.')
@@ -256,17 +256,17 @@ func (s Section) AppendTo(b []byte) []byte {
 // a partial BODY as "<origin>" (RFC 9051 section 7.5.2). A partial BINARY
 // is answered without the origin, as the msg-att-static grammar of RFC
 // 3516 and RFC 9051 has it.
-func (it FetchItem) AppendResponseName(b []byte) []byte {
+func (it fetchItem) AppendResponseName(b []byte) []byte {
 	if int(it.Kind) >= len(fetchNames) || it.Kind == 0 {
 		return b
 	}
 	b = append(b, fetchNames[it.Kind]...)
 	switch it.Kind {
-	case FetchBodySection, FetchBinarySection, FetchBinarySize:
+	case fetchBodySection, fetchBinarySection, fetchBinarySize:
 		b = append(b, '[')
 		b = it.Section.AppendTo(b)
 		b = append(b, ']')
-		if it.Partial.Count > 0 && it.Kind == FetchBodySection {
+		if it.Partial.Count > 0 && it.Kind == fetchBodySection {
 			b = append(b, '<')
 			b = strconv.AppendInt(b, it.Partial.Offset, 10)
 			b = append(b, '>')
@@ -276,7 +276,7 @@ func (it FetchItem) AppendResponseName(b []byte) []byte {
 }
 
 // ResponseName returns AppendResponseName as a string.
-func (it FetchItem) ResponseName() string { return string(it.AppendResponseName(nil)) }
+func (it fetchItem) ResponseName() string { return string(it.AppendResponseName(nil)) }
 
 // StoreMode is the operation of STORE.
 type StoreMode uint8
@@ -288,8 +288,8 @@ const (
 	StoreRemove                   // -FLAGS
 )
 
-// StoreArgs are the arguments of STORE.
-type StoreArgs struct {
+// storeArgs are the arguments of STORE.
+type storeArgs struct {
 	Set    SeqSet
 	Mode   StoreMode
 	Silent bool // .SILENT
@@ -300,50 +300,50 @@ type StoreArgs struct {
 	HasUnchangedSince bool
 }
 
-// CopyArgs are the arguments of COPY and MOVE.
-type CopyArgs struct {
+// copyArgs are the arguments of COPY and MOVE.
+type copyArgs struct {
 	Set     SeqSet
 	Mailbox string
 }
 
-// ExpungeArgs is the argument of UID EXPUNGE (RFC 4315 section 2.1).
-type ExpungeArgs struct {
+// expungeArgs is the argument of UID EXPUNGE (RFC 4315 section 2.1).
+type expungeArgs struct {
 	UIDs SeqSet
 }
 
-// EnableArgs are the capabilities named in ENABLE (RFC 5161), upper case.
-type EnableArgs struct {
+// enableArgs are the capabilities named in ENABLE (RFC 5161), upper case.
+type enableArgs struct {
 	Capabilities []string
 }
 
-// IDArgs are the client's ID parameters (RFC 2971); Fields is nil for "ID NIL".
-type IDArgs struct {
-	Fields []IDField
+// idArgs are the client's ID parameters (RFC 2971); Fields is nil for "ID NIL".
+type idArgs struct {
+	Fields []idField
 }
 
-// IDField is one ID parameter. Value is "" for NIL.
-type IDField struct {
+// idField is one ID parameter. Value is "" for NIL.
+type idField struct {
 	Name, Value string
 }
 
-// SortCriterion is one SORT criterion (RFC 5256 section 3, RFC 5957).
-type SortCriterion struct {
+// sortCriterion is one SORT criterion (RFC 5256 section 3, RFC 5957).
+type sortCriterion struct {
 	Key     string // ARRIVAL, CC, DATE, FROM, SIZE, SUBJECT, TO, DISPLAYFROM, DISPLAYTO
 	Reverse bool
 }
 
-// SortArgs are the arguments of SORT (RFC 5256; RETURN options: ESORT, RFC 5267).
-type SortArgs struct {
-	Criteria []SortCriterion
+// sortArgs are the arguments of SORT (RFC 5256; RETURN options: ESORT, RFC 5267).
+type sortArgs struct {
+	Criteria []sortCriterion
 	Charset  string // upper case
 	ESearch  bool
-	Return   SearchReturn
-	Key      *SearchKey
+	Return   searchReturn
+	Key      *searchKey
 }
 
-// ThreadArgs are the arguments of THREAD (RFC 5256).
-type ThreadArgs struct {
+// threadArgs are the arguments of THREAD (RFC 5256).
+type threadArgs struct {
 	Algorithm string // upper case: ORDEREDSUBJECT, REFERENCES, ...
 	Charset   string // upper case
-	Key       *SearchKey
+	Key       *searchKey
 }

@@ -217,26 +217,6 @@ type Mailbox interface {
 	Close() error
 }
 
-// StructureCache is an optional interface of a Mailbox that keeps the MIME
-// structure of its messages (parsed once, at delivery or on first use), so
-// that FETCH BODYSTRUCTURE, ENVELOPE and BODY[section] do not read whole
-// messages. The server calls it before parsing a message itself; a nil
-// *Part (and nil error) means "not cached", and the server parses.
-// The Part must describe exactly the bytes Open returns.
-type StructureCache interface {
-	Structure(ctx context.Context, uid uint32) (*Part, error)
-}
-
-// HeaderCache is an optional interface of a Mailbox that keeps the
-// top-level headers of its messages, so that SEARCH on header keys (FROM,
-// SUBJECT, HEADER...) and SORT/THREAD do not read every message each
-// time. The server calls it before reading a header itself; a nil *Header
-// (and nil error) means "not cached", and the server reads the message.
-// The Header is shared: the server only reads it.
-type HeaderCache interface {
-	Header(ctx context.Context, uid uint32) (*Header, error)
-}
-
 // Error is a failure the client sees as a tagged "NO [Code] Text" (or
 // BAD when Bad is set). Err, the cause, is never sent to the client.
 // A Backend returns an *Error (possibly wrapped) to choose what the client

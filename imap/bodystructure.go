@@ -2,7 +2,7 @@ package imap
 
 // BodyStructure writes the BODYSTRUCTURE (extended true) or BODY
 // (extended false) of a part (RFC 9051 section 7.5.2, body).
-func (w *Writer) BodyStructure(p *Part, extended bool) {
+func (w *writer) BodyStructure(p *Part, extended bool) {
 	if p.IsMultipart() {
 		w.BeginList()
 		if len(p.Children) == 0 {
@@ -40,7 +40,7 @@ func (w *Writer) BodyStructure(p *Part, extended bool) {
 	switch {
 	case p.Message != nil:
 		w.SP()
-		w.Envelope(p.Message.Envelope())
+		w.Envelope(p.Message.envelope())
 		w.SP()
 		w.BodyStructure(p.Message, extended)
 		w.SP()
@@ -57,7 +57,7 @@ func (w *Writer) BodyStructure(p *Part, extended bool) {
 	w.EndList()
 }
 
-func (w *Writer) emptyBody(extended bool) {
+func (w *writer) emptyBody(extended bool) {
 	w.Raw(`("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0`)
 	if extended {
 		w.Raw(" NIL NIL NIL NIL")
@@ -66,7 +66,7 @@ func (w *Writer) emptyBody(extended bool) {
 }
 
 // extension writes body-fld-dsp SP body-fld-lang SP body-fld-loc.
-func (w *Writer) extension(p *Part) {
+func (w *writer) extension(p *Part) {
 	w.SP()
 	if p.Disposition == "" {
 		w.Nil()
@@ -94,7 +94,7 @@ func (w *Writer) extension(p *Part) {
 	w.NString(p.Location)
 }
 
-func (w *Writer) params(ps []Param) {
+func (w *writer) params(ps []Param) {
 	if len(ps) == 0 {
 		w.Nil()
 		return

@@ -7,14 +7,14 @@ import (
 	"strings"
 )
 
-func cmdAppend(c *conn, cmd *Command) result {
-	name, r := checkName(cmd.Args.(*AppendArgs).Mailbox)
+func cmdAppend(c *conn, cmd *command) result {
+	name, r := checkName(cmd.Args.(*appendArgs).Mailbox)
 	if r != nil {
 		c.p.SkipCommand()
 		return *r
 	}
 	checked := false
-	c.appendCheck = func(l Literal) error {
+	c.appendCheck = func(l announcedLiteral) error {
 		if checked {
 			return nil
 		}
@@ -26,7 +26,7 @@ func cmdAppend(c *conn, cmd *Command) result {
 			if res.code == "NONEXISTENT" {
 				res.code = "TRYCREATE"
 			}
-			return &ParseError{Tag: cmd.Tag, Status: res.status, Code: res.code, Message: res.text}
+			return &commandError{Tag: cmd.Tag, Status: res.status, Code: res.code, Message: res.text}
 		}
 		return nil
 	}
@@ -40,7 +40,7 @@ func cmdAppend(c *conn, cmd *Command) result {
 		m, err := c.p.NextAppendMessage()
 		if err != nil {
 			c.undoAppend(name, done)
-			if pe, isPE := err.(*ParseError); isPE {
+			if pe, isPE := err.(*commandError); isPE {
 				if pe.Fatal {
 					c.untagged("BYE " + sanitize(pe.Message))
 					return result{bye: true}

@@ -11,7 +11,7 @@ import (
 	"github.com/mailwright/mailwright/internal/netserver"
 )
 
-func cmdStartTLS(c *conn, cmd *Command) result {
+func cmdStartTLS(c *conn, cmd *command) result {
 	if c.srv.TLSConfig == nil {
 		return bad("STARTTLS is not available")
 	}
@@ -73,12 +73,12 @@ func (c *conn) login(username, password string) error {
 	return nil
 }
 
-func cmdLogin(c *conn, cmd *Command) result {
+func cmdLogin(c *conn, cmd *command) result {
 	if !c.secure() {
 		// RFC 9051 section 6.2.3: LOGINDISABLED.
 		return no("PRIVACYREQUIRED", "LOGIN is disabled on an unencrypted connection; use STARTTLS")
 	}
-	a := cmd.Args.(*LoginArgs)
+	a := cmd.Args.(*loginArgs)
 	c.curTag = cmd.Tag
 	if err := c.login(a.Username, a.Password); err != nil {
 		return c.authFailed(err)
@@ -97,8 +97,8 @@ func (c *conn) loggedIn() result {
 	return result{}
 }
 
-func cmdAuthenticate(c *conn, cmd *Command) result {
-	a := cmd.Args.(*AuthenticateArgs)
+func cmdAuthenticate(c *conn, cmd *command) result {
+	a := cmd.Args.(*authenticateArgs)
 	c.curTag = cmd.Tag
 	if a.Mechanism != "PLAIN" {
 		return no("", "Unsupported authentication mechanism")
@@ -135,14 +135,14 @@ func cmdAuthenticate(c *conn, cmd *Command) result {
 		}
 		line, err := c.p.ReadLine()
 		if err != nil {
-			var pe *ParseError
+			var pe *commandError
 			if errors.As(err, &pe) {
 				return bad(pe.Message)
 			}
 			return result{bye: true}
 		}
-		resp, err = DecodeSASLResponse(line)
-		if err == ErrAuthCanceled {
+		resp, err = decodeSASLResponse(line)
+		if err == errAuthCanceled {
 			return bad("Authentication canceled")
 		}
 		if err != nil {

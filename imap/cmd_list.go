@@ -44,8 +44,8 @@ func listPattern(ref, pat string) string {
 	return p
 }
 
-func cmdList(c *conn, cmd *Command) result {
-	a := cmd.Args.(*ListArgs)
+func cmdList(c *conn, cmd *command) result {
+	a := cmd.Args.(*listArgs)
 	if len(a.Patterns) == 1 && a.Patterns[0] == "" && !a.Extended {
 		// RFC 9051 section 6.3.9: the delimiter and root of the reference.
 		c.w.Raw(`* LIST (\Noselect) "/" `)
@@ -194,8 +194,8 @@ func listAttrs(mi MailboxInfo, subscribed bool) []string {
 	return attrs
 }
 
-func cmdLsub(c *conn, cmd *Command) result {
-	a := cmd.Args.(*ListArgs)
+func cmdLsub(c *conn, cmd *command) result {
+	a := cmd.Args.(*listArgs)
 	if a.Patterns[0] == "" {
 		c.untagged(`LSUB (\Noselect) "/" ""`)
 		return ok("")

@@ -46,8 +46,8 @@ func checkName(name string) (string, *result) {
 	return name, nil
 }
 
-func cmdSelect(c *conn, cmd *Command) result {
-	a := cmd.Args.(*SelectArgs)
+func cmdSelect(c *conn, cmd *command) result {
+	a := cmd.Args.(*selectArgs)
 	readOnly := cmd.Name == "EXAMINE"
 	if a.QResync != nil && !c.qresync {
 		// RFC 7162 section 3.2.5: QRESYNC without ENABLE QRESYNC is BAD.
@@ -146,8 +146,8 @@ func cmdSelect(c *conn, cmd *Command) result {
 	return okCode("READ-WRITE", cmd.Name+" completed")
 }
 
-func cmdCreate(c *conn, cmd *Command) result {
-	a := cmd.Args.(*CreateArgs)
+func cmdCreate(c *conn, cmd *command) result {
+	a := cmd.Args.(*createArgs)
 	// RFC 9051 section 6.3.4: a trailing delimiter means the client
 	// intends to create children; the name is created without it.
 	name, r := checkName(strings.TrimSuffix(a.Mailbox, "/"))
@@ -172,8 +172,8 @@ func cmdCreate(c *conn, cmd *Command) result {
 	return ok("")
 }
 
-func cmdDelete(c *conn, cmd *Command) result {
-	name, r := checkName(cmd.Args.(*MailboxArgs).Mailbox)
+func cmdDelete(c *conn, cmd *command) result {
+	name, r := checkName(cmd.Args.(*mailboxArgs).Mailbox)
 	if r != nil {
 		return *r
 	}
@@ -190,8 +190,8 @@ func cmdDelete(c *conn, cmd *Command) result {
 	return ok("")
 }
 
-func cmdRename(c *conn, cmd *Command) result {
-	a := cmd.Args.(*RenameArgs)
+func cmdRename(c *conn, cmd *command) result {
+	a := cmd.Args.(*renameArgs)
 	from, r := checkName(a.From)
 	if r != nil {
 		return *r
@@ -209,8 +209,8 @@ func cmdRename(c *conn, cmd *Command) result {
 	return ok("")
 }
 
-func cmdSubscribe(c *conn, cmd *Command) result {
-	name, r := checkName(cmd.Args.(*MailboxArgs).Mailbox)
+func cmdSubscribe(c *conn, cmd *command) result {
+	name, r := checkName(cmd.Args.(*mailboxArgs).Mailbox)
 	if r != nil {
 		return *r
 	}
@@ -226,13 +226,13 @@ func cmdSubscribe(c *conn, cmd *Command) result {
 	return ok("")
 }
 
-func cmdStatus(c *conn, cmd *Command) result {
-	a := cmd.Args.(*StatusArgs)
+func cmdStatus(c *conn, cmd *command) result {
+	a := cmd.Args.(*statusArgs)
 	name, r := checkName(a.Mailbox)
 	if r != nil {
 		return *r
 	}
-	if slices.Contains(a.Items, StatusHighestModSeq) {
+	if slices.Contains(a.Items, statusHighestModSeq) {
 		// RFC 7162 section 3.1: STATUS HIGHESTMODSEQ is an enabling
 		// command.
 		c.enableCondStore()
@@ -245,7 +245,7 @@ func cmdStatus(c *conn, cmd *Command) result {
 
 // writeStatus writes a STATUS response. With strict, an error is returned
 // as the command's result; otherwise (LIST-STATUS) the mailbox is skipped.
-func (c *conn) writeStatus(name string, items []StatusItem, strict bool) *result {
+func (c *conn) writeStatus(name string, items []statusItem, strict bool) *result {
 	st, err := c.user.Status(c.ctx, name)
 	if err != nil {
 		if strict {
@@ -268,23 +268,23 @@ func (c *conn) writeStatus(name string, items []StatusItem, strict bool) *result
 		c.w.Raw(string(it))
 		c.w.SP()
 		switch it {
-		case StatusMessages:
+		case statusMessages:
 			c.w.Number(st.Messages)
-		case StatusRecent:
+		case statusRecent:
 			c.w.Number(recent)
-		case StatusUIDNext:
+		case statusUIDNext:
 			c.w.Number(st.UIDNext)
-		case StatusUIDValidity:
+		case statusUIDValidity:
 			c.w.Number(st.UIDValidity)
-		case StatusUnseen:
+		case statusUnseen:
 			c.w.Number(st.Unseen)
-		case StatusDeleted:
+		case statusDeleted:
 			c.w.Number(st.Deleted)
-		case StatusSize:
+		case statusSize:
 			c.w.Number64(uint64(st.Size))
-		case StatusHighestModSeq:
+		case statusHighestModSeq:
 			c.w.Number64(st.HighestModSeq)
-		case StatusAppendLimit:
+		case statusAppendLimit:
 			c.w.Number64(uint64(c.srv.maxAppendSize()))
 		default:
 			c.w.Nil()

@@ -11,7 +11,7 @@ type messageView struct {
 	c   *conn
 	seq uint32
 	m   *MessageInfo
-	msg *Message
+	msg *message
 	rd  MessageReader
 	err error
 }
@@ -56,11 +56,11 @@ func (v *messageView) close() {
 	*v = messageView{c: v.c}
 }
 
-func cmdSearch(c *conn, cmd *Command) result {
-	a := cmd.Args.(*SearchArgs)
+func cmdSearch(c *conn, cmd *command) result {
+	a := cmd.Args.(*searchArgs)
 	s := c.mbox
-	save := a.Return&SearchReturnSave != 0
-	m := NewMatcher(a.Key)
+	save := a.Return&searchReturnSave != 0
+	m := newMatcher(a.Key)
 	m.MaxSeq = uint32(len(s.msgs))
 	m.MaxUID = s.maxUID()
 	// "$" inside the key is the result saved before this command.
@@ -122,14 +122,14 @@ func cmdSearch(c *conn, cmd *Command) result {
 	if save {
 		s.saved = savedResult(a.Return, foundUIDs, failed)
 	}
-	ret := a.Return &^ SearchReturnSave
+	ret := a.Return &^ searchReturnSave
 	if a.ESearch && ret == 0 && save {
 		// RFC 5182 section 2.1: RETURN (SAVE) alone asks for no
 		// ESEARCH response, only for the result to be kept.
 	} else if a.ESearch || c.rev2 {
 		// RFC 4731 / RFC 9051 section 7.3.4: ESEARCH.
 		if !a.ESearch || ret == 0 {
-			ret = SearchReturnAll
+			ret = searchReturnAll
 		}
 		c.w.Raw(`* ESEARCH (TAG `)
 		c.w.String(cmd.Tag)
@@ -138,20 +138,20 @@ func cmdSearch(c *conn, cmd *Command) result {
 			c.w.Raw(" UID")
 		}
 		if len(found) > 0 {
-			if ret&SearchReturnMin != 0 {
+			if ret&searchReturnMin != 0 {
 				c.w.Raw(" MIN ")
 				c.w.Number(minV)
 			}
-			if ret&SearchReturnMax != 0 {
+			if ret&searchReturnMax != 0 {
 				c.w.Raw(" MAX ")
 				c.w.Number(maxV)
 			}
-			if ret&SearchReturnAll != 0 {
+			if ret&searchReturnAll != 0 {
 				c.w.Raw(" ALL ")
 				c.w.SeqSet(SeqSetFromNumbers(found))
 			}
 		}
-		if ret&SearchReturnCount != 0 {
+		if ret&searchReturnCount != 0 {
 			c.w.Raw(" COUNT ")
 			c.w.Number(uint32(len(found)))
 		}
@@ -183,8 +183,8 @@ func cmdSearch(c *conn, cmd *Command) result {
 }
 
 // hasModSeqKey reports whether a search key uses MODSEQ anywhere.
-func hasModSeqKey(k *SearchKey) bool {
-	if k.Op == SearchModSeq {
+func hasModSeqKey(k *searchKey) bool {
+	if k.Op == searchModSeq {
 		return true
 	}
 	for i := range k.Children {
@@ -200,16 +200,16 @@ func hasModSeqKey(k *SearchKey) bool {
 // lowest and/or highest message; otherwise all the matches. uids are the
 // UIDs of the matches in mailbox order, hence ascending. A search that
 // fails leaves an empty result (RFC 5182 section 2.1).
-func savedResult(ret SearchReturn, uids []uint32, failed bool) []uint32 {
+func savedResult(ret searchReturn, uids []uint32, failed bool) []uint32 {
 	if failed || len(uids) == 0 {
 		return nil
 	}
-	if ret&(SearchReturnAll|SearchReturnCount) == 0 && ret&(SearchReturnMin|SearchReturnMax) != 0 {
+	if ret&(searchReturnAll|searchReturnCount) == 0 && ret&(searchReturnMin|searchReturnMax) != 0 {
 		var out []uint32
-		if ret&SearchReturnMin != 0 {
+		if ret&searchReturnMin != 0 {
 			out = append(out, uids[0])
 		}
-		if ret&SearchReturnMax != 0 && (len(out) == 0 || out[0] != uids[len(uids)-1]) {
+		if ret&searchReturnMax != 0 && (len(out) == 0 || out[0] != uids[len(uids)-1]) {
 			out = append(out, uids[len(uids)-1])
 		}
 		return out

@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-func cmdStore(c *conn, cmd *Command) result {
-	a := cmd.Args.(*StoreArgs)
+func cmdStore(c *conn, cmd *command) result {
+	a := cmd.Args.(*storeArgs)
 	s := c.mbox
 	idx, valid := s.resolve(a.Set, cmd.UID)
 	if !valid {
@@ -90,8 +90,8 @@ func cmdStore(c *conn, cmd *Command) result {
 	return ok("")
 }
 
-func cmdCopy(c *conn, cmd *Command) result {
-	a := cmd.Args.(*CopyArgs)
+func cmdCopy(c *conn, cmd *command) result {
+	a := cmd.Args.(*copyArgs)
 	s := c.mbox
 	idx, valid := s.resolve(a.Set, cmd.UID)
 	if !valid {
@@ -143,14 +143,14 @@ func cmdCopy(c *conn, cmd *Command) result {
 	return ok("MOVE completed")
 }
 
-func cmdExpunge(c *conn, cmd *Command) result {
+func cmdExpunge(c *conn, cmd *command) result {
 	s := c.mbox
 	if s.readOnly {
 		return no("READ-ONLY", "Mailbox is read-only")
 	}
 	var set *SeqSet
 	if cmd.UID {
-		idx, _ := s.resolve(cmd.Args.(*ExpungeArgs).UIDs, true)
+		idx, _ := s.resolve(cmd.Args.(*expungeArgs).UIDs, true)
 		u, n := s.uidSet(idx)
 		if n == 0 {
 			return ok("")
@@ -172,7 +172,7 @@ func cmdExpunge(c *conn, cmd *Command) result {
 	return ok("")
 }
 
-func cmdClose(c *conn, cmd *Command) result {
+func cmdClose(c *conn, cmd *command) result {
 	s := c.mbox
 	if cmd.Name == "CLOSE" && !s.readOnly {
 		// RFC 9051 section 6.4.1: expunge silently.

@@ -1,22 +1,22 @@
 package imap
 
-func cmdCapability(c *conn, cmd *Command) result {
+func cmdCapability(c *conn, cmd *command) result {
 	c.w.Raw("* ")
 	c.writeCapabilities()
 	c.w.CRLF()
 	return ok("")
 }
 
-func cmdNoop(c *conn, cmd *Command) result { return ok("") }
+func cmdNoop(c *conn, cmd *command) result { return ok("") }
 
-func cmdLogout(c *conn, cmd *Command) result {
+func cmdLogout(c *conn, cmd *command) result {
 	c.untagged("BYE Logging out")
 	c.state.Store(stateLogout)
 	c.status(cmd.Tag, "OK", "", "LOGOUT completed")
 	return result{bye: true}
 }
 
-func cmdID(c *conn, cmd *Command) result {
+func cmdID(c *conn, cmd *command) result {
 	// RFC 2971 section 3.1: the server answers with its own parameters.
 	c.w.Raw("* ID ")
 	if len(c.srv.ID) == 0 {
@@ -39,8 +39,8 @@ func cmdID(c *conn, cmd *Command) result {
 	return ok("")
 }
 
-func cmdEnable(c *conn, cmd *Command) result {
-	a := cmd.Args.(*EnableArgs)
+func cmdEnable(c *conn, cmd *command) result {
+	a := cmd.Args.(*enableArgs)
 	var enabled []string
 	for _, cp := range a.Capabilities {
 		// RFC 5161 section 3.1: only what is enabled now is listed.
@@ -82,7 +82,7 @@ func cmdEnable(c *conn, cmd *Command) result {
 	return ok("")
 }
 
-func cmdNamespace(c *conn, cmd *Command) result {
+func cmdNamespace(c *conn, cmd *command) result {
 	// RFC 2342: one personal namespace, no prefix, "/" delimiter.
 	c.untagged(`NAMESPACE (("" "/")) NIL NIL`)
 	return ok("")

@@ -42,8 +42,8 @@ type conn struct {
 
 	br *bufio.Reader
 	bw *bufio.Writer
-	w  *Writer
-	p  *Parser
+	w  *writer
+	p  *parser
 
 	state atomic.Int32
 	idle  atomic.Bool // waiting for a command or in IDLE: Shutdown may wake it
@@ -66,7 +66,7 @@ type conn struct {
 
 	// appendCheck, when set, is called by the parser's Continue hook before
 	// the data of an APPEND message is invited.
-	appendCheck func(Literal) error
+	appendCheck func(announcedLiteral) error
 }
 
 type connWriter struct{ c *conn }
@@ -131,7 +131,7 @@ func (c *conn) serve() {
 	}
 	c.br = c.srv.getReader(c)
 	c.bw = c.srv.getWriter(c)
-	c.w = NewWriter(c.bw)
+	c.w = newWriter(c.bw)
 	c.newParser()
 
 	if c.refuse != "" {
@@ -148,7 +148,7 @@ func (c *conn) serve() {
 	for {
 		cmd, err := c.readCommand()
 		if err != nil {
-			var pe *ParseError
+			var pe *commandError
 			if errors.As(err, &pe) {
 				if !c.parseError(pe) {
 					return
@@ -171,7 +171,7 @@ func (c *conn) serve() {
 }
 
 func (c *conn) newParser() {
-	c.p = NewParser(c.br)
+	c.p = newParser(c.br)
 	c.p.MaxLineLength = c.srv.MaxLineLength
 	c.p.MaxLiteralSize = c.srv.MaxLiteralSize
 	c.p.MaxAppendSize = c.srv.maxAppendSize()
@@ -182,7 +182,7 @@ func (c *conn) newParser() {
 // continueLiteral is the parser's Continue hook: it checks a literal before
 // the client sends it, invites synchronizing literals with "+", and gives
 // each literal a fresh command timeout.
-func (c *conn) continueLiteral(l Literal) error {
+func (c *conn) continueLiteral(l announcedLiteral) error {
 	if l.Append && c.appendCheck != nil {
 		if err := c.appendCheck(l); err != nil {
 			return err
@@ -200,7 +200,7 @@ func (c *conn) continueLiteral(l Literal) error {
 // readCommand flushes the responses when no more input is buffered (a
 // pipelined batch is answered in one write), waits up to IdleTimeout for a
 // command to start and CommandTimeout for it to arrive whole.
-func (c *conn) readCommand() (*Command, error) {
+func (c *conn) readCommand() (*command, error) {
 	if c.br.Buffered() == 0 {
 		if err := c.flush(); err != nil {
 			return nil, err
@@ -223,7 +223,7 @@ func (c *conn) readCommand() (*Command, error) {
 
 // parseError answers a refused command; it reports whether the session
 // goes on.
-func (c *conn) parseError(pe *ParseError) bool {
+func (c *conn) parseError(pe *commandError) bool {
 	if pe.Fatal {
 		c.untagged("BYE " + sanitize(pe.Message))
 		c.flush()

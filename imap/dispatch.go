@@ -11,7 +11,7 @@ type cmdSpec struct {
 	// command (all but FETCH, STORE and SEARCH by sequence number are
 	// allowed to carry EXPUNGE, RFC 3501 section 7.4.1; the server lets
 	// those three carry EXISTS and flag updates but holds EXPUNGEs back).
-	handle func(c *conn, cmd *Command) result
+	handle func(c *conn, cmd *command) result
 }
 
 const (
@@ -60,7 +60,7 @@ func init() {
 
 // holdsExpunge reports whether the command must not be followed by EXPUNGE
 // responses (RFC 3501 section 7.4.1, RFC 9051 section 7.5.1).
-func holdsExpunge(cmd *Command) bool {
+func holdsExpunge(cmd *command) bool {
 	if cmd.UID {
 		return false
 	}
@@ -73,7 +73,7 @@ func holdsExpunge(cmd *Command) bool {
 
 // dispatch runs one command and writes its responses; it reports whether
 // the session goes on.
-func (c *conn) dispatch(cmd *Command) (goOn bool) {
+func (c *conn) dispatch(cmd *command) (goOn bool) {
 	spec, found := commandTable[cmd.Name]
 	if !found {
 		// Parsed but not offered.
@@ -116,7 +116,7 @@ func (c *conn) dispatch(cmd *Command) (goOn bool) {
 // run calls a handler. A panic in it (a backend bug, a message the parser
 // chokes on) ends the command with NO [SERVERBUG], not the process; the
 // session ends too, since its state may be inconsistent.
-func (c *conn) run(spec cmdSpec, cmd *Command) (r result) {
+func (c *conn) run(spec cmdSpec, cmd *command) (r result) {
 	defer func() {
 		if v := recover(); v != nil {
 			c.logger().Error("imap: panic in command", "command", cmd.Name, "panic", v, "stack", string(debug.Stack()))

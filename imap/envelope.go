@@ -1,25 +1,25 @@
 package imap
 
-// Envelope is the ENVELOPE of a message (RFC 9051 section 7.5.2). String
+// envelope is the ENVELOPE of a message (RFC 9051 section 7.5.2). String
 // fields are the header values unfolded, RFC 2047 encoded words left as
 // they are on the wire; "" is sent as NIL.
-type Envelope struct {
+type envelope struct {
 	Date      string
 	Subject   string
-	From      []Address
-	Sender    []Address // From when the header has no (or an empty) Sender
-	ReplyTo   []Address // From when the header has no (or an empty) Reply-To
-	To        []Address
-	Cc        []Address
-	Bcc       []Address
+	From      []address
+	Sender    []address // From when the header has no (or an empty) Sender
+	ReplyTo   []address // From when the header has no (or an empty) Reply-To
+	To        []address
+	Cc        []address
+	Bcc       []address
 	InReplyTo string
 	MessageID string
 }
 
-// Address is one address structure of an envelope. RFC 9051 section
+// address is one address structure of an envelope. RFC 9051 section
 // 7.5.2: a group start has an empty Host and the group name in Mailbox; a
 // group end has all four fields empty.
-type Address struct {
+type address struct {
 	Name    string // display name (phrase), quoting removed, encoded words kept
 	ADL     string // source route ("@a,@b"), obsolete
 	Mailbox string // local part
@@ -50,8 +50,8 @@ const (
 
 var envelopeFieldNames = [envFields]string{"Date", "Subject", "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "In-Reply-To", "Message-ID"}
 
-// EnvelopeOf computes the ENVELOPE from a message header.
-func EnvelopeOf(h *Header) *Envelope {
+// envelopeOf computes the ENVELOPE from a message header.
+func envelopeOf(h *Header) *envelope {
 	var vals [envFields]string
 	var have [envFields]bool
 	for _, f := range h.Fields {
@@ -64,18 +64,18 @@ func EnvelopeOf(h *Header) *Envelope {
 	return buildEnvelope(&vals)
 }
 
-func buildEnvelope(v *[envFields]string) *Envelope {
-	e := &Envelope{
-		Date:      Unfold(v[envDate]),
-		Subject:   Unfold(v[envSubject]),
-		From:      ParseAddressList(v[envFrom]),
-		Sender:    ParseAddressList(v[envSender]),
-		ReplyTo:   ParseAddressList(v[envReplyTo]),
-		To:        ParseAddressList(v[envTo]),
-		Cc:        ParseAddressList(v[envCc]),
-		Bcc:       ParseAddressList(v[envBcc]),
-		InReplyTo: Unfold(v[envInReplyTo]),
-		MessageID: Unfold(v[envMessageID]),
+func buildEnvelope(v *[envFields]string) *envelope {
+	e := &envelope{
+		Date:      unfold(v[envDate]),
+		Subject:   unfold(v[envSubject]),
+		From:      parseAddressList(v[envFrom]),
+		Sender:    parseAddressList(v[envSender]),
+		ReplyTo:   parseAddressList(v[envReplyTo]),
+		To:        parseAddressList(v[envTo]),
+		Cc:        parseAddressList(v[envCc]),
+		Bcc:       parseAddressList(v[envBcc]),
+		InReplyTo: unfold(v[envInReplyTo]),
+		MessageID: unfold(v[envMessageID]),
 	}
 	// RFC 9051 section 7.5.2: an absent or empty Sender or Reply-To takes
 	// the value of From.
@@ -89,12 +89,12 @@ func buildEnvelope(v *[envFields]string) *Envelope {
 }
 
 // Envelope writes an ENVELOPE structure (RFC 9051 section 9, envelope).
-func (w *Writer) Envelope(e *Envelope) {
+func (w *writer) Envelope(e *envelope) {
 	w.BeginList()
 	w.NString(e.Date)
 	w.SP()
 	w.NString(e.Subject)
-	for _, l := range [...][]Address{e.From, e.Sender, e.ReplyTo, e.To, e.Cc, e.Bcc} {
+	for _, l := range [...][]address{e.From, e.Sender, e.ReplyTo, e.To, e.Cc, e.Bcc} {
 		w.SP()
 		w.addressList(l)
 	}
@@ -107,7 +107,7 @@ func (w *Writer) Envelope(e *Envelope) {
 
 // addressList writes "(" 1*address ")" or NIL; addresses are not
 // separated by spaces.
-func (w *Writer) addressList(l []Address) {
+func (w *writer) addressList(l []address) {
 	if len(l) == 0 {
 		w.Nil()
 		return

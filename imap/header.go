@@ -49,9 +49,9 @@ func (h *Header) Values(name string) []string {
 	return vs
 }
 
-// Unfold removes the line breaks of a folded header value (RFC 5322
+// unfold removes the line breaks of a folded header value (RFC 5322
 // section 2.2.3) and trims the surrounding white space.
-func Unfold(v string) string {
+func unfold(v string) string {
 	if strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, '\r') < 0 {
 		return strings.Trim(v, " \t")
 	}
@@ -79,11 +79,11 @@ func isUTF8Charset(cs string) bool {
 		equalFoldASCII(cs, "utf8") || equalFoldASCII(cs, "ascii")
 }
 
-// DecodeHeaderValue unfolds a raw header value and decodes its RFC 2047
+// decodeHeaderValue unfolds a raw header value and decodes its RFC 2047
 // encoded words to UTF-8. Words it cannot decode (an unknown charset, bad
 // encoding) are left as they are.
-func DecodeHeaderValue(v string) string {
-	v = Unfold(v)
+func decodeHeaderValue(v string) string {
+	v = unfold(v)
 	if !strings.Contains(v, "=?") {
 		return v
 	}
@@ -100,7 +100,7 @@ func headerText(dst []byte, h *Header) []byte {
 	for _, f := range h.Fields {
 		dst = append(dst, f.Name...)
 		dst = append(dst, ": "...)
-		dst = append(dst, DecodeHeaderValue(f.Value)...)
+		dst = append(dst, decodeHeaderValue(f.Value)...)
 		dst = append(dst, '\n')
 	}
 	return dst

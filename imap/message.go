@@ -5,15 +5,15 @@ import (
 	"io"
 )
 
-// Message is a raw message (RFC 5322) read through an io.ReaderAt, so that
+// message is a raw message (RFC 5322) read through an io.ReaderAt, so that
 // it can stay in a file: what a command needs is read from it when asked
 // (only the header for ENVELOPE, HEADER or a header search; one pass over
 // the whole message for BODYSTRUCTURE), and kept for the next request. It
-// implements the content part of MessageView (Size, Header, BodyText).
-// A Message is not safe for concurrent use.
-type Message struct {
+// implements the content part of searchView (Size, Header, BodyText).
+// A message is not safe for concurrent use.
+type message struct {
 	// Limits bound the structure parsing; set them before first use.
-	Limits StructureLimits
+	Limits structureLimits
 
 	r    io.ReaderAt
 	size int64
@@ -29,23 +29,23 @@ type Message struct {
 	buf []byte // scan buffer, shared by the passes that run to completion
 }
 
-func (m *Message) scanBuf() []byte {
+func (m *message) scanBuf() []byte {
 	if m.buf == nil {
 		m.buf = make([]byte, scanBufSize(m.size))
 	}
 	return m.buf
 }
 
-// NewMessage returns a Message over the size bytes of r.
-func NewMessage(r io.ReaderAt, size int64) *Message {
-	return &Message{r: r, size: size}
+// newMessage returns a message over the size bytes of r.
+func newMessage(r io.ReaderAt, size int64) *message {
+	return &message{r: r, size: size}
 }
 
 // Size returns the size of the message in bytes (RFC822.SIZE).
-func (m *Message) Size() int64 { return m.size }
+func (m *message) Size() int64 { return m.size }
 
 // Structure returns the MIME structure, parsing it on first use.
-func (m *Message) Structure() (*Part, error) {
+func (m *message) Structure() (*Part, error) {
 	if m.root == nil && m.rootErr == nil {
 		m.root, m.rootErr = parseStructure(m.r, m.size, m.Limits, m.scanBuf())
 	}
@@ -53,8 +53,8 @@ func (m *Message) Structure() (*Part, error) {
 }
 
 // Header returns the top-level header, reading only the header on first
-// use. Fields beyond StructureLimits.MaxHeaderBytes are left out.
-func (m *Message) Header() (*Header, error) {
+// use. Fields beyond structureLimits.MaxHeaderBytes are left out.
+func (m *message) Header() (*Header, error) {
 	if !m.hdrLoaded {
 		m.hdr, m.hdrEnd, m.hdrErr = readHeader(m.r, 0, m.size, m.Limits, m.scanBuf())
 		m.hdrLoaded = true
@@ -63,17 +63,17 @@ func (m *Message) Header() (*Header, error) {
 }
 
 // Envelope returns the ENVELOPE, from the header only.
-func (m *Message) Envelope() (*Envelope, error) {
+func (m *message) Envelope() (*envelope, error) {
 	h, err := m.Header()
 	if err != nil {
 		return nil, err
 	}
-	return EnvelopeOf(h), nil
+	return envelopeOf(h), nil
 }
 
 // readHeader reads the header that starts at off: all its fields (within
 // the limits) and the offset where the body starts.
-func readHeader(r io.ReaderAt, off, size int64, limits StructureLimits, buf []byte) (*Header, int64, error) {
+func readHeader(r io.ReaderAt, off, size int64, limits structureLimits, buf []byte) (*Header, int64, error) {
 	s := newScanner(r, off, size, buf)
 	h := &Header{}
 	budget := limits.maxHeader()
@@ -131,7 +131,7 @@ func readHeader(r io.ReaderAt, off, size int64, limits StructureLimits, buf []by
 
 // bodyStart returns where the top-level body starts, reading only the
 // header.
-func (m *Message) bodyStart() (int64, error) {
+func (m *message) bodyStart() (int64, error) {
 	if m.root != nil {
 		return m.root.BodyStart, nil
 	}

@@ -7,36 +7,36 @@ import (
 	"strings"
 )
 
-// ErrNoSection is returned for a section that does not exist in the
+// errNoSection is returned for a section that does not exist in the
 // message, or a section specifier that does not apply to the part.
-var ErrNoSection = errors.New("imap: no such body section")
+var errNoSection = errors.New("imap: no such body section")
 
-// ErrUnknownCTE is returned by BINARY fetches for a part whose
+// errUnknownCTE is returned by BINARY fetches for a part whose
 // Content-Transfer-Encoding the server cannot decode: the client gets
 // NO [UNKNOWN-CTE] (RFC 3516 section 4.3).
-var ErrUnknownCTE = errors.New("imap: unknown content transfer encoding")
+var errUnknownCTE = errors.New("imap: unknown content transfer encoding")
 
 // FetchSection returns the data of a BODY[section] (or BODY.PEEK),
 // BINARY[section], RFC822, RFC822.HEADER or RFC822.TEXT item, with its
 // partial range applied, and its length, to be sent as a literal. Parts
 // are sliced from the raw message; only HEADER.FIELDS (read twice: once to
 // size the result, once to send it) and BINARY (decoded twice) do more.
-// A section that does not exist gives ErrNoSection; BINARY of an encoding
-// the server cannot decode gives ErrUnknownCTE.
-func (m *Message) FetchSection(it FetchItem) (io.Reader, int64, error) {
+// A section that does not exist gives errNoSection; BINARY of an encoding
+// the server cannot decode gives errUnknownCTE.
+func (m *message) FetchSection(it fetchItem) (io.Reader, int64, error) {
 	var r io.Reader
 	var n int64
 	var err error
 	switch it.Kind {
-	case FetchRFC822:
-		r, n, err = m.section(Section{})
-	case FetchRFC822Header:
-		r, n, err = m.section(Section{Specifier: SectionHeader})
-	case FetchRFC822Text:
-		r, n, err = m.section(Section{Specifier: SectionText})
-	case FetchBodySection:
+	case fetchRFC822:
+		r, n, err = m.section(section{})
+	case fetchRFC822Header:
+		r, n, err = m.section(section{Specifier: sectionHeader})
+	case fetchRFC822Text:
+		r, n, err = m.section(section{Specifier: sectionText})
+	case fetchBodySection:
 		r, n, err = m.section(it.Section)
-	case FetchBinarySection:
+	case fetchBinarySection:
 		return m.binary(it.Section.Part, it.Partial)
 	default:
 		return nil, 0, errors.New("imap: FetchSection: not a section item")
@@ -55,7 +55,7 @@ type rangeReader struct {
 	start int64
 }
 
-func (m *Message) rangeOf(start, end int64) (io.Reader, int64) {
+func (m *message) rangeOf(start, end int64) (io.Reader, int64) {
 	if end < start {
 		end = start
 	}
@@ -63,7 +63,7 @@ func (m *Message) rangeOf(start, end int64) (io.Reader, int64) {
 }
 
 // applyPartial narrows r (n bytes) to a partial range <offset.count>.
-func applyPartial(r io.Reader, n int64, pt Partial) (io.Reader, int64, error) {
+func applyPartial(r io.Reader, n int64, pt partial) (io.Reader, int64, error) {
 	if pt.Count <= 0 {
 		return r, n, nil
 	}
@@ -80,7 +80,7 @@ func applyPartial(r io.Reader, n int64, pt Partial) (io.Reader, int64, error) {
 	return io.LimitReader(r, count), count, nil
 }
 
-func (m *Message) section(sec Section) (io.Reader, int64, error) {
+func (m *message) section(sec section) (io.Reader, int64, error) {
 	if len(sec.Part) == 0 {
 		// The top level: only the header needs reading.
 		bs, err := m.bodyStart()
@@ -91,16 +91,16 @@ func (m *Message) section(sec Section) (io.Reader, int64, error) {
 		case "":
 			r, n := m.rangeOf(0, m.size)
 			return r, n, nil
-		case SectionHeader:
+		case sectionHeader:
 			r, n := m.rangeOf(0, bs)
 			return r, n, nil
-		case SectionText:
+		case sectionText:
 			r, n := m.rangeOf(bs, m.size)
 			return r, n, nil
-		case SectionHeaderFields, SectionHeaderFieldsNot:
+		case sectionHeaderFields, sectionHeaderFieldsNot:
 			return m.filteredHeader(0, bs, sec)
 		}
-		return nil, 0, ErrNoSection
+		return nil, 0, errNoSection
 	}
 	root, err := m.Structure()
 	if err != nil {
@@ -108,40 +108,40 @@ func (m *Message) section(sec Section) (io.Reader, int64, error) {
 	}
 	p := findPart(root, sec.Part)
 	if p == nil {
-		return nil, 0, ErrNoSection
+		return nil, 0, errNoSection
 	}
 	switch sec.Specifier {
 	case "":
 		r, n := m.rangeOf(p.BodyStart, p.End)
 		return r, n, nil
-	case SectionMIME:
+	case sectionMIME:
 		r, n := m.rangeOf(p.HeaderStart, p.BodyStart)
 		return r, n, nil
 	}
 	// HEADER, HEADER.FIELDS[.NOT] and TEXT need a message/rfc822 part.
 	msg := p.Message
 	if msg == nil {
-		return nil, 0, ErrNoSection
+		return nil, 0, errNoSection
 	}
 	switch sec.Specifier {
-	case SectionHeader:
+	case sectionHeader:
 		r, n := m.rangeOf(msg.HeaderStart, msg.BodyStart)
 		return r, n, nil
-	case SectionText:
+	case sectionText:
 		r, n := m.rangeOf(msg.BodyStart, msg.End)
 		return r, n, nil
-	case SectionHeaderFields, SectionHeaderFieldsNot:
+	case sectionHeaderFields, sectionHeaderFieldsNot:
 		return m.filteredHeader(msg.HeaderStart, msg.BodyStart, sec)
 	}
-	return nil, 0, ErrNoSection
+	return nil, 0, errNoSection
 }
 
 // filteredHeader returns the fields of the header [start, end) that
 // HEADER.FIELDS (or .NOT) selects, followed by the blank line (RFC 9051
 // section 6.4.5: the blank line is always included). It reads the header
 // once to count the result, and returns a reader that reads it again.
-func (m *Message) filteredHeader(start, end int64, sec Section) (io.Reader, int64, error) {
-	not := sec.Specifier == SectionHeaderFieldsNot
+func (m *message) filteredHeader(start, end int64, sec section) (io.Reader, int64, error) {
+	not := sec.Specifier == sectionHeaderFieldsNot
 	n, err := io.Copy(io.Discard, newHeaderFilter(m.r, start, end, sec.Fields, not))
 	if err != nil {
 		return nil, 0, err
@@ -213,7 +213,7 @@ func (h *headerFilter) Read(p []byte) (int, error) {
 }
 
 // binary returns the decoded content of a BINARY[part] (RFC 3516).
-func (m *Message) binary(path []int, pt Partial) (io.Reader, int64, error) {
+func (m *message) binary(path []int, pt partial) (io.Reader, int64, error) {
 	n, err := m.BinarySize(path)
 	if err != nil {
 		return nil, 0, err
@@ -230,7 +230,7 @@ func (m *Message) binary(path []int, pt Partial) (io.Reader, int64, error) {
 
 // BinarySize returns the size of the decoded content of a part, for
 // BINARY.SIZE[part] (RFC 3516 section 4.2). It decodes the part to count.
-func (m *Message) BinarySize(path []int) (int64, error) {
+func (m *message) BinarySize(path []int) (int64, error) {
 	r, err := m.binaryReader(path)
 	if err != nil {
 		return 0, err
@@ -241,7 +241,7 @@ func (m *Message) BinarySize(path []int) (int64, error) {
 	return io.Copy(io.Discard, r)
 }
 
-func (m *Message) binaryReader(path []int) (io.Reader, error) {
+func (m *message) binaryReader(path []int) (io.Reader, error) {
 	if len(path) == 0 {
 		// BINARY[]: the whole message, which has no transfer encoding.
 		r, _ := m.rangeOf(0, m.size)
@@ -253,7 +253,7 @@ func (m *Message) binaryReader(path []int) (io.Reader, error) {
 	}
 	p := findPart(root, path)
 	if p == nil {
-		return nil, ErrNoSection
+		return nil, errNoSection
 	}
 	body, _ := m.rangeOf(p.BodyStart, p.End)
 	if p.IsMultipart() || p.Message != nil {
@@ -273,5 +273,5 @@ func decodeTransfer(r io.Reader, enc string, size int64) (io.Reader, error) {
 	case equalFoldASCII(enc, "quoted-printable"):
 		return newQPDecoder(r, size), nil
 	}
-	return nil, ErrUnknownCTE
+	return nil, errUnknownCTE
 }

@@ -11,7 +11,7 @@ import (
 // decoded. Other parts are skipped. Pieces of different parts are
 // separated by a line feed. A piece is valid only until fn returns. If fn
 // returns an error, BodyText stops and returns it.
-func (m *Message) BodyText(fn func([]byte) error) error {
+func (m *message) BodyText(fn func([]byte) error) error {
 	root, err := m.Structure()
 	if err != nil {
 		return err
@@ -21,7 +21,7 @@ func (m *Message) BodyText(fn func([]byte) error) error {
 	return m.walkText(root, true, m.scanBuf(), fn, 0)
 }
 
-func (m *Message) walkText(p *Part, top bool, buf []byte, fn func([]byte) error, depth int) error {
+func (m *message) walkText(p *Part, top bool, buf []byte, fn func([]byte) error, depth int) error {
 	if depth > 2*m.Limits.maxDepth()+2 {
 		return nil // deeper than the parser goes: a hand-made structure
 	}

@@ -59,7 +59,7 @@ func stripComments(s string) string {
 // Content-Disposition), leniently: comments are dropped, a value may be
 // quoted or not, and parameters that cannot be read are skipped.
 func parseMIMEValue(raw string) (string, []Param, bool) {
-	s := Unfold(raw)
+	s := unfold(raw)
 	semi := indexUnquoted(s, ';')
 	head := s
 	rest := ""
@@ -220,7 +220,7 @@ func mergeRFC2231(params []Param) []Param {
 
 // parseLanguages splits a Content-Language value into its tags.
 func parseLanguages(raw string) []string {
-	s := stripComments(Unfold(raw))
+	s := stripComments(unfold(raw))
 	var tags []string
 	for _, t := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 		if isToken(t) && len(tags) < maxParamsPerField {

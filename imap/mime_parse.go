@@ -20,21 +20,17 @@ var eofDelim = delim{idx: -1}
 
 type mimeParser struct {
 	s      *scanner
-	limits StructureLimits
+	limits structureLimits
 	bounds [][]byte // active boundaries, outermost first
 	parts  int
 	budget int // header bytes that may still be kept
 }
 
-// ParseStructure reads the MIME structure of the message r (size bytes)
+// parseStructure reads the MIME structure of the message r (size bytes)
 // in one pass with bounded memory: the header fields it needs are kept, the
 // bodies are only scanned. It fails only on a read error; malformed MIME
-// gives a best-effort structure.
-func ParseStructure(r io.ReaderAt, size int64, limits StructureLimits) (*Part, error) {
-	return parseStructure(r, size, limits, nil)
-}
-
-func parseStructure(r io.ReaderAt, size int64, limits StructureLimits, buf []byte) (*Part, error) {
+// gives a best-effort structure. buf, if not nil, is the scan buffer.
+func parseStructure(r io.ReaderAt, size int64, limits structureLimits, buf []byte) (*Part, error) {
 	mp := &mimeParser{s: newScanner(r, 0, size, buf), limits: limits, budget: limits.maxHeader()}
 	root := &Part{}
 	mp.parts = 1
@@ -362,14 +358,14 @@ func (mp *mimeParser) applyFields(p *Part, pf *partFields, inDigest bool) {
 	}
 	p.Encoding = defaultTransferEncoding
 	if pf.hasMIME[fContentTransferEncoding] {
-		if v := stripComments(Unfold(pf.mime[fContentTransferEncoding])); isToken(v) {
+		if v := stripComments(unfold(pf.mime[fContentTransferEncoding])); isToken(v) {
 			p.Encoding = v
 		}
 	}
-	p.ID = Unfold(pf.mime[fContentID])
-	p.Description = Unfold(pf.mime[fContentDescription])
-	p.MD5 = Unfold(pf.mime[fContentMD5])
-	p.Location = Unfold(pf.mime[fContentLocation])
+	p.ID = unfold(pf.mime[fContentID])
+	p.Description = unfold(pf.mime[fContentDescription])
+	p.MD5 = unfold(pf.mime[fContentMD5])
+	p.Location = unfold(pf.mime[fContentLocation])
 	if pf.hasMIME[fContentDisposition] {
 		if v, params, ok := parseMIMEValue(pf.mime[fContentDisposition]); ok && isToken(v) {
 			p.Disposition, p.DispositionParams = v, params

@@ -6,35 +6,36 @@ import (
 	"io"
 )
 
-// Default limits of a Parser; each has a field to change it.
+// Default limits of the parser. The first three are the defaults of the
+// Server fields MaxLineLength, MaxLiteralSize and MaxAppendSize.
 const (
 	DefaultMaxLineLength  = 64 << 10 // non-literal text of one command
 	DefaultMaxLiteralSize = 64 << 10 // literals of one command, APPEND data aside
 	DefaultMaxAppendSize  = 32 << 20 // one APPEND message
-	DefaultMaxDiscard     = 16 << 20 // literal data skipped after an error
-	DefaultMaxDepth       = 32       // nesting of search keys
-	DefaultMaxSearchKeys  = 1000     // keys in one SEARCH, SORT or THREAD
+	defaultMaxDiscard     = 16 << 20 // literal data skipped after an error
+	defaultMaxDepth       = 32       // nesting of search keys
+	defaultMaxSearchKeys  = 1000     // keys in one SEARCH, SORT or THREAD
 )
 
 // RFC 7888 section 4: with LITERAL-, non-synchronizing literals may carry at
 // most 4096 bytes.
 const literalMinusMax = 4096
 
-// Literal describes a literal the client announced, before its data is read.
-// Parser.Continue receives it so that the server can check the size (and,
+// announcedLiteral describes a literal the client announced, before its data is read.
+// parser.Continue receives it so that the server can check the size (and,
 // for APPEND, its quota and the mailbox) before it invites the client to
 // send the data.
-type Literal struct {
+type announcedLiteral struct {
 	Size    int64
 	NonSync bool // "{n+}" (LITERAL+/LITERAL-, RFC 7888): the data follows without waiting
 	Binary  bool // "~{n}" literal8 (RFC 3516): the data may contain NUL
 	Append  bool // the message data of APPEND
 }
 
-// ParseError is a command the server must refuse: a syntax error (BAD), a
+// commandError is a command the server must refuse: a syntax error (BAD), a
 // command it cannot accept (NO, e.g. an unknown charset), or a stream it
 // cannot go on with (Fatal: answer "* BYE" and close).
-type ParseError struct {
+type commandError struct {
 	Tag     string // the command's tag; "" when it could not be read (answer with "*")
 	Status  string // "BAD" or "NO"
 	Code    string // response code without brackets, e.g. "TOOBIG", "BADCHARSET (US-ASCII UTF-8)"; may be ""
@@ -48,7 +49,7 @@ type ParseError struct {
 }
 
 // Error formats the error for logs; the client sees Status, Code and Message.
-func (e *ParseError) Error() string {
+func (e *commandError) Error() string {
 	s := "imap: " + e.Status
 	if e.Code != "" {
 		s += " [" + e.Code + "]"
@@ -61,13 +62,13 @@ func (e *ParseError) Error() string {
 }
 
 // Unwrap returns the underlying cause.
-func (e *ParseError) Unwrap() error { return e.Err }
+func (e *commandError) Unwrap() error { return e.Err }
 
-func badf(msg string) *ParseError { return &ParseError{Status: "BAD", Message: msg} }
+func badf(msg string) *commandError { return &commandError{Status: "BAD", Message: msg} }
 
 var errLiteralRefused = errors.New("imap: literal refused (no Continue callback)")
 
-// Parser reads IMAP commands from a client connection (RFC 3501 / RFC 9051
+// parser reads IMAP commands from a client connection (RFC 3501 / RFC 9051
 // section 9 grammar). It does no writing: when the client announces a
 // literal, the parser calls Continue, and the server answers "+" from
 // there. APPEND message data is not read by the parser: ReadCommand stops
@@ -78,9 +79,9 @@ var errLiteralRefused = errors.New("imap: literal refused (no Continue callback)
 // non-synchronizing literals the client sent without waiting, so that the
 // next ReadCommand starts on the next command.
 //
-// Options are fields; the zero value of each is a safe default. A Parser is
+// Options are fields; the zero value of each is a safe default. A parser is
 // not safe for concurrent use.
-type Parser struct {
+type parser struct {
 	// MaxLineLength bounds the non-literal text of one command, over all
 	// its lines (DefaultMaxLineLength if 0).
 	MaxLineLength int
@@ -90,15 +91,15 @@ type Parser struct {
 	// MaxAppendSize bounds each APPEND message (DefaultMaxAppendSize if 0).
 	MaxAppendSize int64
 	// MaxDiscard bounds the literal data the parser reads and drops while
-	// skipping a refused command (DefaultMaxDiscard if 0); beyond it the
+	// skipping a refused command (defaultMaxDiscard if 0); beyond it the
 	// error is Fatal.
 	MaxDiscard int64
 	// MaxDepth bounds the nesting of search keys: parentheses, NOT and OR
-	// (DefaultMaxDepth if 0).
+	// (defaultMaxDepth if 0).
 	MaxDepth int
-	// MaxSeqRanges bounds the ranges of one sequence set (DefaultMaxSeqRanges if 0).
+	// MaxSeqRanges bounds the ranges of one sequence set (defaultMaxSeqRanges if 0).
 	MaxSeqRanges int
-	// MaxSearchKeys bounds the keys of one search program (DefaultMaxSearchKeys if 0).
+	// MaxSearchKeys bounds the keys of one search program (defaultMaxSearchKeys if 0).
 	MaxSearchKeys int
 	// UTF8 is set after ENABLE UTF8=ACCEPT (RFC 6855) or in IMAP4rev2
 	// sessions that use UTF-8 names: mailbox names are then UTF-8, not
@@ -113,10 +114,10 @@ type Parser struct {
 	// and flush, or return an error to refuse the literal; the client then
 	// sends nothing more for this command. For a non-synchronizing literal
 	// it must not write anything; an error makes the parser drop the data.
-	// A *ParseError returned here is passed on with its status and code; any
+	// A *commandError returned here is passed on with its status and code; any
 	// other error becomes BAD. If Continue is nil, synchronizing literals
 	// are refused.
-	Continue func(Literal) error
+	Continue func(announcedLiteral) error
 
 	r *bufio.Reader
 
@@ -152,62 +153,62 @@ type litInfo struct {
 	binary  bool
 }
 
-// NewParser returns a Parser reading from r.
-func NewParser(r *bufio.Reader) *Parser {
-	return &Parser{r: r}
+// newParser returns a parser reading from r.
+func newParser(r *bufio.Reader) *parser {
+	return &parser{r: r}
 }
 
-func (p *Parser) maxLine() int {
+func (p *parser) maxLine() int {
 	if p.MaxLineLength > 0 {
 		return p.MaxLineLength
 	}
 	return DefaultMaxLineLength
 }
 
-func (p *Parser) maxLiteral() int64 {
+func (p *parser) maxLiteral() int64 {
 	if p.MaxLiteralSize > 0 {
 		return p.MaxLiteralSize
 	}
 	return DefaultMaxLiteralSize
 }
 
-func (p *Parser) maxAppend() int64 {
+func (p *parser) maxAppend() int64 {
 	if p.MaxAppendSize > 0 {
 		return p.MaxAppendSize
 	}
 	return DefaultMaxAppendSize
 }
 
-func (p *Parser) maxDiscard() int64 {
+func (p *parser) maxDiscard() int64 {
 	if p.MaxDiscard > 0 {
 		return p.MaxDiscard
 	}
-	return DefaultMaxDiscard
+	return defaultMaxDiscard
 }
 
-func (p *Parser) maxDepth() int {
+func (p *parser) maxDepth() int {
 	if p.MaxDepth > 0 {
 		return p.MaxDepth
 	}
-	return DefaultMaxDepth
+	return defaultMaxDepth
 }
 
-func (p *Parser) maxSeqRanges() int {
+func (p *parser) maxSeqRanges() int {
 	if p.MaxSeqRanges > 0 {
 		return p.MaxSeqRanges
 	}
-	return DefaultMaxSeqRanges
+	return defaultMaxSeqRanges
 }
 
-func (p *Parser) maxSearchKeys() int {
+func (p *parser) maxSearchKeys() int {
 	if p.MaxSearchKeys > 0 {
 		return p.MaxSearchKeys
 	}
-	return DefaultMaxSearchKeys
+	return defaultMaxSearchKeys
 }
 
 // ReadCommand reads the next command. On a bad command it returns a
-// *ParseError (Tag set when the tag could be read) after skipping the rest
+// *commandError (Tag set when the tag could be read) after skipping the rest
 // of the command; the session goes on unless the error is Fatal. Any other
 // error comes from the connection (io.EOF when the client closed between
 // commands).
@@ -216,7 +217,7 @@ func (p *Parser) maxSearchKeys() int {
 // caller then calls NextAppendMessage until it returns nil. If the previous
 // command was not read to its end (an APPEND the server gave up on),
 // ReadCommand skips what is left of it first.
-func (p *Parser) ReadCommand() (*Command, error) {
+func (p *parser) ReadCommand() (*command, error) {
 	if p.state != stateIdle {
 		if err := p.SkipCommand(); err != nil {
 			return nil, err
@@ -252,7 +253,7 @@ func (p *Parser) ReadCommand() (*Command, error) {
 // literals that follow. The server calls it when it refuses a command it
 // has started to read (a failed MULTIAPPEND); ReadCommand calls it by
 // itself when needed. The error is Fatal or from the connection.
-func (p *Parser) SkipCommand() error {
+func (p *parser) SkipCommand() error {
 	switch p.state {
 	case stateIdle:
 		return nil
@@ -272,16 +273,16 @@ func (p *Parser) SkipCommand() error {
 	return p.resync()
 }
 
-// fail turns err into a *ParseError carrying the tag, and skips the rest
+// fail turns err into a *commandError carrying the tag, and skips the rest
 // of the command. I/O errors are returned as they are.
-func (p *Parser) fail(err error) error {
-	var pe *ParseError
+func (p *parser) fail(err error) error {
+	var pe *commandError
 	if !errors.As(err, &pe) {
 		if isIOError(err) {
 			p.state = stateIdle
 			return err
 		}
-		pe = &ParseError{Status: "BAD", Message: "Invalid command", Err: err}
+		pe = &commandError{Status: "BAD", Message: "Invalid command", Err: err}
 	}
 	if pe.Tag == "" {
 		pe.Tag = p.tag
@@ -314,12 +315,12 @@ func isIOError(err error) bool {
 // are read and dropped. A line ending in a synchronizing literal ends the
 // command: the client waits for "+" and, getting a tagged response
 // instead, sends nothing more of it.
-func (p *Parser) resync() error {
+func (p *parser) resync() error {
 	for p.endLit.present && p.endLit.nonSync {
 		n := p.endLit.size
 		if n < 0 || n > p.maxDiscard()-p.discarded {
 			p.state = stateIdle
-			return &ParseError{Tag: p.tag, Status: "BAD", Code: "TOOBIG", Message: "Literal too large", Fatal: true}
+			return &commandError{Tag: p.tag, Status: "BAD", Code: "TOOBIG", Message: "Literal too large", Fatal: true}
 		}
 		p.endLit = litInfo{}
 		if _, err := io.CopyN(io.Discard, p.r, n); err != nil {
@@ -348,7 +349,7 @@ func unexpectedEOF(err error) error {
 // or a bare LF). Text beyond the command's line budget is not kept: the
 // line is then marked truncated and only its end is looked at, for a
 // literal announcement.
-func (p *Parser) readLine() error {
+func (p *parser) readLine() error {
 	p.line = p.line[:0]
 	p.pos = 0
 	p.truncated = false
@@ -480,34 +481,34 @@ func parseSize(d []byte) int64 {
 // ReadLine reads one line that is not a command: a SASL response during
 // AUTHENTICATE, or DONE after IDLE. The line, without its line ending, is
 // valid until the next call. A line longer than MaxLineLength is skipped
-// and reported as a BAD *ParseError.
-func (p *Parser) ReadLine() ([]byte, error) {
+// and reported as a BAD *commandError.
+func (p *parser) ReadLine() ([]byte, error) {
 	p.text = 0
 	if err := p.readLine(); err != nil {
 		return nil, err
 	}
 	p.endLit = litInfo{} // continuation lines carry no literals
 	if p.truncated {
-		return nil, &ParseError{Tag: p.tag, Status: "BAD", Code: "TOOBIG", Message: "Line too long"}
+		return nil, &commandError{Tag: p.tag, Status: "BAD", Code: "TOOBIG", Message: "Line too long"}
 	}
 	return p.line, nil
 }
 
-// IsDone reports whether line ends IDLE: "DONE", case-insensitively
+// isDone reports whether line ends IDLE: "DONE", case-insensitively
 // (RFC 2177).
-func IsDone(line []byte) bool {
+func isDone(line []byte) bool {
 	return len(line) == 4 && equalFoldASCII(string(line), "DONE")
 }
 
-// ErrAuthCanceled is returned by DecodeSASLResponse for "*": the client
+// errAuthCanceled is returned by decodeSASLResponse for "*": the client
 // cancels the exchange (RFC 9051 section 6.2.2), to be answered with BAD.
-var ErrAuthCanceled = errors.New("imap: authentication canceled by the client")
+var errAuthCanceled = errors.New("imap: authentication canceled by the client")
 
-// DecodeSASLResponse decodes a client's AUTHENTICATE continuation line:
+// decodeSASLResponse decodes a client's AUTHENTICATE continuation line:
 // base64 (possibly empty), or "*" to cancel.
-func DecodeSASLResponse(line []byte) ([]byte, error) {
+func decodeSASLResponse(line []byte) ([]byte, error) {
 	if len(line) == 1 && line[0] == '*' {
-		return nil, ErrAuthCanceled
+		return nil, errAuthCanceled
 	}
 	return decodeBase64(line)
 }

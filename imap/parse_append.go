@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// AppendMessage is one message of an APPEND command (several with
+// appendMessage is one message of an APPEND command (several with
 // MULTIAPPEND, RFC 3502).
-type AppendMessage struct {
+type appendMessage struct {
 	Flags []string  // flags to set; nil when the client gave none
 	Date  time.Time // internal date to set; zero when the client gave none
 	Size  int64     // size of the message data
@@ -23,7 +23,7 @@ type AppendMessage struct {
 
 // appendBody streams APPEND message data from the connection.
 type appendBody struct {
-	p *Parser
+	p *parser
 	n int64
 }
 
@@ -46,7 +46,7 @@ func (b *appendBody) Read(buf []byte) (int, error) {
 	return n, err
 }
 
-func (p *Parser) discardBody() error {
+func (p *parser) discardBody() error {
 	if p.body.n > 0 {
 		if _, err := io.CopyN(io.Discard, p.r, p.body.n); err != nil {
 			p.state = stateIdle
@@ -63,7 +63,7 @@ func (p *Parser) discardBody() error {
 // handed to Continue (with Append set) before the data is read, so the
 // server can refuse it (e.g. NO [TRYCREATE], NO [OVERQUOTA], NO [TOOBIG]).
 // After an error the rest of the command has been skipped.
-func (p *Parser) NextAppendMessage() (*AppendMessage, error) {
+func (p *parser) NextAppendMessage() (*appendMessage, error) {
 	switch p.state {
 	case stateBody:
 		if err := p.discardBody(); err != nil {
@@ -105,12 +105,12 @@ func (p *Parser) NextAppendMessage() (*AppendMessage, error) {
 	return msg, nil
 }
 
-func (p *Parser) appendMessage() (*AppendMessage, error) {
+func (p *parser) appendMessage() (*appendMessage, error) {
 	p.state = stateLine
 	if err := p.sp(); err != nil {
 		return nil, err
 	}
-	msg := &AppendMessage{}
+	msg := &appendMessage{}
 	if p.peek() == '(' {
 		flags, err := p.flagList()
 		if err != nil {
@@ -161,9 +161,9 @@ func (p *Parser) appendMessage() (*AppendMessage, error) {
 		return nil, err
 	}
 	if li.size > p.maxAppend() {
-		return nil, &ParseError{Status: "NO", Code: "TOOBIG", Message: "Message too large"}
+		return nil, &commandError{Status: "NO", Code: "TOOBIG", Message: "Message too large"}
 	}
-	if err := p.callContinue(Literal{Size: li.size, NonSync: li.nonSync, Binary: li.binary, Append: true}); err != nil {
+	if err := p.callContinue(announcedLiteral{Size: li.size, NonSync: li.nonSync, Binary: li.binary, Append: true}); err != nil {
 		return nil, err
 	}
 	p.endLit = litInfo{}

@@ -8,7 +8,7 @@ import (
 // the function that parses its arguments, and whether UID may prefix it.
 type commandSpec struct {
 	name  string
-	parse func(p *Parser, cmd *Command) error // nil: no arguments
+	parse func(p *parser, cmd *command) error // nil: no arguments
 	uid   bool                                // allowed after UID
 }
 
@@ -51,7 +51,7 @@ var commands = func() map[string]*commandSpec {
 }()
 
 // parseCommand parses the tag, the command name and its arguments.
-func (p *Parser) parseCommand() (*Command, error) {
+func (p *parser) parseCommand() (*command, error) {
 	start := p.pos
 	for p.pos < len(p.line) && isTagChar(p.line[p.pos]) {
 		p.pos++
@@ -61,7 +61,7 @@ func (p *Parser) parseCommand() (*Command, error) {
 	}
 	p.tag = string(p.line[start:p.pos])
 	if p.truncated {
-		return nil, &ParseError{Status: "BAD", Code: "TOOBIG", Message: "Command line too long"}
+		return nil, &commandError{Status: "BAD", Code: "TOOBIG", Message: "Command line too long"}
 	}
 	if err := p.sp(); err != nil {
 		return nil, badf("Missing command")
@@ -70,7 +70,7 @@ func (p *Parser) parseCommand() (*Command, error) {
 	if len(name) == 0 {
 		return nil, badf("Missing command")
 	}
-	cmd := &Command{Tag: p.tag}
+	cmd := &command{Tag: p.tag}
 	if string(name) == "UID" {
 		if err := p.sp(); err != nil {
 			return nil, badf("Missing command after UID")
@@ -101,7 +101,7 @@ func (p *Parser) parseCommand() (*Command, error) {
 	return cmd, p.expectEOL()
 }
 
-func parseExpunge(p *Parser, cmd *Command) error {
+func parseExpunge(p *parser, cmd *command) error {
 	if !cmd.UID {
 		return nil
 	}
@@ -112,11 +112,11 @@ func parseExpunge(p *Parser, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	cmd.Args = &ExpungeArgs{UIDs: set}
+	cmd.Args = &expungeArgs{UIDs: set}
 	return nil
 }
 
-func parseLogin(p *Parser, cmd *Command) error {
+func parseLogin(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func parseLogin(p *Parser, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	args := &LoginArgs{Username: string(u)}
+	args := &loginArgs{Username: string(u)}
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func parseLogin(p *Parser, cmd *Command) error {
 	return nil
 }
 
-func parseAuthenticate(p *Parser, cmd *Command) error {
+func parseAuthenticate(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func parseAuthenticate(p *Parser, cmd *Command) error {
 	if len(mech) == 0 {
 		return badf("Missing SASL mechanism")
 	}
-	args := &AuthenticateArgs{Mechanism: string(mech)}
+	args := &authenticateArgs{Mechanism: string(mech)}
 	if p.accept(' ') {
 		// RFC 4959: the initial response, "=" for an empty one.
 		start := p.pos
@@ -161,7 +161,7 @@ func parseAuthenticate(p *Parser, cmd *Command) error {
 		} else {
 			dec, err := decodeBase64(ir)
 			if err != nil {
-				return &ParseError{Status: "BAD", Message: "Invalid base64 initial response", Err: err}
+				return &commandError{Status: "BAD", Message: "Invalid base64 initial response", Err: err}
 			}
 			args.InitialResponse = dec
 		}
@@ -179,7 +179,7 @@ func decodeBase64(b []byte) ([]byte, error) {
 	return out[:n], nil
 }
 
-func parseSelect(p *Parser, cmd *Command) error {
+func parseSelect(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func parseSelect(p *Parser, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	args := &SelectArgs{Mailbox: mbox}
+	args := &selectArgs{Mailbox: mbox}
 	cmd.Args = args
 	if !p.accept(' ') {
 		return nil
@@ -228,14 +228,14 @@ func parseSelect(p *Parser, cmd *Command) error {
 
 // qresyncParam reads SP "(" uidvalidity SP mod-sequence-value [SP
 // known-uids] [SP seq-match-data] ")" (RFC 7162 section 7).
-func (p *Parser) qresyncParam() (*QResyncArgs, error) {
+func (p *parser) qresyncParam() (*qResyncArgs, error) {
 	if err := p.sp(); err != nil {
 		return nil, err
 	}
 	if err := p.expect('(', "Expected QRESYNC parameters"); err != nil {
 		return nil, err
 	}
-	q := &QResyncArgs{}
+	q := &qResyncArgs{}
 	var err error
 	if q.UIDValidity, err = p.nzNumber(); err != nil {
 		return nil, err
@@ -278,18 +278,18 @@ func (p *Parser) qresyncParam() (*QResyncArgs, error) {
 }
 
 // knownSet reads a sequence set without "*" or "$" (RFC 7162 known-uids).
-func (p *Parser) knownSet() (SeqSet, error) {
+func (p *parser) knownSet() (SeqSet, error) {
 	set, err := p.seqSet()
 	if err != nil {
 		return set, err
 	}
-	if set.Saved || set.Dynamic() {
+	if set.saved || set.Dynamic() {
 		return set, badf("* and $ are not allowed here")
 	}
 	return set, nil
 }
 
-func parseCreate(p *Parser, cmd *Command) error {
+func parseCreate(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -297,7 +297,7 @@ func parseCreate(p *Parser, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	args := &CreateArgs{Mailbox: mbox}
+	args := &createArgs{Mailbox: mbox}
 	cmd.Args = args
 	if !p.accept(' ') {
 		return nil
@@ -358,7 +358,7 @@ func canonicalSpecialUse(a string) string {
 	return a
 }
 
-func parseMailboxArg(p *Parser, cmd *Command) error {
+func parseMailboxArg(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -366,11 +366,11 @@ func parseMailboxArg(p *Parser, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	cmd.Args = &MailboxArgs{Mailbox: mbox}
+	cmd.Args = &mailboxArgs{Mailbox: mbox}
 	return nil
 }
 
-func parseRename(p *Parser, cmd *Command) error {
+func parseRename(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -385,11 +385,11 @@ func parseRename(p *Parser, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	cmd.Args = &RenameArgs{From: from, To: to}
+	cmd.Args = &renameArgs{From: from, To: to}
 	return nil
 }
 
-func parseLsub(p *Parser, cmd *Command) error {
+func parseLsub(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -404,15 +404,15 @@ func parseLsub(p *Parser, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	cmd.Args = &ListArgs{Reference: ref, Patterns: []string{pat}}
+	cmd.Args = &listArgs{Reference: ref, Patterns: []string{pat}}
 	return nil
 }
 
 // parseList reads RFC 5258 section 6:
 //
 //	list = "LIST" [SP list-select-opts] SP mailbox SP mbox-or-pat [SP list-return-opts]
-func parseList(p *Parser, cmd *Command) error {
-	args := &ListArgs{}
+func parseList(p *parser, cmd *command) error {
+	args := &listArgs{}
 	cmd.Args = args
 	if err := p.sp(); err != nil {
 		return err
@@ -479,7 +479,7 @@ func parseList(p *Parser, cmd *Command) error {
 	return nil
 }
 
-func (p *Parser) listSelectOpts(args *ListArgs) error {
+func (p *parser) listSelectOpts(args *listArgs) error {
 	p.pos++ // '('
 	base := false
 	for first := true; !p.accept(')'); first = false {
@@ -511,7 +511,7 @@ func (p *Parser) listSelectOpts(args *ListArgs) error {
 	return nil
 }
 
-func (p *Parser) listReturnOpts(args *ListArgs) error {
+func (p *parser) listReturnOpts(args *listArgs) error {
 	if err := p.expect('(', "Expected return options"); err != nil {
 		return err
 	}
@@ -547,7 +547,7 @@ func (p *Parser) listReturnOpts(args *ListArgs) error {
 	return nil
 }
 
-func parseStatus(p *Parser, cmd *Command) error {
+func parseStatus(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -562,16 +562,16 @@ func parseStatus(p *Parser, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	cmd.Args = &StatusArgs{Mailbox: mbox, Items: items}
+	cmd.Args = &statusArgs{Mailbox: mbox, Items: items}
 	return nil
 }
 
 // statusItems reads "(" status-att *(SP status-att) ")".
-func (p *Parser) statusItems() ([]StatusItem, error) {
+func (p *parser) statusItems() ([]statusItem, error) {
 	if err := p.expect('(', "Expected status items"); err != nil {
 		return nil, err
 	}
-	items := []StatusItem{}
+	items := []statusItem{}
 	for first := true; !p.accept(')'); first = false {
 		if !first {
 			if err := p.sp(); err != nil {
@@ -597,7 +597,7 @@ func (p *Parser) statusItems() ([]StatusItem, error) {
 	return items, nil
 }
 
-func parseAppend(p *Parser, cmd *Command) error {
+func parseAppend(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -608,12 +608,12 @@ func parseAppend(p *Parser, cmd *Command) error {
 	if p.eol() {
 		return badf("Missing message")
 	}
-	cmd.Args = &AppendArgs{Mailbox: mbox}
+	cmd.Args = &appendArgs{Mailbox: mbox}
 	p.state = stateAppend
 	return nil
 }
 
-func parseCopy(p *Parser, cmd *Command) error {
+func parseCopy(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -628,14 +628,14 @@ func parseCopy(p *Parser, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	cmd.Args = &CopyArgs{Set: set, Mailbox: mbox}
+	cmd.Args = &copyArgs{Set: set, Mailbox: mbox}
 	return nil
 }
 
 // parseStore reads RFC 7162 section 7:
 //
 //	store = "STORE" SP sequence-set [store-modifiers] SP store-att-flags
-func parseStore(p *Parser, cmd *Command) error {
+func parseStore(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -643,7 +643,7 @@ func parseStore(p *Parser, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	args := &StoreArgs{Set: set}
+	args := &storeArgs{Set: set}
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -709,8 +709,8 @@ func parseStore(p *Parser, cmd *Command) error {
 	return nil
 }
 
-func parseEnable(p *Parser, cmd *Command) error {
-	args := &EnableArgs{}
+func parseEnable(p *parser, cmd *command) error {
+	args := &enableArgs{}
 	for p.accept(' ') {
 		c := p.keyword()
 		if len(c) == 0 {
@@ -728,11 +728,11 @@ func parseEnable(p *Parser, cmd *Command) error {
 // RFC 2971 section 3.3: at most 30 field-value pairs.
 const maxIDFields = 30
 
-func parseID(p *Parser, cmd *Command) error {
+func parseID(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
-	args := &IDArgs{}
+	args := &idArgs{}
 	cmd.Args = args
 	if p.acceptKeyword("NIL") {
 		return nil
@@ -740,7 +740,7 @@ func parseID(p *Parser, cmd *Command) error {
 	if err := p.expect('(', "Expected ID parameter list or NIL"); err != nil {
 		return err
 	}
-	args.Fields = []IDField{}
+	args.Fields = []idField{}
 	for first := true; !p.accept(')'); first = false {
 		if !first {
 			if err := p.sp(); err != nil {
@@ -754,7 +754,7 @@ func parseID(p *Parser, cmd *Command) error {
 		if err != nil {
 			return err
 		}
-		f := IDField{Name: string(name)}
+		f := idField{Name: string(name)}
 		if err := p.sp(); err != nil {
 			return err
 		}

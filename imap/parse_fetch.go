@@ -4,7 +4,7 @@ package imap
 //
 //	fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" /
 //	        fetch-att / "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers]
-func parseFetch(p *Parser, cmd *Command) error {
+func parseFetch(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -12,12 +12,12 @@ func parseFetch(p *Parser, cmd *Command) error {
 	if err != nil {
 		return err
 	}
-	args := &FetchArgs{Set: set}
+	args := &fetchArgs{Set: set}
 	if err := p.sp(); err != nil {
 		return err
 	}
 	if p.accept('(') {
-		args.Items = make([]FetchItem, 0, 8)
+		args.Items = make([]fetchItem, 0, 8)
 		for first := true; !p.accept(')'); first = false {
 			if !first {
 				if err := p.sp(); err != nil {
@@ -35,17 +35,17 @@ func parseFetch(p *Parser, cmd *Command) error {
 		}
 	} else {
 		if p.acceptKeyword("ALL") {
-			args.Items = []FetchItem{{Kind: FetchFlags}, {Kind: FetchInternalDate}, {Kind: FetchRFC822Size}, {Kind: FetchEnvelope}}
+			args.Items = []fetchItem{{Kind: fetchFlags}, {Kind: fetchInternalDate}, {Kind: fetchRFC822Size}, {Kind: fetchEnvelope}}
 		} else if p.acceptKeyword("FAST") {
-			args.Items = []FetchItem{{Kind: FetchFlags}, {Kind: FetchInternalDate}, {Kind: FetchRFC822Size}}
+			args.Items = []fetchItem{{Kind: fetchFlags}, {Kind: fetchInternalDate}, {Kind: fetchRFC822Size}}
 		} else if p.acceptKeyword("FULL") {
-			args.Items = []FetchItem{{Kind: FetchFlags}, {Kind: FetchInternalDate}, {Kind: FetchRFC822Size}, {Kind: FetchEnvelope}, {Kind: FetchBody}}
+			args.Items = []fetchItem{{Kind: fetchFlags}, {Kind: fetchInternalDate}, {Kind: fetchRFC822Size}, {Kind: fetchEnvelope}, {Kind: fetchBody}}
 		} else {
 			it, err := p.fetchAtt()
 			if err != nil {
 				return err
 			}
-			args.Items = []FetchItem{it}
+			args.Items = []fetchItem{it}
 		}
 	}
 	if p.accept(' ') {
@@ -57,7 +57,7 @@ func parseFetch(p *Parser, cmd *Command) error {
 	return nil
 }
 
-func (p *Parser) fetchModifiers(cmd *Command, args *FetchArgs) error {
+func (p *parser) fetchModifiers(cmd *command, args *fetchArgs) error {
 	if err := p.expect('(', "Expected fetch modifiers"); err != nil {
 		return err
 	}
@@ -100,40 +100,40 @@ func (p *Parser) fetchModifiers(cmd *Command, args *FetchArgs) error {
 	return nil
 }
 
-func (p *Parser) fetchAtt() (FetchItem, error) {
+func (p *parser) fetchAtt() (fetchItem, error) {
 	name := p.word()
-	var it FetchItem
+	var it fetchItem
 	switch {
 	case equalFoldASCII(string(name), "ENVELOPE"):
-		it.Kind = FetchEnvelope
+		it.Kind = fetchEnvelope
 	case equalFoldASCII(string(name), "FLAGS"):
-		it.Kind = FetchFlags
+		it.Kind = fetchFlags
 	case equalFoldASCII(string(name), "INTERNALDATE"):
-		it.Kind = FetchInternalDate
+		it.Kind = fetchInternalDate
 	case equalFoldASCII(string(name), "RFC822.SIZE"):
-		it.Kind = FetchRFC822Size
+		it.Kind = fetchRFC822Size
 	case equalFoldASCII(string(name), "RFC822"):
-		it.Kind = FetchRFC822
+		it.Kind = fetchRFC822
 	case equalFoldASCII(string(name), "RFC822.HEADER"):
-		it.Kind = FetchRFC822Header
+		it.Kind = fetchRFC822Header
 	case equalFoldASCII(string(name), "RFC822.TEXT"):
-		it.Kind = FetchRFC822Text
+		it.Kind = fetchRFC822Text
 	case equalFoldASCII(string(name), "BODYSTRUCTURE"):
-		it.Kind = FetchBodyStructure
+		it.Kind = fetchBodyStructure
 	case equalFoldASCII(string(name), "UID"):
-		it.Kind = FetchUID
+		it.Kind = fetchUID
 	case equalFoldASCII(string(name), "MODSEQ"):
-		it.Kind = FetchModSeq
+		it.Kind = fetchModSeq
 	case equalFoldASCII(string(name), "BODY"), equalFoldASCII(string(name), "BODY.PEEK"):
 		it.Peek = len(name) > 4
 		if p.peek() != '[' {
 			if it.Peek {
 				return it, badf("BODY.PEEK needs a section")
 			}
-			it.Kind = FetchBody
+			it.Kind = fetchBody
 			return it, nil
 		}
-		it.Kind = FetchBodySection
+		it.Kind = fetchBodySection
 		sec, err := p.section(false)
 		if err != nil {
 			return it, err
@@ -144,9 +144,9 @@ func (p *Parser) fetchAtt() (FetchItem, error) {
 	case equalFoldASCII(string(name), "BINARY"), equalFoldASCII(string(name), "BINARY.PEEK"), equalFoldASCII(string(name), "BINARY.SIZE"):
 		// RFC 3516 section 4.
 		if len(name) > 6 && toUpperASCII(name[7]) == 'S' {
-			it.Kind = FetchBinarySize
+			it.Kind = fetchBinarySize
 		} else {
-			it.Kind = FetchBinarySection
+			it.Kind = fetchBinarySection
 			it.Peek = len(name) > 6
 		}
 		if p.peek() != '[' {
@@ -157,7 +157,7 @@ func (p *Parser) fetchAtt() (FetchItem, error) {
 			return it, err
 		}
 		it.Section = sec
-		if it.Kind == FetchBinarySection {
+		if it.Kind == fetchBinarySection {
 			it.Partial, err = p.partial()
 		}
 		return it, err
@@ -175,8 +175,8 @@ func (p *Parser) fetchAtt() (FetchItem, error) {
 const maxSectionParts = 64
 
 // section reads "[" section-spec "]" (binary: "[" [section-part] "]").
-func (p *Parser) section(binary bool) (Section, error) {
-	var s Section
+func (p *parser) section(binary bool) (section, error) {
+	var s section
 	p.pos++ // '['
 	if p.accept(']') {
 		return s, nil
@@ -208,16 +208,16 @@ func (p *Parser) section(binary bool) (Section, error) {
 	}
 	kw := p.word()
 	switch {
-	case equalFoldASCII(string(kw), SectionHeader):
-		s.Specifier = SectionHeader
-	case equalFoldASCII(string(kw), SectionText):
-		s.Specifier = SectionText
-	case equalFoldASCII(string(kw), SectionMIME) && len(s.Part) > 0:
-		s.Specifier = SectionMIME
-	case equalFoldASCII(string(kw), SectionHeaderFields), equalFoldASCII(string(kw), SectionHeaderFieldsNot):
-		s.Specifier = SectionHeaderFields
-		if len(kw) > len(SectionHeaderFields) {
-			s.Specifier = SectionHeaderFieldsNot
+	case equalFoldASCII(string(kw), sectionHeader):
+		s.Specifier = sectionHeader
+	case equalFoldASCII(string(kw), sectionText):
+		s.Specifier = sectionText
+	case equalFoldASCII(string(kw), sectionMIME) && len(s.Part) > 0:
+		s.Specifier = sectionMIME
+	case equalFoldASCII(string(kw), sectionHeaderFields), equalFoldASCII(string(kw), sectionHeaderFieldsNot):
+		s.Specifier = sectionHeaderFields
+		if len(kw) > len(sectionHeaderFields) {
+			s.Specifier = sectionHeaderFieldsNot
 		}
 		if err := p.sp(); err != nil {
 			return s, err
@@ -263,8 +263,8 @@ func validFieldName(b []byte) bool {
 }
 
 // partial reads an optional "<" number "." nz-number ">".
-func (p *Parser) partial() (Partial, error) {
-	var pt Partial
+func (p *parser) partial() (partial, error) {
+	var pt partial
 	if !p.accept('<') {
 		return pt, nil
 	}

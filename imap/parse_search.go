@@ -7,14 +7,14 @@ import (
 
 // searchReturnOpts reads "RETURN" SP "(" [opt *(SP opt)] ")" after the
 // RETURN keyword (RFC 4731 section 3, RFC 5182 section 2).
-func (p *Parser) searchReturnOpts() (SearchReturn, error) {
+func (p *parser) searchReturnOpts() (searchReturn, error) {
 	if err := p.sp(); err != nil {
 		return 0, err
 	}
 	if err := p.expect('(', "Expected return options"); err != nil {
 		return 0, err
 	}
-	var r SearchReturn
+	var r searchReturn
 	for first := true; !p.accept(')'); first = false {
 		if !first {
 			if err := p.sp(); err != nil {
@@ -23,40 +23,40 @@ func (p *Parser) searchReturnOpts() (SearchReturn, error) {
 		}
 		switch kw := string(p.keyword()); kw {
 		case "MIN":
-			r |= SearchReturnMin
+			r |= searchReturnMin
 		case "MAX":
-			r |= SearchReturnMax
+			r |= searchReturnMax
 		case "ALL":
-			r |= SearchReturnAll
+			r |= searchReturnAll
 		case "COUNT":
-			r |= SearchReturnCount
+			r |= searchReturnCount
 		case "SAVE":
-			r |= SearchReturnSave
+			r |= searchReturnSave
 		default:
 			return 0, badf("Unknown search return option " + kw)
 		}
 	}
 	if r == 0 {
 		// RFC 4731 section 3.1: RETURN () is the same as RETURN (ALL).
-		r = SearchReturnAll
+		r = searchReturnAll
 	}
 	return r, nil
 }
 
-func parseSearch(p *Parser, cmd *Command) (rerr error) {
+func parseSearch(p *parser, cmd *command) (rerr error) {
 	if err := p.sp(); err != nil {
 		return err
 	}
-	args := &SearchArgs{}
+	args := &searchArgs{}
 	if p.acceptKeyword("RETURN") {
 		r, err := p.searchReturnOpts()
 		if err != nil {
 			return err
 		}
 		args.ESearch, args.Return = true, r
-		if r&SearchReturnSave != 0 {
+		if r&searchReturnSave != 0 {
 			defer func() {
-				var pe *ParseError
+				var pe *commandError
 				if errors.As(rerr, &pe) {
 					pe.SearchSave = true
 				}
@@ -89,14 +89,14 @@ func parseSearch(p *Parser, cmd *Command) (rerr error) {
 }
 
 // charset reads a charset name (astring) and checks that it is known.
-func (p *Parser) charset() (string, error) {
+func (p *parser) charset() (string, error) {
 	b, err := p.astring()
 	if err != nil {
 		return "", err
 	}
 	cs := strings.ToUpper(string(b))
 	if !knownCharset(cs) {
-		return "", &ParseError{Status: "NO", Code: "BADCHARSET (US-ASCII UTF-8)", Message: "Unsupported charset"}
+		return "", &commandError{Status: "NO", Code: "BADCHARSET (US-ASCII UTF-8)", Message: "Unsupported charset"}
 	}
 	return cs, nil
 }
@@ -106,11 +106,11 @@ var sortKeys = [...]string{"ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "
 // parseSort reads RFC 5256 section 5 (with RFC 5267 return options):
 //
 //	sort = ["UID" SP] "SORT" [search-return-opts] SP sort-criteria SP search-criteria
-func parseSort(p *Parser, cmd *Command) error {
+func parseSort(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
-	args := &SortArgs{}
+	args := &sortArgs{}
 	if p.acceptKeyword("RETURN") {
 		r, err := p.searchReturnOpts()
 		if err != nil {
@@ -130,7 +130,7 @@ func parseSort(p *Parser, cmd *Command) error {
 				return err
 			}
 		}
-		var c SortCriterion
+		var c sortCriterion
 		if p.acceptKeyword("REVERSE") {
 			c.Reverse = true
 			if err := p.sp(); err != nil {
@@ -172,7 +172,7 @@ func parseSort(p *Parser, cmd *Command) error {
 // parseThread reads RFC 5256 section 5:
 //
 //	thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria
-func parseThread(p *Parser, cmd *Command) error {
+func parseThread(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func parseThread(p *Parser, cmd *Command) error {
 	if len(alg) == 0 {
 		return badf("Expected a threading algorithm")
 	}
-	args := &ThreadArgs{Algorithm: string(alg)}
+	args := &threadArgs{Algorithm: string(alg)}
 	if err := p.sp(); err != nil {
 		return err
 	}

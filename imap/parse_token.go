@@ -6,16 +6,16 @@ import (
 	"time"
 )
 
-func (p *Parser) eol() bool { return p.pos >= len(p.line) }
+func (p *parser) eol() bool { return p.pos >= len(p.line) }
 
-func (p *Parser) peek() byte {
+func (p *parser) peek() byte {
 	if p.pos < len(p.line) {
 		return p.line[p.pos]
 	}
 	return 0
 }
 
-func (p *Parser) accept(c byte) bool {
+func (p *parser) accept(c byte) bool {
 	if p.pos < len(p.line) && p.line[p.pos] == c {
 		p.pos++
 		return true
@@ -23,16 +23,16 @@ func (p *Parser) accept(c byte) bool {
 	return false
 }
 
-func (p *Parser) expect(c byte, msg string) error {
+func (p *parser) expect(c byte, msg string) error {
 	if !p.accept(c) {
 		return badf(msg)
 	}
 	return nil
 }
 
-func (p *Parser) sp() error { return p.expect(' ', "Missing space") }
+func (p *parser) sp() error { return p.expect(' ', "Missing space") }
 
-func (p *Parser) expectEOL() error {
+func (p *parser) expectEOL() error {
 	if !p.eol() {
 		return badf("Unexpected text at end of command")
 	}
@@ -40,7 +40,7 @@ func (p *Parser) expectEOL() error {
 }
 
 // atom reads 1*ATOM-CHAR; the result points into the line.
-func (p *Parser) atom() []byte {
+func (p *parser) atom() []byte {
 	start := p.pos
 	for p.pos < len(p.line) && isAtomChar(p.line[p.pos]) {
 		p.pos++
@@ -50,7 +50,7 @@ func (p *Parser) atom() []byte {
 
 // word reads letters, digits, '.', '-' and '_': a keyword such as a fetch
 // attribute name, which stops at '[' unlike an atom.
-func (p *Parser) word() []byte {
+func (p *parser) word() []byte {
 	start := p.pos
 	for p.pos < len(p.line) {
 		c := p.line[p.pos]
@@ -63,7 +63,7 @@ func (p *Parser) word() []byte {
 }
 
 // keyword reads an atom and upper-cases it in place.
-func (p *Parser) keyword() []byte {
+func (p *parser) keyword() []byte {
 	b := p.atom()
 	for i, c := range b {
 		b[i] = toUpperASCII(c)
@@ -73,7 +73,7 @@ func (p *Parser) keyword() []byte {
 
 // acceptKeyword consumes kw (upper-case) if the line continues with it,
 // case-insensitively, followed by a non-atom character.
-func (p *Parser) acceptKeyword(kw string) bool {
+func (p *parser) acceptKeyword(kw string) bool {
 	rest := p.line[p.pos:]
 	if len(rest) < len(kw) {
 		return false
@@ -91,7 +91,7 @@ func (p *Parser) acceptKeyword(kw string) bool {
 }
 
 // number reads an RFC 3501 number (32 bits).
-func (p *Parser) number() (uint32, error) {
+func (p *parser) number() (uint32, error) {
 	n, err := p.number64()
 	if err != nil {
 		return 0, err
@@ -103,7 +103,7 @@ func (p *Parser) number() (uint32, error) {
 }
 
 // number64 reads an RFC 9051 number64 (at most 2^63-1).
-func (p *Parser) number64() (uint64, error) {
+func (p *parser) number64() (uint64, error) {
 	start := p.pos
 	var n uint64
 	for p.pos < len(p.line) && p.line[p.pos] >= '0' && p.line[p.pos] <= '9' {
@@ -120,7 +120,7 @@ func (p *Parser) number64() (uint64, error) {
 	return n, nil
 }
 
-func (p *Parser) nzNumber() (uint32, error) {
+func (p *parser) nzNumber() (uint32, error) {
 	n, err := p.number()
 	if err == nil && n == 0 {
 		err = badf("Expected a non-zero number")
@@ -131,7 +131,7 @@ func (p *Parser) nzNumber() (uint32, error) {
 // quoted reads a quoted string after its opening quote has been seen. 8-bit
 // bytes are accepted (RFC 9051 allows UTF-8 in quoted strings); escapes are
 // limited to \" and \\ (RFC 3501 quoted-specials).
-func (p *Parser) quoted() ([]byte, error) {
+func (p *parser) quoted() ([]byte, error) {
 	p.pos++ // '"'
 	start := p.pos
 	// Fast path: no escapes, the content is a slice of the line.
@@ -151,7 +151,7 @@ func (p *Parser) quoted() ([]byte, error) {
 	return nil, badf("Unterminated quoted string")
 }
 
-func (p *Parser) quotedEscaped(start int) ([]byte, error) {
+func (p *parser) quotedEscaped(start int) ([]byte, error) {
 	// Unescape in place: the output is never longer than the input.
 	w := p.pos
 	for p.pos < len(p.line) {
@@ -183,7 +183,7 @@ func (p *Parser) quotedEscaped(start int) ([]byte, error) {
 // "{n+}"), after checking it against the limits and calling Continue, then
 // reads the line that follows it. The data stays valid until the next
 // literal.
-func (p *Parser) literal() ([]byte, error) {
+func (p *parser) literal() ([]byte, error) {
 	if p.peek() == '~' {
 		return nil, badf("Binary literal not allowed here")
 	}
@@ -192,9 +192,9 @@ func (p *Parser) literal() ([]byte, error) {
 		return nil, err
 	}
 	if li.size > p.maxLiteral()-p.lits {
-		return nil, &ParseError{Status: "BAD", Code: "TOOBIG", Message: "Literal too large"}
+		return nil, &commandError{Status: "BAD", Code: "TOOBIG", Message: "Literal too large"}
 	}
-	if err := p.callContinue(Literal{Size: li.size, NonSync: li.nonSync}); err != nil {
+	if err := p.callContinue(announcedLiteral{Size: li.size, NonSync: li.nonSync}); err != nil {
 		return nil, err
 	}
 	// The size has passed the limits: only now is memory allocated for it.
@@ -212,7 +212,7 @@ func (p *Parser) literal() ([]byte, error) {
 
 // literalHeader parses "{n}" / "{n+}" / "~{n}" at the position, which must
 // end the line, and checks the LITERAL- rule.
-func (p *Parser) literalHeader() (litInfo, error) {
+func (p *parser) literalHeader() (litInfo, error) {
 	start := p.pos
 	p.accept('~')
 	if !p.accept('{') {
@@ -226,51 +226,51 @@ func (p *Parser) literalHeader() (litInfo, error) {
 	}
 	li := literalAtEnd(p.line[start:])
 	if !li.present || li.size < 0 {
-		return litInfo{}, &ParseError{Status: "BAD", Code: "TOOBIG", Message: "Invalid literal size"}
+		return litInfo{}, &commandError{Status: "BAD", Code: "TOOBIG", Message: "Invalid literal size"}
 	}
 	if li.nonSync && p.LiteralMinus && li.size > literalMinusMax {
 		// RFC 7888 section 4: the client had to use a synchronizing literal.
-		return litInfo{}, &ParseError{Status: "BAD", Code: "TOOBIG", Message: "Non-synchronizing literal larger than 4096 bytes"}
+		return litInfo{}, &commandError{Status: "BAD", Code: "TOOBIG", Message: "Non-synchronizing literal larger than 4096 bytes"}
 	}
 	return li, nil
 }
 
-func (p *Parser) callContinue(l Literal) error {
+func (p *parser) callContinue(l announcedLiteral) error {
 	if p.Continue == nil {
 		if l.NonSync {
 			return nil
 		}
-		return &ParseError{Status: "BAD", Message: "Literal not accepted", Err: errLiteralRefused}
+		return &commandError{Status: "BAD", Message: "Literal not accepted", Err: errLiteralRefused}
 	}
 	if err := p.Continue(l); err != nil {
-		var pe *ParseError
+		var pe *commandError
 		if errors.As(err, &pe) {
 			return pe
 		}
-		return &ParseError{Status: "BAD", Message: "Literal not accepted", Err: err}
+		return &commandError{Status: "BAD", Message: "Literal not accepted", Err: err}
 	}
 	return nil
 }
 
 // nextLine reads the continuation of the command after a literal.
-func (p *Parser) nextLine() error {
+func (p *parser) nextLine() error {
 	if err := p.readLine(); err != nil {
 		return err
 	}
 	if p.truncated {
-		return &ParseError{Status: "BAD", Code: "TOOBIG", Message: "Command line too long"}
+		return &commandError{Status: "BAD", Code: "TOOBIG", Message: "Command line too long"}
 	}
 	return nil
 }
 
 // atLiteral reports whether a literal ("{" or "~{") starts here.
-func (p *Parser) atLiteral() bool {
+func (p *parser) atLiteral() bool {
 	c := p.peek()
 	return c == '{' || c == '~' && p.pos+1 < len(p.line) && p.line[p.pos+1] == '{'
 }
 
 // string reads string = quoted / literal.
-func (p *Parser) string() ([]byte, error) {
+func (p *parser) string() ([]byte, error) {
 	if p.peek() == '"' {
 		return p.quoted()
 	}
@@ -281,7 +281,7 @@ func (p *Parser) string() ([]byte, error) {
 }
 
 // astring reads 1*ASTRING-CHAR / string.
-func (p *Parser) astring() ([]byte, error) {
+func (p *parser) astring() ([]byte, error) {
 	if p.peek() == '"' || p.atLiteral() {
 		return p.string()
 	}
@@ -296,7 +296,7 @@ func (p *Parser) astring() ([]byte, error) {
 }
 
 // nstring reads string / NIL.
-func (p *Parser) nstring() (s []byte, isNil bool, err error) {
+func (p *parser) nstring() (s []byte, isNil bool, err error) {
 	if p.acceptKeyword("NIL") {
 		return nil, true, nil
 	}
@@ -307,7 +307,7 @@ func (p *Parser) nstring() (s []byte, isNil bool, err error) {
 // mailbox reads a mailbox name (astring), decodes it from modified UTF-7
 // (or checks it as UTF-8 in UTF8 mode) and spells INBOX in upper case
 // (RFC 3501 section 5.1: INBOX is case-insensitive).
-func (p *Parser) mailbox() (string, error) {
+func (p *parser) mailbox() (string, error) {
 	b, err := p.astring()
 	if err != nil {
 		return "", err
@@ -315,26 +315,26 @@ func (p *Parser) mailbox() (string, error) {
 	return p.decodeMailbox(b)
 }
 
-func (p *Parser) decodeMailbox(b []byte) (string, error) {
+func (p *parser) decodeMailbox(b []byte) (string, error) {
 	if len(b) == 5 && equalFoldASCII(string(b), "INBOX") {
 		return "INBOX", nil
 	}
 	if p.UTF8 {
 		if !validUTF8MailboxName(string(b)) {
-			return "", &ParseError{Status: "NO", Code: "CANNOT", Message: "Mailbox name is not valid UTF-8", Err: ErrMailboxName}
+			return "", &commandError{Status: "NO", Code: "CANNOT", Message: "Mailbox name is not valid UTF-8", Err: errMailboxName}
 		}
 		return string(b), nil
 	}
-	name, err := DecodeMailboxName(string(b))
+	name, err := decodeMailboxName(string(b))
 	if err != nil {
-		return "", &ParseError{Status: "NO", Code: "CANNOT", Message: "Mailbox name is not valid modified UTF-7", Err: err}
+		return "", &commandError{Status: "NO", Code: "CANNOT", Message: "Mailbox name is not valid modified UTF-7", Err: err}
 	}
 	return name, nil
 }
 
 // listMailbox reads list-mailbox = 1*list-char / string, decoded like a
 // mailbox name (the wildcards are printable ASCII and decode to themselves).
-func (p *Parser) listMailbox() (string, error) {
+func (p *parser) listMailbox() (string, error) {
 	var b []byte
 	switch {
 	case p.peek() == '"' || p.atLiteral():
@@ -359,7 +359,7 @@ func (p *Parser) listMailbox() (string, error) {
 }
 
 // seqSet reads a sequence-set (or "$").
-func (p *Parser) seqSet() (SeqSet, error) {
+func (p *parser) seqSet() (SeqSet, error) {
 	start := p.pos
 	for p.pos < len(p.line) {
 		c := p.line[p.pos]
@@ -372,17 +372,17 @@ func (p *Parser) seqSet() (SeqSet, error) {
 	switch err {
 	case nil:
 		return set, nil
-	case ErrSeqSetTooLarge:
-		return SeqSet{}, &ParseError{Status: "BAD", Code: "TOOBIG", Message: "Too many ranges in sequence set", Err: err}
+	case errSeqSetTooLarge:
+		return SeqSet{}, &commandError{Status: "BAD", Code: "TOOBIG", Message: "Too many ranges in sequence set", Err: err}
 	}
-	return SeqSet{}, &ParseError{Status: "BAD", Message: "Invalid sequence set", Err: err}
+	return SeqSet{}, &commandError{Status: "BAD", Message: "Invalid sequence set", Err: err}
 }
 
 // flag reads a flag: "\" atom (system flag or flag-extension) or a
 // keyword atom. System flags are returned in their canonical spelling.
 // \Recent and \* are refused: a client cannot set them (RFC 3501 section
 // 2.3.2, RFC 9051 removes \Recent).
-func (p *Parser) flag() (string, error) {
+func (p *parser) flag() (string, error) {
 	bs := p.accept('\\')
 	a := p.atom()
 	if len(a) == 0 {
@@ -418,7 +418,7 @@ const (
 var systemFlags = [...]string{FlagSeen, FlagAnswered, FlagFlagged, FlagDeleted, FlagDraft, FlagRecent}
 
 // flagList reads "(" [flag *(SP flag)] ")".
-func (p *Parser) flagList() ([]string, error) {
+func (p *parser) flagList() ([]string, error) {
 	if err := p.expect('(', "Expected a flag list"); err != nil {
 		return nil, err
 	}
@@ -440,7 +440,7 @@ func (p *Parser) flagList() ([]string, error) {
 
 // dateTime reads a quoted date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" (the day
 // may be one digit, with or without a leading space).
-func (p *Parser) dateTime() (time.Time, error) {
+func (p *parser) dateTime() (time.Time, error) {
 	if p.peek() != '"' {
 		return time.Time{}, badf("Expected a date-time")
 	}
@@ -458,7 +458,7 @@ func (p *Parser) dateTime() (time.Time, error) {
 // searchDate reads date = date-text / DQUOTE date-text DQUOTE.
 // The result is midnight UTC of that day: search dates are days, without
 // a time zone.
-func (p *Parser) searchDate() (time.Time, error) {
+func (p *parser) searchDate() (time.Time, error) {
 	var b []byte
 	if p.peek() == '"' {
 		var err error

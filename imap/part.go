@@ -1,9 +1,9 @@
 package imap
 
-// StructureLimits bound the time and memory spent on one message's MIME
+// structureLimits bound the time and memory spent on one message's MIME
 // structure, whatever the message holds. The zero value of each field
 // means its default.
-type StructureLimits struct {
+type structureLimits struct {
 	// MaxDepth bounds the nesting of multiparts and encapsulated messages
 	// (default 50). A multipart or message/rfc822 part deeper than that is
 	// kept as an opaque application/octet-stream leaf. It also bounds the
@@ -23,10 +23,10 @@ type StructureLimits struct {
 
 // Default structure limits.
 const (
-	DefaultMaxMIMEDepth      = 50
-	DefaultMaxMIMEParts      = 10000
-	DefaultMaxFieldLength    = 64 << 10
-	DefaultMaxHeaderBytes    = 4 << 20
+	defaultMaxMIMEDepth      = 50
+	defaultMaxMIMEParts      = 10000
+	defaultMaxFieldLength    = 64 << 10
+	defaultMaxHeaderBytes    = 4 << 20
 	maxBoundaryLength        = 200 // RFC 2046 allows 70; be lenient, but bounded
 	maxRFC2231Segments       = 100
 	maxParamsPerField        = 200
@@ -36,32 +36,32 @@ const (
 	opaqueType, opaqueSubype = "application", "octet-stream"
 )
 
-func (l StructureLimits) maxDepth() int {
+func (l structureLimits) maxDepth() int {
 	if l.MaxDepth > 0 {
 		return l.MaxDepth
 	}
-	return DefaultMaxMIMEDepth
+	return defaultMaxMIMEDepth
 }
 
-func (l StructureLimits) maxParts() int {
+func (l structureLimits) maxParts() int {
 	if l.MaxParts > 0 {
 		return l.MaxParts
 	}
-	return DefaultMaxMIMEParts
+	return defaultMaxMIMEParts
 }
 
-func (l StructureLimits) maxField() int {
+func (l structureLimits) maxField() int {
 	if l.MaxFieldLength > 0 {
 		return l.MaxFieldLength
 	}
-	return DefaultMaxFieldLength
+	return defaultMaxFieldLength
 }
 
-func (l StructureLimits) maxHeader() int {
+func (l structureLimits) maxHeader() int {
 	if l.MaxHeaderBytes > 0 {
 		return l.MaxHeaderBytes
 	}
-	return DefaultMaxHeaderBytes
+	return defaultMaxHeaderBytes
 }
 
 // Part is one MIME entity of a message, with the byte offsets that locate
@@ -99,9 +99,9 @@ type Part struct {
 	// message/global) part: its header starts at this part's BodyStart.
 	Message *Part
 	// envRaw holds the envelope fields of a message root (the top-level
-	// part and every Message); Envelope builds the ENVELOPE from them.
+	// part and every Message); envelope builds the ENVELOPE from them.
 	envRaw *[envFields]string
-	env    *Envelope
+	env    *envelope
 
 	lfStart int64 // line feeds before BodyStart
 	lfEnd   int64 // line feeds before End
@@ -112,12 +112,12 @@ type Param struct {
 	Name, Value string
 }
 
-// Envelope returns the ENVELOPE of a message root: the top-level part or
+// envelope returns the ENVELOPE of a message root: the top-level part or
 // the Message of a message/rfc822 part. Other parts give an empty one.
-func (p *Part) Envelope() *Envelope {
+func (p *Part) envelope() *envelope {
 	if p.env == nil {
 		if p.envRaw == nil {
-			p.env = &Envelope{}
+			p.env = &envelope{}
 		} else {
 			p.env = buildEnvelope(p.envRaw)
 		}

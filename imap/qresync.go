@@ -174,7 +174,7 @@ func (s *selected) seqMatchFloor(seqs, uids SeqSet) uint32 {
 // and MODSEQ for each message changed since. With a different
 // UIDVALIDITY, or a mailbox without mod-sequences, the client must
 // resynchronize in full and gets nothing more.
-func (c *conn) selectQResync(q *QResyncArgs) result {
+func (c *conn) selectQResync(q *qResyncArgs) result {
 	s := c.mbox
 	if q.UIDValidity != s.mb.UIDValidity() || s.mb.HighestModSeq() == 0 {
 		return result{}

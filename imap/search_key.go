@@ -10,56 +10,56 @@ import (
 	"github.com/emersion/go-message/charset"
 )
 
-// SearchOp is the kind of a search key.
-type SearchOp uint8
+// searchOp is the kind of a search key.
+type searchOp uint8
 
 // Search keys (RFC 9051 section 6.4.4, RFC 3501 section 6.4.4, RFC 7162
 // section 3.1.5 for MODSEQ, RFC 5182 for "$").
 const (
-	SearchAnd SearchOp = iota + 1 // all Children match (a parenthesised list, or the whole program)
-	SearchOr                      // OR: Children[0] or Children[1]
-	SearchNot                     // NOT: Children[0] does not match
-	SearchAll
-	SearchAnswered
-	SearchDeleted
-	SearchDraft
-	SearchFlagged
-	SearchNew // RECENT UNSEEN
-	SearchOld // NOT RECENT
-	SearchRecent
-	SearchSeen
-	SearchUnanswered
-	SearchUndeleted
-	SearchUndraft
-	SearchUnflagged
-	SearchUnseen
-	SearchKeyword   // Value: the keyword
-	SearchUnkeyword // Value: the keyword
-	SearchBcc       // Value: substring of the Bcc field
-	SearchCc
-	SearchFrom
-	SearchTo
-	SearchSubject
-	SearchHeader // Field: the field name; Value: substring ("" matches any message with the field)
-	SearchBody   // Value: substring of the decoded body
-	SearchText   // Value: substring of the decoded header or body
-	SearchBefore // Date: internal date before the day
-	SearchOn
-	SearchSince
-	SearchSentBefore // Date: Date header's day before it
-	SearchSentOn
-	SearchSentSince
-	SearchLarger  // Number: size greater than
-	SearchSmaller // Number: size less than
-	SearchSeqSet  // Set: message sequence numbers ("$": the saved result)
-	SearchUID     // Set: UIDs
-	SearchModSeq  // Number: mod-sequence at least (ModSeqEntry, ModSeqEntryType optional)
+	searchAnd searchOp = iota + 1 // all Children match (a parenthesised list, or the whole program)
+	searchOr                      // OR: Children[0] or Children[1]
+	searchNot                     // NOT: Children[0] does not match
+	searchAll
+	searchAnswered
+	searchDeleted
+	searchDraft
+	searchFlagged
+	searchNew // RECENT UNSEEN
+	searchOld // NOT RECENT
+	searchRecent
+	searchSeen
+	searchUnanswered
+	searchUndeleted
+	searchUndraft
+	searchUnflagged
+	searchUnseen
+	searchKeyword   // Value: the keyword
+	searchUnkeyword // Value: the keyword
+	searchBcc       // Value: substring of the Bcc field
+	searchCc
+	searchFrom
+	searchTo
+	searchSubject
+	searchHeader // Field: the field name; Value: substring ("" matches any message with the field)
+	searchBody   // Value: substring of the decoded body
+	searchText   // Value: substring of the decoded header or body
+	searchBefore // Date: internal date before the day
+	searchOn
+	searchSince
+	searchSentBefore // Date: Date header's day before it
+	searchSentOn
+	searchSentSince
+	searchLarger  // Number: size greater than
+	searchSmaller // Number: size less than
+	searchSeqSet  // Set: message sequence numbers ("$": the saved result)
+	searchUID     // Set: UIDs
+	searchModSeq  // Number: mod-sequence at least (ModSeqEntry, ModSeqEntryType optional)
 )
 
-// SearchKey is a node of a search key tree.
-type SearchKey struct {
-	Op       SearchOp
-	Children []SearchKey
+// searchKey is a node of a search key tree.
+type searchKey struct {
+	Op       searchOp
+	Children []searchKey
 	Field    string    // SearchHeader
 	Value    string    // string keys (UTF-8) and keywords
 	Date     time.Time // date keys: midnight UTC of the day
@@ -88,29 +88,29 @@ const (
 )
 
 type searchSpec struct {
-	op  SearchOp
+	op  searchOp
 	arg searchArg
 }
 
 var searchKeys = map[string]searchSpec{
-	"ALL": {SearchAll, argNone}, "ANSWERED": {SearchAnswered, argNone}, "DELETED": {SearchDeleted, argNone},
-	"DRAFT": {SearchDraft, argNone}, "FLAGGED": {SearchFlagged, argNone}, "NEW": {SearchNew, argNone},
-	"OLD": {SearchOld, argNone}, "RECENT": {SearchRecent, argNone}, "SEEN": {SearchSeen, argNone},
-	"UNANSWERED": {SearchUnanswered, argNone}, "UNDELETED": {SearchUndeleted, argNone},
-	"UNDRAFT": {SearchUndraft, argNone}, "UNFLAGGED": {SearchUnflagged, argNone}, "UNSEEN": {SearchUnseen, argNone},
-	"KEYWORD": {SearchKeyword, argKeyword}, "UNKEYWORD": {SearchUnkeyword, argKeyword},
-	"BCC": {SearchBcc, argString}, "CC": {SearchCc, argString}, "FROM": {SearchFrom, argString},
-	"TO": {SearchTo, argString}, "SUBJECT": {SearchSubject, argString}, "BODY": {SearchBody, argString},
-	"TEXT": {SearchText, argString}, "HEADER": {SearchHeader, argHeader},
-	"BEFORE": {SearchBefore, argDate}, "ON": {SearchOn, argDate}, "SINCE": {SearchSince, argDate},
-	"SENTBEFORE": {SearchSentBefore, argDate}, "SENTON": {SearchSentOn, argDate}, "SENTSINCE": {SearchSentSince, argDate},
-	"LARGER": {SearchLarger, argNumber}, "SMALLER": {SearchSmaller, argNumber},
-	"UID": {SearchUID, argSet}, "NOT": {SearchNot, argNot}, "OR": {SearchOr, argOr},
-	"MODSEQ": {SearchModSeq, argModSeq},
+	"ALL": {searchAll, argNone}, "ANSWERED": {searchAnswered, argNone}, "DELETED": {searchDeleted, argNone},
+	"DRAFT": {searchDraft, argNone}, "FLAGGED": {searchFlagged, argNone}, "NEW": {searchNew, argNone},
+	"OLD": {searchOld, argNone}, "RECENT": {searchRecent, argNone}, "SEEN": {searchSeen, argNone},
+	"UNANSWERED": {searchUnanswered, argNone}, "UNDELETED": {searchUndeleted, argNone},
+	"UNDRAFT": {searchUndraft, argNone}, "UNFLAGGED": {searchUnflagged, argNone}, "UNSEEN": {searchUnseen, argNone},
+	"KEYWORD": {searchKeyword, argKeyword}, "UNKEYWORD": {searchUnkeyword, argKeyword},
+	"BCC": {searchBcc, argString}, "CC": {searchCc, argString}, "FROM": {searchFrom, argString},
+	"TO": {searchTo, argString}, "SUBJECT": {searchSubject, argString}, "BODY": {searchBody, argString},
+	"TEXT": {searchText, argString}, "HEADER": {searchHeader, argHeader},
+	"BEFORE": {searchBefore, argDate}, "ON": {searchOn, argDate}, "SINCE": {searchSince, argDate},
+	"SENTBEFORE": {searchSentBefore, argDate}, "SENTON": {searchSentOn, argDate}, "SENTSINCE": {searchSentSince, argDate},
+	"LARGER": {searchLarger, argNumber}, "SMALLER": {searchSmaller, argNumber},
+	"UID": {searchUID, argSet}, "NOT": {searchNot, argNot}, "OR": {searchOr, argOr},
+	"MODSEQ": {searchModSeq, argModSeq},
 }
 
-var searchKeyNames = func() map[SearchOp]string {
-	m := make(map[SearchOp]string, len(searchKeys))
+var searchKeyNames = func() map[searchOp]string {
+	m := make(map[searchOp]string, len(searchKeys))
 	for name, s := range searchKeys {
 		m[s.op] = name
 	}
@@ -119,8 +119,8 @@ var searchKeyNames = func() map[SearchOp]string {
 
 // searchProgram reads search-key *(SP search-key) and converts its strings
 // from charset to UTF-8.
-func (p *Parser) searchProgram(cs string) (*SearchKey, error) {
-	var keys []SearchKey
+func (p *parser) searchProgram(cs string) (*searchKey, error) {
+	var keys []searchKey
 	for {
 		k, err := p.searchKey(1)
 		if err != nil {
@@ -131,30 +131,30 @@ func (p *Parser) searchProgram(cs string) (*SearchKey, error) {
 			break
 		}
 	}
-	root := &SearchKey{Op: SearchAnd, Children: keys}
+	root := &searchKey{Op: searchAnd, Children: keys}
 	if len(keys) == 1 {
 		root = &keys[0]
 	}
 	if !isUTF8Charset(cs) {
 		if err := root.convertStrings(cs); err != nil {
-			return nil, &ParseError{Status: "NO", Code: "BADCHARSET (US-ASCII UTF-8)", Message: "Cannot convert search strings from " + cs, Err: err}
+			return nil, &commandError{Status: "NO", Code: "BADCHARSET (US-ASCII UTF-8)", Message: "Cannot convert search strings from " + cs, Err: err}
 		}
 	}
 	return root, nil
 }
 
-func (p *Parser) searchKey(depth int) (SearchKey, error) {
+func (p *parser) searchKey(depth int) (searchKey, error) {
 	if depth > p.maxDepth() {
-		return SearchKey{}, badf("Search keys nested too deeply")
+		return searchKey{}, badf("Search keys nested too deeply")
 	}
 	p.keys++
 	if p.keys > p.maxSearchKeys() {
-		return SearchKey{}, &ParseError{Status: "BAD", Code: "LIMIT", Message: "Too many search keys"}
+		return searchKey{}, &commandError{Status: "BAD", Code: "LIMIT", Message: "Too many search keys"}
 	}
 	switch c := p.peek(); {
 	case c == '(':
 		p.pos++
-		k := SearchKey{Op: SearchAnd}
+		k := searchKey{Op: searchAnd}
 		for first := true; !p.accept(')'); first = false {
 			if !first {
 				if err := p.sp(); err != nil {
@@ -173,17 +173,17 @@ func (p *Parser) searchKey(depth int) (SearchKey, error) {
 		return k, nil
 	case c >= '0' && c <= '9' || c == '*' || c == '$':
 		set, err := p.seqSet()
-		return SearchKey{Op: SearchSeqSet, Set: set}, err
+		return searchKey{Op: searchSeqSet, Set: set}, err
 	}
 	kw := p.keyword()
 	spec, ok := searchKeys[string(kw)]
 	if !ok {
 		if len(kw) == 0 {
-			return SearchKey{}, badf("Expected a search key")
+			return searchKey{}, badf("Expected a search key")
 		}
-		return SearchKey{}, badf("Unknown search key " + string(kw))
+		return searchKey{}, badf("Unknown search key " + string(kw))
 	}
-	k := SearchKey{Op: spec.op}
+	k := searchKey{Op: spec.op}
 	if spec.arg == argNone {
 		return k, nil
 	}
@@ -226,12 +226,12 @@ func (p *Parser) searchKey(depth int) (SearchKey, error) {
 	case argSet:
 		k.Set, err = p.seqSet()
 	case argNot:
-		var c SearchKey
+		var c searchKey
 		if c, err = p.searchKey(depth + 1); err == nil {
-			k.Children = []SearchKey{c}
+			k.Children = []searchKey{c}
 		}
 	case argOr:
-		var a, b SearchKey
+		var a, b searchKey
 		if a, err = p.searchKey(depth + 1); err != nil {
 			return k, err
 		}
@@ -239,7 +239,7 @@ func (p *Parser) searchKey(depth int) (SearchKey, error) {
 			return k, err
 		}
 		if b, err = p.searchKey(depth + 1); err == nil {
-			k.Children = []SearchKey{a, b}
+			k.Children = []searchKey{a, b}
 		}
 	case argModSeq:
 		// RFC 7162 section 7: "MODSEQ" [SP entry-name SP entry-type-req] SP mod-sequence-valzer
@@ -279,9 +279,9 @@ func knownCharset(cs string) bool {
 	return err == nil
 }
 
-func (k *SearchKey) convertStrings(cs string) error {
+func (k *searchKey) convertStrings(cs string) error {
 	switch k.Op {
-	case SearchBcc, SearchCc, SearchFrom, SearchTo, SearchSubject, SearchBody, SearchText, SearchHeader:
+	case searchBcc, searchCc, searchFrom, searchTo, searchSubject, searchBody, searchText, searchHeader:
 		r, err := charset.Reader(cs, strings.NewReader(k.Value))
 		if err != nil {
 			return err
@@ -303,9 +303,9 @@ func (k *SearchKey) convertStrings(cs string) error {
 // String returns the key in IMAP search syntax, so that it can be logged
 // or sent to another server. A top-level AND of several keys is written
 // as a list of keys without parentheses.
-func (k *SearchKey) String() string {
+func (k *searchKey) String() string {
 	var b []byte
-	if k.Op == SearchAnd && len(k.Children) > 1 {
+	if k.Op == searchAnd && len(k.Children) > 1 {
 		for i := range k.Children {
 			if i > 0 {
 				b = append(b, ' ')
@@ -317,12 +317,12 @@ func (k *SearchKey) String() string {
 	return string(k.appendTo(b, 0))
 }
 
-func (k *SearchKey) appendTo(b []byte, depth int) []byte {
+func (k *searchKey) appendTo(b []byte, depth int) []byte {
 	if depth > 1000 {
 		return append(b, "ALL"...)
 	}
 	switch k.Op {
-	case SearchAnd:
+	case searchAnd:
 		b = append(b, '(')
 		for i := range k.Children {
 			if i > 0 {
@@ -331,33 +331,33 @@ func (k *SearchKey) appendTo(b []byte, depth int) []byte {
 			b = k.Children[i].appendTo(b, depth+1)
 		}
 		return append(b, ')')
-	case SearchSeqSet:
-		return k.Set.AppendTo(b)
+	case searchSeqSet:
+		return k.Set.appendTo(b)
 	}
 	b = append(b, searchKeyNames[k.Op]...)
 	switch k.Op {
-	case SearchNot:
+	case searchNot:
 		if len(k.Children) == 1 {
 			b = append(b, ' ')
 			b = k.Children[0].appendTo(b, depth+1)
 		}
-	case SearchOr:
+	case searchOr:
 		for i := 0; i < len(k.Children) && i < 2; i++ {
 			b = append(b, ' ')
 			b = k.Children[i].appendTo(b, depth+1)
 		}
-	case SearchKeyword, SearchUnkeyword:
+	case searchKeyword, searchUnkeyword:
 		b = append(b, ' ')
 		b = append(b, k.Value...)
-	case SearchBcc, SearchCc, SearchFrom, SearchTo, SearchSubject, SearchBody, SearchText:
+	case searchBcc, searchCc, searchFrom, searchTo, searchSubject, searchBody, searchText:
 		b = append(b, ' ')
 		b = appendSearchString(b, k.Value)
-	case SearchHeader:
+	case searchHeader:
 		b = append(b, ' ')
 		b = appendSearchString(b, k.Field)
 		b = append(b, ' ')
 		b = appendSearchString(b, k.Value)
-	case SearchBefore, SearchOn, SearchSince, SearchSentBefore, SearchSentOn, SearchSentSince:
+	case searchBefore, searchOn, searchSince, searchSentBefore, searchSentOn, searchSentSince:
 		y, m, d := k.Date.Date()
 		b = append(b, ' ')
 		b = strconv.AppendInt(b, int64(d), 10)
@@ -366,13 +366,13 @@ func (k *SearchKey) appendTo(b []byte, depth int) []byte {
 		b = append(b, '-')
 		b = append2(b, y/100%100)
 		b = append2(b, y%100)
-	case SearchLarger, SearchSmaller:
+	case searchLarger, searchSmaller:
 		b = append(b, ' ')
 		b = strconv.AppendUint(b, k.Number, 10)
-	case SearchUID:
+	case searchUID:
 		b = append(b, ' ')
-		b = k.Set.AppendTo(b)
-	case SearchModSeq:
+		b = k.Set.appendTo(b)
+	case searchModSeq:
 		if k.ModSeqEntry != "" {
 			b = append(b, ' ')
 			b = appendSearchString(b, k.ModSeqEntry)

@@ -10,12 +10,12 @@ import (
 	"unicode/utf8"
 )
 
-// MessageView is what SEARCH needs to know about one message. The header
+// searchView is what SEARCH needs to know about one message. The header
 // and body text are asked for only when a key needs them, so a search on
-// flags never reads a message. *Message provides Size, Header and
+// flags never reads a message. *message provides Size, Header and
 // BodyText for a raw message; a backend's view can embed it and add the
 // metadata.
-type MessageView interface {
+type searchView interface {
 	SeqNum() uint32
 	UID() uint32
 	Flags() []string
@@ -25,17 +25,17 @@ type MessageView interface {
 	// Header returns the top-level header.
 	Header() (*Header, error)
 	// BodyText calls fn with the decoded text of the body, in pieces
-	// (see Message.BodyText); it stops when fn returns an error and
+	// (see message.BodyText); it stops when fn returns an error and
 	// returns that error.
 	BodyText(fn func([]byte) error) error
 }
 
-// Matcher evaluates a search key against messages. Set the fields that
+// matcher evaluates a search key against messages. Set the fields that
 // describe the mailbox before calling Match. It compiles the key on first
 // use (folding the strings to search for once) and keeps scratch space
 // between messages, so it is not safe for concurrent use.
-type Matcher struct {
-	Key *SearchKey
+type matcher struct {
+	Key *searchKey
 	// MaxSeq and MaxUID give "*" its value in sequence and UID sets: the
 	// number of messages and the largest UID.
 	MaxSeq, MaxUID uint32
@@ -54,29 +54,19 @@ type Matcher struct {
 
 // node is a compiled search key.
 type node struct {
-	key      *SearchKey
+	key      *searchKey
 	children []*node
 	needle   []byte // folded Value, for string keys
-	bodyIdx  int    // index in Matcher.body for BODY and TEXT
+	bodyIdx  int    // index in matcher.body for BODY and TEXT
 	cost     int    // 0: metadata, 1: header, 2: body
 }
 
-// NewMatcher returns a Matcher for key.
-func NewMatcher(key *SearchKey) *Matcher { return &Matcher{Key: key} }
-
-// Match reports whether msg matches key. Without the mailbox's data, "*"
-// is taken as larger than any number (so "5:*" means 5 and above, and a
-// lone "*" matches nothing) and "$" as empty; read errors count as no
-// match. Use a Matcher for exact results and errors.
-func Match(msg MessageView, key *SearchKey) bool {
-	m := &Matcher{Key: key, MaxSeq: 0xffffffff, MaxUID: 0xffffffff}
-	ok, _ := m.Match(msg)
-	return ok
-}
+// newMatcher returns a matcher for key.
+func newMatcher(key *searchKey) *matcher { return &matcher{Key: key} }
 
 // Match reports whether msg matches the key. An error comes from reading
 // the message.
-func (m *Matcher) Match(msg MessageView) (bool, error) {
+func (m *matcher) Match(msg searchView) (bool, error) {
 	if m.root == nil {
 		if m.Key == nil {
 			return true, nil
@@ -92,21 +82,21 @@ func (m *Matcher) Match(msg MessageView) (bool, error) {
 // than any the parser would accept; deeper keys do not match.
 const maxEvalDepth = 1000
 
-func (m *Matcher) compile(k *SearchKey, depth int) *node {
+func (m *matcher) compile(k *searchKey, depth int) *node {
 	n := &node{key: k, bodyIdx: -1}
 	if depth > maxEvalDepth {
 		return n
 	}
 	switch k.Op {
-	case SearchBcc, SearchCc, SearchFrom, SearchTo, SearchSubject, SearchHeader, SearchText, SearchBody:
+	case searchBcc, searchCc, searchFrom, searchTo, searchSubject, searchHeader, searchText, searchBody:
 		n.needle = appendFold(nil, []byte(k.Value))
 		n.cost = 1
-		if k.Op == SearchText || k.Op == SearchBody {
+		if k.Op == searchText || k.Op == searchBody {
 			n.bodyIdx = len(m.body)
 			m.body = append(m.body, n.needle)
 			n.cost = 2
 		}
-	case SearchSentBefore, SearchSentOn, SearchSentSince:
+	case searchSentBefore, searchSentOn, searchSentSince:
 		n.cost = 1
 	}
 	for i := range k.Children {
@@ -114,7 +104,7 @@ func (m *Matcher) compile(k *SearchKey, depth int) *node {
 		n.children = append(n.children, c)
 		n.cost = max(n.cost, c.cost)
 	}
-	if k.Op == SearchAnd || k.Op == SearchOr {
+	if k.Op == searchAnd || k.Op == searchOr {
 		// AND and OR are commutative: try the cheap keys first, so that a
 		// flag test can spare reading the message.
 		slices.SortStableFunc(n.children, func(a, b *node) int { return a.cost - b.cost })
@@ -125,15 +115,15 @@ func (m *Matcher) compile(k *SearchKey, depth int) *node {
 // evaluation is the state of matching one message: what has been read of
 // it so far.
 type evaluation struct {
-	m   *Matcher
-	msg MessageView
+	m   *matcher
+	msg searchView
 	err error
 
 	hdr       *Header
 	hdrLoaded bool
 
 	scanned bool
-	found   []bool // per Matcher.body needle
+	found   []bool // per matcher.body needle
 }
 
 func (ev *evaluation) header() *Header {
@@ -185,72 +175,72 @@ func (ev *evaluation) eval(n *node) bool {
 	}
 	k := n.key
 	switch k.Op {
-	case SearchAnd:
+	case searchAnd:
 		for _, c := range n.children {
 			if !ev.eval(c) {
 				return false
 			}
 		}
 		return true
-	case SearchOr:
+	case searchOr:
 		for _, c := range n.children {
 			if ev.eval(c) {
 				return true
 			}
 		}
 		return false
-	case SearchNot:
+	case searchNot:
 		return len(n.children) == 1 && !ev.eval(n.children[0])
-	case SearchAll:
+	case searchAll:
 		return true
-	case SearchAnswered:
+	case searchAnswered:
 		return hasFlag(ev.msg.Flags(), FlagAnswered)
-	case SearchDeleted:
+	case searchDeleted:
 		return hasFlag(ev.msg.Flags(), FlagDeleted)
-	case SearchDraft:
+	case searchDraft:
 		return hasFlag(ev.msg.Flags(), FlagDraft)
-	case SearchFlagged:
+	case searchFlagged:
 		return hasFlag(ev.msg.Flags(), FlagFlagged)
-	case SearchRecent:
+	case searchRecent:
 		return hasFlag(ev.msg.Flags(), FlagRecent)
-	case SearchSeen:
+	case searchSeen:
 		return hasFlag(ev.msg.Flags(), FlagSeen)
-	case SearchNew:
+	case searchNew:
 		f := ev.msg.Flags()
 		return hasFlag(f, FlagRecent) && !hasFlag(f, FlagSeen)
-	case SearchOld:
+	case searchOld:
 		return !hasFlag(ev.msg.Flags(), FlagRecent)
-	case SearchUnanswered:
+	case searchUnanswered:
 		return !hasFlag(ev.msg.Flags(), FlagAnswered)
-	case SearchUndeleted:
+	case searchUndeleted:
 		return !hasFlag(ev.msg.Flags(), FlagDeleted)
-	case SearchUndraft:
+	case searchUndraft:
 		return !hasFlag(ev.msg.Flags(), FlagDraft)
-	case SearchUnflagged:
+	case searchUnflagged:
 		return !hasFlag(ev.msg.Flags(), FlagFlagged)
-	case SearchUnseen:
+	case searchUnseen:
 		return !hasFlag(ev.msg.Flags(), FlagSeen)
-	case SearchKeyword:
+	case searchKeyword:
 		return hasFlag(ev.msg.Flags(), k.Value)
-	case SearchUnkeyword:
+	case searchUnkeyword:
 		return !hasFlag(ev.msg.Flags(), k.Value)
-	case SearchLarger:
+	case searchLarger:
 		return k.Number < 1<<63 && ev.msg.Size() > int64(k.Number)
-	case SearchSmaller:
+	case searchSmaller:
 		return k.Number >= 1<<63 || ev.msg.Size() < int64(k.Number)
-	case SearchModSeq:
+	case searchModSeq:
 		return ev.msg.ModSeq() >= k.Number
-	case SearchSeqSet:
-		if k.Set.Saved {
+	case searchSeqSet:
+		if k.Set.saved {
 			return ev.m.Saved.Contains(ev.msg.UID(), ev.m.MaxUID)
 		}
 		return k.Set.Contains(ev.msg.SeqNum(), ev.m.MaxSeq)
-	case SearchUID:
-		if k.Set.Saved {
+	case searchUID:
+		if k.Set.saved {
 			return ev.m.Saved.Contains(ev.msg.UID(), ev.m.MaxUID)
 		}
 		return k.Set.Contains(ev.msg.UID(), ev.m.MaxUID)
-	case SearchBefore, SearchOn, SearchSince:
+	case searchBefore, searchOn, searchSince:
 		// RFC 9051 section 6.4.4: the internal date, as a day in the
 		// server's time zone, disregarding time.
 		loc := ev.m.Location
@@ -259,46 +249,46 @@ func (ev *evaluation) eval(n *node) bool {
 		}
 		c := sameDay(ev.msg.InternalDate().In(loc), k.Date)
 		return dateMatch(k.Op, c)
-	case SearchSentBefore, SearchSentOn, SearchSentSince:
+	case searchSentBefore, searchSentOn, searchSentSince:
 		// The Date header's day, disregarding time and time zone.
 		h := ev.header()
 		v, ok := h.Get("Date")
 		if !ok {
 			return false
 		}
-		t, err := mail.ParseDate(Unfold(v))
+		t, err := mail.ParseDate(unfold(v))
 		if err != nil {
 			return false
 		}
 		return dateMatch(k.Op, sameDay(t, k.Date))
-	case SearchBcc:
+	case searchBcc:
 		return ev.headerContains("Bcc", n.needle)
-	case SearchCc:
+	case searchCc:
 		return ev.headerContains("Cc", n.needle)
-	case SearchFrom:
+	case searchFrom:
 		return ev.headerContains("From", n.needle)
-	case SearchTo:
+	case searchTo:
 		return ev.headerContains("To", n.needle)
-	case SearchSubject:
+	case searchSubject:
 		return ev.headerContains("Subject", n.needle)
-	case SearchHeader:
+	case searchHeader:
 		return ev.headerContains(k.Field, n.needle)
-	case SearchText:
+	case searchText:
 		if ev.headerTextContains(n.needle) {
 			return true
 		}
 		return ev.bodyContains(n.bodyIdx)
-	case SearchBody:
+	case searchBody:
 		return ev.bodyContains(n.bodyIdx)
 	}
 	return false
 }
 
-func dateMatch(op SearchOp, c int) bool {
+func dateMatch(op searchOp, c int) bool {
 	switch op {
-	case SearchBefore, SearchSentBefore:
+	case searchBefore, searchSentBefore:
 		return c < 0
-	case SearchOn, SearchSentOn:
+	case searchOn, searchSentOn:
 		return c == 0
 	}
 	return c >= 0
@@ -315,7 +305,7 @@ func (ev *evaluation) headerContains(name string, needle []byte) bool {
 		if !equalFoldASCII(f.Name, name) {
 			continue
 		}
-		ev.m.scratch = appendFold(ev.m.scratch[:0], []byte(DecodeHeaderValue(f.Value)))
+		ev.m.scratch = appendFold(ev.m.scratch[:0], []byte(decodeHeaderValue(f.Value)))
 		if bytes.Contains(ev.m.scratch, needle) {
 			return true
 		}
@@ -331,7 +321,7 @@ func (ev *evaluation) headerTextContains(needle []byte) bool {
 	for _, f := range h.Fields {
 		ev.m.scratch = appendFold(ev.m.scratch[:0], []byte(f.Name))
 		ev.m.scratch = append(ev.m.scratch, ": "...)
-		ev.m.scratch = appendFold(ev.m.scratch, []byte(DecodeHeaderValue(f.Value)))
+		ev.m.scratch = appendFold(ev.m.scratch, []byte(decodeHeaderValue(f.Value)))
 		if bytes.Contains(ev.m.scratch, needle) {
 			return true
 		}

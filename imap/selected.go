@@ -111,7 +111,7 @@ func (x msgRuns) add(i int) msgRuns {
 func (s *selected) resolve(set SeqSet, uid bool) (msgRuns, bool) {
 	n := uint32(len(s.msgs))
 	var out msgRuns
-	if set.Saved {
+	if set.saved {
 		// RFC 5182 section 2.1: "$" names the messages of the saved
 		// result, the same in FETCH and UID FETCH. It is never invalid:
 		// when empty the command does nothing and succeeds.

@@ -93,9 +93,11 @@ type Server struct {
 	// WriteTimeout bounds each write of up to the output buffer (16 KiB).
 	// Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
-	// MaxLineLength bounds the non-literal text of a command (see Parser).
+	// MaxLineLength bounds the non-literal text of a command. Zero means
+	// DefaultMaxLineLength.
 	MaxLineLength int
-	// MaxLiteralSize bounds the literals of a command, APPEND aside.
+	// MaxLiteralSize bounds the literals of a command, APPEND aside. Zero
+	// means DefaultMaxLiteralSize.
 	MaxLiteralSize int64
 	// MaxAppendSize bounds one APPEND message (NO [TOOBIG] before the
 	// data is sent; also advertised as APPENDLIMIT). Zero means
