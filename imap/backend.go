@@ -57,7 +57,7 @@ type User interface {
 	// mailbox gives an *Error with code ALREADYEXISTS.
 	Create(ctx context.Context, name string, opts *CreateOptions) error
 	// Delete deletes a mailbox (not INBOX: CANNOT). A missing mailbox
-	// gives NONEXISTENT.
+	// gives ErrNonexistent.
 	Delete(ctx context.Context, name string) error
 	// Rename renames a mailbox and its children. Renaming INBOX moves its
 	// messages into the new mailbox and leaves INBOX empty (RFC 3501
@@ -66,14 +66,15 @@ type User interface {
 	// Subscribe and Unsubscribe change the subscriptions.
 	Subscribe(ctx context.Context, name string) error
 	Unsubscribe(ctx context.Context, name string) error
-	// Status returns a mailbox's counters without selecting it.
+	// Status returns a mailbox's counters without selecting it. A missing
+	// mailbox gives ErrNonexistent.
 	Status(ctx context.Context, name string) (MailboxStatus, error)
 	// Append stores a message, read from r (exactly size bytes), in a
-	// mailbox; a missing mailbox gives TRYCREATE. It returns once the
+	// mailbox; a missing mailbox gives ErrTryCreate. It returns once the
 	// message is stored durably.
 	Append(ctx context.Context, name string, r io.Reader, opts *AppendOptions) (AppendResult, error)
 	// Open opens a mailbox for SELECT (readOnly false) or EXAMINE
-	// (readOnly true). A missing mailbox gives NONEXISTENT.
+	// (readOnly true). A missing mailbox gives ErrNonexistent.
 	Open(ctx context.Context, name string, readOnly bool) (Mailbox, error)
 	// Logout ends the session; it is called once, whatever the way the
 	// connection ends.
@@ -198,10 +199,12 @@ type Mailbox interface {
 	Open(ctx context.Context, uid uint32) (MessageReader, error)
 	// SetFlags changes the flags of the messages in uids.
 	SetFlags(ctx context.Context, uids SeqSet, mode StoreMode, flags []string, opts *StoreOptions) (FlagResult, error)
-	// Copy copies messages to another mailbox (TRYCREATE if missing).
+	// Copy copies messages to another mailbox; a missing one gives
+	// ErrTryCreate.
 	Copy(ctx context.Context, uids SeqSet, dest string) (CopyResult, error)
 	// Move moves messages to another mailbox (RFC 6851) and removes them
-	// from the view; the server sends the EXPUNGE responses.
+	// from the view; the server sends the EXPUNGE responses. A missing
+	// mailbox gives ErrTryCreate.
 	Move(ctx context.Context, uids SeqSet, dest string) (CopyResult, error)
 	// Expunge removes the messages flagged \Deleted, only those in uids
 	// when uids is not nil (UID EXPUNGE), and returns their UIDs
@@ -259,11 +262,31 @@ var (
 	ErrAuthFailed = &Error{Code: "AUTHENTICATIONFAILED"}
 	// ErrNonexistent reports a mailbox that does not exist.
 	ErrNonexistent = &Error{Code: "NONEXISTENT"}
-	// ErrTryCreate reports a missing target mailbox of APPEND, COPY or MOVE.
+	// ErrTryCreate reports a missing target mailbox of APPEND, COPY or
+	// MOVE. The two codes are interchangeable for a missing mailbox: the
+	// server answers TRYCREATE to APPEND, COPY and MOVE and NONEXISTENT to
+	// every other command, whichever one the backend returns.
 	ErrTryCreate = &Error{Code: "TRYCREATE"}
 	// ErrAlreadyExists reports a CREATE or RENAME onto an existing mailbox.
 	ErrAlreadyExists = &Error{Code: "ALREADYEXISTS"}
 )
+
+// missingMailboxCode gives the response code for a mailbox that does not
+// exist, whichever of NONEXISTENT and TRYCREATE the backend chose: RFC 3501
+// 6.3.11 and 6.4.7 (and RFC 6851 3.1 for MOVE) answer APPEND, COPY and MOVE
+// with NO [TRYCREATE], so that the client may create the mailbox and try
+// again; any other command answers NO [NONEXISTENT] (RFC 5530 3). Other
+// codes pass unchanged.
+func missingMailboxCode(op, code string) string {
+	if code != "NONEXISTENT" && code != "TRYCREATE" {
+		return code
+	}
+	switch op {
+	case "APPEND", "COPY", "MOVE":
+		return "TRYCREATE"
+	}
+	return "NONEXISTENT"
+}
 
 // codeText is the standard text of a response code without a message.
 var codeText = map[string]string{

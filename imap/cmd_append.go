@@ -23,9 +23,6 @@ func cmdAppend(c *conn, cmd *command) result {
 		// the message, when the mailbox does not exist.
 		if _, err := c.user.Status(c.ctx, name); err != nil {
 			res := c.backendError("APPEND", err)
-			if res.code == "NONEXISTENT" {
-				res.code = "TRYCREATE"
-			}
 			return &commandError{Tag: cmd.Tag, Status: res.status, Code: res.code, Message: res.text}
 		}
 		return nil
@@ -59,11 +56,7 @@ func cmdAppend(c *conn, cmd *command) result {
 			io.Copy(io.Discard, m.Body)
 			c.p.SkipCommand()
 			c.undoAppend(name, done)
-			r := c.backendError("APPEND", err)
-			if r.code == "NONEXISTENT" {
-				r.code = "TRYCREATE"
-			}
-			return r
+			return c.backendError("APPEND", err)
 		}
 		done = append(done, res)
 	}

@@ -120,11 +120,7 @@ func cmdCopy(c *conn, cmd *command) result {
 		res, err = s.mb.Copy(c.ctx, set, dest)
 	}
 	if err != nil {
-		r := c.backendError(cmd.Name, err)
-		if r.code == "NONEXISTENT" {
-			r.code = "TRYCREATE"
-		}
-		return r
+		return c.backendError(cmd.Name, err)
 	}
 	code := ""
 	if res.UIDValidity != 0 && len(res.SourceUIDs) > 0 && len(res.SourceUIDs) == len(res.DestUIDs) {

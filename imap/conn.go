@@ -446,9 +446,10 @@ func badCode(code, text string) result { return result{status: "BAD", code: code
 func (c *conn) backendError(op string, err error) result {
 	var e *Error
 	if errors.As(err, &e) && (e.Code != "" || e.Text != "") {
+		code := missingMailboxCode(op, e.Code)
 		text := e.Text
 		if text == "" {
-			text = codeText[e.Code]
+			text = codeText[code]
 		}
 		if text == "" {
 			text = op + " failed"
@@ -457,10 +458,10 @@ func (c *conn) backendError(op string, err error) result {
 		if e.Bad {
 			st = "BAD"
 		}
-		if e.Code == "SERVERBUG" {
+		if code == "SERVERBUG" {
 			c.logger().Error("imap: backend error", "op", op, "err", err)
 		}
-		return result{status: st, code: e.Code, text: text}
+		return result{status: st, code: code, text: text}
 	}
 	if c.ctx.Err() != nil {
 		return no("UNAVAILABLE", "Connection closing")
