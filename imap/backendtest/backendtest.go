@@ -7,6 +7,9 @@
 //			return backendtest.Harness{Backend: myBackend(t), Username: "alice", Password: "secret"}
 //		})
 //	}
+//
+// Memory, the reference backend, passes it: read memory.go before
+// writing a backend of your own, or serve Memory in tests of IMAP clients.
 package backendtest
 
 import (
