@@ -28,7 +28,7 @@ import "strconv"
 type command struct {
 	Tag  string
 	Name string // upper case, without the UID prefix
-	UID  bool   // the command had the UID prefix (RFC 9051 section 6.4.9)
+	UID  bool   // the command had the UID prefix (RFC 9051 6.4.9)
 	Args any
 }
 
@@ -48,12 +48,12 @@ type authenticateArgs struct {
 // selectArgs are the arguments of SELECT and EXAMINE.
 type selectArgs struct {
 	Mailbox   string
-	CondStore bool         // (CONDSTORE) select parameter, RFC 7162 section 3.1.8
-	QResync   *qResyncArgs // (QRESYNC (...)) select parameter, RFC 7162 section 3.2.5
+	CondStore bool         // (CONDSTORE) select parameter, RFC 7162 3.1.8
+	QResync   *qresyncArgs // (QRESYNC (...)) select parameter, RFC 7162 3.2.5
 }
 
-// qResyncArgs is the QRESYNC select parameter (RFC 7162 section 3.2.5).
-type qResyncArgs struct {
+// qresyncArgs is the QRESYNC select parameter (RFC 7162 3.2.5).
+type qresyncArgs struct {
 	UIDValidity uint32
 	ModSeq      uint64
 	KnownUIDs   SeqSet // may be empty
@@ -65,7 +65,7 @@ type qResyncArgs struct {
 // createArgs are the arguments of CREATE.
 type createArgs struct {
 	Mailbox    string
-	SpecialUse []string // USE (...) attributes, RFC 6154 section 3
+	SpecialUse []string // USE (...) attributes, RFC 6154 3
 }
 
 // mailboxArgs is the argument of DELETE, SUBSCRIBE and UNSUBSCRIBE.
@@ -99,7 +99,7 @@ type listArgs struct {
 // statusItem is a STATUS data item name.
 type statusItem string
 
-// STATUS items (RFC 9051 section 6.3.11, RFC 7162, RFC 7889).
+// STATUS items (RFC 9051 6.3.11, RFC 7162, RFC 7889).
 const (
 	statusMessages      statusItem = "MESSAGES"
 	statusRecent        statusItem = "RECENT"
@@ -155,16 +155,16 @@ type searchArgs struct {
 type fetchArgs struct {
 	Set   SeqSet
 	Items []fetchItem // macros (ALL, FAST, FULL) are expanded
-	// ChangedSince is the CHANGEDSINCE modifier (RFC 7162 section 3.1.4);
+	// ChangedSince is the CHANGEDSINCE modifier (RFC 7162 3.1.4);
 	// 0 when absent.
 	ChangedSince uint64
-	Vanished     bool // VANISHED modifier, RFC 7162 section 3.2.6 (UID FETCH only)
+	Vanished     bool // VANISHED modifier, RFC 7162 3.2.6 (UID FETCH only)
 }
 
 // fetchKind is a FETCH data item.
 type fetchKind uint8
 
-// FETCH data items (RFC 9051 section 6.4.5, RFC 3501, RFC 3516, RFC 7162).
+// FETCH data items (RFC 9051 6.4.5, RFC 3501, RFC 3516, RFC 7162).
 const (
 	fetchEnvelope      fetchKind = iota + 1
 	fetchFlags                   // FLAGS
@@ -203,7 +203,7 @@ type partial struct {
 	Offset, Count int64
 }
 
-// section is a body section specification (RFC 9051 section 6.4.5).
+// section is a body section specification (RFC 9051 6.4.5).
 type section struct {
 	Part      []int    // part number, e.g. [1 2 3] for 1.2.3; empty for the whole message
 	Specifier string   // "", "HEADER", "HEADER.FIELDS", "HEADER.FIELDS.NOT", "TEXT" or "MIME"
@@ -253,7 +253,7 @@ func (s section) AppendTo(b []byte) []byte {
 
 // AppendResponseName appends the name under which the item's data is
 // returned in a FETCH response: BODY.PEEK[...] is answered as BODY[...],
-// a partial BODY as "<origin>" (RFC 9051 section 7.5.2). A partial BINARY
+// a partial BODY as "<origin>" (RFC 9051 7.5.2). A partial BINARY
 // is answered without the origin, as the msg-att-static grammar of RFC
 // 3516 and RFC 9051 has it.
 func (it fetchItem) AppendResponseName(b []byte) []byte {
@@ -294,8 +294,7 @@ type storeArgs struct {
 	Mode   StoreMode
 	Silent bool // .SILENT
 	Flags  []string
-	// UnchangedSince is the UNCHANGEDSINCE modifier (RFC 7162 section
-	// 3.1.3), valid when HasUnchangedSince (0 is a meaningful value).
+	// UnchangedSince is the UNCHANGEDSINCE modifier (RFC 7162 3.1.3), valid when HasUnchangedSince (0 is a meaningful value).
 	UnchangedSince    uint64
 	HasUnchangedSince bool
 }
@@ -306,7 +305,7 @@ type copyArgs struct {
 	Mailbox string
 }
 
-// expungeArgs is the argument of UID EXPUNGE (RFC 4315 section 2.1).
+// expungeArgs is the argument of UID EXPUNGE (RFC 4315 2.1).
 type expungeArgs struct {
 	UIDs SeqSet
 }
@@ -326,7 +325,7 @@ type idField struct {
 	Name, Value string
 }
 
-// sortCriterion is one SORT criterion (RFC 5256 section 3, RFC 5957).
+// sortCriterion is one SORT criterion (RFC 5256 3, RFC 5957).
 type sortCriterion struct {
 	Key     string // ARRIVAL, CC, DATE, FROM, SIZE, SUBJECT, TO, DISPLAYFROM, DISPLAYTO
 	Reverse bool

@@ -41,7 +41,7 @@ func (f BackendFunc) Login(ctx context.Context, conn ConnInfo, username, passwor
 }
 
 // User is one logged-in user's view of their mailboxes (the authenticated
-// state, RFC 9051 section 3.2). Mailbox names are UTF-8 with "/" as the
+// state, RFC 9051 3.2). Mailbox names are UTF-8 with "/" as the
 // hierarchy delimiter; the server has decoded and checked them (no
 // wildcards, no control characters, no empty components) before the call.
 // The server calls the methods of one User from one goroutine.
@@ -61,7 +61,7 @@ type User interface {
 	Delete(ctx context.Context, name string) error
 	// Rename renames a mailbox and its children. Renaming INBOX moves its
 	// messages into the new mailbox and leaves INBOX empty (RFC 3501
-	// section 6.3.5).
+	// 6.3.5).
 	Rename(ctx context.Context, from, to string) error
 	// Subscribe and Unsubscribe change the subscriptions.
 	Subscribe(ctx context.Context, name string) error
@@ -154,7 +154,7 @@ type FlagResult struct {
 // StoreOptions are the options of SetFlags.
 type StoreOptions struct {
 	// UnchangedSince and CheckUnchanged carry the CONDSTORE UNCHANGEDSINCE
-	// modifier (RFC 7162 section 3.1.3).
+	// modifier (RFC 7162 3.1.3).
 	UnchangedSince uint64
 	CheckUnchanged bool
 }
@@ -178,7 +178,7 @@ type MessageReader interface {
 
 // Mailbox is a selected mailbox as one session sees it. The view
 // (Messages) moves forward only when the server calls Poll, which it does
-// only where the protocol lets it tell the client (RFC 3501 section 7.4.1).
+// only where the protocol lets it tell the client (RFC 3501 7.4.1).
 // Operations act on the shared mailbox at once. UID sets passed in hold
 // UIDs only (no "*"), and only UIDs of the session's view.
 // The methods are called from one goroutine, except Updates.
@@ -225,7 +225,7 @@ type Mailbox interface {
 // A Backend returns an *Error (possibly wrapped) to choose what the client
 // sees; any other error becomes "NO [SERVERBUG]" with a generic text.
 //
-// Codes (RFC 9051 section 7.1, RFC 5530): TRYCREATE, NONEXISTENT,
+// Codes (RFC 9051 7.1, RFC 5530): TRYCREATE, NONEXISTENT,
 // ALREADYEXISTS, CANNOT, OVERQUOTA, LIMIT, INUSE, NOPERM,
 // AUTHENTICATIONFAILED, UNAVAILABLE, TOOBIG, USEATTR, CONTACTADMIN...
 type Error struct {

@@ -1,7 +1,7 @@
 package imap
 
 // BodyStructure writes the BODYSTRUCTURE (extended true) or BODY
-// (extended false) of a part (RFC 9051 section 7.5.2, body).
+// (extended false) of a part (RFC 9051 7.5.2, body).
 func (w *writer) BodyStructure(p *Part, extended bool) {
 	if p.IsMultipart() {
 		w.BeginList()

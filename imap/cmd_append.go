@@ -19,7 +19,7 @@ func cmdAppend(c *conn, cmd *command) result {
 			return nil
 		}
 		checked = true
-		// RFC 9051 section 6.3.12: TRYCREATE before the client sends
+		// RFC 9051 6.3.12: TRYCREATE before the client sends
 		// the message, when the mailbox does not exist.
 		if _, err := c.user.Status(c.ctx, name); err != nil {
 			res := c.backendError("APPEND", err)
@@ -28,7 +28,7 @@ func cmdAppend(c *conn, cmd *command) result {
 		return nil
 	}
 	defer func() { c.appendCheck = nil }()
-	// RFC 3502 section 6.3.11: with MULTIAPPEND, if any message cannot be
+	// RFC 3502 6.3.11: with MULTIAPPEND, if any message cannot be
 	// appended, none of them may be. The messages are stored one by one
 	// as they arrive (bodies are streamed, never buffered), so on a
 	// failure the ones already stored are removed again (undoAppend).
@@ -60,7 +60,7 @@ func cmdAppend(c *conn, cmd *command) result {
 		}
 		done = append(done, res)
 	}
-	// RFC 4315 section 3 (and RFC 3502): APPENDUID carries the set of
+	// RFC 4315 3 (and RFC 3502): APPENDUID carries the set of
 	// the UIDs given to the messages, in order.
 	var uids []uint32
 	for _, r := range done {
@@ -81,7 +81,7 @@ func cmdAppend(c *conn, cmd *command) result {
 }
 
 // undoAppend removes the messages a failed MULTIAPPEND had stored already
-// (RFC 3502 section 6.3.11: all or none). The store has no transaction,
+// (RFC 3502 6.3.11: all or none). The store has no transaction,
 // so this goes through the Mailbox interface: the messages get \Deleted
 // and are expunged by UID. Another session that has the mailbox selected
 // may see them appear and disappear (EXISTS, then EXPUNGE). Should the

@@ -22,7 +22,7 @@ func cmdStartTLS(c *conn, cmd *command) result {
 	if err := c.flush(); err != nil {
 		return result{bye: true}
 	}
-	// RFC 9051 section 6.2.1: anything the client pipelined behind
+	// RFC 9051 6.2.1: anything the client pipelined behind
 	// STARTTLS was sent in plaintext and could be injected: drop it.
 	c.br.Discard(c.br.Buffered())
 	tc := tls.Server(c.raw, c.srv.TLSConfig)
@@ -75,7 +75,7 @@ func (c *conn) login(username, password string) error {
 
 func cmdLogin(c *conn, cmd *command) result {
 	if !c.secure() {
-		// RFC 9051 section 6.2.3: LOGINDISABLED.
+		// RFC 9051 6.2.3: LOGINDISABLED.
 		return no("PRIVACYREQUIRED", "LOGIN is disabled on an unencrypted connection; use STARTTLS")
 	}
 	a := cmd.Args.(*loginArgs)
@@ -86,8 +86,7 @@ func cmdLogin(c *conn, cmd *command) result {
 	return c.loggedIn()
 }
 
-// loggedIn ends a successful LOGIN or AUTHENTICATE: RFC 9051 section
-// 6.2.3 lets the OK carry the new capabilities.
+// loggedIn ends a successful LOGIN or AUTHENTICATE: RFC 9051 6.2.3 lets the OK carry the new capabilities.
 func (c *conn) loggedIn() result {
 	c.w.Raw(c.curTag)
 	c.w.Raw(" OK [")

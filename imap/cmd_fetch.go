@@ -18,8 +18,7 @@ func needsContent(k fetchKind) bool {
 	return false
 }
 
-// setsSeen reports whether a FETCH item sets \Seen (RFC 9051 section
-// 6.4.5: BODY[...] and BINARY[...] without .PEEK, RFC822 and RFC822.TEXT).
+// setsSeen reports whether a FETCH item sets \Seen (RFC 9051 6.4.5: BODY[...] and BINARY[...] without .PEEK, RFC822 and RFC822.TEXT).
 func setsSeen(it fetchItem) bool {
 	switch it.Kind {
 	case fetchRFC822, fetchRFC822Text:
@@ -47,7 +46,7 @@ func cmdFetch(c *conn, cmd *command) result {
 		return bad("Invalid sequence number")
 	}
 	if a.Vanished && !c.qresync {
-		// RFC 7162 section 3.2.6: VANISHED needs ENABLE QRESYNC.
+		// RFC 7162 3.2.6: VANISHED needs ENABLE QRESYNC.
 		return bad("QRESYNC is not enabled")
 	}
 	items := a.Items
@@ -59,7 +58,7 @@ func cmdFetch(c *conn, cmd *command) result {
 		hasUID = hasUID || it.Kind == fetchUID
 		hasModSeq = hasModSeq || it.Kind == fetchModSeq
 	}
-	// RFC 7162 section 3.1: FETCH MODSEQ and the CHANGEDSINCE modifier
+	// RFC 7162 3.1: FETCH MODSEQ and the CHANGEDSINCE modifier
 	// are CONDSTORE enabling commands.
 	if hasModSeq || (a.ChangedSince > 0) {
 		c.enableCondStore()
@@ -70,7 +69,7 @@ func cmdFetch(c *conn, cmd *command) result {
 		}
 	}
 	if a.ChangedSince > 0 {
-		// RFC 7162 section 3.1.4.1: only the messages whose mod-sequence
+		// RFC 7162 3.1.4.1: only the messages whose mod-sequence
 		// is greater than CHANGEDSINCE, and MODSEQ is implied.
 		// (Filtered here, before an implicit \Seen below changes the
 		// mod-sequences; the runs kept are at most one per changed
@@ -131,7 +130,7 @@ func cmdFetch(c *conn, cmd *command) result {
 	for i := range idx.All() {
 		m := &s.msgs[i]
 		if _, gone := s.pending[m.UID]; gone {
-			// RFC 2180 section 4.1.2: expunged by another session and
+			// RFC 2180 4.1.2: expunged by another session and
 			// not told yet: no data, and a NO at the end.
 			failed = true
 			continue
@@ -187,7 +186,7 @@ func cmdFetch(c *conn, cmd *command) result {
 			c.w.Number(m.UID)
 		}
 		if seenNow[m.UID] && c.condStore && !cmd.UID && !hasUID {
-			// RFC 7162 section 3.2: a flag change reported once
+			// RFC 7162 3.2: a flag change reported once
 			// CONDSTORE is enabled carries UID and MODSEQ.
 			sp()
 			c.w.Raw("UID ")

@@ -14,8 +14,7 @@ type idleLine struct {
 // cmdIdle waits for DONE (RFC 2177), sending updates of the selected
 // mailbox as they happen. One helper goroutine reads the DONE line while
 // the session goroutine waits for changes; the helper always ends before
-// IDLE returns. The idle timeout bounds the whole IDLE (RFC 2177 section
-// 3: clients re-issue IDLE at least every 29 minutes).
+// IDLE returns. The idle timeout bounds the whole IDLE (RFC 2177 3: clients re-issue IDLE at least every 29 minutes).
 func cmdIdle(c *conn, cmd *command) result {
 	c.w.Raw("+ idling")
 	c.w.CRLF()

@@ -6,7 +6,7 @@ import (
 )
 
 // matchPattern reports whether name matches a LIST pattern: "*" matches
-// anything, "%" anything but the delimiter (RFC 9051 section 6.3.9). It
+// anything, "%" anything but the delimiter (RFC 9051 6.3.9). It
 // runs in O(len(pattern)*len(name)) time whatever the pattern.
 func matchPattern(pattern, name string) bool {
 	// prev[j]: pattern[:i] matches name[:j].
@@ -47,7 +47,7 @@ func listPattern(ref, pat string) string {
 func cmdList(c *conn, cmd *command) result {
 	a := cmd.Args.(*listArgs)
 	if len(a.Patterns) == 1 && a.Patterns[0] == "" && !a.Extended {
-		// RFC 9051 section 6.3.9: the delimiter and root of the reference.
+		// RFC 9051 6.3.9: the delimiter and root of the reference.
 		c.w.Raw(`* LIST (\Noselect) "/" `)
 		root := ""
 		if i := strings.IndexByte(a.Reference, '/'); i >= 0 {
@@ -87,7 +87,7 @@ func cmdList(c *conn, cmd *command) result {
 			subs[n] = true
 		}
 	}
-	// RFC 5258 section 3.5: with RECURSIVEMATCH, a name that does not meet
+	// RFC 5258 3.5: with RECURSIVEMATCH, a name that does not meet
 	// the selection criteria itself but has a descendant that does is
 	// listed too, with CHILDINFO extended data. Only SUBSCRIBED has a
 	// CHILDINFO tag; RECURSIVEMATCH with SPECIAL-USE alone adds nothing.
@@ -134,7 +134,7 @@ func cmdList(c *conn, cmd *command) result {
 		}
 	}
 	if a.SelectSubscribed {
-		// RFC 5258 section 3.1: subscribed names that do not exist are
+		// RFC 5258 3.1: subscribed names that do not exist are
 		// listed with \NonExistent (and, with RECURSIVEMATCH, names that
 		// do not exist but have subscribed descendants, with CHILDINFO).
 		exists := make(map[string]bool, len(infos))
@@ -224,7 +224,7 @@ func cmdLsub(c *conn, cmd *command) result {
 			}
 			continue
 		}
-		// RFC 3501 section 6.3.9: with "%", a parent that is not
+		// RFC 3501 6.3.9: with "%", a parent that is not
 		// subscribed but has a subscribed child is listed \Noselect.
 		for i := len(n) - 1; i > 0; i-- {
 			if n[i] != '/' {

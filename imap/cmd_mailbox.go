@@ -11,8 +11,8 @@ const maxMailboxName = 1024
 
 // checkName validates a decoded mailbox name before it reaches the
 // backend: no wildcards, control characters or empty components (RFC 9051
-// section 5.1), a bounded length. INBOX as a first component is spelled in
-// upper case (RFC 9051 section 5.1: INBOX is case-insensitive).
+// 5.1), a bounded length. INBOX as a first component is spelled in
+// upper case (RFC 9051 5.1: INBOX is case-insensitive).
 func checkName(name string) (string, *result) {
 	bad := func(text string) (string, *result) {
 		r := no("CANNOT", text)
@@ -50,13 +50,13 @@ func cmdSelect(c *conn, cmd *command) result {
 	a := cmd.Args.(*selectArgs)
 	readOnly := cmd.Name == "EXAMINE"
 	if a.QResync != nil && !c.qresync {
-		// RFC 7162 section 3.2.5: QRESYNC without ENABLE QRESYNC is BAD.
+		// RFC 7162 3.2.5: QRESYNC without ENABLE QRESYNC is BAD.
 		return bad("QRESYNC is not enabled")
 	}
 	if c.mbox != nil {
 		c.closeMailbox()
 		if c.rev2 || c.qresync {
-			// RFC 9051 section 7.1, RFC 7162 section 3.2.11: CLOSED
+			// RFC 9051 7.1, RFC 7162 3.2.11: CLOSED
 			// tells the client where the previous mailbox's responses
 			// end.
 			c.untagged("OK [CLOSED] Previous mailbox closed")
@@ -84,7 +84,7 @@ func cmdSelect(c *conn, cmd *command) result {
 	}
 	if !readOnly {
 		// EXAMINE does not take \Recent away from other sessions (RFC
-		// 9051 section 6.3.3: no change to the mailbox's state).
+		// 9051 6.3.3: no change to the mailbox's state).
 		for _, u := range c.srv.recent.claim(s.recentKey, uids) {
 			s.recent[u] = struct{}{}
 		}
@@ -119,8 +119,8 @@ func cmdSelect(c *conn, cmd *command) result {
 	c.w.Number(mb.UIDNext())
 	c.w.Raw("] Predicted next UID")
 	c.w.CRLF()
-	// RFC 7162 section 3.1.8: SELECT/EXAMINE (CONDSTORE) is an enabling
-	// command; section 3.1.2.1: once enabled, every SELECT and EXAMINE
+	// RFC 7162 3.1.8: SELECT/EXAMINE (CONDSTORE) is an enabling
+	// command; RFC 7162 3.1.2.1: once enabled, every SELECT and EXAMINE
 	// reports HIGHESTMODSEQ.
 	if a.CondStore {
 		c.condStore = true
@@ -129,7 +129,7 @@ func cmdSelect(c *conn, cmd *command) result {
 		c.writeHighestModSeq()
 	}
 	if c.rev2 {
-		// RFC 9051 section 6.3.2: a LIST response with the mailbox name.
+		// RFC 9051 6.3.2: a LIST response with the mailbox name.
 		c.w.Raw(`* LIST () "/" `)
 		c.w.Mailbox(name)
 		c.w.CRLF()
@@ -148,7 +148,7 @@ func cmdSelect(c *conn, cmd *command) result {
 
 func cmdCreate(c *conn, cmd *command) result {
 	a := cmd.Args.(*createArgs)
-	// RFC 9051 section 6.3.4: a trailing delimiter means the client
+	// RFC 9051 6.3.4: a trailing delimiter means the client
 	// intends to create children; the name is created without it.
 	name, r := checkName(strings.TrimSuffix(a.Mailbox, "/"))
 	if r != nil {
@@ -163,7 +163,7 @@ func cmdCreate(c *conn, cmd *command) result {
 	case 1:
 		opts.SpecialUse = a.SpecialUse[0]
 	default:
-		// RFC 6154 section 3: one attribute per mailbox here.
+		// RFC 6154 3: one attribute per mailbox here.
 		return no("USEATTR", "Only one special-use attribute per mailbox")
 	}
 	if err := c.user.Create(c.ctx, name, opts); err != nil {
@@ -233,7 +233,7 @@ func cmdStatus(c *conn, cmd *command) result {
 		return *r
 	}
 	if slices.Contains(a.Items, statusHighestModSeq) {
-		// RFC 7162 section 3.1: STATUS HIGHESTMODSEQ is an enabling
+		// RFC 7162 3.1: STATUS HIGHESTMODSEQ is an enabling
 		// command.
 		c.enableCondStore()
 	}

@@ -69,7 +69,7 @@ func cmdSearch(c *conn, cmd *command) result {
 	m.Location = c.srv.location()
 	var found []uint32 // sequence numbers or UIDs
 	var minV, maxV uint32
-	// RFC 7162 section 3.1.5: a search with MODSEQ is a CONDSTORE
+	// RFC 7162 3.1.5: a search with MODSEQ is a CONDSTORE
 	// enabling command, and its response carries the highest
 	// mod-sequence of the messages found.
 	withModSeq := a.Key != nil && hasModSeqKey(a.Key)
@@ -94,7 +94,7 @@ func cmdSearch(c *conn, cmd *command) result {
 			var ie *Error
 			if errors.As(err, &ie) && ie.Code == "EXPUNGEISSUED" {
 				// Expunged by another session, not yet announced here:
-				// it matches nothing (RFC 2180 section 4.1.2 lets the
+				// it matches nothing (RFC 2180 4.1.2 lets the
 				// server leave it out).
 				continue
 			}
@@ -124,10 +124,10 @@ func cmdSearch(c *conn, cmd *command) result {
 	}
 	ret := a.Return &^ searchReturnSave
 	if a.ESearch && ret == 0 && save {
-		// RFC 5182 section 2.1: RETURN (SAVE) alone asks for no
+		// RFC 5182 2.1: RETURN (SAVE) alone asks for no
 		// ESEARCH response, only for the result to be kept.
 	} else if a.ESearch || c.rev2 {
-		// RFC 4731 / RFC 9051 section 7.3.4: ESEARCH.
+		// RFC 4731 / RFC 9051 7.3.4: ESEARCH.
 		if !a.ESearch || ret == 0 {
 			ret = searchReturnAll
 		}
@@ -156,7 +156,7 @@ func cmdSearch(c *conn, cmd *command) result {
 			c.w.Number(uint32(len(found)))
 		}
 		if withModSeq && len(found) > 0 {
-			// RFC 7162 section 3.1.5 (with RFC 4731): MODSEQ after the
+			// RFC 7162 3.1.5 (with RFC 4731): MODSEQ after the
 			// ESEARCH return data.
 			c.w.Raw(" MODSEQ ")
 			c.w.Number64(highest)
@@ -169,7 +169,7 @@ func cmdSearch(c *conn, cmd *command) result {
 			c.w.Number(n)
 		}
 		if withModSeq && len(found) > 0 {
-			// RFC 7162 section 3.1.5: "* SEARCH 2 5 (MODSEQ 917162500)".
+			// RFC 7162 3.1.5: "* SEARCH 2 5 (MODSEQ 917162500)".
 			c.w.Raw(" (MODSEQ ")
 			c.w.Number64(highest)
 			c.w.Raw(")")
@@ -196,10 +196,10 @@ func hasModSeqKey(k *searchKey) bool {
 }
 
 // savedResult is what SEARCH RETURN (SAVE ...) keeps as "$" (RFC 5182
-// section 2.4): with MIN and/or MAX and neither ALL nor COUNT, only the
+// 2.4): with MIN and/or MAX and neither ALL nor COUNT, only the
 // lowest and/or highest message; otherwise all the matches. uids are the
 // UIDs of the matches in mailbox order, hence ascending. A search that
-// fails leaves an empty result (RFC 5182 section 2.1).
+// fails leaves an empty result (RFC 5182 2.1).
 func savedResult(ret searchReturn, uids []uint32, failed bool) []uint32 {
 	if failed || len(uids) == 0 {
 		return nil

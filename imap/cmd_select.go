@@ -1,7 +1,6 @@
 package imap
 
 import (
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,7 +27,7 @@ func cmdStore(c *conn, cmd *command) result {
 	}
 	var opts *StoreOptions
 	if a.HasUnchangedSince {
-		// RFC 7162 section 3.1: STORE (UNCHANGEDSINCE) is an enabling
+		// RFC 7162 3.1: STORE (UNCHANGEDSINCE) is an enabling
 		// command.
 		c.enableCondStore()
 		opts = &StoreOptions{UnchangedSince: a.UnchangedSince, CheckUnchanged: true}
@@ -64,14 +63,14 @@ func cmdStore(c *conn, cmd *command) result {
 			c.w.Raw("FLAGS ")
 			c.w.Flags(c.flagsOf(&s.msgs[j]))
 		}
-		// RFC 7162 section 3.1.3: with CONDSTORE the new mod-sequence
+		// RFC 7162 3.1.3: with CONDSTORE the new mod-sequence
 		// is reported, even for .SILENT (then without FLAGS).
 		c.writeModSeq(&s.msgs[j])
 		c.w.Raw(")")
 		c.w.CRLF()
 	}
 	if len(res.Modified) > 0 {
-		// RFC 7162 section 3.1.3: MODIFIED lists message sequence
+		// RFC 7162 3.1.3: MODIFIED lists message sequence
 		// numbers for STORE, UIDs for UID STORE.
 		mod := res.Modified
 		if !cmd.UID {
@@ -130,7 +129,7 @@ func cmdCopy(c *conn, cmd *command) result {
 	if !move {
 		return okCode(code, "COPY completed")
 	}
-	// RFC 6851 section 4.3: COPYUID goes in an untagged OK before the
+	// RFC 6851 4.3: COPYUID goes in an untagged OK before the
 	// EXPUNGE responses.
 	if code != "" {
 		c.untagged("OK [" + code + "] Moved")
@@ -159,7 +158,7 @@ func cmdExpunge(c *conn, cmd *command) result {
 	}
 	c.expunged(uids)
 	if c.qresync {
-		// RFC 7162 section 3.2: the client learns the mod-sequence its
+		// RFC 7162 3.2: the client learns the mod-sequence its
 		// cache is now at (as with the VANISHED it just got).
 		if hm := s.mb.HighestModSeq(); hm > 0 {
 			return okCode("HIGHESTMODSEQ "+strconv.FormatUint(hm, 10), "EXPUNGE completed")
@@ -171,7 +170,7 @@ func cmdExpunge(c *conn, cmd *command) result {
 func cmdClose(c *conn, cmd *command) result {
 	s := c.mbox
 	if cmd.Name == "CLOSE" && !s.readOnly {
-		// RFC 9051 section 6.4.1: expunge silently.
+		// RFC 9051 6.4.1: expunge silently.
 		if _, err := s.mb.Expunge(c.ctx, nil); err != nil {
 			r := c.backendError("CLOSE", err)
 			c.closeMailbox()
@@ -181,5 +180,3 @@ func cmdClose(c *conn, cmd *command) result {
 	c.closeMailbox()
 	return ok("")
 }
-
-var errIdleTimeout = errors.New("imap: IDLE timed out")

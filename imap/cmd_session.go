@@ -17,7 +17,7 @@ func cmdLogout(c *conn, cmd *command) result {
 }
 
 func cmdID(c *conn, cmd *command) result {
-	// RFC 2971 section 3.1: the server answers with its own parameters.
+	// RFC 2971 3.1: the server answers with its own parameters.
 	c.w.Raw("* ID ")
 	if len(c.srv.ID) == 0 {
 		c.w.Nil()
@@ -43,10 +43,10 @@ func cmdEnable(c *conn, cmd *command) result {
 	a := cmd.Args.(*enableArgs)
 	var enabled []string
 	for _, cp := range a.Capabilities {
-		// RFC 5161 section 3.1: only what is enabled now is listed.
+		// RFC 5161 3.1: only what is enabled now is listed.
 		if cp == "IMAP4REV2" && !c.rev2 {
 			c.rev2 = true
-			// RFC 9051 section 5.1: IMAP4rev2 mailbox names are UTF-8,
+			// RFC 9051 5.1: IMAP4rev2 mailbox names are UTF-8,
 			// and strings may carry UTF-8.
 			c.p.UTF8 = true
 			c.w.UTF8 = true
@@ -57,7 +57,7 @@ func cmdEnable(c *conn, cmd *command) result {
 			enabled = append(enabled, "CONDSTORE")
 		}
 		if cp == "QRESYNC" && !c.qresync && c.qresyncOffered() {
-			// RFC 7162 section 3.2.3: ENABLE QRESYNC enables CONDSTORE
+			// RFC 7162 3.2.3: ENABLE QRESYNC enables CONDSTORE
 			// too.
 			c.enableCondStore()
 			c.qresync = true
@@ -65,7 +65,7 @@ func cmdEnable(c *conn, cmd *command) result {
 		}
 		if cp == "UTF8=ACCEPT" && !c.utf8Accept {
 			c.utf8Accept = true
-			// RFC 6855 section 3: the client may send UTF-8 in quoted
+			// RFC 6855 3: the client may send UTF-8 in quoted
 			// strings and mailbox names are raw UTF-8 both ways (no
 			// modified UTF-7), as in IMAP4rev2.
 			c.p.UTF8 = true

@@ -16,7 +16,7 @@ import (
 	"github.com/mailwright/mailwright/internal/netserver"
 )
 
-// Session states (RFC 9051 section 3).
+// Session states (RFC 9051 3).
 const (
 	stateNotAuth int32 = 1 << iota
 	stateAuth
@@ -55,10 +55,10 @@ type conn struct {
 	rev2         bool // ENABLE IMAP4rev2
 	utf8Accept   bool // ENABLE UTF8=ACCEPT (RFC 6855)
 	// condStore is set by ENABLE CONDSTORE or any CONDSTORE enabling
-	// command (RFC 7162 section 3.1): from then on every FETCH response
+	// command (RFC 7162 3.1): from then on every FETCH response
 	// carrying flags also carries UID and MODSEQ.
 	condStore bool
-	// qresync is set by ENABLE QRESYNC (RFC 7162 section 3.2.3): SELECT
+	// qresync is set by ENABLE QRESYNC (RFC 7162 3.2.3): SELECT
 	// (QRESYNC ...) and UID FETCH (VANISHED) are allowed, and expunges are
 	// told with VANISHED instead of EXPUNGE.
 	qresync bool
@@ -139,7 +139,7 @@ func (c *conn) serve() {
 		c.flush()
 		return
 	}
-	// RFC 9051 section 7.1.1: the greeting may carry the capabilities.
+	// RFC 9051 7.1.1: the greeting may carry the capabilities.
 	c.w.Raw("* OK [")
 	c.writeCapabilities()
 	c.w.Raw("] IMAP server ready")
@@ -230,7 +230,7 @@ func (c *conn) parseError(pe *commandError) bool {
 		return false
 	}
 	if pe.SearchSave && c.mbox != nil {
-		// RFC 5182 section 2.1: a failed SEARCH RETURN (SAVE) empties "$".
+		// RFC 5182 2.1: a failed SEARCH RETURN (SAVE) empties "$".
 		c.mbox.saved = nil
 	}
 	tag := pe.Tag
@@ -262,7 +262,7 @@ func (c *conn) endOnReadError(err error) {
 		c.untagged("BYE Server shutting down")
 		c.flush()
 	case errors.As(err, &ne) && ne.Timeout():
-		// RFC 9051 section 7.1.5: BYE before an autologout.
+		// RFC 9051 7.1.5: BYE before an autologout.
 		c.untagged("BYE Autologout; idle for too long")
 		c.flush()
 	case err == io.EOF:
@@ -361,8 +361,7 @@ func (c *conn) connInfo() ConnInfo {
 
 func (c *conn) secure() bool { return c.tlsState != nil || c.srv.AllowInsecureAuth }
 
-// capabilities lists what this connection offers now (RFC 9051 section
-// 7.2.2): exactly what is configured and valid in the current state.
+// capabilities lists what this connection offers now (RFC 9051 7.2.2): exactly what is configured and valid in the current state.
 func (c *conn) writeCapabilities() {
 	c.w.Raw("CAPABILITY IMAP4rev1 IMAP4rev2")
 	st := c.state.Load()
@@ -382,7 +381,7 @@ func (c *conn) writeCapabilities() {
 		c.w.Raw(" LITERAL+")
 	}
 	c.w.Raw(" SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS")
-	// RFC 7889 section 3: APPENDLIMIT=n, the largest APPEND message this
+	// RFC 7889 3: APPENDLIMIT=n, the largest APPEND message this
 	// server accepts in any mailbox (MaxAppendSize).
 	c.w.Raw(" APPENDLIMIT=")
 	c.w.Number64(uint64(c.srv.maxAppendSize()))
@@ -392,15 +391,15 @@ func (c *conn) writeCapabilities() {
 	c.w.Raw(" MULTIAPPEND")
 	// RFC 6855: UTF-8 mailbox names and strings once enabled.
 	c.w.Raw(" UTF8=ACCEPT")
-	// RFC 7162 section 3.1: CONDSTORE.
+	// RFC 7162 3.1: CONDSTORE.
 	c.w.Raw(" CONDSTORE")
-	// RFC 7162 section 3.2: QRESYNC, once logged in, when the user's
+	// RFC 7162 3.2: QRESYNC, once logged in, when the user's
 	// mailboxes remember expunges (QResyncUser).
 	if st != stateNotAuth && c.qresyncOffered() {
 		c.w.Raw(" QRESYNC")
 	}
 	// RFC 5256: SORT and THREAD=ORDEREDSUBJECT; RFC 5957: SORT=DISPLAY;
-	// RFC 5267 section 3: ESORT (SORT RETURN).
+	// RFC 5267 3: ESORT (SORT RETURN).
 	c.w.Raw(" SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES")
 }
 
@@ -434,11 +433,10 @@ type result struct {
 	bye    bool // the session ends after the response
 }
 
-func ok(text string) result            { return result{status: "OK", text: text} }
-func okCode(code, text string) result  { return result{status: "OK", code: code, text: text} }
-func no(code, text string) result      { return result{status: "NO", code: code, text: text} }
-func bad(text string) result           { return result{status: "BAD", text: text} }
-func badCode(code, text string) result { return result{status: "BAD", code: code, text: text} }
+func ok(text string) result           { return result{status: "OK", text: text} }
+func okCode(code, text string) result { return result{status: "OK", code: code, text: text} }
+func no(code, text string) result     { return result{status: "NO", code: code, text: text} }
+func bad(text string) result          { return result{status: "BAD", text: text} }
 
 // backendError turns a Backend error into the response the client sees:
 // the code and text of an *Error, or NO [SERVERBUG] with a generic text,

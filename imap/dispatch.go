@@ -3,14 +3,10 @@ package imap
 import "runtime/debug"
 
 // cmdSpec is one row of the command table: the states a command is valid
-// in (RFC 9051 section 6), whether pending updates may follow it, and its
-// handler.
+// in (RFC 9051 6) and its handler. Which commands may be followed by
+// pending EXPUNGE responses is holdsExpunge's business.
 type cmdSpec struct {
 	states int32
-	// updates: untagged EXISTS/FETCH/EXPUNGE updates may follow the
-	// command (all but FETCH, STORE and SEARCH by sequence number are
-	// allowed to carry EXPUNGE, RFC 3501 section 7.4.1; the server lets
-	// those three carry EXISTS and flag updates but holds EXPUNGEs back).
 	handle func(c *conn, cmd *command) result
 }
 
@@ -59,7 +55,9 @@ func init() {
 }
 
 // holdsExpunge reports whether the command must not be followed by EXPUNGE
-// responses (RFC 3501 section 7.4.1, RFC 9051 section 7.5.1).
+// responses (RFC 3501 7.4.1, RFC 9051 7.5.1): FETCH, STORE, SEARCH, SORT
+// and THREAD by sequence number. Those may still carry EXISTS and flag
+// updates; the EXPUNGEs wait for the next command that allows them.
 func holdsExpunge(cmd *command) bool {
 	if cmd.UID {
 		return false

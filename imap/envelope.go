@@ -1,6 +1,6 @@
 package imap
 
-// envelope is the ENVELOPE of a message (RFC 9051 section 7.5.2). String
+// envelope is the ENVELOPE of a message (RFC 9051 7.5.2). String
 // fields are the header values unfolded, RFC 2047 encoded words left as
 // they are on the wire; "" is sent as NIL.
 type envelope struct {
@@ -16,8 +16,7 @@ type envelope struct {
 	MessageID string
 }
 
-// address is one address structure of an envelope. RFC 9051 section
-// 7.5.2: a group start has an empty Host and the group name in Mailbox; a
+// address is one address structure of an envelope. RFC 9051 7.5.2: a group start has an empty Host and the group name in Mailbox; a
 // group end has all four fields empty.
 type address struct {
 	Name    string // display name (phrase), quoting removed, encoded words kept
@@ -77,7 +76,7 @@ func buildEnvelope(v *[envFields]string) *envelope {
 		InReplyTo: unfold(v[envInReplyTo]),
 		MessageID: unfold(v[envMessageID]),
 	}
-	// RFC 9051 section 7.5.2: an absent or empty Sender or Reply-To takes
+	// RFC 9051 7.5.2: an absent or empty Sender or Reply-To takes
 	// the value of From.
 	if len(e.Sender) == 0 {
 		e.Sender = e.From
@@ -88,7 +87,7 @@ func buildEnvelope(v *[envFields]string) *envelope {
 	return e
 }
 
-// Envelope writes an ENVELOPE structure (RFC 9051 section 9, envelope).
+// Envelope writes an ENVELOPE structure (RFC 9051 9, envelope).
 func (w *writer) Envelope(e *envelope) {
 	w.BeginList()
 	w.NString(e.Date)

@@ -3,11 +3,19 @@ package imap_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/mailwright/mailwright/imap"
+	"github.com/mailwright/mailwright/imap/backendtest"
 	"github.com/mailwright/mailwright/mailbox"
 )
 
@@ -26,6 +34,37 @@ func ExampleSeqSetFromNumbers() {
 	// 9 10
 }
 
+// The server of the package documentation: a Maildir store and an
+// accounts file over implicit TLS, shut down gracefully on SIGTERM.
+func Example_maildir() {
+	store, err := mailbox.NewMaildirStore("/var/mail/mailwright")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	accounts, err := mailbox.OpenAccountsFile("/etc/mailwright/accounts")
+	if err != nil {
+		log.Fatal(err)
+	}
+	accounts.Domains = []string{"example.org"} // alice@example.org logs in as alice
+	srv := &imap.Server{Addr: ":993", Backend: mailbox.NewIMAPBackend(store, accounts)}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		// Let logged-in sessions finish for up to 10 seconds.
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.ListenAndServeTLS("cert.pem", "key.pem"); !errors.Is(err, imap.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+// A server on loopback, where plaintext passwords are acceptable
+// (AllowInsecureAuth), over the in-memory store.
 func ExampleServer() {
 	store := mailbox.NewMemoryStore()
 	defer store.Close()
@@ -61,4 +100,55 @@ func ExampleServer() {
 	// Output:
 	// * 1 FETCH (BODY[HEADER.FIELDS (Subject)] {15}
 	// Subject: hi
+}
+
+// quotaUser refuses every APPEND with OVERQUOTA.
+type quotaUser struct{ imap.User }
+
+func (quotaUser) Append(ctx context.Context, name string, r io.Reader, opts *imap.AppendOptions) (imap.AppendResult, error) {
+	return imap.AppendResult{}, &imap.Error{Code: "OVERQUOTA", Text: "Mailbox is full", Err: errors.New("quota: 10 MB used of 10 MB")}
+}
+
+// A backend chooses what the client sees with an *imap.Error: its code
+// and text are sent, its Err (the cause) only logged. Any other error
+// would give NO [SERVERBUG].
+func ExampleError() {
+	m := backendtest.NewMemory()
+	m.AddUser("alice", "secret")
+	srv := &imap.Server{
+		Backend: imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, username, password string) (imap.User, error) {
+			u, err := m.Login(ctx, conn, username, password)
+			if err != nil {
+				return nil, err
+			}
+			return quotaUser{u}, nil
+		}),
+		AllowInsecureAuth: true,
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	r.ReadString('\n') // greeting
+	fmt.Fprint(c, "a LOGIN alice secret\r\nb APPEND INBOX {2+}\r\nhi\r\nc LOGOUT\r\n")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		if strings.HasPrefix(line, "b ") {
+			fmt.Print(strings.TrimRight(line, "\r\n"))
+		}
+	}
+	// Output:
+	// b NO [OVERQUOTA] Mailbox is full
 }

@@ -50,7 +50,7 @@ func (h *Header) Values(name string) []string {
 }
 
 // unfold removes the line breaks of a folded header value (RFC 5322
-// section 2.2.3) and trims the surrounding white space.
+// 2.2.3) and trims the surrounding white space.
 func unfold(v string) string {
 	if strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, '\r') < 0 {
 		return strings.Trim(v, " \t")

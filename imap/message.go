@@ -141,7 +141,7 @@ func (m *message) bodyStart() (int64, error) {
 	return m.hdrEnd, nil
 }
 
-// findPart resolves a section part number (RFC 9051 section 6.4.5): the
+// findPart resolves a section part number (RFC 9051 6.4.5): the
 // parts of a multipart are numbered from 1; a non-multipart entity is its
 // own part 1; the numbers after a message/rfc822 part address the parts of
 // the encapsulated message.

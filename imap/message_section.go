@@ -13,7 +13,7 @@ var errNoSection = errors.New("imap: no such body section")
 
 // errUnknownCTE is returned by BINARY fetches for a part whose
 // Content-Transfer-Encoding the server cannot decode: the client gets
-// NO [UNKNOWN-CTE] (RFC 3516 section 4.3).
+// NO [UNKNOWN-CTE] (RFC 3516 4.3).
 var errUnknownCTE = errors.New("imap: unknown content transfer encoding")
 
 // FetchSection returns the data of a BODY[section] (or BODY.PEEK),
@@ -138,7 +138,7 @@ func (m *message) section(sec section) (io.Reader, int64, error) {
 
 // filteredHeader returns the fields of the header [start, end) that
 // HEADER.FIELDS (or .NOT) selects, followed by the blank line (RFC 9051
-// section 6.4.5: the blank line is always included). It reads the header
+// 6.4.5: the blank line is always included). It reads the header
 // once to count the result, and returns a reader that reads it again.
 func (m *message) filteredHeader(start, end int64, sec section) (io.Reader, int64, error) {
 	not := sec.Specifier == sectionHeaderFieldsNot
@@ -229,7 +229,7 @@ func (m *message) binary(path []int, pt partial) (io.Reader, int64, error) {
 }
 
 // BinarySize returns the size of the decoded content of a part, for
-// BINARY.SIZE[part] (RFC 3516 section 4.2). It decodes the part to count.
+// BINARY.SIZE[part] (RFC 3516 4.2). It decodes the part to count.
 func (m *message) BinarySize(path []int) (int64, error) {
 	r, err := m.binaryReader(path)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 func crlf(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
 
 // rfc3501Message is built to give the ENVELOPE and BODY of the example in
-// RFC 3501 section 8 (FETCH 12 FULL): a 3028-byte, 92-line text body.
+// RFC 3501 8 (FETCH 12 FULL): a 3028-byte, 92-line text body.
 func rfc3501Message() string {
 	hdr := crlf(`Date: Wed, 17 Jul 1996 02:23:25 -0700 (PDT)
 From: Terry Gray <gray@cac.washington.edu>

@@ -41,7 +41,7 @@ func parseStructure(r io.ReaderAt, size int64, limits structureLimits, buf []byt
 }
 
 // match reports whether a fragment at a line start is a delimiter of an
-// active boundary, innermost first. RFC 2046 section 5.1.1: "--" boundary,
+// active boundary, innermost first. RFC 2046 5.1.1: "--" boundary,
 // then "--" for the close delimiter, then optional white space.
 func (mp *mimeParser) match(f frag) (delim, bool) {
 	d := f.data
@@ -177,7 +177,7 @@ func (mp *mimeParser) header(p *Part, isMsg bool, pf *partFields) (delim, bool, 
 		}
 		d := f.data
 		if len(d) > 0 && (d[0] == ' ' || d[0] == '\t') {
-			// RFC 5322 section 2.2.3: a folded continuation.
+			// RFC 5322 2.2.3: a folded continuation.
 			if keep >= 0 && !fieldFull {
 				cur, fieldFull = mp.appendKept(cur, d)
 			}
@@ -286,7 +286,7 @@ func (mp *mimeParser) entity(p *Part, depth int, isMsg, inDigest bool) (delim, e
 		}
 	case isEncapsulated(p):
 		if !canNest || !identityEncoding(p.Encoding) {
-			// Too deep, or encoded (which RFC 2046 section 5.2.1 forbids):
+			// Too deep, or encoded (which RFC 2046 5.2.1 forbids):
 			// not parsed, an opaque leaf.
 			p.Type, p.Subtype, p.Params = opaqueType, opaqueSubype, nil
 			d, err = mp.scanTo()
@@ -346,7 +346,7 @@ func (mp *mimeParser) applyFields(p *Part, pf *partFields, inDigest bool) {
 		}
 	}
 	if p.Type == "" {
-		// RFC 2045 section 5.2 and RFC 2046 section 5.1.5 defaults.
+		// RFC 2045 5.2 and RFC 2046 5.1.5 defaults.
 		if inDigest {
 			p.Type, p.Subtype = "message", "rfc822"
 		} else {

@@ -17,7 +17,7 @@ const (
 	defaultMaxSearchKeys  = 1000     // keys in one SEARCH, SORT or THREAD
 )
 
-// RFC 7888 section 4: with LITERAL-, non-synchronizing literals may carry at
+// RFC 7888 4: with LITERAL-, non-synchronizing literals may carry at
 // most 4096 bytes.
 const literalMinusMax = 4096
 
@@ -43,7 +43,7 @@ type commandError struct {
 	Fatal   bool   // the connection cannot go on
 	Err     error  // underlying cause, not shown to the client
 	// SearchSave is set when the refused command was a SEARCH with
-	// RETURN (SAVE): RFC 5182 section 2.1 has a failed SEARCH ... SAVE
+	// RETURN (SAVE): RFC 5182 2.1 has a failed SEARCH ... SAVE
 	// leave the saved result ("$") empty.
 	SearchSave bool
 }
@@ -69,7 +69,7 @@ func badf(msg string) *commandError { return &commandError{Status: "BAD", Messag
 var errLiteralRefused = errors.New("imap: literal refused (no Continue callback)")
 
 // parser reads IMAP commands from a client connection (RFC 3501 / RFC 9051
-// section 9 grammar). It does no writing: when the client announces a
+// 9 grammar). It does no writing: when the client announces a
 // literal, the parser calls Continue, and the server answers "+" from
 // there. APPEND message data is not read by the parser: ReadCommand stops
 // after the mailbox name, and NextAppendMessage hands each message over as
@@ -501,7 +501,7 @@ func isDone(line []byte) bool {
 }
 
 // errAuthCanceled is returned by decodeSASLResponse for "*": the client
-// cancels the exchange (RFC 9051 section 6.2.2), to be answered with BAD.
+// cancels the exchange (RFC 9051 6.2.2), to be answered with BAD.
 var errAuthCanceled = errors.New("imap: authentication canceled by the client")
 
 // decodeSASLResponse decodes a client's AUTHENTICATE continuation line:

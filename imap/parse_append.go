@@ -80,7 +80,7 @@ func (p *parser) NextAppendMessage() (*appendMessage, error) {
 				return nil, p.fail(err)
 			}
 			if p.appendParen {
-				// RFC 6855 section 4: "UTF8" SP "(" literal8 ")".
+				// RFC 6855 4: "UTF8" SP "(" literal8 ")".
 				p.appendParen = false
 				if !p.accept(')') {
 					return nil, p.fail(badf("Expected ) after UTF8 message data"))
@@ -136,7 +136,7 @@ func (p *parser) appendMessage() (*appendMessage, error) {
 	}
 	utf8Data := false
 	if p.acceptKeyword("UTF8") {
-		// RFC 6855 section 4: append-data =/ "UTF8" SP "(" literal8 ")",
+		// RFC 6855 4: append-data =/ "UTF8" SP "(" literal8 ")",
 		// a message with UTF-8 header fields.
 		if err := p.sp(); err != nil {
 			return nil, err

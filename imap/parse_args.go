@@ -227,15 +227,15 @@ func parseSelect(p *parser, cmd *command) error {
 }
 
 // qresyncParam reads SP "(" uidvalidity SP mod-sequence-value [SP
-// known-uids] [SP seq-match-data] ")" (RFC 7162 section 7).
-func (p *parser) qresyncParam() (*qResyncArgs, error) {
+// known-uids] [SP seq-match-data] ")" (RFC 7162 7).
+func (p *parser) qresyncParam() (*qresyncArgs, error) {
 	if err := p.sp(); err != nil {
 		return nil, err
 	}
 	if err := p.expect('(', "Expected QRESYNC parameters"); err != nil {
 		return nil, err
 	}
-	q := &qResyncArgs{}
+	q := &qresyncArgs{}
 	var err error
 	if q.UIDValidity, err = p.nzNumber(); err != nil {
 		return nil, err
@@ -302,7 +302,7 @@ func parseCreate(p *parser, cmd *command) error {
 	if !p.accept(' ') {
 		return nil
 	}
-	// RFC 4466 create-params; RFC 6154 section 3: "USE" SP "(" [use-attr *(SP use-attr)] ")"
+	// RFC 4466 create-params; RFC 6154 3: "USE" SP "(" [use-attr *(SP use-attr)] ")"
 	if err := p.expect('(', "Expected create parameters"); err != nil {
 		return err
 	}
@@ -408,7 +408,7 @@ func parseLsub(p *parser, cmd *command) error {
 	return nil
 }
 
-// parseList reads RFC 5258 section 6:
+// parseList reads RFC 5258 6:
 //
 //	list = "LIST" [SP list-select-opts] SP mailbox SP mbox-or-pat [SP list-return-opts]
 func parseList(p *parser, cmd *command) error {
@@ -500,12 +500,12 @@ func (p *parser) listSelectOpts(args *listArgs) error {
 		case "":
 			return badf("Expected a selection option")
 		default:
-			// RFC 5258 section 3: unknown selection options are refused.
+			// RFC 5258 3: unknown selection options are refused.
 			return badf("Unknown LIST selection option " + kw)
 		}
 	}
 	if args.SelectRecursiveMatch && !base {
-		// RFC 5258 section 3: RECURSIVEMATCH needs another selection option.
+		// RFC 5258 3: RECURSIVEMATCH needs another selection option.
 		return badf("RECURSIVEMATCH requires another selection option")
 	}
 	return nil
@@ -632,7 +632,7 @@ func parseCopy(p *parser, cmd *command) error {
 	return nil
 }
 
-// parseStore reads RFC 7162 section 7:
+// parseStore reads RFC 7162 7:
 //
 //	store = "STORE" SP sequence-set [store-modifiers] SP store-att-flags
 func parseStore(p *parser, cmd *command) error {
@@ -725,7 +725,7 @@ func parseEnable(p *parser, cmd *command) error {
 	return nil
 }
 
-// RFC 2971 section 3.3: at most 30 field-value pairs.
+// RFC 2971 3.3: at most 30 field-value pairs.
 const maxIDFields = 30
 
 func parseID(p *parser, cmd *command) error {

@@ -1,6 +1,6 @@
 package imap
 
-// parseFetch reads RFC 9051 section 9 fetch, with RFC 7162 modifiers:
+// parseFetch reads RFC 9051 9 fetch, with RFC 7162 modifiers:
 //
 //	fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" /
 //	        fetch-att / "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers]
@@ -93,7 +93,7 @@ func (p *parser) fetchModifiers(cmd *command, args *fetchArgs) error {
 	if !changed && !args.Vanished {
 		return badf("Empty fetch modifiers")
 	}
-	// RFC 7162 section 3.2.6: VANISHED only in UID FETCH with CHANGEDSINCE.
+	// RFC 7162 3.2.6: VANISHED only in UID FETCH with CHANGEDSINCE.
 	if args.Vanished && (!cmd.UID || !changed) {
 		return badf("VANISHED requires UID FETCH and CHANGEDSINCE")
 	}
@@ -142,7 +142,7 @@ func (p *parser) fetchAtt() (fetchItem, error) {
 		it.Partial, err = p.partial()
 		return it, err
 	case equalFoldASCII(string(name), "BINARY"), equalFoldASCII(string(name), "BINARY.PEEK"), equalFoldASCII(string(name), "BINARY.SIZE"):
-		// RFC 3516 section 4.
+		// RFC 3516 4.
 		if len(name) > 6 && toUpperASCII(name[7]) == 'S' {
 			it.Kind = fetchBinarySize
 		} else {

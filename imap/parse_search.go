@@ -6,7 +6,7 @@ import (
 )
 
 // searchReturnOpts reads "RETURN" SP "(" [opt *(SP opt)] ")" after the
-// RETURN keyword (RFC 4731 section 3, RFC 5182 section 2).
+// RETURN keyword (RFC 4731 3, RFC 5182 2).
 func (p *parser) searchReturnOpts() (searchReturn, error) {
 	if err := p.sp(); err != nil {
 		return 0, err
@@ -37,7 +37,7 @@ func (p *parser) searchReturnOpts() (searchReturn, error) {
 		}
 	}
 	if r == 0 {
-		// RFC 4731 section 3.1: RETURN () is the same as RETURN (ALL).
+		// RFC 4731 3.1: RETURN () is the same as RETURN (ALL).
 		r = searchReturnAll
 	}
 	return r, nil
@@ -103,7 +103,7 @@ func (p *parser) charset() (string, error) {
 
 var sortKeys = [...]string{"ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO"}
 
-// parseSort reads RFC 5256 section 5 (with RFC 5267 return options):
+// parseSort reads RFC 5256 5 (with RFC 5267 return options):
 //
 //	sort = ["UID" SP] "SORT" [search-return-opts] SP sort-criteria SP search-criteria
 func parseSort(p *parser, cmd *command) error {
@@ -169,7 +169,7 @@ func parseSort(p *parser, cmd *command) error {
 	return nil
 }
 
-// parseThread reads RFC 5256 section 5:
+// parseThread reads RFC 5256 5:
 //
 //	thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria
 func parseThread(p *parser, cmd *command) error {

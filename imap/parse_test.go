@@ -57,11 +57,11 @@ func TestParseCommands(t *testing.T) {
 		{"a EXAMINE \"Entw&APw-rfe\"\r\n", command{Tag: "a", Name: "EXAMINE", Args: &selectArgs{Mailbox: "Entwürfe"}}},
 		{"a SELECT INBOX (CONDSTORE)\r\n", command{Tag: "a", Name: "SELECT", Args: &selectArgs{Mailbox: "INBOX", CondStore: true}}},
 		{"a SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))\r\n", command{Tag: "a", Name: "SELECT", Args: &selectArgs{Mailbox: "INBOX",
-			QResync: &qResyncArgs{UIDValidity: 67890007, ModSeq: 20050715194045000, KnownUIDs: set("41,43:211,214:541")}}}},
+			QResync: &qresyncArgs{UIDValidity: 67890007, ModSeq: 20050715194045000, KnownUIDs: set("41,43:211,214:541")}}}},
 		{"a SELECT INBOX (QRESYNC (67890007 90060115194045000 41:211,214:541 (1:15,19,21 12:15,20,22)))\r\n", command{Tag: "a", Name: "SELECT", Args: &selectArgs{Mailbox: "INBOX",
-			QResync: &qResyncArgs{UIDValidity: 67890007, ModSeq: 90060115194045000, KnownUIDs: set("41:211,214:541"), SeqMatchSeqs: set("1:15,19,21"), SeqMatchUIDs: set("12:15,20,22")}}}},
+			QResync: &qresyncArgs{UIDValidity: 67890007, ModSeq: 90060115194045000, KnownUIDs: set("41:211,214:541"), SeqMatchSeqs: set("1:15,19,21"), SeqMatchUIDs: set("12:15,20,22")}}}},
 		{"a SELECT INBOX (QRESYNC (1 2 (3 4)) CONDSTORE)\r\n", command{Tag: "a", Name: "SELECT", Args: &selectArgs{Mailbox: "INBOX", CondStore: true,
-			QResync: &qResyncArgs{UIDValidity: 1, ModSeq: 2, SeqMatchSeqs: set("3"), SeqMatchUIDs: set("4")}}}},
+			QResync: &qresyncArgs{UIDValidity: 1, ModSeq: 2, SeqMatchSeqs: set("3"), SeqMatchUIDs: set("4")}}}},
 		{"a CREATE owatagusiam/\r\n", command{Tag: "a", Name: "CREATE", Args: &createArgs{Mailbox: "owatagusiam/"}}},
 		{"a CREATE MySpecialArchive (USE (\\archive \\X-Mine))\r\n", command{Tag: "a", Name: "CREATE", Args: &createArgs{Mailbox: "MySpecialArchive", SpecialUse: []string{`\Archive`, `\X-Mine`}}}},
 		{"a DELETE blurdybloop\r\n", command{Tag: "a", Name: "DELETE", Args: &mailboxArgs{"blurdybloop"}}},
@@ -226,7 +226,7 @@ func TestParseSearch(t *testing.T) {
 			{Op: searchText, Value: "hello"}, {Op: searchBody, Value: "x"}, {Op: searchCc, Value: "y"}, {Op: searchBcc, Value: "z"},
 			{Op: searchTo, Value: "w"}, {Op: searchSubject, Value: ""}}}},
 			`TEXT hello BODY x CC y BCC z TO w SUBJECT ""`},
-		// RFC 3501 section 6.4.4 example with a literal in a charset.
+		// RFC 3501 6.4.4 example with a literal in a charset.
 		{"CHARSET ISO-8859-1 SUBJECT {4}\r\ncaf\xe9", searchArgs{Charset: "ISO-8859-1", Key: &searchKey{Op: searchSubject, Value: "café"}}, `SUBJECT "café"`},
 	}
 	for _, tt := range tests {
@@ -390,7 +390,7 @@ func TestParseLiterals(t *testing.T) {
 	}
 
 	// LITERAL-: non-synchronizing literals above 4096 bytes are refused
-	// (RFC 7888 section 4), and skipped.
+	// (RFC 7888 4), and skipped.
 	p, _ = testParser("a LOGIN {4097+}\r\n" + strings.Repeat("y", 4097) + " x\r\nb NOOP\r\n")
 	p.LiteralMinus = true
 	if _, err = p.ReadCommand(); !errors.As(err, &pe) || pe.Code != "TOOBIG" {

@@ -229,7 +229,7 @@ func (p *parser) literalHeader() (litInfo, error) {
 		return litInfo{}, &commandError{Status: "BAD", Code: "TOOBIG", Message: "Invalid literal size"}
 	}
 	if li.nonSync && p.LiteralMinus && li.size > literalMinusMax {
-		// RFC 7888 section 4: the client had to use a synchronizing literal.
+		// RFC 7888 4: the client had to use a synchronizing literal.
 		return litInfo{}, &commandError{Status: "BAD", Code: "TOOBIG", Message: "Non-synchronizing literal larger than 4096 bytes"}
 	}
 	return li, nil
@@ -306,7 +306,7 @@ func (p *parser) nstring() (s []byte, isNil bool, err error) {
 
 // mailbox reads a mailbox name (astring), decodes it from modified UTF-7
 // (or checks it as UTF-8 in UTF8 mode) and spells INBOX in upper case
-// (RFC 3501 section 5.1: INBOX is case-insensitive).
+// (RFC 3501 5.1: INBOX is case-insensitive).
 func (p *parser) mailbox() (string, error) {
 	b, err := p.astring()
 	if err != nil {
@@ -380,8 +380,7 @@ func (p *parser) seqSet() (SeqSet, error) {
 
 // flag reads a flag: "\" atom (system flag or flag-extension) or a
 // keyword atom. System flags are returned in their canonical spelling.
-// \Recent and \* are refused: a client cannot set them (RFC 3501 section
-// 2.3.2, RFC 9051 removes \Recent).
+// \Recent and \* are refused: a client cannot set them (RFC 3501 2.3.2, RFC 9051 removes \Recent).
 func (p *parser) flag() (string, error) {
 	bs := p.accept('\\')
 	a := p.atom()
@@ -405,7 +404,7 @@ func (p *parser) flag() (string, error) {
 	return "\\" + string(a), nil
 }
 
-// System flags (RFC 9051 section 2.3.2).
+// System flags (RFC 9051 2.3.2).
 const (
 	FlagSeen     = `\Seen`
 	FlagAnswered = `\Answered`

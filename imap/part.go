@@ -67,8 +67,7 @@ func (l structureLimits) maxHeader() int {
 // Part is one MIME entity of a message, with the byte offsets that locate
 // it in the raw message: [HeaderStart, BodyStart) is its header including
 // the blank line that ends it, [BodyStart, End) its body. The line break
-// before a multipart delimiter belongs to the delimiter (RFC 2046 section
-// 5.1.1), so it is not in the body of the part it follows.
+// before a multipart delimiter belongs to the delimiter (RFC 2046 5.1.1), so it is not in the body of the part it follows.
 type Part struct {
 	HeaderStart, BodyStart, End int64
 
@@ -76,7 +75,7 @@ type Part struct {
 	Lines int64
 
 	// Type and Subtype are the media type as written, or "text" "plain"
-	// when absent or invalid (RFC 2045 section 5.2).
+	// when absent or invalid (RFC 2045 5.2).
 	Type, Subtype string
 	// Params are the Content-Type parameters in order, RFC 2231
 	// continuations joined. A text part without a charset gets

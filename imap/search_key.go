@@ -13,8 +13,8 @@ import (
 // searchOp is the kind of a search key.
 type searchOp uint8
 
-// Search keys (RFC 9051 section 6.4.4, RFC 3501 section 6.4.4, RFC 7162
-// section 3.1.5 for MODSEQ, RFC 5182 for "$").
+// Search keys (RFC 9051 6.4.4, RFC 3501 6.4.4, RFC 7162
+// 3.1.5 for MODSEQ, RFC 5182 for "$").
 const (
 	searchAnd searchOp = iota + 1 // all Children match (a parenthesised list, or the whole program)
 	searchOr                      // OR: Children[0] or Children[1]
@@ -67,7 +67,7 @@ type searchKey struct {
 	Set      SeqSet    // sequence sets and UID
 	// ModSeqEntry and ModSeqEntryType are the optional metadata item of
 	// MODSEQ ("/flags/\Seen", "priv" / "shared" / "all"); accepted and
-	// kept, not used in matching (RFC 7162 section 3.1.5 lets the server
+	// kept, not used in matching (RFC 7162 3.1.5 lets the server
 	// use the highest mod-sequence).
 	ModSeqEntry, ModSeqEntryType string
 }
@@ -242,7 +242,7 @@ func (p *parser) searchKey(depth int) (searchKey, error) {
 			k.Children = []searchKey{a, b}
 		}
 	case argModSeq:
-		// RFC 7162 section 7: "MODSEQ" [SP entry-name SP entry-type-req] SP mod-sequence-valzer
+		// RFC 7162 7: "MODSEQ" [SP entry-name SP entry-type-req] SP mod-sequence-valzer
 		if p.peek() == '"' {
 			var name []byte
 			if name, err = p.quoted(); err != nil {

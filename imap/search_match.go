@@ -241,7 +241,7 @@ func (ev *evaluation) eval(n *node) bool {
 		}
 		return k.Set.Contains(ev.msg.UID(), ev.m.MaxUID)
 	case searchBefore, searchOn, searchSince:
-		// RFC 9051 section 6.4.4: the internal date, as a day in the
+		// RFC 9051 6.4.4: the internal date, as a day in the
 		// server's time zone, disregarding time.
 		loc := ev.m.Location
 		if loc == nil {
@@ -295,7 +295,7 @@ func dateMatch(op searchOp, c int) bool {
 }
 
 // headerContains searches the decoded values of the named fields (RFC
-// 9051 section 6.4.4: a field that is present matches the empty string).
+// 9051 6.4.4: a field that is present matches the empty string).
 func (ev *evaluation) headerContains(name string, needle []byte) bool {
 	h := ev.header()
 	if h == nil {

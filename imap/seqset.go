@@ -9,7 +9,7 @@ import (
 
 // SeqRange is a range of message sequence numbers or UIDs, Start to Stop
 // inclusive. Zero stands for "*", the largest number in use (RFC 9051
-// section 9, seq-number): numbers proper are never zero. A parsed range is
+// 9, seq-number): numbers proper are never zero. A parsed range is
 // normalised: Start <= Stop when both are numbers, and a range with one "*"
 // keeps the number in Start.
 type SeqRange struct {
@@ -22,7 +22,7 @@ type SeqSet struct {
 	// Ranges are the ranges in the order written.
 	Ranges []SeqRange
 	// saved is set for "$", the result saved by SEARCH RETURN (SAVE)
-	// (RFC 5182 section 2.1); Ranges is then empty.
+	// (RFC 5182 2.1); Ranges is then empty.
 	saved bool
 }
 
@@ -141,7 +141,7 @@ func (r SeqRange) resolve(max uint32) (lo, hi uint32) {
 }
 
 // Contains reports whether n is in the set, "*" standing for max (the
-// number of messages, or the largest UID in use). RFC 9051 section 6.4.8:
+// number of messages, or the largest UID in use). RFC 9051 6.4.8:
 // a UID range "559:*" includes the largest UID even when it is below 559.
 // "$" must be resolved by the caller: it contains nothing here.
 func (s SeqSet) Contains(n, max uint32) bool {

@@ -9,7 +9,7 @@ import (
 )
 
 // baseSubject extracts the base subject of a Subject header value as RFC
-// 5256 section 2.1 defines it for SORT and THREAD: encoded words decoded,
+// 5256 2.1 defines it for SORT and THREAD: encoded words decoded,
 // whitespace collapsed, "(fwd)" trailers, "Re:"/"Fw:"/"Fwd:" leaders,
 // "[blob]" prefixes and "[Fwd: ...]" wrappers removed. The result is not
 // case-folded.
@@ -19,7 +19,7 @@ func baseSubject(subject string) string {
 }
 
 // baseSubjectReply is baseSubject, also reporting whether a reply or forward
-// marker was removed (RFC 5256 section 2.1, steps 2, 3 and 5).
+// marker was removed (RFC 5256 2.1, steps 2, 3 and 5).
 func baseSubjectReply(subject string) (string, bool) {
 	reply := false
 	// Step 1: decode RFC 2047 words and turn every run of whitespace into
@@ -114,11 +114,11 @@ type sortItem struct {
 	date     time.Time // sent date, INTERNALDATE when Date is unusable
 	size     int64
 	subject  string // base subject, case-folded
-	from, to string // RFC 5256 section 3: first address's mailbox, folded
+	from, to string // RFC 5256 3: first address's mailbox, folded
 	cc       string
-	dispFrom string // RFC 5957 section 3.1: display name or addr-spec
+	dispFrom string // RFC 5957 3.1: display name or addr-spec
 	dispTo   string
-	reply    bool     // RFC 5256 section 2.1: the subject is a reply or forward
+	reply    bool     // RFC 5256 2.1: the subject is a reply or forward
 	msgID    string   // Message-ID, "" when missing
 	refs     []string // References, else the first In-Reply-To
 }
@@ -150,7 +150,7 @@ func displayOf(h *Header, field string) string {
 	return ""
 }
 
-// sentDate is RFC 5256 section 2.2's sent date: the Date header, or the
+// sentDate is RFC 5256 2.2's sent date: the Date header, or the
 // INTERNALDATE when it is missing or unparsable.
 func sentDate(h *Header, internal time.Time) time.Time {
 	if v, ok := h.Get("Date"); ok {
@@ -266,11 +266,11 @@ func compareBy(a, b *sortItem, key string) int {
 	return 0
 }
 
-// cmdSort serves SORT and UID SORT (RFC 5256 section 3).
+// cmdSort serves SORT and UID SORT (RFC 5256 3).
 func cmdSort(c *conn, cmd *command) result {
 	a := cmd.Args.(*sortArgs)
 	if a.ESearch && a.Return&searchReturnSave != 0 {
-		// RFC 5267 section 3 defines MIN, MAX, COUNT and ALL for SORT;
+		// RFC 5267 3 defines MIN, MAX, COUNT and ALL for SORT;
 		// SAVE there is CONTEXT=SORT's business, not offered.
 		return bad("SORT RETURN (SAVE) is not supported")
 	}
@@ -288,7 +288,7 @@ func cmdSort(c *conn, cmd *command) result {
 				return r
 			}
 		}
-		// RFC 5256 section 3: ties are broken by sequence number.
+		// RFC 5256 3: ties are broken by sequence number.
 		return cmp.Compare(x.seq, y.seq)
 	})
 	if a.ESearch {
@@ -314,7 +314,7 @@ func cmdSort(c *conn, cmd *command) result {
 	return ok("")
 }
 
-// cmdThread serves THREAD and UID THREAD (RFC 5256 section 4).
+// cmdThread serves THREAD and UID THREAD (RFC 5256 4).
 func cmdThread(c *conn, cmd *command) result {
 	a := cmd.Args.(*threadArgs)
 	if a.Algorithm != "ORDEREDSUBJECT" && a.Algorithm != "REFERENCES" {
@@ -345,7 +345,7 @@ func cmdThread(c *conn, cmd *command) result {
 		}
 		return it.seq
 	}
-	// RFC 5256 section 2.2 ORDEREDSUBJECT: sort by base subject, then sent
+	// RFC 5256 2.2 ORDEREDSUBJECT: sort by base subject, then sent
 	// date; each run of one base subject is a thread whose first message
 	// is the parent of the others; threads are ordered by the sent date
 	// of their first message. Ties fall back to sequence order.
@@ -394,10 +394,10 @@ func cmdThread(c *conn, cmd *command) result {
 }
 
 // writeESort answers SORT RETURN (...) with an ESEARCH response (RFC 5267
-// section 3): MIN and MAX are the first and last messages in sort order,
+// 3): MIN and MAX are the first and last messages in sort order,
 // ALL the matches in sort order (ranges only where consecutive numbers
 // follow each other in that order), COUNT their number. RETURN () means
-// ALL, as for SEARCH (RFC 4731 section 3.1).
+// ALL, as for SEARCH (RFC 4731 3.1).
 func (c *conn) writeESort(cmd *command, ret searchReturn, items []sortItem) {
 	if ret == 0 {
 		ret = searchReturnAll

@@ -7,7 +7,7 @@ import (
 )
 
 func TestBaseSubject(t *testing.T) {
-	// Expected values worked out by hand from RFC 5256 section 2.1.
+	// Expected values worked out by hand from RFC 5256 2.1.
 	tests := []struct{ in, want string }{
 		{"Hello", "Hello"},
 		{"Re: Hello", "Hello"},
@@ -52,7 +52,7 @@ func FuzzBaseSubject(f *testing.F) {
 }
 
 func TestBaseSubjectListAndForward(t *testing.T) {
-	// RFC 5256 section 2.1: the subject SORT and THREAD compare.
+	// RFC 5256 2.1: the subject SORT and THREAD compare.
 	for in, want := range map[string]string{
 		"Re: [list] Fwd: Quarterly   budget (fwd)": "Quarterly budget",
 		"[Fwd: Re: Lunch]":                         "Lunch",

@@ -13,7 +13,7 @@ func sortMsg(headers string, n int) string {
 
 // sortFixture delivers, after one expunged message (so that UIDs are
 // sequence numbers plus one), six messages. Their keys (dates in UTC; the
-// base subjects of RFC 5256 section 2.1):
+// base subjects of RFC 5256 2.1):
 //
 //	seq uid from        to          cc    date              base subject  body
 //	1   2   carol       dave                03-05 09:00       LUNCH PLANS   1200
@@ -135,7 +135,7 @@ S: c3 OK SORT completed`)
 func TestThreadOrderedSubject(t *testing.T) {
 	c := sortFixture(t)
 	c.run(`
-# RFC 5256 section 2.2: threads by base subject (AGENDA: 6; BUDGET: 4
+# RFC 5256 2.2: threads by base subject (AGENDA: 6; BUDGET: 4
 # 3 by date; LUNCH PLANS: 2 5 1, 2 and 5 tie on date), ordered by the
 # date of their first message; several children are siblings.
 C: a1 THREAD ORDEREDSUBJECT UTF-8 ALL

@@ -7,7 +7,7 @@ import (
 )
 
 // errMailboxName reports a mailbox name that is not valid modified UTF-7
-// (RFC 3501 section 5.1.3), or not valid UTF-8 in UTF8=ACCEPT mode.
+// (RFC 3501 5.1.3), or not valid UTF-8 in UTF8=ACCEPT mode.
 var errMailboxName = errors.New("imap: mailbox name is not valid modified UTF-7")
 
 // RFC 3501 5.1.3: modified BASE64 uses "," in place of "/".
@@ -24,7 +24,7 @@ var mutf7Decode = func() (t [256]int8) {
 }()
 
 // decodeMailboxName decodes a mailbox name from modified UTF-7 (RFC 3501
-// section 5.1.3) to UTF-8. It is strict, so that every valid name has
+// 5.1.3) to UTF-8. It is strict, so that every valid name has
 // exactly one encoding and encodeMailboxName(name) gives the input back:
 // raw characters must be printable US-ASCII; a shifted sequence must encode
 // only characters that cannot represent themselves, end with "-", carry no
@@ -122,7 +122,7 @@ func decodeMailboxName(s string) (string, error) {
 func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
 
 // encodeMailboxName encodes a UTF-8 mailbox name in modified UTF-7 (RFC 3501
-// section 5.1.3). Invalid UTF-8 bytes are encoded as U+FFFD.
+// 5.1.3). Invalid UTF-8 bytes are encoded as U+FFFD.
 func encodeMailboxName(s string) string {
 	plain := true
 	for i := 0; i < len(s); i++ {
@@ -178,7 +178,7 @@ func encodeMailboxName(s string) string {
 	return b.String()
 }
 
-// validUTF8MailboxName checks a raw UTF-8 mailbox name (RFC 6855 section 3):
+// validUTF8MailboxName checks a raw UTF-8 mailbox name (RFC 6855 3):
 // valid UTF-8 without control characters.
 func validUTF8MailboxName(s string) bool {
 	if !utf8.ValidString(s) {

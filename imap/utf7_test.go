@@ -6,8 +6,7 @@ import (
 )
 
 func TestMailboxNameCoding(t *testing.T) {
-	// Pairs of (UTF-8 name, modified UTF-7 encoding), from RFC 3501 section
-	// 5.1.3 and worked out by hand.
+	// Pairs of (UTF-8 name, modified UTF-7 encoding), from RFC 3501 5.1.3 and worked out by hand.
 	tests := []struct{ name, enc string }{
 		{"INBOX", "INBOX"},
 		{"", ""},

@@ -10,8 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-// writer writes IMAP protocol syntax (RFC 9051 section 9, RFC 3501 section
-// 9) to a buffered stream: atoms, numbers, strings in the form their content
+// writer writes IMAP protocol syntax (RFC 9051 9, RFC 3501 9) to a buffered stream: atoms, numbers, strings in the form their content
 // allows (quoted or literal), NIL, parenthesised lists, flags and date-times.
 //
 // Write errors are sticky: after the first one every method does nothing and
@@ -117,7 +116,7 @@ func (w *writer) Atom(s string) {
 
 // String writes s as an IMAP string: quoted (with '"' and '\' escaped) when
 // its content allows it, and as a literal when it holds CR, LF, NUL or 8-bit
-// bytes that quoting cannot carry (RFC 3501 section 4.3). NUL bytes, which
+// bytes that quoting cannot carry (RFC 3501 4.3). NUL bytes, which
 // no IMAP string may carry outside literal8, are dropped.
 func (w *writer) String(s string) {
 	switch quotable(s, w.UTF8) {
@@ -252,7 +251,7 @@ func (w *writer) Flags(flags []string) {
 	w.EndList()
 }
 
-// DateTime writes t as an IMAP date-time (RFC 3501 section 9 date-time),
+// DateTime writes t as an IMAP date-time (RFC 3501 9 date-time),
 // quoted: "dd-Mon-yyyy hh:mm:ss +zzzz", the day padded with a space. It
 // keeps t's own time zone; callers convert to the zone they want to show.
 func (w *writer) DateTime(t time.Time) {
@@ -308,8 +307,7 @@ func (w *writer) SeqSet(s SeqSet) {
 	w.RawBytes(s.appendTo(w.scratch[:0]))
 }
 
-// Mailbox writes a mailbox name: modified UTF-7 encoded (RFC 3501 section
-// 5.1.3) unless the writer is in UTF8 mode, then as an astring.
+// Mailbox writes a mailbox name: modified UTF-7 encoded (RFC 3501 5.1.3) unless the writer is in UTF8 mode, then as an astring.
 func (w *writer) Mailbox(name string) {
 	if !w.UTF8 {
 		name = encodeMailboxName(name)
@@ -388,7 +386,7 @@ func toUpperASCII(c byte) byte {
 	return c
 }
 
-// Character classes of RFC 3501 section 9 / RFC 9051 section 9.
+// Character classes of RFC 3501 9 / RFC 9051 9.
 const (
 	classAtom    = 1 << iota // ATOM-CHAR
 	classAString             // ASTRING-CHAR = ATOM-CHAR / resp-specials

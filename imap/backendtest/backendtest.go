@@ -267,7 +267,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) Harness) {
 		}
 	})
 
-	// RFC 7162 section 3.2 (QRESYNC), for a User that offers it
+	// RFC 7162 3.2 (QRESYNC), for a User that offers it
 	// (imap.QResyncUser): every mailbox is an imap.VanishedReporter, an
 	// expunge (EXPUNGE, UID EXPUNGE, MOVE) raises HIGHESTMODSEQ, and the
 	// expunged UIDs are reported since any earlier mod-sequence, never a

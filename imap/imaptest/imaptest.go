@@ -133,8 +133,7 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// StartTLS starts the server with STARTTLS enabled (RFC 9051 section
-// 6.2.1), using a
+// StartTLS starts the server with STARTTLS enabled (RFC 9051 6.2.1), using a
 // certificate generated for 127.0.0.1, ::1 and localhost (see
 // ClientTLSConfig).
 func (s *Server) StartTLS() error {
