@@ -330,16 +330,7 @@ func (u *failSecondAppend) Append(ctx context.Context, name string, r io.Reader,
 // RFC 3502 6.3.11: the backend refuses the second message of a
 // MULTIAPPEND; the first, already stored, is removed again.
 func TestMultiAppendBackendFailure(t *testing.T) {
-	ts := startServer(t, func(s *imap.Server) {
-		inner := s.Backend
-		s.Backend = imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, user, pass string) (imap.User, error) {
-			u, err := inner.Login(ctx, conn, user, pass)
-			if err != nil {
-				return nil, err
-			}
-			return &failSecondAppend{User: u}, nil
-		})
-	})
+	ts := startServer(t, wrapUsers(func(u imap.User) imap.User { return &failSecondAppend{User: u} }))
 	c := ts.login(t)
 	c.run(`
 C: a1 APPEND INBOX {5}

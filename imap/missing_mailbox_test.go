@@ -68,16 +68,7 @@ func TestMissingMailboxCodes(t *testing.T) {
 		{"backend says TRYCREATE", func(u imap.User) imap.User { return tryCreateUser{u} }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := startServer(t, func(s *imap.Server) {
-				inner := s.Backend
-				s.Backend = imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, user, pass string) (imap.User, error) {
-					u, err := inner.Login(ctx, conn, user, pass)
-					if err != nil {
-						return nil, err
-					}
-					return tt.wrap(u), nil
-				})
-			})
+			ts := startServer(t, wrapUsers(tt.wrap))
 			ts.deliver(t, "alice", "INBOX", "Subject: a\r\n\r\nx\r\n")
 			c := ts.login(t)
 			c.run(`

@@ -331,16 +331,7 @@ func (u forgetfulUser) Open(ctx context.Context, name string, readOnly bool) (im
 // lists every UID below UIDNEXT that is not in the mailbox; the sequence
 // match data then narrows it.
 func TestQResyncConservative(t *testing.T) {
-	ts := startServer(t, func(s *imap.Server) {
-		inner := s.Backend
-		s.Backend = imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, user, pass string) (imap.User, error) {
-			u, err := inner.Login(ctx, conn, user, pass)
-			if err != nil {
-				return nil, err
-			}
-			return forgetfulUser{u}, nil
-		})
-	})
+	ts := startServer(t, wrapUsers(func(u imap.User) imap.User { return forgetfulUser{u} }))
 	qresyncFixture(t, ts)
 	c := ts.login(t)
 	uv := c.uidValidity()
@@ -380,16 +371,7 @@ type plainUser struct{ imap.User }
 // TestQResyncNotOffered: a User that does not implement imap.QResyncUser
 // gets no QRESYNC: not advertised, not enabled, SELECT (QRESYNC) is BAD.
 func TestQResyncNotOffered(t *testing.T) {
-	ts := startServer(t, func(s *imap.Server) {
-		inner := s.Backend
-		s.Backend = imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, user, pass string) (imap.User, error) {
-			u, err := inner.Login(ctx, conn, user, pass)
-			if err != nil {
-				return nil, err
-			}
-			return plainUser{u}, nil
-		})
-	})
+	ts := startServer(t, wrapUsers(func(u imap.User) imap.User { return plainUser{u} }))
 	ts.deliver(t, "alice", "INBOX", msg1)
 	c := ts.login(t)
 	c.send("a1 CAPABILITY")
