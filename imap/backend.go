@@ -41,7 +41,7 @@ func (f BackendFunc) Login(ctx context.Context, conn ConnInfo, username, passwor
 }
 
 // User is one logged-in user's view of their mailboxes (the authenticated
-// state, RFC 9051 section 3.2). Mailbox names are UTF-8 with "/" as the
+// state, RFC 9051 3.2). Mailbox names are UTF-8 with "/" as the
 // hierarchy delimiter; the server has decoded and checked them (no
 // wildcards, no control characters, no empty components) before the call.
 // The server calls the methods of one User from one goroutine.
@@ -57,23 +57,24 @@ type User interface {
 	// mailbox gives an *Error with code ALREADYEXISTS.
 	Create(ctx context.Context, name string, opts *CreateOptions) error
 	// Delete deletes a mailbox (not INBOX: CANNOT). A missing mailbox
-	// gives NONEXISTENT.
+	// gives ErrNonexistent.
 	Delete(ctx context.Context, name string) error
 	// Rename renames a mailbox and its children. Renaming INBOX moves its
 	// messages into the new mailbox and leaves INBOX empty (RFC 3501
-	// section 6.3.5).
+	// 6.3.5).
 	Rename(ctx context.Context, from, to string) error
 	// Subscribe and Unsubscribe change the subscriptions.
 	Subscribe(ctx context.Context, name string) error
 	Unsubscribe(ctx context.Context, name string) error
-	// Status returns a mailbox's counters without selecting it.
+	// Status returns a mailbox's counters without selecting it. A missing
+	// mailbox gives ErrNonexistent.
 	Status(ctx context.Context, name string) (MailboxStatus, error)
 	// Append stores a message, read from r (exactly size bytes), in a
-	// mailbox; a missing mailbox gives TRYCREATE. It returns once the
+	// mailbox; a missing mailbox gives ErrTryCreate. It returns once the
 	// message is stored durably.
 	Append(ctx context.Context, name string, r io.Reader, opts *AppendOptions) (AppendResult, error)
 	// Open opens a mailbox for SELECT (readOnly false) or EXAMINE
-	// (readOnly true). A missing mailbox gives NONEXISTENT.
+	// (readOnly true). A missing mailbox gives ErrNonexistent.
 	Open(ctx context.Context, name string, readOnly bool) (Mailbox, error)
 	// Logout ends the session; it is called once, whatever the way the
 	// connection ends.
@@ -153,7 +154,7 @@ type FlagResult struct {
 // StoreOptions are the options of SetFlags.
 type StoreOptions struct {
 	// UnchangedSince and CheckUnchanged carry the CONDSTORE UNCHANGEDSINCE
-	// modifier (RFC 7162 section 3.1.3).
+	// modifier (RFC 7162 3.1.3).
 	UnchangedSince uint64
 	CheckUnchanged bool
 }
@@ -177,7 +178,7 @@ type MessageReader interface {
 
 // Mailbox is a selected mailbox as one session sees it. The view
 // (Messages) moves forward only when the server calls Poll, which it does
-// only where the protocol lets it tell the client (RFC 3501 section 7.4.1).
+// only where the protocol lets it tell the client (RFC 3501 7.4.1).
 // Operations act on the shared mailbox at once. UID sets passed in hold
 // UIDs only (no "*"), and only UIDs of the session's view.
 // The methods are called from one goroutine, except Updates.
@@ -198,10 +199,12 @@ type Mailbox interface {
 	Open(ctx context.Context, uid uint32) (MessageReader, error)
 	// SetFlags changes the flags of the messages in uids.
 	SetFlags(ctx context.Context, uids SeqSet, mode StoreMode, flags []string, opts *StoreOptions) (FlagResult, error)
-	// Copy copies messages to another mailbox (TRYCREATE if missing).
+	// Copy copies messages to another mailbox; a missing one gives
+	// ErrTryCreate.
 	Copy(ctx context.Context, uids SeqSet, dest string) (CopyResult, error)
 	// Move moves messages to another mailbox (RFC 6851) and removes them
-	// from the view; the server sends the EXPUNGE responses.
+	// from the view; the server sends the EXPUNGE responses. A missing
+	// mailbox gives ErrTryCreate.
 	Move(ctx context.Context, uids SeqSet, dest string) (CopyResult, error)
 	// Expunge removes the messages flagged \Deleted, only those in uids
 	// when uids is not nil (UID EXPUNGE), and returns their UIDs
@@ -217,32 +220,12 @@ type Mailbox interface {
 	Close() error
 }
 
-// StructureCache is an optional interface of a Mailbox that keeps the MIME
-// structure of its messages (parsed once, at delivery or on first use), so
-// that FETCH BODYSTRUCTURE, ENVELOPE and BODY[section] do not read whole
-// messages. The server calls it before parsing a message itself; a nil
-// *Part (and nil error) means "not cached", and the server parses.
-// The Part must describe exactly the bytes Open returns.
-type StructureCache interface {
-	Structure(ctx context.Context, uid uint32) (*Part, error)
-}
-
-// HeaderCache is an optional interface of a Mailbox that keeps the
-// top-level headers of its messages, so that SEARCH on header keys (FROM,
-// SUBJECT, HEADER...) and SORT/THREAD do not read every message each
-// time. The server calls it before reading a header itself; a nil *Header
-// (and nil error) means "not cached", and the server reads the message.
-// The Header is shared: the server only reads it.
-type HeaderCache interface {
-	Header(ctx context.Context, uid uint32) (*Header, error)
-}
-
 // Error is a failure the client sees as a tagged "NO [Code] Text" (or
 // BAD when Bad is set). Err, the cause, is never sent to the client.
 // A Backend returns an *Error (possibly wrapped) to choose what the client
 // sees; any other error becomes "NO [SERVERBUG]" with a generic text.
 //
-// Codes (RFC 9051 section 7.1, RFC 5530): TRYCREATE, NONEXISTENT,
+// Codes (RFC 9051 7.1, RFC 5530): TRYCREATE, NONEXISTENT,
 // ALREADYEXISTS, CANNOT, OVERQUOTA, LIMIT, INUSE, NOPERM,
 // AUTHENTICATIONFAILED, UNAVAILABLE, TOOBIG, USEATTR, CONTACTADMIN...
 type Error struct {
@@ -279,11 +262,31 @@ var (
 	ErrAuthFailed = &Error{Code: "AUTHENTICATIONFAILED"}
 	// ErrNonexistent reports a mailbox that does not exist.
 	ErrNonexistent = &Error{Code: "NONEXISTENT"}
-	// ErrTryCreate reports a missing target mailbox of APPEND, COPY or MOVE.
+	// ErrTryCreate reports a missing target mailbox of APPEND, COPY or
+	// MOVE. The two codes are interchangeable for a missing mailbox: the
+	// server answers TRYCREATE to APPEND, COPY and MOVE and NONEXISTENT to
+	// every other command, whichever one the backend returns.
 	ErrTryCreate = &Error{Code: "TRYCREATE"}
 	// ErrAlreadyExists reports a CREATE or RENAME onto an existing mailbox.
 	ErrAlreadyExists = &Error{Code: "ALREADYEXISTS"}
 )
+
+// missingMailboxCode gives the response code for a mailbox that does not
+// exist, whichever of NONEXISTENT and TRYCREATE the backend chose: RFC 3501
+// 6.3.11 and 6.4.7 (and RFC 6851 3.1 for MOVE) answer APPEND, COPY and MOVE
+// with NO [TRYCREATE], so that the client may create the mailbox and try
+// again; any other command answers NO [NONEXISTENT] (RFC 5530 3). Other
+// codes pass unchanged.
+func missingMailboxCode(op, code string) string {
+	if code != "NONEXISTENT" && code != "TRYCREATE" {
+		return code
+	}
+	switch op {
+	case "APPEND", "COPY", "MOVE":
+		return "TRYCREATE"
+	}
+	return "NONEXISTENT"
+}
 
 // codeText is the standard text of a response code without a message.
 var codeText = map[string]string{

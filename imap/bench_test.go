@@ -26,8 +26,8 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 func benchmarkParse(b *testing.B, cmd string) {
-	p := NewParser(bufio.NewReader(&repeatReader{s: cmd}))
-	p.Continue = func(Literal) error { return nil }
+	p := newParser(bufio.NewReader(&repeatReader{s: cmd}))
+	p.Continue = func(announcedLiteral) error { return nil }
 	b.ReportAllocs()
 	b.SetBytes(int64(len(cmd)))
 	for b.Loop() {
@@ -112,16 +112,16 @@ The numbers are in.
 // does for each message of a mailbox.
 func BenchmarkEnvelopeBodyStructure(b *testing.B) {
 	r := strings.NewReader(fiveParts)
-	w := NewWriter(io.Discard)
+	w := newWriter(io.Discard)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(fiveParts)))
 	for b.Loop() {
-		m := NewMessage(r, int64(len(fiveParts)))
+		m := newMessage(r, int64(len(fiveParts)))
 		root, err := m.Structure()
 		if err != nil {
 			b.Fatal(err)
 		}
-		w.Envelope(root.Envelope())
+		w.Envelope(root.envelope())
 		w.BodyStructure(root, true)
 	}
 	if err := w.Flush(); err != nil {
@@ -132,10 +132,10 @@ func BenchmarkEnvelopeBodyStructure(b *testing.B) {
 // BenchmarkEnvelope is ENVELOPE alone, which reads only the header.
 func BenchmarkEnvelope(b *testing.B) {
 	r := strings.NewReader(fiveParts)
-	w := NewWriter(io.Discard)
+	w := newWriter(io.Discard)
 	b.ReportAllocs()
 	for b.Loop() {
-		env, err := NewMessage(r, int64(len(fiveParts))).Envelope()
+		env, err := newMessage(r, int64(len(fiveParts))).Envelope()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -162,17 +162,17 @@ something to search through. Caf=C3=A9 au lait, s'il vous pla=C3=AEt.
 Regards,
 Sender %d
 `, i, i, i, i%60, i, i))
-		views[i] = &testView{Message: newMsg(msg), seq: uint32(i + 1), uid: uint32(i + 1), date: time.Now()}
+		views[i] = &testView{message: newMsg(msg), seq: uint32(i + 1), uid: uint32(i + 1), date: time.Now()}
 	}
-	key := &SearchKey{Op: SearchText, Value: "Quarterly"}
+	key := &searchKey{Op: searchText, Value: "Quarterly"}
 	b.ReportAllocs()
 	for b.Loop() {
-		m := NewMatcher(key)
+		m := newMatcher(key)
 		m.MaxSeq, m.MaxUID = 1000, 1000
 		n := 0
 		for _, v := range views {
-			// A fresh Message each time: nothing cached from the last run.
-			v.Message = NewMessage(v.Message.r, v.Message.size)
+			// A fresh message each time: nothing cached from the last run.
+			v.message = newMessage(v.message.r, v.message.size)
 			ok, err := m.Match(v)
 			if err != nil {
 				b.Fatal(err)
@@ -190,9 +190,9 @@ Sender %d
 func BenchmarkSearchFlags(b *testing.B) {
 	views := make([]*testView, 1000)
 	for i := range views {
-		views[i] = &testView{Message: newMsg("Subject: x\r\n\r\ny"), seq: uint32(i + 1), uid: uint32(i + 1), flags: []string{FlagSeen}}
+		views[i] = &testView{message: newMsg("Subject: x\r\n\r\ny"), seq: uint32(i + 1), uid: uint32(i + 1), flags: []string{FlagSeen}}
 	}
-	m := NewMatcher(&SearchKey{Op: SearchAnd, Children: []SearchKey{{Op: SearchUnseen}, {Op: SearchText, Value: "x"}}})
+	m := newMatcher(&searchKey{Op: searchAnd, Children: []searchKey{{Op: searchUnseen}, {Op: searchText, Value: "x"}}})
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, v := range views {
@@ -204,7 +204,7 @@ func BenchmarkSearchFlags(b *testing.B) {
 }
 
 func BenchmarkWriteFetchResponse(b *testing.B) {
-	w := NewWriter(io.Discard)
+	w := newWriter(io.Discard)
 	flags := []string{FlagSeen, "$Forwarded"}
 	date := time.Date(2024, 7, 2, 14, 3, 11, 0, time.UTC)
 	b.ReportAllocs()

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
-	"runtime/debug"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -12,171 +11,7 @@ import (
 	"github.com/mailwright/mailwright/internal/netserver"
 )
 
-// cmdSpec is one row of the command table: the states a command is valid
-// in (RFC 9051 section 6), whether pending updates may follow it, and its
-// handler.
-type cmdSpec struct {
-	states int32
-	// updates: untagged EXISTS/FETCH/EXPUNGE updates may follow the
-	// command (all but FETCH, STORE and SEARCH by sequence number are
-	// allowed to carry EXPUNGE, RFC 3501 section 7.4.1; the server lets
-	// those three carry EXISTS and flag updates but holds EXPUNGEs back).
-	handle func(c *conn, cmd *Command) result
-}
-
-const (
-	anyState  = stateNotAuth | stateAuth | stateSelected
-	authState = stateAuth | stateSelected
-)
-
-var commandTable map[string]cmdSpec
-
-func init() {
-	commandTable = map[string]cmdSpec{
-		"CAPABILITY":   {anyState, cmdCapability},
-		"NOOP":         {anyState, cmdNoop},
-		"LOGOUT":       {anyState, cmdLogout},
-		"ID":           {anyState, cmdID},
-		"STARTTLS":     {stateNotAuth, cmdStartTLS},
-		"LOGIN":        {stateNotAuth, cmdLogin},
-		"AUTHENTICATE": {stateNotAuth, cmdAuthenticate},
-		"ENABLE":       {authState, cmdEnable},
-		"NAMESPACE":    {authState, cmdNamespace},
-		"SELECT":       {authState, cmdSelect},
-		"EXAMINE":      {authState, cmdSelect},
-		"CREATE":       {authState, cmdCreate},
-		"DELETE":       {authState, cmdDelete},
-		"RENAME":       {authState, cmdRename},
-		"SUBSCRIBE":    {authState, cmdSubscribe},
-		"UNSUBSCRIBE":  {authState, cmdSubscribe},
-		"LIST":         {authState, cmdList},
-		"LSUB":         {authState, cmdLsub},
-		"STATUS":       {authState, cmdStatus},
-		"APPEND":       {authState, cmdAppend},
-		"IDLE":         {authState, cmdIdle},
-		"CHECK":        {stateSelected, cmdNoop},
-		"CLOSE":        {stateSelected, cmdClose},
-		"UNSELECT":     {stateSelected, cmdClose},
-		"EXPUNGE":      {stateSelected, cmdExpunge},
-		"SEARCH":       {stateSelected, cmdSearch},
-		"SORT":         {stateSelected, cmdSort},
-		"THREAD":       {stateSelected, cmdThread},
-		"FETCH":        {stateSelected, cmdFetch},
-		"STORE":        {stateSelected, cmdStore},
-		"COPY":         {stateSelected, cmdCopy},
-		"MOVE":         {stateSelected, cmdCopy},
-	}
-}
-
-// holdsExpunge reports whether the command must not be followed by EXPUNGE
-// responses (RFC 3501 section 7.4.1, RFC 9051 section 7.5.1).
-func holdsExpunge(cmd *Command) bool {
-	if cmd.UID {
-		return false
-	}
-	switch cmd.Name {
-	case "FETCH", "STORE", "SEARCH", "SORT", "THREAD":
-		return true
-	}
-	return false
-}
-
-// dispatch runs one command and writes its responses; it reports whether
-// the session goes on.
-func (c *conn) dispatch(cmd *Command) (goOn bool) {
-	spec, found := commandTable[cmd.Name]
-	if !found {
-		// Parsed but not offered.
-		c.status(cmd.Tag, "BAD", "", "Unknown command "+cmd.Name)
-		return c.countBad()
-	}
-	st := c.state.Load()
-	if spec.states&st == 0 {
-		var text string
-		switch {
-		case st == stateNotAuth:
-			text = cmd.Name + " is not valid before login"
-		case spec.states == stateNotAuth:
-			text = cmd.Name + " is not valid after login"
-		default:
-			text = cmd.Name + " needs a selected mailbox"
-		}
-		c.status(cmd.Tag, "BAD", "", text)
-		return c.countBad()
-	}
-	r := c.run(spec, cmd)
-	if c.mbox != nil && r.status != "BAD" && !r.bye {
-		c.sendUpdates(!holdsExpunge(cmd))
-	}
-	if r.text == "" && r.status == "OK" {
-		r.text = cmd.Name + " completed"
-	}
-	if r.status != "" {
-		c.status(cmd.Tag, r.status, r.code, r.text)
-	}
-	if r.bye {
-		return false
-	}
-	if r.status == "BAD" {
-		return c.countBad()
-	}
-	return true
-}
-
-// run calls a handler. A panic in it (a backend bug, a message the parser
-// chokes on) ends the command with NO [SERVERBUG], not the process; the
-// session ends too, since its state may be inconsistent.
-func (c *conn) run(spec cmdSpec, cmd *Command) (r result) {
-	defer func() {
-		if v := recover(); v != nil {
-			c.logger().Error("imap: panic in command", "command", cmd.Name, "panic", v, "stack", string(debug.Stack()))
-			c.untagged("BYE Internal server error")
-			r = result{bye: true}
-		}
-	}()
-	return spec.handle(c, cmd)
-}
-
-func cmdCapability(c *conn, cmd *Command) result {
-	c.w.Raw("* ")
-	c.writeCapabilities()
-	c.w.CRLF()
-	return ok("")
-}
-
-func cmdNoop(c *conn, cmd *Command) result { return ok("") }
-
-func cmdLogout(c *conn, cmd *Command) result {
-	c.untagged("BYE Logging out")
-	c.state.Store(stateLogout)
-	c.status(cmd.Tag, "OK", "", "LOGOUT completed")
-	return result{bye: true}
-}
-
-func cmdID(c *conn, cmd *Command) result {
-	// RFC 2971 section 3.1: the server answers with its own parameters.
-	c.w.Raw("* ID ")
-	if len(c.srv.ID) == 0 {
-		c.w.Nil()
-	} else {
-		c.w.BeginList()
-		first := true
-		for _, k := range sortedKeys(c.srv.ID) {
-			if !first {
-				c.w.SP()
-			}
-			first = false
-			c.w.String(k)
-			c.w.SP()
-			c.w.NString(c.srv.ID[k])
-		}
-		c.w.EndList()
-	}
-	c.w.CRLF()
-	return ok("")
-}
-
-func cmdStartTLS(c *conn, cmd *Command) result {
+func cmdStartTLS(c *conn, cmd *command) result {
 	if c.srv.TLSConfig == nil {
 		return bad("STARTTLS is not available")
 	}
@@ -187,7 +22,7 @@ func cmdStartTLS(c *conn, cmd *Command) result {
 	if err := c.flush(); err != nil {
 		return result{bye: true}
 	}
-	// RFC 9051 section 6.2.1: anything the client pipelined behind
+	// RFC 9051 6.2.1: anything the client pipelined behind
 	// STARTTLS was sent in plaintext and could be injected: drop it.
 	c.br.Discard(c.br.Buffered())
 	tc := tls.Server(c.raw, c.srv.TLSConfig)
@@ -238,12 +73,12 @@ func (c *conn) login(username, password string) error {
 	return nil
 }
 
-func cmdLogin(c *conn, cmd *Command) result {
+func cmdLogin(c *conn, cmd *command) result {
 	if !c.secure() {
-		// RFC 9051 section 6.2.3: LOGINDISABLED.
+		// RFC 9051 6.2.3: LOGINDISABLED.
 		return no("PRIVACYREQUIRED", "LOGIN is disabled on an unencrypted connection; use STARTTLS")
 	}
-	a := cmd.Args.(*LoginArgs)
+	a := cmd.Args.(*loginArgs)
 	c.curTag = cmd.Tag
 	if err := c.login(a.Username, a.Password); err != nil {
 		return c.authFailed(err)
@@ -251,8 +86,7 @@ func cmdLogin(c *conn, cmd *Command) result {
 	return c.loggedIn()
 }
 
-// loggedIn ends a successful LOGIN or AUTHENTICATE: RFC 9051 section
-// 6.2.3 lets the OK carry the new capabilities.
+// loggedIn ends a successful LOGIN or AUTHENTICATE: RFC 9051 6.2.3 lets the OK carry the new capabilities.
 func (c *conn) loggedIn() result {
 	c.w.Raw(c.curTag)
 	c.w.Raw(" OK [")
@@ -262,8 +96,8 @@ func (c *conn) loggedIn() result {
 	return result{}
 }
 
-func cmdAuthenticate(c *conn, cmd *Command) result {
-	a := cmd.Args.(*AuthenticateArgs)
+func cmdAuthenticate(c *conn, cmd *command) result {
+	a := cmd.Args.(*authenticateArgs)
 	c.curTag = cmd.Tag
 	if a.Mechanism != "PLAIN" {
 		return no("", "Unsupported authentication mechanism")
@@ -300,14 +134,14 @@ func cmdAuthenticate(c *conn, cmd *Command) result {
 		}
 		line, err := c.p.ReadLine()
 		if err != nil {
-			var pe *ParseError
+			var pe *commandError
 			if errors.As(err, &pe) {
 				return bad(pe.Message)
 			}
 			return result{bye: true}
 		}
-		resp, err = DecodeSASLResponse(line)
-		if err == ErrAuthCanceled {
+		resp, err = decodeSASLResponse(line)
+		if err == errAuthCanceled {
 			return bad("Authentication canceled")
 		}
 		if err != nil {
@@ -317,53 +151,4 @@ func cmdAuthenticate(c *conn, cmd *Command) result {
 			resp = []byte{}
 		}
 	}
-}
-
-func cmdEnable(c *conn, cmd *Command) result {
-	a := cmd.Args.(*EnableArgs)
-	var enabled []string
-	for _, cp := range a.Capabilities {
-		// RFC 5161 section 3.1: only what is enabled now is listed.
-		if cp == "IMAP4REV2" && !c.rev2 {
-			c.rev2 = true
-			// RFC 9051 section 5.1: IMAP4rev2 mailbox names are UTF-8,
-			// and strings may carry UTF-8.
-			c.p.UTF8 = true
-			c.w.UTF8 = true
-			enabled = append(enabled, "IMAP4rev2")
-		}
-		if cp == "CONDSTORE" && !c.condStore {
-			c.enableCondStore()
-			enabled = append(enabled, "CONDSTORE")
-		}
-		if cp == "QRESYNC" && !c.qresync && c.qresyncOffered() {
-			// RFC 7162 section 3.2.3: ENABLE QRESYNC enables CONDSTORE
-			// too.
-			c.enableCondStore()
-			c.qresync = true
-			enabled = append(enabled, "QRESYNC")
-		}
-		if cp == "UTF8=ACCEPT" && !c.utf8Accept {
-			c.utf8Accept = true
-			// RFC 6855 section 3: the client may send UTF-8 in quoted
-			// strings and mailbox names are raw UTF-8 both ways (no
-			// modified UTF-7), as in IMAP4rev2.
-			c.p.UTF8 = true
-			c.w.UTF8 = true
-			enabled = append(enabled, "UTF8=ACCEPT")
-		}
-	}
-	c.w.Raw("* ENABLED")
-	for _, e := range enabled {
-		c.w.SP()
-		c.w.Raw(e)
-	}
-	c.w.CRLF()
-	return ok("")
-}
-
-func cmdNamespace(c *conn, cmd *Command) result {
-	// RFC 2342: one personal namespace, no prefix, "/" delimiter.
-	c.untagged(`NAMESPACE (("" "/")) NIL NIL`)
-	return ok("")
 }

@@ -9,45 +9,44 @@ import (
 func utoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
 // needsContent reports whether a FETCH item reads the message.
-func needsContent(k FetchKind) bool {
+func needsContent(k fetchKind) bool {
 	switch k {
-	case FetchEnvelope, FetchRFC822, FetchRFC822Header, FetchRFC822Text, FetchBody,
-		FetchBodyStructure, FetchBodySection, FetchBinarySection, FetchBinarySize:
+	case fetchEnvelope, fetchRFC822, fetchRFC822Header, fetchRFC822Text, fetchBody,
+		fetchBodyStructure, fetchBodySection, fetchBinarySection, fetchBinarySize:
 		return true
 	}
 	return false
 }
 
-// setsSeen reports whether a FETCH item sets \Seen (RFC 9051 section
-// 6.4.5: BODY[...] and BINARY[...] without .PEEK, RFC822 and RFC822.TEXT).
-func setsSeen(it FetchItem) bool {
+// setsSeen reports whether a FETCH item sets \Seen (RFC 9051 6.4.5: BODY[...] and BINARY[...] without .PEEK, RFC822 and RFC822.TEXT).
+func setsSeen(it fetchItem) bool {
 	switch it.Kind {
-	case FetchRFC822, FetchRFC822Text:
+	case fetchRFC822, fetchRFC822Text:
 		return true
-	case FetchBodySection, FetchBinarySection:
+	case fetchBodySection, fetchBinarySection:
 		return !it.Peek
 	}
 	return false
 }
 
 // openMessage opens a message of the selected mailbox for FETCH or SEARCH.
-func (c *conn) openMessage(uid uint32) (*Message, MessageReader, error) {
+func (c *conn) openMessage(uid uint32) (*message, MessageReader, error) {
 	r, err := c.mbox.mb.Open(c.ctx, uid)
 	if err != nil {
 		return nil, nil, err
 	}
-	return NewMessage(r, r.Size()), r, nil
+	return newMessage(r, r.Size()), r, nil
 }
 
-func cmdFetch(c *conn, cmd *Command) result {
-	a := cmd.Args.(*FetchArgs)
+func cmdFetch(c *conn, cmd *command) result {
+	a := cmd.Args.(*fetchArgs)
 	s := c.mbox
 	idx, valid := s.resolve(a.Set, cmd.UID)
 	if !valid {
 		return bad("Invalid sequence number")
 	}
 	if a.Vanished && !c.qresync {
-		// RFC 7162 section 3.2.6: VANISHED needs ENABLE QRESYNC.
+		// RFC 7162 3.2.6: VANISHED needs ENABLE QRESYNC.
 		return bad("QRESYNC is not enabled")
 	}
 	items := a.Items
@@ -55,11 +54,11 @@ func cmdFetch(c *conn, cmd *Command) result {
 	for _, it := range items {
 		content = content || needsContent(it.Kind)
 		seen = seen || setsSeen(it)
-		hasFlags = hasFlags || it.Kind == FetchFlags
-		hasUID = hasUID || it.Kind == FetchUID
-		hasModSeq = hasModSeq || it.Kind == FetchModSeq
+		hasFlags = hasFlags || it.Kind == fetchFlags
+		hasUID = hasUID || it.Kind == fetchUID
+		hasModSeq = hasModSeq || it.Kind == fetchModSeq
 	}
-	// RFC 7162 section 3.1: FETCH MODSEQ and the CHANGEDSINCE modifier
+	// RFC 7162 3.1: FETCH MODSEQ and the CHANGEDSINCE modifier
 	// are CONDSTORE enabling commands.
 	if hasModSeq || (a.ChangedSince > 0) {
 		c.enableCondStore()
@@ -70,7 +69,7 @@ func cmdFetch(c *conn, cmd *Command) result {
 		}
 	}
 	if a.ChangedSince > 0 {
-		// RFC 7162 section 3.1.4.1: only the messages whose mod-sequence
+		// RFC 7162 3.1.4.1: only the messages whose mod-sequence
 		// is greater than CHANGEDSINCE, and MODSEQ is implied.
 		// (Filtered here, before an implicit \Seen below changes the
 		// mod-sequences; the runs kept are at most one per changed
@@ -83,7 +82,7 @@ func cmdFetch(c *conn, cmd *Command) result {
 		}
 		idx = kept
 		if !hasModSeq {
-			items = append(slices.Clip(items), FetchItem{Kind: FetchModSeq})
+			items = append(slices.Clip(items), fetchItem{Kind: fetchModSeq})
 			hasModSeq = true
 		}
 	}
@@ -124,19 +123,19 @@ func cmdFetch(c *conn, cmd *Command) result {
 	// the message is not opened at all.
 	structOnly := cache != nil && content
 	for _, it := range items {
-		if needsContent(it.Kind) && it.Kind != FetchEnvelope && it.Kind != FetchBody && it.Kind != FetchBodyStructure {
+		if needsContent(it.Kind) && it.Kind != fetchEnvelope && it.Kind != fetchBody && it.Kind != fetchBodyStructure {
 			structOnly = false
 		}
 	}
 	for i := range idx.All() {
 		m := &s.msgs[i]
 		if _, gone := s.pending[m.UID]; gone {
-			// RFC 2180 section 4.1.2: expunged by another session and
+			// RFC 2180 4.1.2: expunged by another session and
 			// not told yet: no data, and a NO at the end.
 			failed = true
 			continue
 		}
-		var msg *Message
+		var msg *message
 		var rd MessageReader
 		var part *Part
 		cacheTried := false
@@ -187,7 +186,7 @@ func cmdFetch(c *conn, cmd *Command) result {
 			c.w.Number(m.UID)
 		}
 		if seenNow[m.UID] && c.condStore && !cmd.UID && !hasUID {
-			// RFC 7162 section 3.2: a flag change reported once
+			// RFC 7162 3.2: a flag change reported once
 			// CONDSTORE is enabled carries UID and MODSEQ.
 			sp()
 			c.w.Raw("UID ")
@@ -207,32 +206,32 @@ func cmdFetch(c *conn, cmd *Command) result {
 		var rerr error
 		for _, it := range items {
 			switch it.Kind {
-			case FetchUID:
+			case fetchUID:
 				sp()
 				c.w.Raw("UID ")
 				c.w.Number(m.UID)
-			case FetchFlags:
+			case fetchFlags:
 				sp()
 				c.w.Raw("FLAGS ")
 				c.w.Flags(c.flagsOf(m))
-			case FetchInternalDate:
+			case fetchInternalDate:
 				sp()
 				c.w.Raw("INTERNALDATE ")
 				c.w.DateTime(m.InternalDate.In(c.srv.location()))
-			case FetchRFC822Size:
+			case fetchRFC822Size:
 				sp()
 				c.w.Raw("RFC822.SIZE ")
 				c.w.Number64(uint64(m.Size))
-			case FetchModSeq:
+			case fetchModSeq:
 				sp()
 				c.w.Raw("MODSEQ (")
 				c.w.Number64(m.ModSeq)
 				c.w.Raw(")")
-			case FetchEnvelope:
-				var env *Envelope
+			case fetchEnvelope:
+				var env *envelope
 				if cache != nil {
 					if p, err := structure(); err == nil && p != nil {
-						env = p.Envelope()
+						env = p.envelope()
 					}
 				}
 				if env == nil {
@@ -246,22 +245,22 @@ func cmdFetch(c *conn, cmd *Command) result {
 				sp()
 				c.w.Raw("ENVELOPE ")
 				c.w.Envelope(env)
-			case FetchBody, FetchBodyStructure:
+			case fetchBody, fetchBodyStructure:
 				var p *Part
 				p, rerr = structure()
 				if rerr != nil {
 					break
 				}
 				sp()
-				if it.Kind == FetchBody {
+				if it.Kind == fetchBody {
 					c.w.Raw("BODY ")
 				} else {
 					c.w.Raw("BODYSTRUCTURE ")
 				}
-				c.w.BodyStructure(p, it.Kind == FetchBodyStructure)
-			case FetchBinarySize:
+				c.w.BodyStructure(p, it.Kind == fetchBodyStructure)
+			case fetchBinarySize:
 				n, err := msg.BinarySize(it.Section.Part)
-				if errors.Is(err, ErrUnknownCTE) {
+				if errors.Is(err, errUnknownCTE) {
 					unknownCTE = true
 					continue
 				}
@@ -269,7 +268,7 @@ func cmdFetch(c *conn, cmd *Command) result {
 				c.w.Raw(it.ResponseName())
 				c.w.SP()
 				if err != nil {
-					if !errors.Is(err, ErrNoSection) {
+					if !errors.Is(err, errNoSection) {
 						rerr = err
 						break
 					}
@@ -277,9 +276,9 @@ func cmdFetch(c *conn, cmd *Command) result {
 				} else {
 					c.w.Number64(uint64(n))
 				}
-			case FetchRFC822, FetchRFC822Header, FetchRFC822Text, FetchBodySection, FetchBinarySection:
+			case fetchRFC822, fetchRFC822Header, fetchRFC822Text, fetchBodySection, fetchBinarySection:
 				r, n, err := msg.FetchSection(it)
-				if errors.Is(err, ErrUnknownCTE) {
+				if errors.Is(err, errUnknownCTE) {
 					unknownCTE = true
 					continue
 				}
@@ -287,7 +286,7 @@ func cmdFetch(c *conn, cmd *Command) result {
 				c.w.Raw(it.ResponseName())
 				c.w.SP()
 				if err != nil {
-					if !errors.Is(err, ErrNoSection) {
+					if !errors.Is(err, errNoSection) {
 						rerr = err
 						break
 					}
@@ -295,7 +294,7 @@ func cmdFetch(c *conn, cmd *Command) result {
 					c.w.Nil()
 					continue
 				}
-				if it.Kind == FetchBinarySection {
+				if it.Kind == fetchBinarySection {
 					rerr = c.w.Literal8From(r, n)
 				} else {
 					rerr = c.w.LiteralFrom(r, n)

@@ -14,9 +14,8 @@ type idleLine struct {
 // cmdIdle waits for DONE (RFC 2177), sending updates of the selected
 // mailbox as they happen. One helper goroutine reads the DONE line while
 // the session goroutine waits for changes; the helper always ends before
-// IDLE returns. The idle timeout bounds the whole IDLE (RFC 2177 section
-// 3: clients re-issue IDLE at least every 29 minutes).
-func cmdIdle(c *conn, cmd *Command) result {
+// IDLE returns. The idle timeout bounds the whole IDLE (RFC 2177 3: clients re-issue IDLE at least every 29 minutes).
+func cmdIdle(c *conn, cmd *command) result {
 	c.w.Raw("+ idling")
 	c.w.CRLF()
 	if c.mbox != nil {
@@ -29,7 +28,7 @@ func cmdIdle(c *conn, cmd *Command) result {
 	lines := make(chan idleLine, 1)
 	go func() {
 		line, err := c.p.ReadLine()
-		lines <- idleLine{done: err == nil && IsDone(line), err: err}
+		lines <- idleLine{done: err == nil && isDone(line), err: err}
 	}()
 	c.idle.Store(true)
 	defer c.idle.Store(false)
@@ -46,7 +45,7 @@ func cmdIdle(c *conn, cmd *Command) result {
 			c.idle.Store(false)
 			if l.err != nil {
 				var ne net.Error
-				var pe *ParseError
+				var pe *commandError
 				switch {
 				case c.srv.shuttingDown():
 					c.untagged("BYE Server shutting down")

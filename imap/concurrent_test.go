@@ -17,7 +17,7 @@ S: b1 OK STORE completed
 C: b2 EXPUNGE
 S: * 2 EXPUNGE
 S: b2 OK EXPUNGE completed`)
-	// RFC 3501 section 7.4.1: no EXPUNGE while answering FETCH, STORE or
+	// RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or
 	// SEARCH by sequence number; the flag change may be told. Message 2
 	// is gone, so FETCH says NO for it, and sequence numbers stay.
 	a.run(`

@@ -16,7 +16,7 @@ import (
 	"github.com/mailwright/mailwright/internal/netserver"
 )
 
-// Session states (RFC 9051 section 3).
+// Session states (RFC 9051 3).
 const (
 	stateNotAuth int32 = 1 << iota
 	stateAuth
@@ -42,8 +42,8 @@ type conn struct {
 
 	br *bufio.Reader
 	bw *bufio.Writer
-	w  *Writer
-	p  *Parser
+	w  *writer
+	p  *parser
 
 	state atomic.Int32
 	idle  atomic.Bool // waiting for a command or in IDLE: Shutdown may wake it
@@ -55,10 +55,10 @@ type conn struct {
 	rev2         bool // ENABLE IMAP4rev2
 	utf8Accept   bool // ENABLE UTF8=ACCEPT (RFC 6855)
 	// condStore is set by ENABLE CONDSTORE or any CONDSTORE enabling
-	// command (RFC 7162 section 3.1): from then on every FETCH response
+	// command (RFC 7162 3.1): from then on every FETCH response
 	// carrying flags also carries UID and MODSEQ.
 	condStore bool
-	// qresync is set by ENABLE QRESYNC (RFC 7162 section 3.2.3): SELECT
+	// qresync is set by ENABLE QRESYNC (RFC 7162 3.2.3): SELECT
 	// (QRESYNC ...) and UID FETCH (VANISHED) are allowed, and expunges are
 	// told with VANISHED instead of EXPUNGE.
 	qresync bool
@@ -66,7 +66,7 @@ type conn struct {
 
 	// appendCheck, when set, is called by the parser's Continue hook before
 	// the data of an APPEND message is invited.
-	appendCheck func(Literal) error
+	appendCheck func(announcedLiteral) error
 }
 
 type connWriter struct{ c *conn }
@@ -131,7 +131,7 @@ func (c *conn) serve() {
 	}
 	c.br = c.srv.getReader(c)
 	c.bw = c.srv.getWriter(c)
-	c.w = NewWriter(c.bw)
+	c.w = newWriter(c.bw)
 	c.newParser()
 
 	if c.refuse != "" {
@@ -139,7 +139,7 @@ func (c *conn) serve() {
 		c.flush()
 		return
 	}
-	// RFC 9051 section 7.1.1: the greeting may carry the capabilities.
+	// RFC 9051 7.1.1: the greeting may carry the capabilities.
 	c.w.Raw("* OK [")
 	c.writeCapabilities()
 	c.w.Raw("] IMAP server ready")
@@ -148,7 +148,7 @@ func (c *conn) serve() {
 	for {
 		cmd, err := c.readCommand()
 		if err != nil {
-			var pe *ParseError
+			var pe *commandError
 			if errors.As(err, &pe) {
 				if !c.parseError(pe) {
 					return
@@ -171,7 +171,7 @@ func (c *conn) serve() {
 }
 
 func (c *conn) newParser() {
-	c.p = NewParser(c.br)
+	c.p = newParser(c.br)
 	c.p.MaxLineLength = c.srv.MaxLineLength
 	c.p.MaxLiteralSize = c.srv.MaxLiteralSize
 	c.p.MaxAppendSize = c.srv.maxAppendSize()
@@ -182,7 +182,7 @@ func (c *conn) newParser() {
 // continueLiteral is the parser's Continue hook: it checks a literal before
 // the client sends it, invites synchronizing literals with "+", and gives
 // each literal a fresh command timeout.
-func (c *conn) continueLiteral(l Literal) error {
+func (c *conn) continueLiteral(l announcedLiteral) error {
 	if l.Append && c.appendCheck != nil {
 		if err := c.appendCheck(l); err != nil {
 			return err
@@ -200,7 +200,7 @@ func (c *conn) continueLiteral(l Literal) error {
 // readCommand flushes the responses when no more input is buffered (a
 // pipelined batch is answered in one write), waits up to IdleTimeout for a
 // command to start and CommandTimeout for it to arrive whole.
-func (c *conn) readCommand() (*Command, error) {
+func (c *conn) readCommand() (*command, error) {
 	if c.br.Buffered() == 0 {
 		if err := c.flush(); err != nil {
 			return nil, err
@@ -223,14 +223,14 @@ func (c *conn) readCommand() (*Command, error) {
 
 // parseError answers a refused command; it reports whether the session
 // goes on.
-func (c *conn) parseError(pe *ParseError) bool {
+func (c *conn) parseError(pe *commandError) bool {
 	if pe.Fatal {
 		c.untagged("BYE " + sanitize(pe.Message))
 		c.flush()
 		return false
 	}
 	if pe.SearchSave && c.mbox != nil {
-		// RFC 5182 section 2.1: a failed SEARCH RETURN (SAVE) empties "$".
+		// RFC 5182 2.1: a failed SEARCH RETURN (SAVE) empties "$".
 		c.mbox.saved = nil
 	}
 	tag := pe.Tag
@@ -262,7 +262,7 @@ func (c *conn) endOnReadError(err error) {
 		c.untagged("BYE Server shutting down")
 		c.flush()
 	case errors.As(err, &ne) && ne.Timeout():
-		// RFC 9051 section 7.1.5: BYE before an autologout.
+		// RFC 9051 7.1.5: BYE before an autologout.
 		c.untagged("BYE Autologout; idle for too long")
 		c.flush()
 	case err == io.EOF:
@@ -361,8 +361,7 @@ func (c *conn) connInfo() ConnInfo {
 
 func (c *conn) secure() bool { return c.tlsState != nil || c.srv.AllowInsecureAuth }
 
-// capabilities lists what this connection offers now (RFC 9051 section
-// 7.2.2): exactly what is configured and valid in the current state.
+// capabilities lists what this connection offers now (RFC 9051 7.2.2): exactly what is configured and valid in the current state.
 func (c *conn) writeCapabilities() {
 	c.w.Raw("CAPABILITY IMAP4rev1 IMAP4rev2")
 	st := c.state.Load()
@@ -382,7 +381,7 @@ func (c *conn) writeCapabilities() {
 		c.w.Raw(" LITERAL+")
 	}
 	c.w.Raw(" SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS")
-	// RFC 7889 section 3: APPENDLIMIT=n, the largest APPEND message this
+	// RFC 7889 3: APPENDLIMIT=n, the largest APPEND message this
 	// server accepts in any mailbox (MaxAppendSize).
 	c.w.Raw(" APPENDLIMIT=")
 	c.w.Number64(uint64(c.srv.maxAppendSize()))
@@ -392,15 +391,15 @@ func (c *conn) writeCapabilities() {
 	c.w.Raw(" MULTIAPPEND")
 	// RFC 6855: UTF-8 mailbox names and strings once enabled.
 	c.w.Raw(" UTF8=ACCEPT")
-	// RFC 7162 section 3.1: CONDSTORE.
+	// RFC 7162 3.1: CONDSTORE.
 	c.w.Raw(" CONDSTORE")
-	// RFC 7162 section 3.2: QRESYNC, once logged in, when the user's
+	// RFC 7162 3.2: QRESYNC, once logged in, when the user's
 	// mailboxes remember expunges (QResyncUser).
 	if st != stateNotAuth && c.qresyncOffered() {
 		c.w.Raw(" QRESYNC")
 	}
 	// RFC 5256: SORT and THREAD=ORDEREDSUBJECT; RFC 5957: SORT=DISPLAY;
-	// RFC 5267 section 3: ESORT (SORT RETURN).
+	// RFC 5267 3: ESORT (SORT RETURN).
 	c.w.Raw(" SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES")
 }
 
@@ -434,11 +433,10 @@ type result struct {
 	bye    bool // the session ends after the response
 }
 
-func ok(text string) result            { return result{status: "OK", text: text} }
-func okCode(code, text string) result  { return result{status: "OK", code: code, text: text} }
-func no(code, text string) result      { return result{status: "NO", code: code, text: text} }
-func bad(text string) result           { return result{status: "BAD", text: text} }
-func badCode(code, text string) result { return result{status: "BAD", code: code, text: text} }
+func ok(text string) result           { return result{status: "OK", text: text} }
+func okCode(code, text string) result { return result{status: "OK", code: code, text: text} }
+func no(code, text string) result     { return result{status: "NO", code: code, text: text} }
+func bad(text string) result          { return result{status: "BAD", text: text} }
 
 // backendError turns a Backend error into the response the client sees:
 // the code and text of an *Error, or NO [SERVERBUG] with a generic text,
@@ -446,9 +444,10 @@ func badCode(code, text string) result { return result{status: "BAD", code: code
 func (c *conn) backendError(op string, err error) result {
 	var e *Error
 	if errors.As(err, &e) && (e.Code != "" || e.Text != "") {
+		code := missingMailboxCode(op, e.Code)
 		text := e.Text
 		if text == "" {
-			text = codeText[e.Code]
+			text = codeText[code]
 		}
 		if text == "" {
 			text = op + " failed"
@@ -457,10 +456,10 @@ func (c *conn) backendError(op string, err error) result {
 		if e.Bad {
 			st = "BAD"
 		}
-		if e.Code == "SERVERBUG" {
+		if code == "SERVERBUG" {
 			c.logger().Error("imap: backend error", "op", op, "err", err)
 		}
-		return result{status: st, code: e.Code, text: text}
+		return result{status: st, code: code, text: text}
 	}
 	if c.ctx.Err() != nil {
 		return no("UNAVAILABLE", "Connection closing")

@@ -3,7 +3,7 @@ package imap
 import "io"
 
 // Lenient streaming decoders for Content-Transfer-Encoding (RFC 2045
-// section 6): mail in the wild has stray characters, missing padding and
+// 6): mail in the wild has stray characters, missing padding and
 // broken escapes, and BINARY or a text search should still get the
 // content rather than an error.
 
@@ -19,7 +19,7 @@ var base64Values = func() (t [256]int8) {
 }()
 
 // base64Decoder decodes base64, skipping characters outside the alphabet
-// (RFC 2045 section 6.8: they "must be ignored"), and taking "=" as the
+// (RFC 2045 6.8: they "must be ignored"), and taking "=" as the
 // end of a quantum rather than of the data, so that concatenated encoded
 // blocks decode too.
 type base64Decoder struct {
@@ -87,7 +87,7 @@ func (d *base64Decoder) flushQuantum(out []byte) []byte {
 	return out
 }
 
-// qpDecoder decodes quoted-printable (RFC 2045 section 6.7): "=XX" escapes
+// qpDecoder decodes quoted-printable (RFC 2045 6.7): "=XX" escapes
 // (either case), soft line breaks ("=" at the end of a line, possibly
 // followed by white space), and white space at the end of a line dropped
 // (rule 3: it was added by transport). An "=" that starts no valid escape

@@ -1,29 +1,46 @@
-// Package imap implements the IMAP4rev1 (RFC 3501) and IMAP4rev2 (RFC
-// 9051) protocol: a command parser, the wire syntax of responses, and the
-// message work a server does for its backend — ENVELOPE and BODYSTRUCTURE,
-// BODY[section] slicing, BINARY decoding and SEARCH evaluation — on raw
-// messages read through an io.ReaderAt.
+// Package imap is an IMAP4rev1 (RFC 3501) and IMAP4rev2 (RFC 9051) server
+// in the style of net/http: a Server serves a Backend (users, mailboxes,
+// messages) and does the protocol work itself — ENVELOPE and
+// BODYSTRUCTURE, BODY[section] slicing, BINARY decoding, SEARCH, SORT and
+// THREAD — on the raw messages the backend hands over.
 //
-// The building blocks are free of I/O policy: Parser reads commands from a
-// *bufio.Reader and asks the caller, through its Continue callback, before
-// it accepts a literal; Writer writes IMAP syntax to a buffered stream;
-// Message computes what FETCH and SEARCH need from a raw message.
+// # Serving a Maildir store
 //
-//	p := imap.NewParser(bufio.NewReader(conn))
-//	p.Continue = func(l imap.Literal) error { ... send "+ Ready" unless l.NonSync ... }
-//	cmd, err := p.ReadCommand()
+// The mailbox package is the default backend. Wired to a Maildir store and
+// an accounts file, over implicit TLS, with the errors handled (this is
+// Example_maildir):
 //
-// Server is the IMAP server built on them, in the style of net/http: it
-// serves a Backend (users, mailboxes, messages) and does the protocol work
-// itself. Wiring it to the default store:
+//	store, err := mailbox.NewMaildirStore("/var/mail/mailwright")
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer store.Close()
+//	accounts, err := mailbox.OpenAccountsFile("/etc/mailwright/accounts")
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	accounts.Domains = []string{"example.org"} // alice@example.org logs in as alice
+//	srv := &imap.Server{Addr: ":993", Backend: mailbox.NewIMAPBackend(store, accounts)}
+//	if err := srv.ListenAndServeTLS("cert.pem", "key.pem"); !errors.Is(err, imap.ErrServerClosed) {
+//		log.Fatal(err)
+//	}
 //
-//	store, _ := mailbox.NewMaildirStore("/var/mail/mailwright")
-//	srv := &imap.Server{Addr: ":143", Backend: mailbox.NewIMAPBackend(store, accounts), TLSConfig: cfg}
-//	log.Fatal(srv.ListenAndServe())
+// ListenAndServeTLS returns ErrServerClosed once Shutdown (graceful) or
+// Close is called, and any other error at once: a port in use, a missing
+// certificate, a nil Backend. Passwords are refused on a connection
+// without TLS unless AllowInsecureAuth is set, which suits loopback only
+// (ExampleServer). Set TLSConfig to offer STARTTLS on port 143.
 //
-// A different store implements Backend, User and Mailbox, and checks itself
-// with imap/backendtest. Optional interfaces unlock more: StructureCache
-// spares message parsing, and a User implementing QResyncUser whose
-// mailboxes implement VanishedReporter (they remember expunged UIDs by
-// mod-sequence) gets QRESYNC (RFC 7162 section 3.2).
+// # Writing a backend
+//
+// Another store implements Backend, User and Mailbox, and checks itself
+// with imap/backendtest; backendtest.Memory is a complete reference
+// backend to read first. A backend reports what the client should see as
+// an *Error with a response code (ErrNonexistent, ErrTryCreate,
+// ErrAlreadyExists, OVERQUOTA ...; see ExampleError); any other error
+// reaches the client as NO [SERVERBUG] with a generic text, and is logged
+// to Server.Logger. Optional interfaces unlock more: StructureCache and
+// HeaderCache spare message parsing, and a User implementing QResyncUser
+// whose mailboxes implement VanishedReporter (they remember expunged UIDs
+// by mod-sequence) gets QRESYNC (RFC 7162 3.2).
 package imap

@@ -2,7 +2,7 @@ package imap_test
 
 import "testing"
 
-// TestESort: RFC 5267 section 3, SORT and UID SORT with RETURN answered
+// TestESort: RFC 5267 3, SORT and UID SORT with RETURN answered
 // with ESEARCH: MIN and MAX are the first and last messages in sort
 // order, ALL keeps that order.
 func TestESort(t *testing.T) {

@@ -144,7 +144,7 @@ S: * LIST (\HasNoChildren) "/" Gr&APYA3w-e
 S: b1 OK LIST completed`)
 }
 
-// RFC 7162 section 3.1: CONDSTORE with two sessions. A flag change in one
+// RFC 7162 3.1: CONDSTORE with two sessions. A flag change in one
 // raises the MODSEQ the other sees; STORE UNCHANGEDSINCE against a stale
 // mod-sequence answers [MODIFIED]; FETCH CHANGEDSINCE, SEARCH MODSEQ and
 // STATUS HIGHESTMODSEQ report the mod-sequences.
@@ -230,7 +230,7 @@ S: * STATUS INBOX (HIGHESTMODSEQ 6 MESSAGES 3)
 S: b9 OK STATUS completed`)
 }
 
-// RFC 7162 section 3.1: an enabling command in the selected state reports
+// RFC 7162 3.1: an enabling command in the selected state reports
 // HIGHESTMODSEQ at once, and a FETCH that sets \Seen then reports the new
 // mod-sequence with the flags; before CONDSTORE no MODSEQ is sent.
 func TestCondStoreEnabledWhileSelected(t *testing.T) {
@@ -267,7 +267,7 @@ S: * 2 FETCH (UID 2 MODSEQ (4) FLAGS (\Seen \Recent))
 S: a5 OK FETCH completed`)
 }
 
-// RFC 6855 section 4: the UTF8 append data item, a literal8 in
+// RFC 6855 4: the UTF8 append data item, a literal8 in
 // parentheses, also as one message of a MULTIAPPEND; a missing ")" after
 // the data is a syntax error and nothing is kept.
 func TestAppendUTF8Data(t *testing.T) {
@@ -327,19 +327,10 @@ func (u *failSecondAppend) Append(ctx context.Context, name string, r io.Reader,
 	return u.User.Append(ctx, name, r, opts)
 }
 
-// RFC 3502 section 6.3.11: the backend refuses the second message of a
+// RFC 3502 6.3.11: the backend refuses the second message of a
 // MULTIAPPEND; the first, already stored, is removed again.
 func TestMultiAppendBackendFailure(t *testing.T) {
-	ts := startServer(t, func(s *imap.Server) {
-		inner := s.Backend
-		s.Backend = imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, user, pass string) (imap.User, error) {
-			u, err := inner.Login(ctx, conn, user, pass)
-			if err != nil {
-				return nil, err
-			}
-			return &failSecondAppend{User: u}, nil
-		})
-	})
+	ts := startServer(t, wrapUsers(func(u imap.User) imap.User { return &failSecondAppend{User: u} }))
 	c := ts.login(t)
 	c.run(`
 C: a1 APPEND INBOX {5}

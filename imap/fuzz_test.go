@@ -36,7 +36,7 @@ func FuzzParseCommand(f *testing.F) {
 		f.Add([]byte(s), false, false)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, utf8Mode, literalMinus bool) {
-		p := NewParser(bufio.NewReaderSize(bytes.NewReader(data), 64))
+		p := newParser(bufio.NewReaderSize(bytes.NewReader(data), 64))
 		p.MaxLineLength = 512
 		p.MaxLiteralSize = 256
 		p.MaxAppendSize = 1024
@@ -45,7 +45,7 @@ func FuzzParseCommand(f *testing.F) {
 		p.MaxSearchKeys = 50
 		p.UTF8 = utf8Mode
 		p.LiteralMinus = literalMinus
-		p.Continue = func(l Literal) error {
+		p.Continue = func(l announcedLiteral) error {
 			if l.Size < 0 || (!l.Append && l.Size > 256) || (l.Append && l.Size > 1024) {
 				t.Fatalf("Continue called with %+v beyond the limits", l)
 			}
@@ -57,7 +57,7 @@ func FuzzParseCommand(f *testing.F) {
 		for i := 0; i < 100; i++ {
 			cmd, err := p.ReadCommand()
 			if err != nil {
-				var pe *ParseError
+				var pe *commandError
 				if errors.As(err, &pe) {
 					if pe.Status != "BAD" && pe.Status != "NO" || pe.Message == "" {
 						t.Fatalf("bad ParseError %+v", pe)
@@ -88,7 +88,7 @@ func FuzzParseCommand(f *testing.F) {
 	})
 }
 
-func checkCommand(t *testing.T, cmd *Command, utf8Mode bool) {
+func checkCommand(t *testing.T, cmd *command, utf8Mode bool) {
 	if cmd.Tag == "" || strings.ContainsAny(cmd.Tag, " \r\n(){%*\"\\+") {
 		t.Fatalf("bad tag %q", cmd.Tag)
 	}
@@ -97,33 +97,33 @@ func checkCommand(t *testing.T, cmd *Command, utf8Mode bool) {
 	}
 	mailboxes := []string{}
 	switch a := cmd.Args.(type) {
-	case *SelectArgs:
+	case *selectArgs:
 		mailboxes = append(mailboxes, a.Mailbox)
-	case *CopyArgs:
+	case *copyArgs:
 		mailboxes = append(mailboxes, a.Mailbox)
-	case *RenameArgs:
+	case *renameArgs:
 		mailboxes = append(mailboxes, a.From, a.To)
-	case *ListArgs:
+	case *listArgs:
 		mailboxes = append(mailboxes, a.Reference)
 		mailboxes = append(mailboxes, a.Patterns...)
-	case *FetchArgs:
+	case *fetchArgs:
 		for _, it := range a.Items {
 			_ = it.ResponseName()
 			if it.Partial.Count < 0 || it.Partial.Offset < 0 {
 				t.Fatalf("negative partial %+v", it.Partial)
 			}
 		}
-	case *SearchArgs:
+	case *searchArgs:
 		checkSearchRoundTrip(t, a.Key)
-	case *SortArgs:
+	case *sortArgs:
 		checkSearchRoundTrip(t, a.Key)
 	}
 	for _, m := range mailboxes {
 		if !utf8.ValidString(m) {
 			t.Fatalf("mailbox %q is not UTF-8", m)
 		}
-		if !utf8Mode && EncodeMailboxName(m) != "" {
-			if d, err := DecodeMailboxName(EncodeMailboxName(m)); err != nil || d != m {
+		if !utf8Mode && encodeMailboxName(m) != "" {
+			if d, err := decodeMailboxName(encodeMailboxName(m)); err != nil || d != m {
 				t.Fatalf("mailbox %q does not round-trip: %q %v", m, d, err)
 			}
 		}
@@ -132,17 +132,17 @@ func checkCommand(t *testing.T, cmd *Command, utf8Mode bool) {
 
 // checkSearchRoundTrip: a key written out by String parses back to a key
 // that writes out the same.
-func checkSearchRoundTrip(t *testing.T, k *SearchKey) {
+func checkSearchRoundTrip(t *testing.T, k *searchKey) {
 	s1 := k.String()
-	p := NewParser(bufio.NewReader(strings.NewReader("t SEARCH " + s1 + "\r\n")))
-	p.Continue = func(Literal) error { return nil }
+	p := newParser(bufio.NewReader(strings.NewReader("t SEARCH " + s1 + "\r\n")))
+	p.Continue = func(announcedLiteral) error { return nil }
 	p.MaxLineLength = 1 << 20
 	p.MaxLiteralSize = 1 << 20
 	cmd, err := p.ReadCommand()
 	if err != nil {
 		t.Fatalf("String() %q does not parse: %v", s1, err)
 	}
-	if s2 := cmd.Args.(*SearchArgs).Key.String(); s2 != s1 {
+	if s2 := cmd.Args.(*searchArgs).Key.String(); s2 != s1 {
 		t.Fatalf("search key round trip: %q -> %q", s1, s2)
 	}
 }
@@ -154,12 +154,12 @@ func FuzzSeqSet(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		set, err := ParseSeqSet(s)
+		set, err := parseSeqSetString(s)
 		if err != nil {
 			return
 		}
 		str := set.String()
-		again, err := ParseSeqSet(str)
+		again, err := parseSeqSetString(str)
 		if err != nil || !reflect.DeepEqual(again, set) {
 			t.Fatalf("%q -> %q -> %+v, %v", s, str, again, err)
 		}
@@ -203,21 +203,21 @@ func FuzzMailboxName(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if dec, err := DecodeMailboxName(s); err == nil {
+		if dec, err := decodeMailboxName(s); err == nil {
 			if !utf8.ValidString(dec) {
 				t.Fatalf("Decode(%q) = %q: invalid UTF-8", s, dec)
 			}
-			if enc := EncodeMailboxName(dec); enc != s {
+			if enc := encodeMailboxName(dec); enc != s {
 				t.Fatalf("Decode(%q) = %q, which encodes to %q", s, dec, enc)
 			}
 		}
-		enc := EncodeMailboxName(s)
+		enc := encodeMailboxName(s)
 		for i := 0; i < len(enc); i++ {
 			if enc[i] < 0x20 || enc[i] > 0x7e {
 				t.Fatalf("Encode(%q) = %q: not printable ASCII", s, enc)
 			}
 		}
-		dec, err := DecodeMailboxName(enc)
+		dec, err := decodeMailboxName(enc)
 		clean := utf8.ValidString(s) && !strings.ContainsFunc(s, isControl)
 		if clean && (err != nil || dec != s) {
 			t.Fatalf("Encode(%q) = %q decodes to %q, %v", s, enc, dec, err)
@@ -235,8 +235,8 @@ func FuzzBodyStructure(f *testing.F) {
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: message/rfc822\r\n\r\nSubject: a\r\nContent-Type: multipart/alternative; boundary=y\r\n\r\n--y\r\n\r\nq\r\n--x--\r\n"))
 	f.Add([]byte("Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nna=EFve=\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m := NewMessage(bytes.NewReader(data), int64(len(data)))
-		m.Limits = StructureLimits{MaxDepth: 8, MaxParts: 50, MaxFieldLength: 512, MaxHeaderBytes: 4096}
+		m := newMessage(bytes.NewReader(data), int64(len(data)))
+		m.Limits = structureLimits{MaxDepth: 8, MaxParts: 50, MaxFieldLength: 512, MaxHeaderBytes: 4096}
 		root, err := m.Structure()
 		if err != nil {
 			t.Fatal(err)
@@ -244,9 +244,9 @@ func FuzzBodyStructure(f *testing.F) {
 		checkOffsets(t, root, int64(len(data)))
 		for _, ext := range []bool{false, true} {
 			var b bytes.Buffer
-			w := NewWriter(&b)
+			w := newWriter(&b)
 			w.BodyStructure(root, ext)
-			w.Envelope(root.Envelope())
+			w.Envelope(root.envelope())
 			if err := w.Flush(); err != nil {
 				t.Fatal(err)
 			}
@@ -262,17 +262,17 @@ func FuzzBodyStructure(f *testing.F) {
 			if count > 200 {
 				return
 			}
-			specs := []string{"", SectionMIME}
+			specs := []string{"", sectionMIME}
 			if p.Message != nil {
-				specs = append(specs, SectionHeader, SectionText, SectionHeaderFields, SectionHeaderFieldsNot)
+				specs = append(specs, sectionHeader, sectionText, sectionHeaderFields, sectionHeaderFieldsNot)
 			}
 			for _, sp := range specs {
-				sec := Section{Part: path, Specifier: sp}
-				if sp == SectionHeaderFields || sp == SectionHeaderFieldsNot {
+				sec := section{Part: path, Specifier: sp}
+				if sp == sectionHeaderFields || sp == sectionHeaderFieldsNot {
 					sec.Fields = []string{"Subject", "content-type"}
 				}
-				for _, pt := range []Partial{{}, {Offset: 1, Count: 3}} {
-					it := FetchItem{Kind: FetchBodySection, Section: sec, Partial: pt}
+				for _, pt := range []partial{{}, {Offset: 1, Count: 3}} {
+					it := fetchItem{Kind: fetchBodySection, Section: sec, Partial: pt}
 					r, n, err := m.FetchSection(it)
 					if err != nil {
 						t.Fatalf("BODY[%s]: %v", sec.AppendTo(nil), err)
@@ -283,13 +283,13 @@ func FuzzBodyStructure(f *testing.F) {
 					}
 				}
 			}
-			r, n, err := m.FetchSection(FetchItem{Kind: FetchBinarySection, Section: Section{Part: path}})
+			r, n, err := m.FetchSection(fetchItem{Kind: fetchBinarySection, Section: section{Part: path}})
 			if err == nil {
 				got, _ := io.ReadAll(r)
 				if int64(len(got)) != n {
 					t.Fatalf("BINARY[%v]: %d bytes, announced %d", path, len(got), n)
 				}
-			} else if !errors.Is(err, ErrUnknownCTE) {
+			} else if !errors.Is(err, errUnknownCTE) {
 				t.Fatalf("BINARY[%v]: %v", path, err)
 			}
 			ent := p
@@ -311,8 +311,8 @@ func FuzzBodyStructure(f *testing.F) {
 		} else {
 			walk(root, []int{1})
 		}
-		for _, sp := range []string{"", SectionHeader, SectionText} {
-			if _, _, err := m.FetchSection(FetchItem{Kind: FetchBodySection, Section: Section{Specifier: sp}}); err != nil {
+		for _, sp := range []string{"", sectionHeader, sectionText} {
+			if _, _, err := m.FetchSection(fetchItem{Kind: fetchBodySection, Section: section{Specifier: sp}}); err != nil {
 				t.Fatal(err)
 			}
 		}

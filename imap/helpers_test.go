@@ -78,6 +78,21 @@ func startServerStore(t *testing.T, store *mailbox.Store, configure func(*imap.S
 	return ts
 }
 
+// wrapUsers makes the server's backend hand out wrap(u) for each user u
+// it logs in: a test changes one behaviour of the store that way.
+func wrapUsers(wrap func(imap.User) imap.User) func(*imap.Server) {
+	return func(s *imap.Server) {
+		inner := s.Backend
+		s.Backend = imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, user, pass string) (imap.User, error) {
+			u, err := inner.Login(ctx, conn, user, pass)
+			if err != nil {
+				return nil, err
+			}
+			return wrap(u), nil
+		})
+	}
+}
+
 // deliver appends a message to a user's folder through the store, as
 // local delivery does.
 func (ts *testServer) deliver(t *testing.T, user, folder, msg string, flags ...string) uint32 {

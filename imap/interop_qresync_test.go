@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestInteropPythonQResync drives QRESYNC (RFC 7162 section 3.2) from
+// TestInteropPythonQResync drives QRESYNC (RFC 7162 3.2) from
 // Python's imaplib, an independent client, with raw commands: ENABLE
 // QRESYNC, SELECT (QRESYNC ...) after expunges made in another session,
 // UID FETCH (CHANGEDSINCE n VANISHED), EXPUNGE answered with VANISHED,

@@ -13,8 +13,7 @@ import (
 // TestInteropGoIMAPSearchResListExtended drives LIST-EXTENDED,
 // LIST-STATUS and "$" (SEARCHRES) with an independent client, go-imap v2.
 // That client (v2.0.0-beta.8) drops the SAVE return option, so here "$"
-// is used before any SAVE, where it is the empty set (RFC 5182 section
-// 2.1); SAVE itself is driven by python imaplib in
+// is used before any SAVE, where it is the empty set (RFC 5182 2.1); SAVE itself is driven by python imaplib in
 // TestInteropPythonSearchRes.
 func TestInteropGoIMAPSearchResListExtended(t *testing.T) {
 	ts := startServer(t, nil)

@@ -65,7 +65,7 @@ S: * LIST (\HasChildren) "/" Lists
 S: * LIST (\HasNoChildren \Sent) "/" Sent
 S: * LIST (\HasNoChildren \Trash) "/" Trash
 S: b5 OK LIST completed
-# RFC 5258 section 3: RECURSIVEMATCH alone (or with REMOTE) is BAD.
+# RFC 5258 3: RECURSIVEMATCH alone (or with REMOTE) is BAD.
 C: b6 LIST (RECURSIVEMATCH) "" %
 S: b6 BAD {*}
 C: b7 LIST (REMOTE RECURSIVEMATCH) "" %

@@ -76,7 +76,7 @@ func TestRenameInbox(t *testing.T) {
 	ts := startServer(t, nil)
 	ts.deliver(t, "alice", "INBOX", msg1)
 	c := ts.login(t)
-	// RFC 3501 section 6.3.5: renaming INBOX moves its messages and
+	// RFC 3501 6.3.5: renaming INBOX moves its messages and
 	// leaves it empty.
 	c.run(`
 C: a1 RENAME INBOX Old
@@ -108,7 +108,7 @@ S: * LSUB () "/" Gone
 S: * LSUB () "/" INBOX
 S: * LSUB () "/" Lists/Go
 S: a6 OK LSUB completed
-# RFC 3501 section 6.3.9: "Lists" is not subscribed but has a subscribed
+# RFC 3501 6.3.9: "Lists" is not subscribed but has a subscribed
 # child, so "%" lists it with \Noselect.
 C: a7 LSUB "" %
 S: * LSUB () "/" Gone

@@ -15,7 +15,7 @@ import (
 func crlf(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
 
 // rfc3501Message is built to give the ENVELOPE and BODY of the example in
-// RFC 3501 section 8 (FETCH 12 FULL): a 3028-byte, 92-line text body.
+// RFC 3501 8 (FETCH 12 FULL): a 3028-byte, 92-line text body.
 func rfc3501Message() string {
 	hdr := crlf(`Date: Wed, 17 Jul 1996 02:23:25 -0700 (PDT)
 From: Terry Gray <gray@cac.washington.edu>
@@ -119,24 +119,24 @@ const mixedBody = `((("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printab
 	`("message" "rfc822" NIL NIL NIL "7bit" 154 ` + forwardedEnvelope +
 	` ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 14 0) 6) "mixed")`
 
-func newMsg(s string) *Message { return NewMessage(strings.NewReader(s), int64(len(s))) }
+func newMsg(s string) *message { return newMessage(strings.NewReader(s), int64(len(s))) }
 
-func structureString(t *testing.T, m *Message, extended bool) string {
+func structureString(t *testing.T, m *message, extended bool) string {
 	t.Helper()
 	root, err := m.Structure()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return render(false, func(w *Writer) { w.BodyStructure(root, extended) })
+	return render(false, func(w *writer) { w.BodyStructure(root, extended) })
 }
 
-func envelopeString(t *testing.T, m *Message, utf8 bool) string {
+func envelopeString(t *testing.T, m *message, utf8 bool) string {
 	t.Helper()
 	env, err := m.Envelope()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return render(utf8, func(w *Writer) { w.Envelope(env) })
+	return render(utf8, func(w *writer) { w.Envelope(env) })
 }
 
 func TestRFC3501Example(t *testing.T) {
@@ -152,7 +152,7 @@ func TestRFC3501Example(t *testing.T) {
 	}
 	// The envelope of the structure pass equals the header-only one.
 	root, _ := m.Structure()
-	if got := render(false, func(w *Writer) { w.Envelope(root.Envelope()) }); got != rfc3501Envelope {
+	if got := render(false, func(w *writer) { w.Envelope(root.envelope()) }); got != rfc3501Envelope {
 		t.Errorf("structure envelope %s", got)
 	}
 }
@@ -205,7 +205,7 @@ func checkOffsets(t *testing.T, p *Part, size int64) {
 	walk(p, 0, size, 0)
 }
 
-func fetchString(t *testing.T, m *Message, it FetchItem) (string, error) {
+func fetchString(t *testing.T, m *message, it fetchItem) (string, error) {
 	t.Helper()
 	r, n, err := m.FetchSection(it)
 	if err != nil {
@@ -221,13 +221,13 @@ func fetchString(t *testing.T, m *Message, it FetchItem) (string, error) {
 	return string(b), nil
 }
 
-func body(sec string) FetchItem {
+func body(sec string) fetchItem {
 	p, _ := testParser("x FETCH 1 " + sec + "\r\n")
 	cmd, err := p.ReadCommand()
 	if err != nil {
 		panic(sec + ": " + err.Error())
 	}
-	return cmd.Args.(*FetchArgs).Items[0]
+	return cmd.Args.(*fetchArgs).Items[0]
 }
 
 func TestMixedSections(t *testing.T) {
@@ -280,7 +280,7 @@ func TestMixedSections(t *testing.T) {
 		t.Errorf("BODY[1] = %q", got)
 	}
 	for _, sec := range []string{"BODY[4]", "BODY[1.HEADER]", "BODY[2.1]", "BODY[1.3]", "BODY[2.TEXT]", "BINARY[4]"} {
-		if _, err := fetchString(t, m, body(sec)); !errors.Is(err, ErrNoSection) {
+		if _, err := fetchString(t, m, body(sec)); !errors.Is(err, errNoSection) {
 			t.Errorf("%s: err = %v, want ErrNoSection", sec, err)
 		}
 	}
@@ -335,7 +335,7 @@ func TestEnvelopeCases(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := render(tt.utf8, func(w *Writer) { w.Envelope(root.Envelope()) }); got != tt.want {
+		if got := render(tt.utf8, func(w *writer) { w.Envelope(root.envelope()) }); got != tt.want {
 			t.Errorf("%s (structure):\n got %s\nwant %s", tt.name, got, tt.want)
 		}
 	}
@@ -419,7 +419,7 @@ func TestPathologicalMIME(t *testing.T) {
 		p = p.Children[0]
 		depth++
 	}
-	if depth != DefaultMaxMIMEDepth || p.Type != "application" || p.Subtype != "octet-stream" {
+	if depth != defaultMaxMIMEDepth || p.Type != "application" || p.Subtype != "octet-stream" {
 		t.Errorf("stopped at depth %d with %s/%s", depth, p.Type, p.Subtype)
 	}
 	checkOffsets(t, root, m.Size())
@@ -437,7 +437,7 @@ func TestPathologicalMIME(t *testing.T) {
 	for p = root; p.Message != nil; p = p.Message {
 		depth++
 	}
-	if depth != DefaultMaxMIMEDepth {
+	if depth != defaultMaxMIMEDepth {
 		t.Errorf("message nesting stopped at %d", depth)
 	}
 
@@ -461,7 +461,7 @@ func TestPathologicalMIME(t *testing.T) {
 	big := strings.Repeat("s", 2<<20)
 	m = newMsg("Subject: " + big + "\r\nContent-Type: text/html\r\n\r\nbody")
 	env, _ := m.Envelope()
-	if len(env.Subject) != DefaultMaxFieldLength-len("Subject:")-1 {
+	if len(env.Subject) != defaultMaxFieldLength-len("Subject:")-1 {
 		t.Errorf("subject kept %d bytes", len(env.Subject))
 	}
 	root, _ = m.Structure()
@@ -483,7 +483,7 @@ type errReaderAt struct{}
 func (errReaderAt) ReadAt([]byte, int64) (int, error) { return 0, errors.New("disk on fire") }
 
 func TestMessageReadError(t *testing.T) {
-	m := NewMessage(errReaderAt{}, 100)
+	m := newMessage(errReaderAt{}, 100)
 	if _, err := m.Structure(); err == nil {
 		t.Error("Structure: no error")
 	}
@@ -526,7 +526,7 @@ begin
 			t.Errorf("%s = %q, %v; want %q", sec, got, err, want)
 		}
 	}
-	if _, err := fetchString(t, m, body("BINARY[3]")); !errors.Is(err, ErrUnknownCTE) {
+	if _, err := fetchString(t, m, body("BINARY[3]")); !errors.Is(err, errUnknownCTE) {
 		t.Errorf("unknown encoding: %v", err)
 	}
 	// BINARY[] is the message as is.
@@ -598,7 +598,7 @@ func TestMessageHeader(t *testing.T) {
 	if !ok || v != " =?ISO-8859-1?Q?Gr=FC=DFe?= aus\r\n =?UTF-8?B?TcO8bmNoZW4=?=" {
 		t.Errorf("Subject raw = %q", v)
 	}
-	if d := DecodeHeaderValue(v); d != "Grüße aus München" {
+	if d := decodeHeaderValue(v); d != "Grüße aus München" {
 		t.Errorf("decoded Subject = %q", d)
 	}
 	if vs := h.Values("X-NOTE"); len(vs) != 1 || vs[0] != " café raw 8-bit" {
@@ -611,7 +611,7 @@ func TestMessageHeader(t *testing.T) {
 	// is enough.
 	big := "From: a@b\r\nSubject: big\r\n\r\n" + strings.Repeat("text line\r\n", 10000)
 	lim := &limitedReaderAt{r: strings.NewReader(big), max: 2 * scanBufferSize}
-	m = NewMessage(lim, int64(len(big)))
+	m = newMessage(lim, int64(len(big)))
 	if _, err := m.Envelope(); err != nil {
 		t.Errorf("Envelope read past the header: %v", err)
 	}
@@ -740,4 +740,43 @@ func TestAlternativeWithNestedMixed(t *testing.T) {
 		t.Errorf("BINARY[2.2]<0.3> = %q (JPEG magic expected)", got)
 	}
 	checkOffsets(t, root, m.Size())
+}
+
+// TestMessageEnvelopeStructureSection: ENVELOPE, BODYSTRUCTURE and a body
+// section of one multipart message, as FETCH writes them.
+func TestMessageEnvelopeStructureSection(t *testing.T) {
+	raw := "From: Alice <alice@example.com>\r\nSubject: Lunch\r\n" +
+		"Content-Type: multipart/alternative; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nNoon?\r\n" +
+		"--b\r\nContent-Type: text/html\r\n\r\n<p>Noon?</p>\r\n--b--\r\n"
+	m := newMessage(strings.NewReader(raw), int64(len(raw)))
+	var out bytes.Buffer
+	w := newWriter(&out)
+	env, err := m.Envelope()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Envelope(env)
+	w.Raw("\n")
+	root, err := m.Structure()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.BodyStructure(root, true)
+	w.Raw("\n")
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r, n, err := m.FetchSection(fetchItem{Kind: fetchBodySection, Section: section{Part: []int{2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r)
+	fmt.Fprintf(&out, "BODY[2] {%d} %s\n", n, b)
+	want := `(NIL "Lunch" (("Alice" NIL "alice" "example.com")) (("Alice" NIL "alice" "example.com")) (("Alice" NIL "alice" "example.com")) NIL NIL NIL NIL NIL)` + "\n" +
+		`(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 5 0 NIL NIL NIL NIL)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 12 0 NIL NIL NIL NIL) "alternative" ("boundary" "b") NIL NIL NIL)` + "\n" +
+		"BODY[2] {12} <p>Noon?</p>\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
 }

@@ -3,6 +3,7 @@ package imap
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -12,10 +13,10 @@ import (
 
 // testParser returns a parser over in whose Continue records the literals
 // it is asked about.
-func testParser(in string) (*Parser, *[]Literal) {
-	p := NewParser(bufio.NewReader(strings.NewReader(in)))
-	lits := &[]Literal{}
-	p.Continue = func(l Literal) error {
+func testParser(in string) (*parser, *[]announcedLiteral) {
+	p := newParser(bufio.NewReader(strings.NewReader(in)))
+	lits := &[]announcedLiteral{}
+	p.Continue = func(l announcedLiteral) error {
 		*lits = append(*lits, l)
 		return nil
 	}
@@ -23,7 +24,7 @@ func testParser(in string) (*Parser, *[]Literal) {
 }
 
 func set(s string) SeqSet {
-	ss, err := ParseSeqSet(s)
+	ss, err := parseSeqSetString(s)
 	if err != nil {
 		panic(err)
 	}
@@ -33,74 +34,74 @@ func set(s string) SeqSet {
 func TestParseCommands(t *testing.T) {
 	tests := []struct {
 		in   string
-		want Command
+		want command
 	}{
-		{"a1 CAPABILITY\r\n", Command{Tag: "a1", Name: "CAPABILITY"}},
-		{"a1 noop\r\n", Command{Tag: "a1", Name: "NOOP"}},
-		{"x] LOGOUT\n", Command{Tag: "x]", Name: "LOGOUT"}}, // ']' is a tag char; bare LF accepted
-		{"t STARTTLS\r\n", Command{Tag: "t", Name: "STARTTLS"}},
-		{"t CHECK\r\n", Command{Tag: "t", Name: "CHECK"}},
-		{"t CLOSE\r\n", Command{Tag: "t", Name: "CLOSE"}},
-		{"t UNSELECT\r\n", Command{Tag: "t", Name: "UNSELECT"}},
-		{"t IDLE\r\n", Command{Tag: "t", Name: "IDLE"}},
-		{"t NAMESPACE\r\n", Command{Tag: "t", Name: "NAMESPACE"}},
-		{"t EXPUNGE\r\n", Command{Tag: "t", Name: "EXPUNGE"}},
-		{"t UID EXPUNGE 3:5,7\r\n", Command{Tag: "t", Name: "EXPUNGE", UID: true, Args: &ExpungeArgs{UIDs: set("3:5,7")}}},
-		{"a LOGIN fred \"sec ret\"\r\n", Command{Tag: "a", Name: "LOGIN", Args: &LoginArgs{"fred", "sec ret"}}},
-		{"a LOGIN \"a\\\"b\" {4}\r\np\\ss\r\n", Command{Tag: "a", Name: "LOGIN", Args: &LoginArgs{`a"b`, `p\ss`}}},
-		{"a LOGIN {3+}\r\nbob {0}\r\n\r\n", Command{Tag: "a", Name: "LOGIN", Args: &LoginArgs{"bob", ""}}},
-		{"a AUTHENTICATE plain\r\n", Command{Tag: "a", Name: "AUTHENTICATE", Args: &AuthenticateArgs{Mechanism: "PLAIN"}}},
-		{"a AUTHENTICATE PLAIN AGJvYgBwdw==\r\n", Command{Tag: "a", Name: "AUTHENTICATE", Args: &AuthenticateArgs{Mechanism: "PLAIN", InitialResponse: []byte("\x00bob\x00pw")}}},
-		{"a AUTHENTICATE EXTERNAL =\r\n", Command{Tag: "a", Name: "AUTHENTICATE", Args: &AuthenticateArgs{Mechanism: "EXTERNAL", InitialResponse: []byte{}}}},
-		{"a SELECT inbox\r\n", Command{Tag: "a", Name: "SELECT", Args: &SelectArgs{Mailbox: "INBOX"}}},
-		{"a EXAMINE \"Entw&APw-rfe\"\r\n", Command{Tag: "a", Name: "EXAMINE", Args: &SelectArgs{Mailbox: "Entwürfe"}}},
-		{"a SELECT INBOX (CONDSTORE)\r\n", Command{Tag: "a", Name: "SELECT", Args: &SelectArgs{Mailbox: "INBOX", CondStore: true}}},
-		{"a SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))\r\n", Command{Tag: "a", Name: "SELECT", Args: &SelectArgs{Mailbox: "INBOX",
-			QResync: &QResyncArgs{UIDValidity: 67890007, ModSeq: 20050715194045000, KnownUIDs: set("41,43:211,214:541")}}}},
-		{"a SELECT INBOX (QRESYNC (67890007 90060115194045000 41:211,214:541 (1:15,19,21 12:15,20,22)))\r\n", Command{Tag: "a", Name: "SELECT", Args: &SelectArgs{Mailbox: "INBOX",
-			QResync: &QResyncArgs{UIDValidity: 67890007, ModSeq: 90060115194045000, KnownUIDs: set("41:211,214:541"), SeqMatchSeqs: set("1:15,19,21"), SeqMatchUIDs: set("12:15,20,22")}}}},
-		{"a SELECT INBOX (QRESYNC (1 2 (3 4)) CONDSTORE)\r\n", Command{Tag: "a", Name: "SELECT", Args: &SelectArgs{Mailbox: "INBOX", CondStore: true,
-			QResync: &QResyncArgs{UIDValidity: 1, ModSeq: 2, SeqMatchSeqs: set("3"), SeqMatchUIDs: set("4")}}}},
-		{"a CREATE owatagusiam/\r\n", Command{Tag: "a", Name: "CREATE", Args: &CreateArgs{Mailbox: "owatagusiam/"}}},
-		{"a CREATE MySpecialArchive (USE (\\archive \\X-Mine))\r\n", Command{Tag: "a", Name: "CREATE", Args: &CreateArgs{Mailbox: "MySpecialArchive", SpecialUse: []string{`\Archive`, `\X-Mine`}}}},
-		{"a DELETE blurdybloop\r\n", Command{Tag: "a", Name: "DELETE", Args: &MailboxArgs{"blurdybloop"}}},
-		{"a SUBSCRIBE #news.comp.mail.mime\r\n", Command{Tag: "a", Name: "SUBSCRIBE", Args: &MailboxArgs{"#news.comp.mail.mime"}}},
-		{"a UNSUBSCRIBE \"\"\r\n", Command{Tag: "a", Name: "UNSUBSCRIBE", Args: &MailboxArgs{""}}},
-		{"a RENAME blurdybloop sarasoop\r\n", Command{Tag: "a", Name: "RENAME", Args: &RenameArgs{"blurdybloop", "sarasoop"}}},
-		{"a LIST \"\" *\r\n", Command{Tag: "a", Name: "LIST", Args: &ListArgs{Patterns: []string{"*"}}}},
-		{"a LIST ~/Mail/ %\r\n", Command{Tag: "a", Name: "LIST", Args: &ListArgs{Reference: "~/Mail/", Patterns: []string{"%"}}}},
-		{"a LIST \"\" Archiv/%/foo]*\r\n", Command{Tag: "a", Name: "LIST", Args: &ListArgs{Patterns: []string{"Archiv/%/foo]*"}}}},
+		{"a1 CAPABILITY\r\n", command{Tag: "a1", Name: "CAPABILITY"}},
+		{"a1 noop\r\n", command{Tag: "a1", Name: "NOOP"}},
+		{"x] LOGOUT\n", command{Tag: "x]", Name: "LOGOUT"}}, // ']' is a tag char; bare LF accepted
+		{"t STARTTLS\r\n", command{Tag: "t", Name: "STARTTLS"}},
+		{"t CHECK\r\n", command{Tag: "t", Name: "CHECK"}},
+		{"t CLOSE\r\n", command{Tag: "t", Name: "CLOSE"}},
+		{"t UNSELECT\r\n", command{Tag: "t", Name: "UNSELECT"}},
+		{"t IDLE\r\n", command{Tag: "t", Name: "IDLE"}},
+		{"t NAMESPACE\r\n", command{Tag: "t", Name: "NAMESPACE"}},
+		{"t EXPUNGE\r\n", command{Tag: "t", Name: "EXPUNGE"}},
+		{"t UID EXPUNGE 3:5,7\r\n", command{Tag: "t", Name: "EXPUNGE", UID: true, Args: &expungeArgs{UIDs: set("3:5,7")}}},
+		{"a LOGIN fred \"sec ret\"\r\n", command{Tag: "a", Name: "LOGIN", Args: &loginArgs{"fred", "sec ret"}}},
+		{"a LOGIN \"a\\\"b\" {4}\r\np\\ss\r\n", command{Tag: "a", Name: "LOGIN", Args: &loginArgs{`a"b`, `p\ss`}}},
+		{"a LOGIN {3+}\r\nbob {0}\r\n\r\n", command{Tag: "a", Name: "LOGIN", Args: &loginArgs{"bob", ""}}},
+		{"a AUTHENTICATE plain\r\n", command{Tag: "a", Name: "AUTHENTICATE", Args: &authenticateArgs{Mechanism: "PLAIN"}}},
+		{"a AUTHENTICATE PLAIN AGJvYgBwdw==\r\n", command{Tag: "a", Name: "AUTHENTICATE", Args: &authenticateArgs{Mechanism: "PLAIN", InitialResponse: []byte("\x00bob\x00pw")}}},
+		{"a AUTHENTICATE EXTERNAL =\r\n", command{Tag: "a", Name: "AUTHENTICATE", Args: &authenticateArgs{Mechanism: "EXTERNAL", InitialResponse: []byte{}}}},
+		{"a SELECT inbox\r\n", command{Tag: "a", Name: "SELECT", Args: &selectArgs{Mailbox: "INBOX"}}},
+		{"a EXAMINE \"Entw&APw-rfe\"\r\n", command{Tag: "a", Name: "EXAMINE", Args: &selectArgs{Mailbox: "Entwürfe"}}},
+		{"a SELECT INBOX (CONDSTORE)\r\n", command{Tag: "a", Name: "SELECT", Args: &selectArgs{Mailbox: "INBOX", CondStore: true}}},
+		{"a SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))\r\n", command{Tag: "a", Name: "SELECT", Args: &selectArgs{Mailbox: "INBOX",
+			QResync: &qresyncArgs{UIDValidity: 67890007, ModSeq: 20050715194045000, KnownUIDs: set("41,43:211,214:541")}}}},
+		{"a SELECT INBOX (QRESYNC (67890007 90060115194045000 41:211,214:541 (1:15,19,21 12:15,20,22)))\r\n", command{Tag: "a", Name: "SELECT", Args: &selectArgs{Mailbox: "INBOX",
+			QResync: &qresyncArgs{UIDValidity: 67890007, ModSeq: 90060115194045000, KnownUIDs: set("41:211,214:541"), SeqMatchSeqs: set("1:15,19,21"), SeqMatchUIDs: set("12:15,20,22")}}}},
+		{"a SELECT INBOX (QRESYNC (1 2 (3 4)) CONDSTORE)\r\n", command{Tag: "a", Name: "SELECT", Args: &selectArgs{Mailbox: "INBOX", CondStore: true,
+			QResync: &qresyncArgs{UIDValidity: 1, ModSeq: 2, SeqMatchSeqs: set("3"), SeqMatchUIDs: set("4")}}}},
+		{"a CREATE owatagusiam/\r\n", command{Tag: "a", Name: "CREATE", Args: &createArgs{Mailbox: "owatagusiam/"}}},
+		{"a CREATE MySpecialArchive (USE (\\archive \\X-Mine))\r\n", command{Tag: "a", Name: "CREATE", Args: &createArgs{Mailbox: "MySpecialArchive", SpecialUse: []string{`\Archive`, `\X-Mine`}}}},
+		{"a DELETE blurdybloop\r\n", command{Tag: "a", Name: "DELETE", Args: &mailboxArgs{"blurdybloop"}}},
+		{"a SUBSCRIBE #news.comp.mail.mime\r\n", command{Tag: "a", Name: "SUBSCRIBE", Args: &mailboxArgs{"#news.comp.mail.mime"}}},
+		{"a UNSUBSCRIBE \"\"\r\n", command{Tag: "a", Name: "UNSUBSCRIBE", Args: &mailboxArgs{""}}},
+		{"a RENAME blurdybloop sarasoop\r\n", command{Tag: "a", Name: "RENAME", Args: &renameArgs{"blurdybloop", "sarasoop"}}},
+		{"a LIST \"\" *\r\n", command{Tag: "a", Name: "LIST", Args: &listArgs{Patterns: []string{"*"}}}},
+		{"a LIST ~/Mail/ %\r\n", command{Tag: "a", Name: "LIST", Args: &listArgs{Reference: "~/Mail/", Patterns: []string{"%"}}}},
+		{"a LIST \"\" Archiv/%/foo]*\r\n", command{Tag: "a", Name: "LIST", Args: &listArgs{Patterns: []string{"Archiv/%/foo]*"}}}},
 		{"a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (INBOX \"Entw&APw-rfe/%\") RETURN (CHILDREN STATUS (MESSAGES UNSEEN) SPECIAL-USE)\r\n",
-			Command{Tag: "a", Name: "LIST", Args: &ListArgs{Patterns: []string{"INBOX", "Entwürfe/%"}, Extended: true,
+			command{Tag: "a", Name: "LIST", Args: &listArgs{Patterns: []string{"INBOX", "Entwürfe/%"}, Extended: true,
 				SelectSubscribed: true, SelectRecursiveMatch: true, ReturnChildren: true, ReturnSpecialUse: true,
-				ReturnStatus: []StatusItem{StatusMessages, StatusUnseen}}}},
-		{"a LIST (SPECIAL-USE REMOTE) \"\" *\r\n", Command{Tag: "a", Name: "LIST", Args: &ListArgs{Patterns: []string{"*"}, Extended: true, SelectSpecialUse: true, SelectRemote: true}}},
-		{"a LIST \"\" % RETURN (SUBSCRIBED)\r\n", Command{Tag: "a", Name: "LIST", Args: &ListArgs{Patterns: []string{"%"}, Extended: true, ReturnSubscribed: true}}},
-		{"a LIST () \"\" % RETURN ()\r\n", Command{Tag: "a", Name: "LIST", Args: &ListArgs{Patterns: []string{"%"}, Extended: true}}},
-		{"a LSUB \"#news.\" \"comp.mail.*\"\r\n", Command{Tag: "a", Name: "LSUB", Args: &ListArgs{Reference: "#news.", Patterns: []string{"comp.mail.*"}}}},
-		{"a STATUS blurdybloop (UIDNEXT MESSAGES highestmodseq SIZE DELETED APPENDLIMIT)\r\n", Command{Tag: "a", Name: "STATUS", Args: &StatusArgs{"blurdybloop",
-			[]StatusItem{StatusUIDNext, StatusMessages, StatusHighestModSeq, StatusSize, StatusDeleted, StatusAppendLimit}}}},
-		{"a COPY 2:4 MEETING\r\n", Command{Tag: "a", Name: "COPY", Args: &CopyArgs{set("2:4"), "MEETING"}}},
-		{"a UID MOVE 42:69 foo\r\n", Command{Tag: "a", Name: "MOVE", UID: true, Args: &CopyArgs{set("42:69"), "foo"}}},
-		{"a MOVE $ Trash\r\n", Command{Tag: "a", Name: "MOVE", Args: &CopyArgs{SeqSet{Saved: true}, "Trash"}}},
-		{"a STORE 2:4 +FLAGS (\\deleted)\r\n", Command{Tag: "a", Name: "STORE", Args: &StoreArgs{Set: set("2:4"), Mode: StoreAdd, Flags: []string{FlagDeleted}}}},
-		{"a STORE 1 -flags.silent \\Seen $Junk\r\n", Command{Tag: "a", Name: "STORE", Args: &StoreArgs{Set: set("1"), Mode: StoreRemove, Silent: true, Flags: []string{FlagSeen, "$Junk"}}}},
-		{"a STORE 1:* FLAGS ()\r\n", Command{Tag: "a", Name: "STORE", Args: &StoreArgs{Set: set("1:*"), Flags: []string{}}}},
-		{"a UID STORE 7,9 (UNCHANGEDSINCE 320162338) +FLAGS.SILENT (\\Deleted)\r\n", Command{Tag: "a", Name: "STORE", UID: true, Args: &StoreArgs{Set: set("7,9"), Mode: StoreAdd,
+				ReturnStatus: []statusItem{statusMessages, statusUnseen}}}},
+		{"a LIST (SPECIAL-USE REMOTE) \"\" *\r\n", command{Tag: "a", Name: "LIST", Args: &listArgs{Patterns: []string{"*"}, Extended: true, SelectSpecialUse: true, SelectRemote: true}}},
+		{"a LIST \"\" % RETURN (SUBSCRIBED)\r\n", command{Tag: "a", Name: "LIST", Args: &listArgs{Patterns: []string{"%"}, Extended: true, ReturnSubscribed: true}}},
+		{"a LIST () \"\" % RETURN ()\r\n", command{Tag: "a", Name: "LIST", Args: &listArgs{Patterns: []string{"%"}, Extended: true}}},
+		{"a LSUB \"#news.\" \"comp.mail.*\"\r\n", command{Tag: "a", Name: "LSUB", Args: &listArgs{Reference: "#news.", Patterns: []string{"comp.mail.*"}}}},
+		{"a STATUS blurdybloop (UIDNEXT MESSAGES highestmodseq SIZE DELETED APPENDLIMIT)\r\n", command{Tag: "a", Name: "STATUS", Args: &statusArgs{"blurdybloop",
+			[]statusItem{statusUIDNext, statusMessages, statusHighestModSeq, statusSize, statusDeleted, statusAppendLimit}}}},
+		{"a COPY 2:4 MEETING\r\n", command{Tag: "a", Name: "COPY", Args: &copyArgs{set("2:4"), "MEETING"}}},
+		{"a UID MOVE 42:69 foo\r\n", command{Tag: "a", Name: "MOVE", UID: true, Args: &copyArgs{set("42:69"), "foo"}}},
+		{"a MOVE $ Trash\r\n", command{Tag: "a", Name: "MOVE", Args: &copyArgs{SeqSet{saved: true}, "Trash"}}},
+		{"a STORE 2:4 +FLAGS (\\deleted)\r\n", command{Tag: "a", Name: "STORE", Args: &storeArgs{Set: set("2:4"), Mode: StoreAdd, Flags: []string{FlagDeleted}}}},
+		{"a STORE 1 -flags.silent \\Seen $Junk\r\n", command{Tag: "a", Name: "STORE", Args: &storeArgs{Set: set("1"), Mode: StoreRemove, Silent: true, Flags: []string{FlagSeen, "$Junk"}}}},
+		{"a STORE 1:* FLAGS ()\r\n", command{Tag: "a", Name: "STORE", Args: &storeArgs{Set: set("1:*"), Flags: []string{}}}},
+		{"a UID STORE 7,9 (UNCHANGEDSINCE 320162338) +FLAGS.SILENT (\\Deleted)\r\n", command{Tag: "a", Name: "STORE", UID: true, Args: &storeArgs{Set: set("7,9"), Mode: StoreAdd,
 			Silent: true, Flags: []string{FlagDeleted}, UnchangedSince: 320162338, HasUnchangedSince: true}}},
-		{"a STORE 1 (UNCHANGEDSINCE 0) FLAGS \\X-Ext\r\n", Command{Tag: "a", Name: "STORE", Args: &StoreArgs{Set: set("1"), Flags: []string{`\X-Ext`}, HasUnchangedSince: true}}},
-		{"a ENABLE CONDSTORE utf8=accept\r\n", Command{Tag: "a", Name: "ENABLE", Args: &EnableArgs{[]string{"CONDSTORE", "UTF8=ACCEPT"}}}},
-		{"a ID NIL\r\n", Command{Tag: "a", Name: "ID", Args: &IDArgs{}}},
-		{"a ID (\"name\" \"sodr\" \"version\" \"19.34\" \"os\" NIL)\r\n", Command{Tag: "a", Name: "ID", Args: &IDArgs{[]IDField{{"name", "sodr"}, {"version", "19.34"}, {"os", ""}}}}},
-		{"a ID ()\r\n", Command{Tag: "a", Name: "ID", Args: &IDArgs{[]IDField{}}}},
-		{"a SORT (SUBJECT REVERSE DATE) UTF-8 ALL\r\n", Command{Tag: "a", Name: "SORT", Args: &SortArgs{
-			Criteria: []SortCriterion{{"SUBJECT", false}, {"DATE", true}}, Charset: "UTF-8", Key: &SearchKey{Op: SearchAll}}}},
-		{"a UID SORT RETURN (MIN COUNT) (ARRIVAL) us-ascii UNSEEN FROM x\r\n", Command{Tag: "a", Name: "SORT", UID: true, Args: &SortArgs{
-			Criteria: []SortCriterion{{"ARRIVAL", false}}, Charset: "US-ASCII", ESearch: true, Return: SearchReturnMin | SearchReturnCount,
-			Key: &SearchKey{Op: SearchAnd, Children: []SearchKey{{Op: SearchUnseen}, {Op: SearchFrom, Value: "x"}}}}}},
-		{"a THREAD ORDEREDSUBJECT UTF-8 SINCE 5-MAR-2000\r\n", Command{Tag: "a", Name: "THREAD", Args: &ThreadArgs{
-			Algorithm: "ORDEREDSUBJECT", Charset: "UTF-8", Key: &SearchKey{Op: SearchSince, Date: time.Date(2000, 3, 5, 0, 0, 0, 0, time.UTC)}}}},
-		{"a UID THREAD references US-ASCII ALL\r\n", Command{Tag: "a", Name: "THREAD", UID: true, Args: &ThreadArgs{Algorithm: "REFERENCES", Charset: "US-ASCII", Key: &SearchKey{Op: SearchAll}}}},
+		{"a STORE 1 (UNCHANGEDSINCE 0) FLAGS \\X-Ext\r\n", command{Tag: "a", Name: "STORE", Args: &storeArgs{Set: set("1"), Flags: []string{`\X-Ext`}, HasUnchangedSince: true}}},
+		{"a ENABLE CONDSTORE utf8=accept\r\n", command{Tag: "a", Name: "ENABLE", Args: &enableArgs{[]string{"CONDSTORE", "UTF8=ACCEPT"}}}},
+		{"a ID NIL\r\n", command{Tag: "a", Name: "ID", Args: &idArgs{}}},
+		{"a ID (\"name\" \"sodr\" \"version\" \"19.34\" \"os\" NIL)\r\n", command{Tag: "a", Name: "ID", Args: &idArgs{[]idField{{"name", "sodr"}, {"version", "19.34"}, {"os", ""}}}}},
+		{"a ID ()\r\n", command{Tag: "a", Name: "ID", Args: &idArgs{[]idField{}}}},
+		{"a SORT (SUBJECT REVERSE DATE) UTF-8 ALL\r\n", command{Tag: "a", Name: "SORT", Args: &sortArgs{
+			Criteria: []sortCriterion{{"SUBJECT", false}, {"DATE", true}}, Charset: "UTF-8", Key: &searchKey{Op: searchAll}}}},
+		{"a UID SORT RETURN (MIN COUNT) (ARRIVAL) us-ascii UNSEEN FROM x\r\n", command{Tag: "a", Name: "SORT", UID: true, Args: &sortArgs{
+			Criteria: []sortCriterion{{"ARRIVAL", false}}, Charset: "US-ASCII", ESearch: true, Return: searchReturnMin | searchReturnCount,
+			Key: &searchKey{Op: searchAnd, Children: []searchKey{{Op: searchUnseen}, {Op: searchFrom, Value: "x"}}}}}},
+		{"a THREAD ORDEREDSUBJECT UTF-8 SINCE 5-MAR-2000\r\n", command{Tag: "a", Name: "THREAD", Args: &threadArgs{
+			Algorithm: "ORDEREDSUBJECT", Charset: "UTF-8", Key: &searchKey{Op: searchSince, Date: time.Date(2000, 3, 5, 0, 0, 0, 0, time.UTC)}}}},
+		{"a UID THREAD references US-ASCII ALL\r\n", command{Tag: "a", Name: "THREAD", UID: true, Args: &threadArgs{Algorithm: "REFERENCES", Charset: "US-ASCII", Key: &searchKey{Op: searchAll}}}},
 	}
 	for _, tt := range tests {
 		p, _ := testParser(tt.in)
@@ -118,7 +119,7 @@ func TestParseCommands(t *testing.T) {
 	}
 }
 
-func argsOf(c *Command) any {
+func argsOf(c *command) any {
 	type shown struct {
 		Tag, Name string
 		UID       bool
@@ -128,37 +129,37 @@ func argsOf(c *Command) any {
 }
 
 func TestParseFetch(t *testing.T) {
-	hdrFields := Section{Specifier: SectionHeaderFields, Fields: []string{"From", "To", "Subject"}}
+	hdrFields := section{Specifier: sectionHeaderFields, Fields: []string{"From", "To", "Subject"}}
 	tests := []struct {
 		in    string
-		items []FetchItem
+		items []fetchItem
 		names string // response names, space-separated
-		args  FetchArgs
+		args  fetchArgs
 	}{
-		{"1 ALL", []FetchItem{{Kind: FetchFlags}, {Kind: FetchInternalDate}, {Kind: FetchRFC822Size}, {Kind: FetchEnvelope}}, "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE", FetchArgs{}},
-		{"1 fast", []FetchItem{{Kind: FetchFlags}, {Kind: FetchInternalDate}, {Kind: FetchRFC822Size}}, "FLAGS INTERNALDATE RFC822.SIZE", FetchArgs{}},
-		{"1 FULL", []FetchItem{{Kind: FetchFlags}, {Kind: FetchInternalDate}, {Kind: FetchRFC822Size}, {Kind: FetchEnvelope}, {Kind: FetchBody}}, "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODY", FetchArgs{}},
-		{"1 body[]", []FetchItem{{Kind: FetchBodySection}}, "BODY[]", FetchArgs{}},
-		{"1 (UID RFC822 RFC822.HEADER RFC822.TEXT BODYSTRUCTURE BODY MODSEQ)", []FetchItem{{Kind: FetchUID}, {Kind: FetchRFC822}, {Kind: FetchRFC822Header},
-			{Kind: FetchRFC822Text}, {Kind: FetchBodyStructure}, {Kind: FetchBody}, {Kind: FetchModSeq}}, "UID RFC822 RFC822.HEADER RFC822.TEXT BODYSTRUCTURE BODY MODSEQ", FetchArgs{}},
-		{"2:4 (FLAGS BODY[HEADER.FIELDS (From To Subject)])", []FetchItem{{Kind: FetchFlags}, {Kind: FetchBodySection, Section: hdrFields}},
-			"FLAGS BODY[HEADER.FIELDS (From To Subject)]", FetchArgs{}},
-		{"1 BODY.PEEK[1.2.HEADER.FIELDS.NOT (\"X-Spam\" received)]<0.100>", []FetchItem{{Kind: FetchBodySection, Peek: true,
-			Section: Section{Part: []int{1, 2}, Specifier: SectionHeaderFieldsNot, Fields: []string{"X-Spam", "received"}}, Partial: Partial{0, 100}}},
-			"BODY[1.2.HEADER.FIELDS.NOT (X-Spam received)]<0>", FetchArgs{}},
-		{"1 (BODY[3.MIME] BODY[4.2.TEXT]<10.5> BODY[1] BODY[HEADER] BODY.PEEK[TEXT])", []FetchItem{
-			{Kind: FetchBodySection, Section: Section{Part: []int{3}, Specifier: SectionMIME}},
-			{Kind: FetchBodySection, Section: Section{Part: []int{4, 2}, Specifier: SectionText}, Partial: Partial{10, 5}},
-			{Kind: FetchBodySection, Section: Section{Part: []int{1}}},
-			{Kind: FetchBodySection, Section: Section{Specifier: SectionHeader}},
-			{Kind: FetchBodySection, Peek: true, Section: Section{Specifier: SectionText}},
-		}, "BODY[3.MIME] BODY[4.2.TEXT]<10> BODY[1] BODY[HEADER] BODY[TEXT]", FetchArgs{}},
-		{"1 (BINARY[1.2] BINARY.PEEK[]<0.4096> BINARY.SIZE[3])", []FetchItem{
-			{Kind: FetchBinarySection, Section: Section{Part: []int{1, 2}}},
-			{Kind: FetchBinarySection, Peek: true, Partial: Partial{0, 4096}},
-			{Kind: FetchBinarySize, Section: Section{Part: []int{3}}},
-		}, "BINARY[1.2] BINARY[] BINARY.SIZE[3]", FetchArgs{}},
-		{"1:* (FLAGS) (CHANGEDSINCE 12345)", []FetchItem{{Kind: FetchFlags}}, "FLAGS", FetchArgs{ChangedSince: 12345}},
+		{"1 ALL", []fetchItem{{Kind: fetchFlags}, {Kind: fetchInternalDate}, {Kind: fetchRFC822Size}, {Kind: fetchEnvelope}}, "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE", fetchArgs{}},
+		{"1 fast", []fetchItem{{Kind: fetchFlags}, {Kind: fetchInternalDate}, {Kind: fetchRFC822Size}}, "FLAGS INTERNALDATE RFC822.SIZE", fetchArgs{}},
+		{"1 FULL", []fetchItem{{Kind: fetchFlags}, {Kind: fetchInternalDate}, {Kind: fetchRFC822Size}, {Kind: fetchEnvelope}, {Kind: fetchBody}}, "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODY", fetchArgs{}},
+		{"1 body[]", []fetchItem{{Kind: fetchBodySection}}, "BODY[]", fetchArgs{}},
+		{"1 (UID RFC822 RFC822.HEADER RFC822.TEXT BODYSTRUCTURE BODY MODSEQ)", []fetchItem{{Kind: fetchUID}, {Kind: fetchRFC822}, {Kind: fetchRFC822Header},
+			{Kind: fetchRFC822Text}, {Kind: fetchBodyStructure}, {Kind: fetchBody}, {Kind: fetchModSeq}}, "UID RFC822 RFC822.HEADER RFC822.TEXT BODYSTRUCTURE BODY MODSEQ", fetchArgs{}},
+		{"2:4 (FLAGS BODY[HEADER.FIELDS (From To Subject)])", []fetchItem{{Kind: fetchFlags}, {Kind: fetchBodySection, Section: hdrFields}},
+			"FLAGS BODY[HEADER.FIELDS (From To Subject)]", fetchArgs{}},
+		{"1 BODY.PEEK[1.2.HEADER.FIELDS.NOT (\"X-Spam\" received)]<0.100>", []fetchItem{{Kind: fetchBodySection, Peek: true,
+			Section: section{Part: []int{1, 2}, Specifier: sectionHeaderFieldsNot, Fields: []string{"X-Spam", "received"}}, Partial: partial{0, 100}}},
+			"BODY[1.2.HEADER.FIELDS.NOT (X-Spam received)]<0>", fetchArgs{}},
+		{"1 (BODY[3.MIME] BODY[4.2.TEXT]<10.5> BODY[1] BODY[HEADER] BODY.PEEK[TEXT])", []fetchItem{
+			{Kind: fetchBodySection, Section: section{Part: []int{3}, Specifier: sectionMIME}},
+			{Kind: fetchBodySection, Section: section{Part: []int{4, 2}, Specifier: sectionText}, Partial: partial{10, 5}},
+			{Kind: fetchBodySection, Section: section{Part: []int{1}}},
+			{Kind: fetchBodySection, Section: section{Specifier: sectionHeader}},
+			{Kind: fetchBodySection, Peek: true, Section: section{Specifier: sectionText}},
+		}, "BODY[3.MIME] BODY[4.2.TEXT]<10> BODY[1] BODY[HEADER] BODY[TEXT]", fetchArgs{}},
+		{"1 (BINARY[1.2] BINARY.PEEK[]<0.4096> BINARY.SIZE[3])", []fetchItem{
+			{Kind: fetchBinarySection, Section: section{Part: []int{1, 2}}},
+			{Kind: fetchBinarySection, Peek: true, Partial: partial{0, 4096}},
+			{Kind: fetchBinarySize, Section: section{Part: []int{3}}},
+		}, "BINARY[1.2] BINARY[] BINARY.SIZE[3]", fetchArgs{}},
+		{"1:* (FLAGS) (CHANGEDSINCE 12345)", []fetchItem{{Kind: fetchFlags}}, "FLAGS", fetchArgs{ChangedSince: 12345}},
 	}
 	for _, tt := range tests {
 		in := "t FETCH " + tt.in + "\r\n"
@@ -168,7 +169,7 @@ func TestParseFetch(t *testing.T) {
 			t.Errorf("%q: %v", in, err)
 			continue
 		}
-		fa := cmd.Args.(*FetchArgs)
+		fa := cmd.Args.(*fetchArgs)
 		if !reflect.DeepEqual(fa.Items, tt.items) {
 			t.Errorf("%q:\n got %+v\nwant %+v", in, fa.Items, tt.items)
 		}
@@ -185,7 +186,7 @@ func TestParseFetch(t *testing.T) {
 	}
 	p, _ := testParser("t UID FETCH 300:500 (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n")
 	cmd, err := p.ReadCommand()
-	if err != nil || !cmd.UID || !cmd.Args.(*FetchArgs).Vanished || cmd.Args.(*FetchArgs).Set.String() != "300:500" {
+	if err != nil || !cmd.UID || !cmd.Args.(*fetchArgs).Vanished || cmd.Args.(*fetchArgs).Set.String() != "300:500" {
 		t.Errorf("UID FETCH VANISHED: %+v %v", cmd, err)
 	}
 }
@@ -194,39 +195,39 @@ func TestParseSearch(t *testing.T) {
 	d := func(y, m, day int) time.Time { return time.Date(y, time.Month(m), day, 0, 0, 0, 0, time.UTC) }
 	tests := []struct {
 		in   string
-		want SearchArgs
+		want searchArgs
 		str  string
 	}{
-		{"ALL", SearchArgs{Key: &SearchKey{Op: SearchAll}}, "ALL"},
-		{"FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"", SearchArgs{Key: &SearchKey{Op: SearchAnd, Children: []SearchKey{
-			{Op: SearchFlagged}, {Op: SearchSince, Date: d(1994, 2, 1)}, {Op: SearchNot, Children: []SearchKey{{Op: SearchFrom, Value: "Smith"}}}}}},
+		{"ALL", searchArgs{Key: &searchKey{Op: searchAll}}, "ALL"},
+		{"FLAGGED SINCE 1-Feb-1994 NOT FROM \"Smith\"", searchArgs{Key: &searchKey{Op: searchAnd, Children: []searchKey{
+			{Op: searchFlagged}, {Op: searchSince, Date: d(1994, 2, 1)}, {Op: searchNot, Children: []searchKey{{Op: searchFrom, Value: "Smith"}}}}}},
 			"FLAGGED SINCE 1-Feb-1994 NOT FROM Smith"},
-		{"OR (SEEN DRAFT) UID 1:5,9 2:* $", SearchArgs{Key: &SearchKey{Op: SearchAnd, Children: []SearchKey{
-			{Op: SearchOr, Children: []SearchKey{{Op: SearchAnd, Children: []SearchKey{{Op: SearchSeen}, {Op: SearchDraft}}}, {Op: SearchUID, Set: set("1:5,9")}}},
-			{Op: SearchSeqSet, Set: set("2:*")}, {Op: SearchSeqSet, Set: SeqSet{Saved: true}}}}},
+		{"OR (SEEN DRAFT) UID 1:5,9 2:* $", searchArgs{Key: &searchKey{Op: searchAnd, Children: []searchKey{
+			{Op: searchOr, Children: []searchKey{{Op: searchAnd, Children: []searchKey{{Op: searchSeen}, {Op: searchDraft}}}, {Op: searchUID, Set: set("1:5,9")}}},
+			{Op: searchSeqSet, Set: set("2:*")}, {Op: searchSeqSet, Set: SeqSet{saved: true}}}}},
 			"OR (SEEN DRAFT) UID 1:5,9 2:* $"},
 		{"RETURN (MIN MAX COUNT ALL SAVE) CHARSET utf-8 HEADER Message-ID \"<a@b>\" LARGER 100 SMALLER 2000000000000 KEYWORD $Junk UNKEYWORD foo",
-			SearchArgs{Charset: "UTF-8", ESearch: true, Return: SearchReturnMin | SearchReturnMax | SearchReturnCount | SearchReturnAll | SearchReturnSave,
-				Key: &SearchKey{Op: SearchAnd, Children: []SearchKey{{Op: SearchHeader, Field: "Message-ID", Value: "<a@b>"},
-					{Op: SearchLarger, Number: 100}, {Op: SearchSmaller, Number: 2000000000000}, {Op: SearchKeyword, Value: "$Junk"}, {Op: SearchUnkeyword, Value: "foo"}}}},
+			searchArgs{Charset: "UTF-8", ESearch: true, Return: searchReturnMin | searchReturnMax | searchReturnCount | searchReturnAll | searchReturnSave,
+				Key: &searchKey{Op: searchAnd, Children: []searchKey{{Op: searchHeader, Field: "Message-ID", Value: "<a@b>"},
+					{Op: searchLarger, Number: 100}, {Op: searchSmaller, Number: 2000000000000}, {Op: searchKeyword, Value: "$Junk"}, {Op: searchUnkeyword, Value: "foo"}}}},
 			`HEADER Message-ID <a@b> LARGER 100 SMALLER 2000000000000 KEYWORD $Junk UNKEYWORD foo`},
 		{"RETURN () SENTBEFORE \"01-Jan-2000\" SENTON 2-feb-2001 SENTSINCE 29-Feb-2004 BEFORE 3-Mar-2003 ON 4-Apr-2004",
-			SearchArgs{ESearch: true, Return: SearchReturnAll, Key: &SearchKey{Op: SearchAnd, Children: []SearchKey{
-				{Op: SearchSentBefore, Date: d(2000, 1, 1)}, {Op: SearchSentOn, Date: d(2001, 2, 2)}, {Op: SearchSentSince, Date: d(2004, 2, 29)},
-				{Op: SearchBefore, Date: d(2003, 3, 3)}, {Op: SearchOn, Date: d(2004, 4, 4)}}}},
+			searchArgs{ESearch: true, Return: searchReturnAll, Key: &searchKey{Op: searchAnd, Children: []searchKey{
+				{Op: searchSentBefore, Date: d(2000, 1, 1)}, {Op: searchSentOn, Date: d(2001, 2, 2)}, {Op: searchSentSince, Date: d(2004, 2, 29)},
+				{Op: searchBefore, Date: d(2003, 3, 3)}, {Op: searchOn, Date: d(2004, 4, 4)}}}},
 			"SENTBEFORE 1-Jan-2000 SENTON 2-Feb-2001 SENTSINCE 29-Feb-2004 BEFORE 3-Mar-2003 ON 4-Apr-2004"},
-		{"MODSEQ \"/flags/\\\\draft\" all 620162338", SearchArgs{Key: &SearchKey{Op: SearchModSeq, Number: 620162338, ModSeqEntry: `/flags/\draft`, ModSeqEntryType: "all"}},
+		{"MODSEQ \"/flags/\\\\draft\" all 620162338", searchArgs{Key: &searchKey{Op: searchModSeq, Number: 620162338, ModSeqEntry: `/flags/\draft`, ModSeqEntryType: "all"}},
 			`MODSEQ "/flags/\\draft" all 620162338`},
-		{"modseq 0 answered deleted new old recent unanswered undeleted undraft unflagged unseen", SearchArgs{Key: &SearchKey{Op: SearchAnd, Children: []SearchKey{
-			{Op: SearchModSeq}, {Op: SearchAnswered}, {Op: SearchDeleted}, {Op: SearchNew}, {Op: SearchOld}, {Op: SearchRecent},
-			{Op: SearchUnanswered}, {Op: SearchUndeleted}, {Op: SearchUndraft}, {Op: SearchUnflagged}, {Op: SearchUnseen}}}},
+		{"modseq 0 answered deleted new old recent unanswered undeleted undraft unflagged unseen", searchArgs{Key: &searchKey{Op: searchAnd, Children: []searchKey{
+			{Op: searchModSeq}, {Op: searchAnswered}, {Op: searchDeleted}, {Op: searchNew}, {Op: searchOld}, {Op: searchRecent},
+			{Op: searchUnanswered}, {Op: searchUndeleted}, {Op: searchUndraft}, {Op: searchUnflagged}, {Op: searchUnseen}}}},
 			"MODSEQ 0 ANSWERED DELETED NEW OLD RECENT UNANSWERED UNDELETED UNDRAFT UNFLAGGED UNSEEN"},
-		{"TEXT {5}\r\nhello BODY x CC y BCC z TO w SUBJECT \"\"", SearchArgs{Key: &SearchKey{Op: SearchAnd, Children: []SearchKey{
-			{Op: SearchText, Value: "hello"}, {Op: SearchBody, Value: "x"}, {Op: SearchCc, Value: "y"}, {Op: SearchBcc, Value: "z"},
-			{Op: SearchTo, Value: "w"}, {Op: SearchSubject, Value: ""}}}},
+		{"TEXT {5}\r\nhello BODY x CC y BCC z TO w SUBJECT \"\"", searchArgs{Key: &searchKey{Op: searchAnd, Children: []searchKey{
+			{Op: searchText, Value: "hello"}, {Op: searchBody, Value: "x"}, {Op: searchCc, Value: "y"}, {Op: searchBcc, Value: "z"},
+			{Op: searchTo, Value: "w"}, {Op: searchSubject, Value: ""}}}},
 			`TEXT hello BODY x CC y BCC z TO w SUBJECT ""`},
-		// RFC 3501 section 6.4.4 example with a literal in a charset.
-		{"CHARSET ISO-8859-1 SUBJECT {4}\r\ncaf\xe9", SearchArgs{Charset: "ISO-8859-1", Key: &SearchKey{Op: SearchSubject, Value: "café"}}, `SUBJECT "café"`},
+		// RFC 3501 6.4.4 example with a literal in a charset.
+		{"CHARSET ISO-8859-1 SUBJECT {4}\r\ncaf\xe9", searchArgs{Charset: "ISO-8859-1", Key: &searchKey{Op: searchSubject, Value: "café"}}, `SUBJECT "café"`},
 	}
 	for _, tt := range tests {
 		in := "s SEARCH " + tt.in + "\r\n"
@@ -236,7 +237,7 @@ func TestParseSearch(t *testing.T) {
 			t.Errorf("%q: %v", in, err)
 			continue
 		}
-		got := cmd.Args.(*SearchArgs)
+		got := cmd.Args.(*searchArgs)
 		if !reflect.DeepEqual(got, &tt.want) {
 			t.Errorf("%q:\n got %+v %s\nwant %+v %s", in, got, got.Key, &tt.want, tt.want.Key)
 		}
@@ -329,7 +330,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range tests {
 		p, _ := testParser(tt.in + "z NOOP\r\n")
 		_, err := p.ReadCommand()
-		var pe *ParseError
+		var pe *commandError
 		if !errors.As(err, &pe) {
 			t.Errorf("%q: err = %v, want *ParseError", tt.in, err)
 			continue
@@ -352,10 +353,10 @@ func TestParseLiterals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if la := cmd.Args.(*LoginArgs); la.Username != "alice" || la.Password != "secret" {
+	if la := cmd.Args.(*loginArgs); la.Username != "alice" || la.Password != "secret" {
 		t.Errorf("LOGIN args %+v", la)
 	}
-	if want := []Literal{{Size: 5}, {Size: 6, NonSync: true}}; !reflect.DeepEqual(*lits, want) {
+	if want := []announcedLiteral{{Size: 5}, {Size: 6, NonSync: true}}; !reflect.DeepEqual(*lits, want) {
 		t.Errorf("Continue calls %+v, want %+v", *lits, want)
 	}
 	if cmd, err := p.ReadCommand(); err != nil || cmd.Name != "NOOP" {
@@ -366,7 +367,7 @@ func TestParseLiterals(t *testing.T) {
 	// the client sends nothing more, so the next line is the next command.
 	p, lits = testParser("a LOGIN {70000}\r\nb NOOP\r\n")
 	_, err = p.ReadCommand()
-	var pe *ParseError
+	var pe *commandError
 	if !errors.As(err, &pe) || pe.Code != "TOOBIG" || pe.Tag != "a" {
 		t.Fatalf("oversized literal: %v", err)
 	}
@@ -389,7 +390,7 @@ func TestParseLiterals(t *testing.T) {
 	}
 
 	// LITERAL-: non-synchronizing literals above 4096 bytes are refused
-	// (RFC 7888 section 4), and skipped.
+	// (RFC 7888 4), and skipped.
 	p, _ = testParser("a LOGIN {4097+}\r\n" + strings.Repeat("y", 4097) + " x\r\nb NOOP\r\n")
 	p.LiteralMinus = true
 	if _, err = p.ReadCommand(); !errors.As(err, &pe) || pe.Code != "TOOBIG" {
@@ -400,8 +401,8 @@ func TestParseLiterals(t *testing.T) {
 	}
 
 	// Continue refuses a literal with its own status and code.
-	p = NewParser(bufio.NewReader(strings.NewReader("a LOGIN {3}\r\nb NOOP\r\n")))
-	p.Continue = func(Literal) error { return &ParseError{Status: "NO", Code: "LIMIT", Message: "no"} }
+	p = newParser(bufio.NewReader(strings.NewReader("a LOGIN {3}\r\nb NOOP\r\n")))
+	p.Continue = func(announcedLiteral) error { return &commandError{Status: "NO", Code: "LIMIT", Message: "no"} }
 	if _, err = p.ReadCommand(); !errors.As(err, &pe) || pe.Status != "NO" || pe.Code != "LIMIT" || pe.Tag != "a" {
 		t.Fatalf("refused by Continue: %v", err)
 	}
@@ -410,7 +411,7 @@ func TestParseLiterals(t *testing.T) {
 	}
 
 	// No Continue: synchronizing literals are refused.
-	p = NewParser(bufio.NewReader(strings.NewReader("a LOGIN {3}\r\nb NOOP\r\n")))
+	p = newParser(bufio.NewReader(strings.NewReader("a LOGIN {3}\r\nb NOOP\r\n")))
 	if _, err = p.ReadCommand(); !errors.As(err, &pe) || !errors.Is(err, errLiteralRefused) {
 		t.Fatalf("no Continue: %v", err)
 	}
@@ -446,7 +447,7 @@ func TestParseLineLimit(t *testing.T) {
 	long := "a LOGIN " + strings.Repeat("x", 100000) + " y\r\n"
 	p, _ := testParser(long + "b NOOP\r\n")
 	_, err := p.ReadCommand()
-	var pe *ParseError
+	var pe *commandError
 	if !errors.As(err, &pe) || pe.Code != "TOOBIG" || pe.Tag != "a" {
 		t.Fatalf("long line: %v", err)
 	}
@@ -490,7 +491,7 @@ func TestParseDepthAndKeyLimits(t *testing.T) {
 	deep := "a SEARCH " + strings.Repeat("(", 40) + "ALL" + strings.Repeat(")", 40) + "\r\nb NOOP\r\n"
 	p, _ := testParser(deep)
 	_, err := p.ReadCommand()
-	var pe *ParseError
+	var pe *commandError
 	if !errors.As(err, &pe) || pe.Status != "BAD" {
 		t.Fatalf("deep search: %v", err)
 	}
@@ -537,15 +538,15 @@ func TestParseUTF8Mailbox(t *testing.T) {
 	p, _ := testParser("a SELECT \"Entwürfe\"\r\nb SELECT \"Entw&APw-rfe\"\r\nc SELECT \"bad\xff\"\r\n")
 	p.UTF8 = true
 	cmd, err := p.ReadCommand()
-	if err != nil || cmd.Args.(*SelectArgs).Mailbox != "Entwürfe" {
+	if err != nil || cmd.Args.(*selectArgs).Mailbox != "Entwürfe" {
 		t.Errorf("UTF-8 name: %+v %v", cmd, err)
 	}
 	// In UTF8=ACCEPT mode names are not decoded from modified UTF-7.
 	cmd, err = p.ReadCommand()
-	if err != nil || cmd.Args.(*SelectArgs).Mailbox != "Entw&APw-rfe" {
+	if err != nil || cmd.Args.(*selectArgs).Mailbox != "Entw&APw-rfe" {
 		t.Errorf("UTF-8 mode, UTF-7 looking name: %+v %v", cmd, err)
 	}
-	var pe *ParseError
+	var pe *commandError
 	if _, err = p.ReadCommand(); !errors.As(err, &pe) || pe.Status != "NO" {
 		t.Errorf("invalid UTF-8: %v", err)
 	}
@@ -558,7 +559,7 @@ func TestParseAppend(t *testing.T) {
 		" ~{" + itoa(len(msg2)) + "+}\r\n" + msg2 + " {0}\r\n\r\nb NOOP\r\n"
 	p, lits := testParser(in)
 	cmd, err := p.ReadCommand()
-	if err != nil || cmd.Name != "APPEND" || cmd.Args.(*AppendArgs).Mailbox != "saved-messages" {
+	if err != nil || cmd.Name != "APPEND" || cmd.Args.(*appendArgs).Mailbox != "saved-messages" {
 		t.Fatalf("APPEND: %+v %v", cmd, err)
 	}
 	m, err := p.NextAppendMessage()
@@ -594,7 +595,7 @@ func TestParseAppend(t *testing.T) {
 	if m, err = p.NextAppendMessage(); m != nil || err != nil {
 		t.Fatalf("end of APPEND: %+v %v", m, err)
 	}
-	want3 := []Literal{{Size: int64(len(msg1)), Append: true}, {Size: int64(len(msg2)), NonSync: true, Binary: true, Append: true}, {Size: 0, Append: true}}
+	want3 := []announcedLiteral{{Size: int64(len(msg1)), Append: true}, {Size: int64(len(msg2)), NonSync: true, Binary: true, Append: true}, {Size: 0, Append: true}}
 	if !reflect.DeepEqual(*lits, want3) {
 		t.Errorf("literals %+v", *lits)
 	}
@@ -617,12 +618,12 @@ func fmtInt(n int) string {
 }
 
 func TestParseAppendErrors(t *testing.T) {
-	var pe *ParseError
+	var pe *commandError
 	// The server refuses the message (e.g. TRYCREATE): a synchronizing
 	// literal is not sent by the client, so the next line is a command.
-	p := NewParser(bufio.NewReader(strings.NewReader("a APPEND nosuch {10}\r\nb NOOP\r\n")))
-	p.Continue = func(l Literal) error {
-		return &ParseError{Status: "NO", Code: "TRYCREATE", Message: "No such mailbox"}
+	p := newParser(bufio.NewReader(strings.NewReader("a APPEND nosuch {10}\r\nb NOOP\r\n")))
+	p.Continue = func(l announcedLiteral) error {
+		return &commandError{Status: "NO", Code: "TRYCREATE", Message: "No such mailbox"}
 	}
 	if _, err := p.ReadCommand(); err != nil {
 		t.Fatal(err)
@@ -711,29 +712,29 @@ func TestReadLineAndSASL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err := DecodeSASLResponse(line); err != nil || string(b) != "\x00bob\x00pw" {
+	if b, err := decodeSASLResponse(line); err != nil || string(b) != "\x00bob\x00pw" {
 		t.Errorf("SASL response %q %v", b, err)
 	}
 	line, _ = p.ReadLine()
-	if _, err := DecodeSASLResponse(line); err != ErrAuthCanceled {
+	if _, err := decodeSASLResponse(line); err != errAuthCanceled {
 		t.Errorf("cancel: %v", err)
 	}
 	line, _ = p.ReadLine()
-	if !IsDone(line) {
+	if !isDone(line) {
 		t.Errorf("IsDone(%q) false", line)
 	}
 	line, _ = p.ReadLine()
-	if IsDone(line) {
+	if isDone(line) {
 		t.Errorf("IsDone(%q) true", line)
 	}
-	var pe *ParseError
+	var pe *commandError
 	if _, err := p.ReadLine(); !errors.As(err, &pe) {
 		t.Errorf("long line: %v", err)
 	}
 	if line, err := p.ReadLine(); err != nil || string(line) != "ok" {
 		t.Errorf("after long line: %q %v", line, err)
 	}
-	if _, err := DecodeSASLResponse([]byte("@@@")); err == nil {
+	if _, err := decodeSASLResponse([]byte("@@@")); err == nil {
 		t.Error("invalid base64 accepted")
 	}
 }
@@ -763,11 +764,87 @@ func TestParseNoAllocBeforeCheck(t *testing.T) {
 func TestParseNumber64Bounds(t *testing.T) {
 	p, _ := testParser("a FETCH 1 (FLAGS) (CHANGEDSINCE 9223372036854775807)\r\nb FETCH 1 (FLAGS) (CHANGEDSINCE 9223372036854775808)\r\n")
 	cmd, err := p.ReadCommand()
-	if err != nil || cmd.Args.(*FetchArgs).ChangedSince != 1<<63-1 {
+	if err != nil || cmd.Args.(*fetchArgs).ChangedSince != 1<<63-1 {
 		t.Fatalf("2^63-1: %v %v", cmd, err)
 	}
-	var pe *ParseError
+	var pe *commandError
 	if _, err := p.ReadCommand(); !errors.As(err, &pe) || pe.Tag != "b" || pe.Status != "BAD" {
 		t.Fatalf("2^63: %v", err)
+	}
+}
+
+// TestParserTranscript reads a pipelined batch the way the server does:
+// Continue checks a literal before the client is invited to send it, and a
+// refused command gives a commandError carrying its tag.
+func TestParserTranscript(t *testing.T) {
+	client := "a1 LOGIN {5}\r\nalice secret\r\na2 UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (Subject)])\r\na3 FROB\r\na4 LOGOUT\r\n"
+	var out strings.Builder
+	p := newParser(bufio.NewReader(strings.NewReader(client)))
+	p.Continue = func(l announcedLiteral) error {
+		if !l.NonSync {
+			out.WriteString("+ Ready\n")
+		}
+		return nil
+	}
+	for {
+		cmd, err := p.ReadCommand()
+		if err == io.EOF {
+			break
+		}
+		if pe, ok := err.(*commandError); ok {
+			fmt.Fprintf(&out, "%s %s %s\n", pe.Tag, pe.Status, pe.Message)
+			continue
+		}
+		switch args := cmd.Args.(type) {
+		case *loginArgs:
+			fmt.Fprintf(&out, "%s LOGIN user=%s\n", cmd.Tag, args.Username)
+		case *fetchArgs:
+			fmt.Fprintf(&out, "%s FETCH uid=%v set=%s items:", cmd.Tag, cmd.UID, args.Set)
+			for _, it := range args.Items {
+				fmt.Fprintf(&out, " %s", it.ResponseName())
+			}
+			fmt.Fprintln(&out)
+		default:
+			fmt.Fprintf(&out, "%s %s\n", cmd.Tag, cmd.Name)
+		}
+	}
+	want := "+ Ready\n" +
+		"a1 LOGIN user=alice\n" +
+		"a2 FETCH uid=true set=1:* items: FLAGS BODY[HEADER.FIELDS (Subject)]\n" +
+		"a3 BAD Unknown command FROB\n" +
+		"a4 LOGOUT\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+// TestParserStreamsAppend: APPEND data is handed over as a reader, one
+// message at a time.
+func TestParserStreamsAppend(t *testing.T) {
+	client := "a APPEND Drafts (\\Draft) {22}\r\nSubject: hi\r\n\r\nhello\r\n\r\n"
+	p := newParser(bufio.NewReader(strings.NewReader(client)))
+	p.Continue = func(announcedLiteral) error { return nil }
+	cmd, err := p.ReadCommand()
+	if err != nil || cmd.Name != "APPEND" || cmd.Args.(*appendArgs).Mailbox != "Drafts" {
+		t.Fatalf("ReadCommand = %+v, %v", cmd, err)
+	}
+	var got []string
+	for {
+		m, err := p.NextAppendMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m == nil {
+			break
+		}
+		body, err := io.ReadAll(m.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("flags %v, %d bytes, %q", m.Flags, m.Size, body))
+	}
+	want := []string{`flags [\Draft], 22 bytes, "Subject: hi\r\n\r\nhello\r\n"`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("messages %q, want %q", got, want)
 	}
 }

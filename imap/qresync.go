@@ -7,14 +7,14 @@ import (
 
 // VanishedReporter is an optional interface of a Mailbox that remembers
 // which messages were expunged, by mod-sequence, for QRESYNC (RFC 7162
-// section 3.2): SELECT/EXAMINE (QRESYNC ...) and UID FETCH (CHANGEDSINCE
+// 3.2): SELECT/EXAMINE (QRESYNC ...) and UID FETCH (CHANGEDSINCE
 // n VANISHED) report the UIDs expunged since the client last looked.
-// Each expunge must raise HIGHESTMODSEQ (RFC 7162 section 3.2).
+// Each expunge must raise HIGHESTMODSEQ (RFC 7162 3.2).
 type VanishedReporter interface {
 	// ExpungedSince returns the UIDs of the messages expunged with a
 	// mod-sequence above modSeq, without "*". A backend that has
 	// forgotten expunges that old may return more (UIDs expunged before,
-	// or never used: RFC 7162 section 3.2.5.2 allows it), never fewer.
+	// or never used: RFC 7162 3.2.5.2 allows it), never fewer.
 	// The server leaves out the UIDs of messages in the session's view.
 	ExpungedSince(ctx context.Context, modSeq uint64) (SeqSet, error)
 }
@@ -41,7 +41,7 @@ func (c *conn) qresyncOffered() bool {
 
 // expungedSince asks the mailbox for the UIDs expunged above modSeq; a
 // mailbox that cannot tell answers with every UID below UIDNEXT (RFC 7162
-// section 3.2.5.2: UIDs that never existed may be reported).
+// 3.2.5.2: UIDs that never existed may be reported).
 func (c *conn) expungedSince(modSeq uint64) (SeqSet, error) {
 	s := c.mbox
 	if vr, ok := s.mb.(VanishedReporter); ok {
@@ -114,8 +114,7 @@ func (s *selected) vanishedFilter(set, within SeqSet, restrict bool, above uint3
 	return b.Set()
 }
 
-// writeVanished writes "* VANISHED (EARLIER) set" (RFC 7162 section
-// 3.2.10), or nothing for an empty set.
+// writeVanished writes "* VANISHED (EARLIER) set" (RFC 7162 3.2.10), or nothing for an empty set.
 func (c *conn) writeVanishedEarlier(set SeqSet) {
 	if len(set.Ranges) == 0 {
 		return
@@ -126,7 +125,7 @@ func (c *conn) writeVanishedEarlier(set SeqSet) {
 }
 
 // seqMatchFloor applies the sequence match data of SELECT (QRESYNC ...)
-// (RFC 7162 section 3.2.5.2): while the client's message numbers still
+// (RFC 7162 3.2.5.2): while the client's message numbers still
 // name the same UIDs in the session's view, nothing at or below those
 // UIDs was expunged from what the client knew, so VANISHED (EARLIER)
 // need not mention them. It returns the highest such UID, or 0. Pairs are
@@ -168,13 +167,12 @@ func (s *selected) seqMatchFloor(seqs, uids SeqSet) uint32 {
 	return floor
 }
 
-// selectQResync answers the QRESYNC select parameter (RFC 7162 section
-// 3.2.5) once the mailbox is selected: VANISHED (EARLIER) for what was
+// selectQResync answers the QRESYNC select parameter (RFC 7162 3.2.5) once the mailbox is selected: VANISHED (EARLIER) for what was
 // expunged since the client's mod-sequence, then a FETCH with UID, FLAGS
 // and MODSEQ for each message changed since. With a different
 // UIDVALIDITY, or a mailbox without mod-sequences, the client must
 // resynchronize in full and gets nothing more.
-func (c *conn) selectQResync(q *QResyncArgs) result {
+func (c *conn) selectQResync(q *qresyncArgs) result {
 	s := c.mbox
 	if q.UIDValidity != s.mb.UIDValidity() || s.mb.HighestModSeq() == 0 {
 		return result{}
@@ -230,7 +228,7 @@ func (c *conn) writeChangedFetch(i int) {
 }
 
 // fetchVanished writes the VANISHED (EARLIER) response of UID FETCH ...
-// (CHANGEDSINCE n VANISHED) (RFC 7162 section 3.2.6): the UIDs of the
+// (CHANGEDSINCE n VANISHED) (RFC 7162 3.2.6): the UIDs of the
 // requested set expunged above n. "*" in the set stands for the highest
 // UID the mailbox has allocated, so that expunged UIDs above the view's
 // last message are included.

@@ -17,7 +17,7 @@ func mustSet(t testing.TB, s string) SeqSet {
 	if s == "" {
 		return SeqSet{}
 	}
-	set, err := ParseSeqSet(s)
+	set, err := parseSeqSetString(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ S: * BYE Logging out
 S: b4 OK LOGOUT completed`)
 }
 
-// TestQResyncSelect: RFC 7162 section 3.2.5. A client that last saw the
+// TestQResyncSelect: RFC 7162 3.2.5. A client that last saw the
 // mailbox at MODSEQ 5 learns with one SELECT what vanished (2 and 4) and
 // what changed (1 flagged, MODSEQ 8); known-uids and the sequence match
 // data narrow the answer.
@@ -74,7 +74,7 @@ S: * VANISHED (EARLIER) 2,4
 S: * 1 FETCH (UID 1 FLAGS (\Flagged) MODSEQ (8))
 S: a3 OK [READ-WRITE] SELECT completed
 # known-uids: only 1:3 is known, so 4 is not mentioned. RFC 7162
-# section 3.2.11: [CLOSED] ends the previous mailbox's responses.
+# 3.2.11: [CLOSED] ends the previous mailbox's responses.
 C: a4 EXAMINE INBOX (QRESYNC (` + uv + ` 5 1:3))
 S: * OK [CLOSED] Previous mailbox closed
 S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
@@ -144,7 +144,7 @@ S: * OK [HIGHESTMODSEQ 8] Highest
 S: a8 OK [READ-ONLY] EXAMINE completed`)
 }
 
-// TestQResyncFetchVanished: RFC 7162 section 3.2.6, UID FETCH ...
+// TestQResyncFetchVanished: RFC 7162 3.2.6, UID FETCH ...
 // (CHANGEDSINCE n VANISHED), and its error cases.
 func TestQResyncFetchVanished(t *testing.T) {
 	ts := startServer(t, nil)
@@ -178,7 +178,7 @@ S: a8 OK FETCH completed`)
 }
 
 // TestQResyncVanishedResponses: once QRESYNC is enabled, expunges are
-// told with VANISHED (RFC 7162 section 3.2.10): the session's own
+// told with VANISHED (RFC 7162 3.2.10): the session's own
 // EXPUNGE (with the new HIGHESTMODSEQ), MOVE, and expunges by another
 // session, seen at NOOP and during IDLE.
 func TestQResyncVanishedResponses(t *testing.T) {
@@ -210,7 +210,7 @@ S: s1 OK SEARCH completed
 C: a4 EXPUNGE
 S: * VANISHED 1:2
 S: a4 OK [HIGHESTMODSEQ 8] EXPUNGE completed
-# RFC 5182 section 2.1: the expunged UID 2 left the saved result.
+# RFC 5182 2.1: the expunged UID 2 left the saved result.
 C: s2 UID FETCH $ (FLAGS)
 S: * 1 FETCH (UID 3 FLAGS (\Recent))
 S: s2 OK FETCH completed
@@ -243,9 +243,9 @@ C: b4 UID EXPUNGE 6
 S: * 2 EXPUNGE
 S: b4 OK EXPUNGE completed`)
 	// A FETCH by sequence number holds the expunge back (RFC 7162
-	// section 3.2.10 keeps the EXPUNGE rules), and HIGHESTMODSEQ says
+	// 3.2.10 keeps the EXPUNGE rules), and HIGHESTMODSEQ says
 	// where the client's cache is complete: 11, below the expunge (13)
-	// and the flag change (12) (RFC 7162 section 3.2). The NOOP after
+	// and the flag change (12) (RFC 7162 3.2). The NOOP after
 	// tells the expunge.
 	a.run(`
 C: a8 FETCH 1 (UID)
@@ -312,7 +312,7 @@ S: a3 OK [READ-ONLY] EXAMINE completed`)
 
 // forgetfulUser wraps a User so that its mailboxes do not implement
 // imap.VanishedReporter, while it still claims QRESYNC: the server must
-// then answer conservatively (RFC 7162 section 3.2.5.2).
+// then answer conservatively (RFC 7162 3.2.5.2).
 type forgetfulUser struct{ imap.User }
 
 func (u forgetfulUser) QResync() bool { return true }
@@ -331,16 +331,7 @@ func (u forgetfulUser) Open(ctx context.Context, name string, readOnly bool) (im
 // lists every UID below UIDNEXT that is not in the mailbox; the sequence
 // match data then narrows it.
 func TestQResyncConservative(t *testing.T) {
-	ts := startServer(t, func(s *imap.Server) {
-		inner := s.Backend
-		s.Backend = imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, user, pass string) (imap.User, error) {
-			u, err := inner.Login(ctx, conn, user, pass)
-			if err != nil {
-				return nil, err
-			}
-			return forgetfulUser{u}, nil
-		})
-	})
+	ts := startServer(t, wrapUsers(func(u imap.User) imap.User { return forgetfulUser{u} }))
 	qresyncFixture(t, ts)
 	c := ts.login(t)
 	uv := c.uidValidity()
@@ -380,16 +371,7 @@ type plainUser struct{ imap.User }
 // TestQResyncNotOffered: a User that does not implement imap.QResyncUser
 // gets no QRESYNC: not advertised, not enabled, SELECT (QRESYNC) is BAD.
 func TestQResyncNotOffered(t *testing.T) {
-	ts := startServer(t, func(s *imap.Server) {
-		inner := s.Backend
-		s.Backend = imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, user, pass string) (imap.User, error) {
-			u, err := inner.Login(ctx, conn, user, pass)
-			if err != nil {
-				return nil, err
-			}
-			return plainUser{u}, nil
-		})
-	})
+	ts := startServer(t, wrapUsers(func(u imap.User) imap.User { return plainUser{u} }))
 	ts.deliver(t, "alice", "INBOX", msg1)
 	c := ts.login(t)
 	c.send("a1 CAPABILITY")

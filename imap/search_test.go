@@ -10,7 +10,7 @@ import (
 // testView is a message in a mailbox, for SEARCH: a raw message and its
 // metadata. It counts how often the header and the body text are read.
 type testView struct {
-	*Message
+	*message
 	seq, uid    uint32
 	flags       []string
 	date        time.Time
@@ -27,30 +27,30 @@ func (v *testView) InternalDate() time.Time { return v.date }
 func (v *testView) ModSeq() uint64          { return v.modseq }
 func (v *testView) Header() (*Header, error) {
 	v.headerReads++
-	return v.Message.Header()
+	return v.message.Header()
 }
 func (v *testView) BodyText(fn func([]byte) error) error {
 	v.bodyReads++
 	if v.bodyErr != nil {
 		return v.bodyErr
 	}
-	return v.Message.BodyText(fn)
+	return v.message.BodyText(fn)
 }
 
-func searchKey(t testing.TB, s string) *SearchKey {
+func mustSearchKey(t testing.TB, s string) *searchKey {
 	t.Helper()
 	p, _ := testParser("t SEARCH " + s + "\r\n")
 	cmd, err := p.ReadCommand()
 	if err != nil {
 		t.Fatalf("SEARCH %s: %v", s, err)
 	}
-	return cmd.Args.(*SearchArgs).Key
+	return cmd.Args.(*searchArgs).Key
 }
 
 func TestSearchMatch(t *testing.T) {
 	plus2 := time.FixedZone("", 2*3600)
 	v := &testView{
-		Message: newMsg(mixedSample),
+		message: newMsg(mixedSample),
 		seq:     3, uid: 30,
 		flags:  []string{`\seen`, "$Forwarded", FlagRecent},
 		date:   time.Date(2024, 6, 3, 23, 30, 0, 0, time.UTC), // 4 June in +0200
@@ -88,7 +88,7 @@ func TestSearchMatch(t *testing.T) {
 		{"NOT SENTON 1-Jan-2000", true},
 	}
 	for _, tt := range tests {
-		m := &Matcher{Key: searchKey(t, tt.key), MaxSeq: 10, MaxUID: 35, Location: plus2, Saved: set("20:30")}
+		m := &matcher{Key: mustSearchKey(t, tt.key), MaxSeq: 10, MaxUID: 35, Location: plus2, Saved: set("20:30")}
 		got, err := m.Match(v)
 		if err != nil || got != tt.want {
 			t.Errorf("SEARCH %s = %v, %v; want %v", tt.key, got, err, tt.want)
@@ -98,7 +98,7 @@ func TestSearchMatch(t *testing.T) {
 
 func TestSearchLaziness(t *testing.T) {
 	newView := func() *testView {
-		return &testView{Message: newMsg(mixedSample), seq: 1, uid: 1, flags: []string{FlagSeen}}
+		return &testView{message: newMsg(mixedSample), seq: 1, uid: 1, flags: []string{FlagSeen}}
 	}
 	tests := []struct {
 		key           string
@@ -114,7 +114,7 @@ func TestSearchLaziness(t *testing.T) {
 	}
 	for _, tt := range tests {
 		v := newView()
-		m := NewMatcher(searchKey(t, tt.key))
+		m := newMatcher(mustSearchKey(t, tt.key))
 		if _, err := m.Match(v); err != nil {
 			t.Fatal(err)
 		}
@@ -125,33 +125,33 @@ func TestSearchLaziness(t *testing.T) {
 }
 
 func TestSearchErrorsAndEdges(t *testing.T) {
-	v := &testView{Message: newMsg(mixedSample), seq: 1, uid: 1, bodyErr: errors.New("gone")}
-	m := NewMatcher(searchKey(t, "BODY x"))
+	v := &testView{message: newMsg(mixedSample), seq: 1, uid: 1, bodyErr: errors.New("gone")}
+	m := newMatcher(mustSearchKey(t, "BODY x"))
 	if _, err := m.Match(v); err == nil || err.Error() != "gone" {
 		t.Errorf("body error: %v", err)
 	}
 	// No Date header: SENT* never matches.
-	v = &testView{Message: newMsg("Subject: x\r\n\r\nbody"), seq: 1, uid: 1}
+	v = &testView{message: newMsg("Subject: x\r\n\r\nbody"), seq: 1, uid: 1}
 	for _, k := range []string{"SENTON 1-Jan-2000", "SENTBEFORE 1-Jan-3000", "SENTSINCE 1-Jan-1900"} {
-		if ok, _ := NewMatcher(searchKey(t, k)).Match(v); ok {
+		if ok, _ := newMatcher(mustSearchKey(t, k)).Match(v); ok {
 			t.Errorf("%s matched a message without Date", k)
 		}
 	}
-	// The convenience Match: "*" is larger than any number.
-	if !Match(v, searchKey(t, "1:*")) || Match(v, searchKey(t, "*")) || !Match(v, searchKey(t, "BODY BODY")) {
+	// The convenience matchKey: "*" is larger than any number.
+	if !matchKey(v, mustSearchKey(t, "1:*")) || matchKey(v, mustSearchKey(t, "*")) || !matchKey(v, mustSearchKey(t, "BODY BODY")) {
 		t.Error("Match convenience")
 	}
 	// A nil key matches everything.
-	if ok, _ := (&Matcher{}).Match(v); !ok {
+	if ok, _ := (&matcher{}).Match(v); !ok {
 		t.Error("nil key")
 	}
 	// A hand-built key deeper than any parser would give does not
 	// overflow the stack.
-	k := &SearchKey{Op: SearchAll}
+	k := &searchKey{Op: searchAll}
 	for i := 0; i < 100000; i++ {
-		k = &SearchKey{Op: SearchNot, Children: []SearchKey{*k}}
+		k = &searchKey{Op: searchNot, Children: []searchKey{*k}}
 	}
-	NewMatcher(k).Match(v)
+	newMatcher(k).Match(v)
 	_ = k.String()
 }
 
@@ -200,4 +200,31 @@ func TestFoldRune(t *testing.T) {
 	if foldRune('a') == foldRune('b') {
 		t.Error("a and b fold together")
 	}
+}
+
+// TestMatcherCharsetConversion: SEARCH strings and the message's encoded
+// words and body are compared as UTF-8, case-insensitively.
+func TestMatcherCharsetConversion(t *testing.T) {
+	raws := []string{
+		"Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n\r\nsee you in M\xc3\xbcnchen\r\n",
+		"Subject: invoice\r\n\r\nplease pay\r\n",
+	}
+	m := &matcher{Key: mustSearchKey(t, `UNSEEN OR SUBJECT "GRÜSSE" TEXT "münchen"`), MaxSeq: 2, MaxUID: 11, Location: time.UTC}
+	for i, raw := range raws {
+		v := &testView{message: newMsg(raw), seq: uint32(i + 1), uid: uint32(i + 10)}
+		got, err := m.Match(v)
+		if want := i == 0; got != want || err != nil {
+			t.Errorf("message %d: Match = %v, %v, want %v", v.uid, got, err, want)
+		}
+	}
+}
+
+// matchKey reports whether msg matches key. Without the mailbox's data, "*"
+// is taken as larger than any number (so "5:*" means 5 and above, and a
+// lone "*" matches nothing) and "$" as empty; read errors count as no
+// match. Tests that need exact results and errors use a matcher.
+func matchKey(msg searchView, key *searchKey) bool {
+	m := &matcher{Key: key, MaxSeq: 0xffffffff, MaxUID: 0xffffffff}
+	ok, _ := m.Match(msg)
+	return ok
 }

@@ -21,7 +21,7 @@ func (c *client) until(tag, command string) {
 
 // TestSearchResSave covers RFC 5182: SEARCH RETURN (SAVE) and "$" in
 // FETCH, STORE, SEARCH, COPY, MOVE and their UID forms, the MIN/MAX
-// combinations of section 2.4, and "$" losing expunged messages.
+// combinations of RFC 5182 2.4, and "$" losing expunged messages.
 func TestSearchResSave(t *testing.T) {
 	ts := startServer(t, nil)
 	ts.deliver(t, "alice", "INBOX", msg1, `\Seen`)
@@ -69,7 +69,7 @@ S: b8 OK SEARCH completed
 C: b9 UID SEARCH RETURN (ALL) $
 S: * ESEARCH (TAG "b9") UID ALL 1,3:4
 S: b9 OK SEARCH completed
-# RFC 5182 section 2.4: SAVE with MIN keeps only the minimum.
+# RFC 5182 2.4: SAVE with MIN keeps only the minimum.
 C: d1 SEARCH RETURN (SAVE MIN) 2:4
 S: * ESEARCH (TAG "d1") MIN 2
 S: d1 OK SEARCH completed
@@ -102,7 +102,7 @@ S: * ESEARCH (TAG "d9") MIN 2 ALL 2:3
 S: d9 OK SEARCH completed
 C: e1 UID COPY $ Trash
 S: e1 OK [COPYUID {*} 2:3 1:2] COPY completed
-# Expunged messages leave "$" (RFC 5182 section 2.1).
+# Expunged messages leave "$" (RFC 5182 2.1).
 C: e2 SEARCH RETURN (SAVE) ALL
 S: e2 OK SEARCH completed
 C: e3 EXPUNGE
@@ -140,7 +140,7 @@ S: f4 OK EXPUNGE completed`)
 
 // TestSearchResReset checks that "$" becomes empty on SELECT, EXAMINE,
 // UNSELECT and CLOSE, and after a failed SEARCH ... SAVE (RFC 5182
-// section 2.1).
+// 2.1).
 func TestSearchResReset(t *testing.T) {
 	ts := startServer(t, nil)
 	ts.deliver(t, "alice", "INBOX", msg1)
@@ -205,7 +205,7 @@ S: c7 BAD {*}`)
 }
 
 // TestSearchResRev2 checks SAVE in IMAP4rev2 mode, where SEARCH always
-// answers with ESEARCH (RFC 9051 section 6.4.4).
+// answers with ESEARCH (RFC 9051 6.4.4).
 func TestSearchResRev2(t *testing.T) {
 	ts := startServer(t, nil)
 	ts.deliver(t, "alice", "INBOX", msg1)

@@ -29,11 +29,11 @@ type selected struct {
 	// saved is the search result variable of RFC 5182 ("$"), as UIDs in
 	// ascending order. It lives here so that SELECT, EXAMINE, UNSELECT
 	// and CLOSE, which replace or drop the selected state, reset it to
-	// empty (RFC 5182 section 2.1).
+	// empty (RFC 5182 2.1).
 	saved []uint32
 	// quiet is a mod-sequence below every expunge held back in pending:
 	// everything up to it has been told to the client. With QRESYNC it
-	// is announced while expunges are held back (RFC 7162 section 3.2).
+	// is announced while expunges are held back (RFC 7162 3.2).
 	quiet uint64
 }
 
@@ -106,13 +106,13 @@ func (x msgRuns) add(i int) msgRuns {
 
 // resolve returns the messages that set names, ascending, each once.
 // Sequence numbers beyond the mailbox make the command BAD (RFC 9051
-// section 6.4.5 has them invalid); UIDs that are not there are ignored
-// (RFC 9051 section 6.4.9). The set is never expanded.
+// 6.4.5 has them invalid); UIDs that are not there are ignored
+// (RFC 9051 6.4.9). The set is never expanded.
 func (s *selected) resolve(set SeqSet, uid bool) (msgRuns, bool) {
 	n := uint32(len(s.msgs))
 	var out msgRuns
-	if set.Saved {
-		// RFC 5182 section 2.1: "$" names the messages of the saved
+	if set.saved {
+		// RFC 5182 2.1: "$" names the messages of the saved
 		// result, the same in FETCH and UID FETCH. It is never invalid:
 		// when empty the command does nothing and succeeds.
 		for _, u := range s.saved {
@@ -165,7 +165,7 @@ func (s *selected) uidSet(idx msgRuns) (SeqSet, int) {
 }
 
 // recentTracker gives \Recent to the first session that sees a message
-// (RFC 3501 section 2.3.2): per user and mailbox, the highest UID some
+// (RFC 3501 2.3.2): per user and mailbox, the highest UID some
 // session has been shown.
 type recentTracker struct {
 	mu   sync.Mutex
@@ -208,9 +208,9 @@ func (c *conn) flagsOf(m *MessageInfo) []string {
 }
 
 // enableCondStore turns CONDSTORE on for the rest of the session (RFC
-// 7162 section 3.1: ENABLE CONDSTORE or a CONDSTORE enabling command).
+// 7162 3.1: ENABLE CONDSTORE or a CONDSTORE enabling command).
 // When a mailbox is selected, the client learns its HIGHESTMODSEQ at once
-// (section 3.1.2.1: the first enabling command in the selected state).
+// (RFC 7162 3.1.2.1: the first enabling command in the selected state).
 func (c *conn) enableCondStore() {
 	if c.condStore {
 		return
@@ -222,7 +222,7 @@ func (c *conn) enableCondStore() {
 }
 
 // writeHighestModSeq writes the HIGHESTMODSEQ (or NOMODSEQ for a mailbox
-// without mod-sequences) response code of RFC 7162 section 3.1.2.
+// without mod-sequences) response code of RFC 7162 3.1.2.
 func (c *conn) writeHighestModSeq() {
 	if hm := c.mbox.mb.HighestModSeq(); hm > 0 {
 		c.w.Raw("* OK [HIGHESTMODSEQ ")
@@ -234,8 +234,7 @@ func (c *conn) writeHighestModSeq() {
 	c.w.CRLF()
 }
 
-// writeFlagsResponses writes FLAGS and PERMANENTFLAGS (RFC 9051 section
-// 7.3.5 and 7.1: PERMANENTFLAGS).
+// writeFlagsResponses writes FLAGS and PERMANENTFLAGS (RFC 9051 7.3.5 and 7.1: PERMANENTFLAGS).
 func (c *conn) writeFlagsResponses() {
 	s := c.mbox
 	c.w.Raw("* FLAGS ")
@@ -257,7 +256,7 @@ func (c *conn) writeFlagsResponses() {
 
 // knowFlags announces keywords that the client has not been told about yet
 // with a new FLAGS response, before they appear in a FETCH (RFC 9051
-// section 7.3.5: FLAGS lists the flags applicable to the mailbox).
+// 7.3.5: FLAGS lists the flags applicable to the mailbox).
 func (c *conn) knowFlags(flags []string) {
 	s := c.mbox
 	var added bool
@@ -301,7 +300,7 @@ func (c *conn) sendUpdates(allowExpunge bool) {
 	if len(s.pending) == 0 {
 		s.quiet = before
 	} else if s.quiet > 0 {
-		// RFC 7162 section 3.2: while a VANISHED is held back, the
+		// RFC 7162 3.2: while a VANISHED is held back, the
 		// MODSEQs the client may have seen (FETCH, STORE) can be above
 		// the expunge's; a HIGHESTMODSEQ below the expunge tells the
 		// client where to resynchronize from should the connection drop.
@@ -338,9 +337,9 @@ func (c *conn) applyUpdate(u Update) {
 		c.w.Number(uint32(idx + 1))
 		c.w.Raw(" FETCH (")
 		if c.rev2 || c.condStore {
-			// RFC 9051 section 7.5.2: unsolicited FETCH carries UID
+			// RFC 9051 7.5.2: unsolicited FETCH carries UID
 			// when the client may need it; it always helps. RFC 7162
-			// section 3.2 requires it once CONDSTORE is enabled.
+			// 3.2 requires it once CONDSTORE is enabled.
 			c.w.Raw("UID ")
 			c.w.Number(m.UID)
 			c.w.SP()
@@ -397,7 +396,7 @@ func (c *conn) flushExpunges() {
 
 // expunged removes messages from the session's list and sends EXPUNGE
 // for each, in descending order; once QRESYNC is enabled, one VANISHED
-// response with their UIDs instead (RFC 7162 section 3.2.10).
+// response with their UIDs instead (RFC 7162 3.2.10).
 func (c *conn) expunged(uids []uint32) {
 	s := c.mbox
 	slices.Sort(uids)
@@ -422,7 +421,7 @@ func (c *conn) expunged(uids []uint32) {
 		clear(s.msgs[len(kept):])
 		s.msgs = kept
 		set := b.Set()
-		// RFC 5182 section 2.1: expunged messages leave the saved result.
+		// RFC 5182 2.1: expunged messages leave the saved result.
 		saved := s.saved[:0]
 		j = 0
 		for _, u := range s.saved {
@@ -447,7 +446,7 @@ func (c *conn) expunged(uids []uint32) {
 			continue
 		}
 		s.msgs = slices.Delete(s.msgs, idx, idx+1)
-		// RFC 5182 section 2.1: an expunged message leaves the saved
+		// RFC 5182 2.1: an expunged message leaves the saved
 		// search result.
 		if j, ok := slices.BinarySearch(s.saved, uids[i]); ok {
 			s.saved = slices.Delete(s.saved, j, j+1)
@@ -462,7 +461,7 @@ func (c *conn) expunged(uids []uint32) {
 }
 
 // writeModSeq appends " MODSEQ (n)" to a FETCH response carrying flags
-// once CONDSTORE is enabled (RFC 7162 section 3.2: after a CONDSTORE
+// once CONDSTORE is enabled (RFC 7162 3.2: after a CONDSTORE
 // enabling command, all FETCH responses reporting flag changes include
 // the mod-sequence).
 func (c *conn) writeModSeq(m *MessageInfo) {

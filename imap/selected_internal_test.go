@@ -29,10 +29,10 @@ func TestResolveRuns(t *testing.T) {
 	} {
 		var set SeqSet
 		if tc.saved {
-			set.Saved = true
+			set.saved = true
 		} else {
 			var err error
-			if set, err = ParseSeqSet(tc.set); err != nil {
+			if set, err = parseSeqSetString(tc.set); err != nil {
 				t.Fatal(err)
 			}
 		}

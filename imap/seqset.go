@@ -9,7 +9,7 @@ import (
 
 // SeqRange is a range of message sequence numbers or UIDs, Start to Stop
 // inclusive. Zero stands for "*", the largest number in use (RFC 9051
-// section 9, seq-number): numbers proper are never zero. A parsed range is
+// 9, seq-number): numbers proper are never zero. A parsed range is
 // normalised: Start <= Stop when both are numbers, and a range with one "*"
 // keeps the number in Start.
 type SeqRange struct {
@@ -21,32 +21,26 @@ type SeqRange struct {
 type SeqSet struct {
 	// Ranges are the ranges in the order written.
 	Ranges []SeqRange
-	// Saved is set for "$", the result saved by SEARCH RETURN (SAVE)
-	// (RFC 5182 section 2.1); Ranges is then empty.
-	Saved bool
+	// saved is set for "$", the result saved by SEARCH RETURN (SAVE)
+	// (RFC 5182 2.1); Ranges is then empty.
+	saved bool
 }
 
-// DefaultMaxSeqRanges is the number of ranges ParseSeqSet accepts.
-const DefaultMaxSeqRanges = 16384
+// defaultMaxSeqRanges is the number of ranges parseSeqSetString accepts.
+const defaultMaxSeqRanges = 16384
 
-// Errors returned by ParseSeqSet.
+// Errors returned by parseSeqSetString.
 var (
-	ErrSeqSetSyntax   = errors.New("imap: invalid sequence set")
-	ErrSeqSetTooLarge = errors.New("imap: too many ranges in sequence set")
+	errSeqSetSyntax   = errors.New("imap: invalid sequence set")
+	errSeqSetTooLarge = errors.New("imap: too many ranges in sequence set")
 )
-
-// ParseSeqSet parses a sequence set (numbers, "*", ranges "a:b", commas) or
-// "$". It accepts at most DefaultMaxSeqRanges ranges.
-func ParseSeqSet(s string) (SeqSet, error) {
-	return parseSeqSet([]byte(s), DefaultMaxSeqRanges)
-}
 
 func parseSeqSet(s []byte, maxRanges int) (SeqSet, error) {
 	if len(s) == 1 && s[0] == '$' {
-		return SeqSet{Saved: true}, nil
+		return SeqSet{saved: true}, nil
 	}
 	if len(s) == 0 {
-		return SeqSet{}, ErrSeqSetSyntax
+		return SeqSet{}, errSeqSetSyntax
 	}
 	// Count ranges first so that the slice is allocated once, at its size,
 	// and only after the limit check.
@@ -57,24 +51,24 @@ func parseSeqSet(s []byte, maxRanges int) (SeqSet, error) {
 		}
 	}
 	if n > maxRanges {
-		return SeqSet{}, ErrSeqSetTooLarge
+		return SeqSet{}, errSeqSetTooLarge
 	}
 	set := SeqSet{Ranges: make([]SeqRange, 0, n)}
 	for len(s) > 0 {
 		a, rest, ok := parseSeqNumber(s)
 		if !ok {
-			return SeqSet{}, ErrSeqSetSyntax
+			return SeqSet{}, errSeqSetSyntax
 		}
 		b := a
 		if len(rest) > 0 && rest[0] == ':' {
 			if b, rest, ok = parseSeqNumber(rest[1:]); !ok {
-				return SeqSet{}, ErrSeqSetSyntax
+				return SeqSet{}, errSeqSetSyntax
 			}
 		}
 		set.Ranges = append(set.Ranges, normRange(a, b))
 		if len(rest) > 0 {
 			if rest[0] != ',' || len(rest) == 1 {
-				return SeqSet{}, ErrSeqSetSyntax
+				return SeqSet{}, errSeqSetSyntax
 			}
 			rest = rest[1:]
 		}
@@ -118,7 +112,7 @@ func parseSeqNumber(s []byte) (uint32, []byte, bool) {
 }
 
 // IsEmpty reports whether the set has no ranges and is not "$".
-func (s SeqSet) IsEmpty() bool { return len(s.Ranges) == 0 && !s.Saved }
+func (s SeqSet) IsEmpty() bool { return len(s.Ranges) == 0 && !s.saved }
 
 // Dynamic reports whether the set uses "*", whose meaning depends on the
 // mailbox.
@@ -147,7 +141,7 @@ func (r SeqRange) resolve(max uint32) (lo, hi uint32) {
 }
 
 // Contains reports whether n is in the set, "*" standing for max (the
-// number of messages, or the largest UID in use). RFC 9051 section 6.4.8:
+// number of messages, or the largest UID in use). RFC 9051 6.4.8:
 // a UID range "559:*" includes the largest UID even when it is below 559.
 // "$" must be resolved by the caller: it contains nothing here.
 func (s SeqSet) Contains(n, max uint32) bool {
@@ -230,12 +224,12 @@ func (s SeqSet) Max(max uint32) uint32 {
 // String returns the set in compact form: ranges in their order, a range of
 // one number written as that number, "*" as "*"; "$" for a saved result.
 func (s SeqSet) String() string {
-	return string(s.AppendTo(nil))
+	return string(s.appendTo(nil))
 }
 
-// AppendTo appends the compact form of the set to b.
-func (s SeqSet) AppendTo(b []byte) []byte {
-	if s.Saved {
+// appendTo appends the compact form of the set to b.
+func (s SeqSet) appendTo(b []byte) []byte {
+	if s.saved {
 		return append(b, '$')
 	}
 	for i, r := range s.Ranges {

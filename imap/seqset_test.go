@@ -26,12 +26,12 @@ func TestParseSeqSet(t *testing.T) {
 		{"4294967295", []SeqRange{{4294967295, 4294967295}}, false, "4294967295"},
 	}
 	for _, tt := range tests {
-		s, err := ParseSeqSet(tt.in)
+		s, err := parseSeqSetString(tt.in)
 		if err != nil {
 			t.Errorf("ParseSeqSet(%q): %v", tt.in, err)
 			continue
 		}
-		if !reflect.DeepEqual(s.Ranges, tt.ranges) && !(len(s.Ranges) == 0 && len(tt.ranges) == 0) || s.Saved != tt.saved {
+		if !reflect.DeepEqual(s.Ranges, tt.ranges) && !(len(s.Ranges) == 0 && len(tt.ranges) == 0) || s.saved != tt.saved {
 			t.Errorf("ParseSeqSet(%q) = %+v, want %v saved=%v", tt.in, s, tt.ranges, tt.saved)
 		}
 		if got := s.String(); got != tt.str {
@@ -39,17 +39,17 @@ func TestParseSeqSet(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "0", "1:0", "01", "1,", ",1", "1::2", "a", "4294967296", "1:2:3", "$,1", "1,$", "-1", "1 2"} {
-		if _, err := ParseSeqSet(bad); err == nil {
+		if _, err := parseSeqSetString(bad); err == nil {
 			t.Errorf("ParseSeqSet(%q) succeeded", bad)
 		}
 	}
-	if _, err := ParseSeqSet(strings.Repeat("1,", DefaultMaxSeqRanges) + "1"); !errors.Is(err, ErrSeqSetTooLarge) {
+	if _, err := parseSeqSetString(strings.Repeat("1,", defaultMaxSeqRanges) + "1"); !errors.Is(err, errSeqSetTooLarge) {
 		t.Errorf("too many ranges: err = %v", err)
 	}
 }
 
 func TestSeqSetContains(t *testing.T) {
-	s, _ := ParseSeqSet("2,4:6,10:*")
+	s, _ := parseSeqSetString("2,4:6,10:*")
 	for _, tt := range []struct {
 		n, max uint32
 		want   bool
@@ -63,7 +63,7 @@ func TestSeqSetContains(t *testing.T) {
 			t.Errorf("Contains(%d, %d) = %v, want %v", tt.n, tt.max, got, tt.want)
 		}
 	}
-	star, _ := ParseSeqSet("*")
+	star, _ := parseSeqSetString("*")
 	if star.Contains(1, 0) {
 		t.Error("* in an empty mailbox contains 1")
 	}
@@ -73,7 +73,7 @@ func TestSeqSetContains(t *testing.T) {
 }
 
 func TestSeqSetResolveAndAll(t *testing.T) {
-	s, _ := ParseSeqSet("9:*,1:3,2:5,20,7")
+	s, _ := parseSeqSetString("9:*,1:3,2:5,20,7")
 	var got [][2]uint32
 	for lo, hi := range s.All(12) {
 		got = append(got, [2]uint32{lo, hi})
@@ -91,7 +91,7 @@ func TestSeqSetResolveAndAll(t *testing.T) {
 	if s.String() != "9:*,1:3,2:5,20,7" {
 		t.Errorf("Resolve modified the set: %s", s)
 	}
-	empty, _ := ParseSeqSet("*")
+	empty, _ := parseSeqSetString("*")
 	for lo, hi := range empty.All(0) {
 		t.Errorf("All(0) of * yields %d:%d", lo, hi)
 	}
@@ -137,4 +137,20 @@ func TestSeqSetBuilder(t *testing.T) {
 	if b.Len() != 2 {
 		t.Errorf("Len = %d", b.Len())
 	}
+}
+
+func TestSeqSetContainsResolve(t *testing.T) {
+	s, err := parseSeqSetString("7,1:3,5:*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Contains(4, 10) || !s.Contains(9, 10) || s.Resolve(10).String() != "1:3,5:10" {
+		t.Errorf("Contains(4) %v, Contains(9) %v, Resolve(10) %s", s.Contains(4, 10), s.Contains(9, 10), s.Resolve(10))
+	}
+}
+
+// parseSeqSetString parses a sequence set (numbers, "*", ranges "a:b", commas) or
+// "$". It accepts at most defaultMaxSeqRanges ranges, as the parser does.
+func parseSeqSetString(s string) (SeqSet, error) {
+	return parseSeqSet([]byte(s), defaultMaxSeqRanges)
 }

@@ -20,7 +20,7 @@ var ErrServerClosed = errors.New("imap: Server closed")
 
 // Defaults for the zero values of the Server fields.
 const (
-	// RFC 3501 section 5.4 (RFC 9051 section 5.4): an inactivity
+	// RFC 3501 5.4 (RFC 9051 5.4): an inactivity
 	// autologout timer must be at least 30 minutes.
 	DefaultIdleTimeout         = 30 * time.Minute
 	DefaultCommandTimeout      = 5 * time.Minute
@@ -47,10 +47,9 @@ const (
 // ESEARCH, SEARCHRES (RFC 5182: SEARCH RETURN (SAVE) and "$"),
 // LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), APPENDLIMIT (RFC
 // 7889), STATUS=SIZE (RFC 8438), MULTIAPPEND (RFC 3502), UTF8=ACCEPT (RFC
-// 6855), CONDSTORE (RFC 7162 section 3.1), QRESYNC (RFC 7162 section
-// 3.2, advertised after login when the User implements QResyncUser and
+// 6855), CONDSTORE (RFC 7162 3.1), QRESYNC (RFC 7162 3.2, advertised after login when the User implements QResyncUser and
 // its mailboxes VanishedReporter), SORT, THREAD=ORDEREDSUBJECT and
-// THREAD=REFERENCES (RFC 5256), ESORT (RFC 5267 section 3: SORT RETURN
+// THREAD=REFERENCES (RFC 5256), ESORT (RFC 5267 3: SORT RETURN
 // with MIN, MAX, COUNT, ALL), SORT=DISPLAY (RFC 5957), STARTTLS and
 // LOGINDISABLED.
 //
@@ -70,8 +69,7 @@ type Server struct {
 	TLSConfig *tls.Config
 	// AllowInsecureAuth accepts LOGIN and AUTHENTICATE PLAIN on a
 	// connection without TLS. By default CAPABILITY announces
-	// LOGINDISABLED there and passwords are refused (RFC 9051 section
-	// 6.2.3).
+	// LOGINDISABLED there and passwords are refused (RFC 9051 6.2.3).
 	AllowInsecureAuth bool
 	// LiteralMinus advertises LITERAL- instead of LITERAL+ (RFC 7888):
 	// non-synchronizing literals are limited to 4096 bytes.
@@ -82,7 +80,7 @@ type Server struct {
 
 	// IdleTimeout bounds the wait for the first byte of each command, and
 	// the length of an IDLE (the client must re-issue it): RFC 3501
-	// section 5.4 asks for at least 30 minutes. Zero means
+	// 5.4 asks for at least 30 minutes. Zero means
 	// DefaultIdleTimeout.
 	IdleTimeout time.Duration
 	// CommandTimeout bounds the time a command takes to arrive once its
@@ -93,9 +91,11 @@ type Server struct {
 	// WriteTimeout bounds each write of up to the output buffer (16 KiB).
 	// Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
-	// MaxLineLength bounds the non-literal text of a command (see Parser).
+	// MaxLineLength bounds the non-literal text of a command. Zero means
+	// DefaultMaxLineLength.
 	MaxLineLength int
-	// MaxLiteralSize bounds the literals of a command, APPEND aside.
+	// MaxLiteralSize bounds the literals of a command, APPEND aside. Zero
+	// means DefaultMaxLiteralSize.
 	MaxLiteralSize int64
 	// MaxAppendSize bounds one APPEND message (NO [TOOBIG] before the
 	// data is sent; also advertised as APPENDLIMIT). Zero means

@@ -8,23 +8,23 @@ import (
 	"time"
 )
 
-// BaseSubject extracts the base subject of a Subject header value as RFC
-// 5256 section 2.1 defines it for SORT and THREAD: encoded words decoded,
+// baseSubject extracts the base subject of a Subject header value as RFC
+// 5256 2.1 defines it for SORT and THREAD: encoded words decoded,
 // whitespace collapsed, "(fwd)" trailers, "Re:"/"Fw:"/"Fwd:" leaders,
 // "[blob]" prefixes and "[Fwd: ...]" wrappers removed. The result is not
 // case-folded.
-func BaseSubject(subject string) string {
-	s, _ := baseSubject(subject)
+func baseSubject(subject string) string {
+	s, _ := baseSubjectReply(subject)
 	return s
 }
 
-// baseSubject is BaseSubject, also reporting whether a reply or forward
-// marker was removed (RFC 5256 section 2.1, steps 2, 3 and 5).
-func baseSubject(subject string) (string, bool) {
+// baseSubjectReply is baseSubject, also reporting whether a reply or forward
+// marker was removed (RFC 5256 2.1, steps 2, 3 and 5).
+func baseSubjectReply(subject string) (string, bool) {
 	reply := false
 	// Step 1: decode RFC 2047 words and turn every run of whitespace into
 	// a single space.
-	s := strings.Join(strings.FieldsFunc(DecodeHeaderValue(subject), func(r rune) bool {
+	s := strings.Join(strings.FieldsFunc(decodeHeaderValue(subject), func(r rune) bool {
 		return r == ' ' || r == '\t' || r == '\r' || r == '\n'
 	}), " ")
 	for {
@@ -114,11 +114,11 @@ type sortItem struct {
 	date     time.Time // sent date, INTERNALDATE when Date is unusable
 	size     int64
 	subject  string // base subject, case-folded
-	from, to string // RFC 5256 section 3: first address's mailbox, folded
+	from, to string // RFC 5256 3: first address's mailbox, folded
 	cc       string
-	dispFrom string // RFC 5957 section 3.1: display name or addr-spec
+	dispFrom string // RFC 5957 3.1: display name or addr-spec
 	dispTo   string
-	reply    bool     // RFC 5256 section 2.1: the subject is a reply or forward
+	reply    bool     // RFC 5256 2.1: the subject is a reply or forward
 	msgID    string   // Message-ID, "" when missing
 	refs     []string // References, else the first In-Reply-To
 }
@@ -126,7 +126,7 @@ type sortItem struct {
 // firstMailbox is the local part of the first address of a header value.
 func firstMailbox(h *Header, field string) string {
 	v, _ := h.Get(field)
-	for _, a := range ParseAddressList(v) {
+	for _, a := range parseAddressList(v) {
 		if a.Host == "" {
 			continue // group syntax
 		}
@@ -138,11 +138,11 @@ func firstMailbox(h *Header, field string) string {
 // displayOf is the RFC 5957 display key of the first address.
 func displayOf(h *Header, field string) string {
 	v, _ := h.Get(field)
-	for _, a := range ParseAddressList(v) {
+	for _, a := range parseAddressList(v) {
 		if a.Host == "" {
 			continue
 		}
-		if n := DecodeHeaderValue(a.Name); n != "" {
+		if n := decodeHeaderValue(a.Name); n != "" {
 			return strings.ToLower(n)
 		}
 		return strings.ToLower(a.Mailbox + "@" + a.Host)
@@ -150,11 +150,11 @@ func displayOf(h *Header, field string) string {
 	return ""
 }
 
-// sentDate is RFC 5256 section 2.2's sent date: the Date header, or the
+// sentDate is RFC 5256 2.2's sent date: the Date header, or the
 // INTERNALDATE when it is missing or unparsable.
 func sentDate(h *Header, internal time.Time) time.Time {
 	if v, ok := h.Get("Date"); ok {
-		if t, err := mail.ParseDate(Unfold(v)); err == nil {
+		if t, err := mail.ParseDate(unfold(v)); err == nil {
 			return t
 		}
 	}
@@ -169,9 +169,9 @@ func foldCase(s string) string {
 // matchForSort runs key over the selected mailbox and returns the matching
 // messages with their sort keys. failed reports messages that could not
 // be read; bye that the connection is gone.
-func (c *conn) matchForSort(key *SearchKey) (items []sortItem, failed, bye bool) {
+func (c *conn) matchForSort(key *searchKey) (items []sortItem, failed, bye bool) {
 	s := c.mbox
-	m := NewMatcher(key)
+	m := newMatcher(key)
 	m.MaxSeq = uint32(len(s.msgs))
 	m.MaxUID = s.maxUID()
 	m.Saved = SeqSetFromNumbers(s.saved)
@@ -202,7 +202,7 @@ func (c *conn) matchForSort(key *SearchKey) (items []sortItem, failed, bye bool)
 			continue
 		}
 		subj, _ := h.Get("Subject")
-		base, reply := baseSubject(subj)
+		base, reply := baseSubjectReply(subj)
 		var msgID string
 		if v, ok := h.Get("Message-ID"); ok {
 			if ids := msgIDs(v); len(ids) > 0 {
@@ -266,11 +266,11 @@ func compareBy(a, b *sortItem, key string) int {
 	return 0
 }
 
-// cmdSort serves SORT and UID SORT (RFC 5256 section 3).
-func cmdSort(c *conn, cmd *Command) result {
-	a := cmd.Args.(*SortArgs)
-	if a.ESearch && a.Return&SearchReturnSave != 0 {
-		// RFC 5267 section 3 defines MIN, MAX, COUNT and ALL for SORT;
+// cmdSort serves SORT and UID SORT (RFC 5256 3).
+func cmdSort(c *conn, cmd *command) result {
+	a := cmd.Args.(*sortArgs)
+	if a.ESearch && a.Return&searchReturnSave != 0 {
+		// RFC 5267 3 defines MIN, MAX, COUNT and ALL for SORT;
 		// SAVE there is CONTEXT=SORT's business, not offered.
 		return bad("SORT RETURN (SAVE) is not supported")
 	}
@@ -288,7 +288,7 @@ func cmdSort(c *conn, cmd *Command) result {
 				return r
 			}
 		}
-		// RFC 5256 section 3: ties are broken by sequence number.
+		// RFC 5256 3: ties are broken by sequence number.
 		return cmp.Compare(x.seq, y.seq)
 	})
 	if a.ESearch {
@@ -314,9 +314,9 @@ func cmdSort(c *conn, cmd *Command) result {
 	return ok("")
 }
 
-// cmdThread serves THREAD and UID THREAD (RFC 5256 section 4).
-func cmdThread(c *conn, cmd *Command) result {
-	a := cmd.Args.(*ThreadArgs)
+// cmdThread serves THREAD and UID THREAD (RFC 5256 4).
+func cmdThread(c *conn, cmd *command) result {
+	a := cmd.Args.(*threadArgs)
 	if a.Algorithm != "ORDEREDSUBJECT" && a.Algorithm != "REFERENCES" {
 		return bad("Unsupported threading algorithm " + a.Algorithm)
 	}
@@ -345,7 +345,7 @@ func cmdThread(c *conn, cmd *Command) result {
 		}
 		return it.seq
 	}
-	// RFC 5256 section 2.2 ORDEREDSUBJECT: sort by base subject, then sent
+	// RFC 5256 2.2 ORDEREDSUBJECT: sort by base subject, then sent
 	// date; each run of one base subject is a thread whose first message
 	// is the parent of the others; threads are ordered by the sent date
 	// of their first message. Ties fall back to sequence order.
@@ -394,13 +394,13 @@ func cmdThread(c *conn, cmd *Command) result {
 }
 
 // writeESort answers SORT RETURN (...) with an ESEARCH response (RFC 5267
-// section 3): MIN and MAX are the first and last messages in sort order,
+// 3): MIN and MAX are the first and last messages in sort order,
 // ALL the matches in sort order (ranges only where consecutive numbers
 // follow each other in that order), COUNT their number. RETURN () means
-// ALL, as for SEARCH (RFC 4731 section 3.1).
-func (c *conn) writeESort(cmd *Command, ret SearchReturn, items []sortItem) {
+// ALL, as for SEARCH (RFC 4731 3.1).
+func (c *conn) writeESort(cmd *command, ret searchReturn, items []sortItem) {
 	if ret == 0 {
-		ret = SearchReturnAll
+		ret = searchReturnAll
 	}
 	num := func(it *sortItem) uint32 {
 		if cmd.UID {
@@ -415,15 +415,15 @@ func (c *conn) writeESort(cmd *Command, ret SearchReturn, items []sortItem) {
 		c.w.Raw(" UID")
 	}
 	if len(items) > 0 {
-		if ret&SearchReturnMin != 0 {
+		if ret&searchReturnMin != 0 {
 			c.w.Raw(" MIN ")
 			c.w.Number(num(&items[0]))
 		}
-		if ret&SearchReturnMax != 0 {
+		if ret&searchReturnMax != 0 {
 			c.w.Raw(" MAX ")
 			c.w.Number(num(&items[len(items)-1]))
 		}
-		if ret&SearchReturnAll != 0 {
+		if ret&searchReturnAll != 0 {
 			var b SeqSetBuilder
 			for i := range items {
 				b.Add(num(&items[i]))
@@ -432,7 +432,7 @@ func (c *conn) writeESort(cmd *Command, ret SearchReturn, items []sortItem) {
 			c.w.SeqSet(b.Set())
 		}
 	}
-	if ret&SearchReturnCount != 0 {
+	if ret&searchReturnCount != 0 {
 		c.w.Raw(" COUNT ")
 		c.w.Number(uint32(len(items)))
 	}

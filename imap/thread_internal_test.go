@@ -96,6 +96,6 @@ func BenchmarkThreadReferences(b *testing.B) {
 func BenchmarkBaseSubject(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		BaseSubject("Re: [list] Fwd: RE:  [Fwd: Quarterly   budget (fwd)]")
+		baseSubject("Re: [list] Fwd: RE:  [Fwd: Quarterly   budget (fwd)]")
 	}
 }

@@ -24,7 +24,7 @@ func msgIDs(v string) []string {
 	}
 }
 
-// tnode is a container of RFC 5256 section 2.2's REFERENCES algorithm; it
+// tnode is a container of RFC 5256 2.2's REFERENCES algorithm; it
 // is a dummy when item is nil.
 type tnode struct {
 	item     *sortItem
@@ -74,7 +74,7 @@ func compareNodes(a, b *tnode) int {
 	return cmp.Or(x.date.Compare(y.date), cmp.Compare(x.seq, y.seq))
 }
 
-// threadReferences builds the threads of RFC 5256 section 2.2's
+// threadReferences builds the threads of RFC 5256 2.2's
 // REFERENCES algorithm and returns the root set.
 func threadReferences(items []sortItem) []*tnode {
 	// Step 1: link the messages by their references.
@@ -241,7 +241,7 @@ func threadReferences(items []sortItem) []*tnode {
 	return merged
 }
 
-// writeThread writes one thread-list of RFC 5256 section 4.
+// writeThread writes one thread-list of RFC 5256 4.
 func (c *conn) writeThread(n *tnode, uid bool) {
 	c.w.Raw("(")
 	c.writeThreadMembers(n, uid)

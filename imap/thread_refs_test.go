@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestThreadReferences checks RFC 5256 section 2.2's REFERENCES
+// TestThreadReferences checks RFC 5256 2.2's REFERENCES
 // algorithm on a mailbox built so that each step shows:
 //
 //	seq uid  Message-ID  References / In-Reply-To  Subject     Date (March)

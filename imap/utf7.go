@@ -6,9 +6,9 @@ import (
 	"unicode/utf8"
 )
 
-// ErrMailboxName reports a mailbox name that is not valid modified UTF-7
-// (RFC 3501 section 5.1.3), or not valid UTF-8 in UTF8=ACCEPT mode.
-var ErrMailboxName = errors.New("imap: mailbox name is not valid modified UTF-7")
+// errMailboxName reports a mailbox name that is not valid modified UTF-7
+// (RFC 3501 5.1.3), or not valid UTF-8 in UTF8=ACCEPT mode.
+var errMailboxName = errors.New("imap: mailbox name is not valid modified UTF-7")
 
 // RFC 3501 5.1.3: modified BASE64 uses "," in place of "/".
 const mutf7Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,"
@@ -23,15 +23,15 @@ var mutf7Decode = func() (t [256]int8) {
 	return t
 }()
 
-// DecodeMailboxName decodes a mailbox name from modified UTF-7 (RFC 3501
-// section 5.1.3) to UTF-8. It is strict, so that every valid name has
-// exactly one encoding and EncodeMailboxName(name) gives the input back:
+// decodeMailboxName decodes a mailbox name from modified UTF-7 (RFC 3501
+// 5.1.3) to UTF-8. It is strict, so that every valid name has
+// exactly one encoding and encodeMailboxName(name) gives the input back:
 // raw characters must be printable US-ASCII; a shifted sequence must encode
 // only characters that cannot represent themselves, end with "-", carry no
 // leftover non-zero bits, hold well-formed UTF-16 and not follow another
 // shifted sequence directly ("-&" null shifts). Control characters (C0, DEL,
 // C1) are refused even when encoded.
-func DecodeMailboxName(s string) (string, error) {
+func decodeMailboxName(s string) (string, error) {
 	// Fast path: plain printable ASCII without "&" decodes to itself.
 	plain := true
 	for i := 0; i < len(s); i++ {
@@ -49,7 +49,7 @@ func DecodeMailboxName(s string) (string, error) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < 0x20 || c > 0x7e {
-			return "", ErrMailboxName
+			return "", errMailboxName
 		}
 		if c != '&' {
 			b.WriteByte(c)
@@ -65,7 +65,7 @@ func DecodeMailboxName(s string) (string, error) {
 			continue
 		}
 		if afterShift {
-			return "", ErrMailboxName // "-&" null shift
+			return "", errMailboxName // "-&" null shift
 		}
 		var bits uint32
 		nbits := 0
@@ -81,7 +81,7 @@ func DecodeMailboxName(s string) (string, error) {
 			}
 			v := mutf7Decode[c]
 			if v < 0 {
-				return "", ErrMailboxName
+				return "", errMailboxName
 			}
 			bits = bits<<6 | uint32(v)
 			nbits += 6
@@ -95,24 +95,24 @@ func DecodeMailboxName(s string) (string, error) {
 			switch {
 			case high != 0:
 				if u < 0xdc00 || u > 0xdfff {
-					return "", ErrMailboxName
+					return "", errMailboxName
 				}
 				b.WriteRune((high-0xd800)<<10 | (u - 0xdc00) + 0x10000)
 				high = 0
 			case u >= 0xd800 && u <= 0xdbff:
 				high = u
 			case u >= 0xdc00 && u <= 0xdfff:
-				return "", ErrMailboxName
+				return "", errMailboxName
 			case u >= 0x20 && u <= 0x7e:
-				return "", ErrMailboxName // must represent itself
+				return "", errMailboxName // must represent itself
 			case isControl(u):
-				return "", ErrMailboxName
+				return "", errMailboxName
 			default:
 				b.WriteRune(u)
 			}
 		}
 		if !closed || units == 0 || high != 0 || nbits >= 6 || bits != 0 {
-			return "", ErrMailboxName
+			return "", errMailboxName
 		}
 		afterShift = true
 	}
@@ -121,9 +121,9 @@ func DecodeMailboxName(s string) (string, error) {
 
 func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
 
-// EncodeMailboxName encodes a UTF-8 mailbox name in modified UTF-7 (RFC 3501
-// section 5.1.3). Invalid UTF-8 bytes are encoded as U+FFFD.
-func EncodeMailboxName(s string) string {
+// encodeMailboxName encodes a UTF-8 mailbox name in modified UTF-7 (RFC 3501
+// 5.1.3). Invalid UTF-8 bytes are encoded as U+FFFD.
+func encodeMailboxName(s string) string {
 	plain := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c > 0x7e || c == '&' {
@@ -178,7 +178,7 @@ func EncodeMailboxName(s string) string {
 	return b.String()
 }
 
-// validUTF8MailboxName checks a raw UTF-8 mailbox name (RFC 6855 section 3):
+// validUTF8MailboxName checks a raw UTF-8 mailbox name (RFC 6855 3):
 // valid UTF-8 without control characters.
 func validUTF8MailboxName(s string) bool {
 	if !utf8.ValidString(s) {

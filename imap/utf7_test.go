@@ -6,8 +6,7 @@ import (
 )
 
 func TestMailboxNameCoding(t *testing.T) {
-	// Pairs of (UTF-8 name, modified UTF-7 encoding), from RFC 3501 section
-	// 5.1.3 and worked out by hand.
+	// Pairs of (UTF-8 name, modified UTF-7 encoding), from RFC 3501 5.1.3 and worked out by hand.
 	tests := []struct{ name, enc string }{
 		{"INBOX", "INBOX"},
 		{"", ""},
@@ -21,10 +20,10 @@ func TestMailboxNameCoding(t *testing.T) {
 		{"日本", "&ZeVnLA-"},
 	}
 	for _, tt := range tests {
-		if got := EncodeMailboxName(tt.name); got != tt.enc {
+		if got := encodeMailboxName(tt.name); got != tt.enc {
 			t.Errorf("Encode(%q) = %q, want %q", tt.name, got, tt.enc)
 		}
-		got, err := DecodeMailboxName(tt.enc)
+		got, err := decodeMailboxName(tt.enc)
 		if err != nil || got != tt.name {
 			t.Errorf("Decode(%q) = %q, %v; want %q", tt.enc, got, err, tt.name)
 		}
@@ -48,14 +47,14 @@ func TestMailboxNameInvalid(t *testing.T) {
 		"&U,B-",              // 3 chars = 18 bits: one unit, 2 leftover bits that are not zero
 		"&U,BTFwA-",          // superfluous character: 6 leftover bits
 	} {
-		_, err := DecodeMailboxName(s)
+		_, err := decodeMailboxName(s)
 		if s == "&-AAA" {
 			if err != nil {
 				t.Errorf("Decode(%q): %v, want success", s, err)
 			}
 			continue
 		}
-		if !errors.Is(err, ErrMailboxName) {
+		if !errors.Is(err, errMailboxName) {
 			t.Errorf("Decode(%q) err = %v, want ErrMailboxName", s, err)
 		}
 	}
@@ -63,9 +62,17 @@ func TestMailboxNameInvalid(t *testing.T) {
 
 func TestEncodeInvalidUTF8(t *testing.T) {
 	// An invalid byte becomes U+FFFD, which decodes back as such.
-	enc := EncodeMailboxName("a\xffb")
-	dec, err := DecodeMailboxName(enc)
+	enc := encodeMailboxName("a\xffb")
+	dec, err := decodeMailboxName(enc)
 	if err != nil || dec != "a\uFFFDb" {
 		t.Errorf("Encode(a\\xffb) = %q, decodes to %q, %v", enc, dec, err)
+	}
+}
+
+func TestMailboxNameRoundTrip(t *testing.T) {
+	enc := encodeMailboxName("Entwürfe & Notizen")
+	dec, err := decodeMailboxName(enc)
+	if enc != "Entw&APw-rfe &- Notizen" || dec != "Entwürfe & Notizen" || err != nil {
+		t.Errorf("encoded %q, decoded %q, %v", enc, dec, err)
 	}
 }

@@ -10,14 +10,13 @@ import (
 	"unicode/utf8"
 )
 
-// Writer writes IMAP protocol syntax (RFC 9051 section 9, RFC 3501 section
-// 9) to a buffered stream: atoms, numbers, strings in the form their content
+// writer writes IMAP protocol syntax (RFC 9051 9, RFC 3501 9) to a buffered stream: atoms, numbers, strings in the form their content
 // allows (quoted or literal), NIL, parenthesised lists, flags and date-times.
 //
 // Write errors are sticky: after the first one every method does nothing and
 // Err (or Flush) reports it, so a response can be written without checking
 // each call. Number formatting does not allocate.
-type Writer struct {
+type writer struct {
 	// UTF8 allows UTF-8 in quoted strings (IMAP4rev2, or after ENABLE
 	// UTF8=ACCEPT, RFC 6855). Without it, a string with 8-bit bytes is sent
 	// as a literal.
@@ -28,22 +27,22 @@ type Writer struct {
 	scratch [40]byte
 }
 
-// NewWriter returns a Writer on w. If w is a *bufio.Writer it is used as is;
+// newWriter returns a writer on w. If w is a *bufio.writer it is used as is;
 // otherwise it is wrapped in one.
-func NewWriter(w io.Writer) *Writer {
+func newWriter(w io.Writer) *writer {
 	bw, ok := w.(*bufio.Writer)
 	if !ok {
 		bw = bufio.NewWriter(w)
 	}
-	return &Writer{bw: bw}
+	return &writer{bw: bw}
 }
 
 // Err returns the first error met while writing, if any.
-func (w *Writer) Err() error { return w.err }
+func (w *writer) Err() error { return w.err }
 
 // Flush writes buffered data to the underlying writer and returns the first
-// error met since the Writer was created.
-func (w *Writer) Flush() error {
+// error met since the writer was created.
+func (w *writer) Flush() error {
 	if w.err != nil {
 		return w.err
 	}
@@ -51,7 +50,7 @@ func (w *Writer) Flush() error {
 	return w.err
 }
 
-func (w *Writer) setErr(err error) {
+func (w *writer) setErr(err error) {
 	if w.err == nil && err != nil {
 		w.err = err
 	}
@@ -59,7 +58,7 @@ func (w *Writer) setErr(err error) {
 
 // Raw writes s as it is: the caller guarantees that it is valid syntax in
 // its place (a response code, a keyword).
-func (w *Writer) Raw(s string) {
+func (w *writer) Raw(s string) {
 	if w.err != nil {
 		return
 	}
@@ -68,7 +67,7 @@ func (w *Writer) Raw(s string) {
 }
 
 // RawBytes writes b as it is.
-func (w *Writer) RawBytes(b []byte) {
+func (w *writer) RawBytes(b []byte) {
 	if w.err != nil {
 		return
 	}
@@ -77,7 +76,7 @@ func (w *Writer) RawBytes(b []byte) {
 }
 
 // Byte writes one byte.
-func (w *Writer) Byte(c byte) {
+func (w *writer) Byte(c byte) {
 	if w.err != nil {
 		return
 	}
@@ -85,29 +84,29 @@ func (w *Writer) Byte(c byte) {
 }
 
 // SP writes a space.
-func (w *Writer) SP() { w.Byte(' ') }
+func (w *writer) SP() { w.Byte(' ') }
 
 // CRLF ends a response line.
-func (w *Writer) CRLF() { w.Raw("\r\n") }
+func (w *writer) CRLF() { w.Raw("\r\n") }
 
 // BeginList writes "(".
-func (w *Writer) BeginList() { w.Byte('(') }
+func (w *writer) BeginList() { w.Byte('(') }
 
 // EndList writes ")".
-func (w *Writer) EndList() { w.Byte(')') }
+func (w *writer) EndList() { w.Byte(')') }
 
 // Nil writes NIL.
-func (w *Writer) Nil() { w.Raw("NIL") }
+func (w *writer) Nil() { w.Raw("NIL") }
 
 // Number writes a 32-bit number in decimal.
-func (w *Writer) Number(n uint32) { w.RawBytes(strconv.AppendUint(w.scratch[:0], uint64(n), 10)) }
+func (w *writer) Number(n uint32) { w.RawBytes(strconv.AppendUint(w.scratch[:0], uint64(n), 10)) }
 
 // Number64 writes a 64-bit number (RFC 9051 number64, mod-sequence values) in decimal.
-func (w *Writer) Number64(n uint64) { w.RawBytes(strconv.AppendUint(w.scratch[:0], n, 10)) }
+func (w *writer) Number64(n uint64) { w.RawBytes(strconv.AppendUint(w.scratch[:0], n, 10)) }
 
 // Atom writes s as an atom if it is one, and as a string otherwise, so the
 // output is always well-formed.
-func (w *Writer) Atom(s string) {
+func (w *writer) Atom(s string) {
 	if isAtom(s) {
 		w.Raw(s)
 		return
@@ -117,9 +116,9 @@ func (w *Writer) Atom(s string) {
 
 // String writes s as an IMAP string: quoted (with '"' and '\' escaped) when
 // its content allows it, and as a literal when it holds CR, LF, NUL or 8-bit
-// bytes that quoting cannot carry (RFC 3501 section 4.3). NUL bytes, which
+// bytes that quoting cannot carry (RFC 3501 4.3). NUL bytes, which
 // no IMAP string may carry outside literal8, are dropped.
-func (w *Writer) String(s string) {
+func (w *writer) String(s string) {
 	switch quotable(s, w.UTF8) {
 	case quoteOK:
 		w.quoted(s)
@@ -137,7 +136,7 @@ func (w *Writer) String(s string) {
 }
 
 // NString writes s as a string, or NIL when s is empty.
-func (w *Writer) NString(s string) {
+func (w *writer) NString(s string) {
 	if s == "" {
 		w.Nil()
 		return
@@ -147,7 +146,7 @@ func (w *Writer) NString(s string) {
 
 // AString writes s as an atom when it is a valid atom (and not the word
 // NIL, which a client would read as nil), or as a string.
-func (w *Writer) AString(s string) {
+func (w *writer) AString(s string) {
 	if isAStringAtom(s) && !equalFoldASCII(s, "NIL") {
 		w.Raw(s)
 		return
@@ -157,9 +156,9 @@ func (w *Writer) AString(s string) {
 
 // Quoted writes s as a quoted string, escaping '"' and '\'. If s cannot be
 // quoted (CR, LF, NUL or disallowed 8-bit), it is written as String would.
-func (w *Writer) Quoted(s string) { w.String(s) }
+func (w *writer) Quoted(s string) { w.String(s) }
 
-func (w *Writer) quoted(s string) {
+func (w *writer) quoted(s string) {
 	if w.err != nil {
 		return
 	}
@@ -176,7 +175,7 @@ func (w *Writer) quoted(s string) {
 	w.Byte('"')
 }
 
-func (w *Writer) literalHeader(n int64, binary bool) {
+func (w *writer) literalHeader(n int64, binary bool) {
 	if binary {
 		w.Byte('~')
 	}
@@ -185,43 +184,43 @@ func (w *Writer) literalHeader(n int64, binary bool) {
 	w.Raw("}\r\n")
 }
 
-func (w *Writer) literalString(s string) {
+func (w *writer) literalString(s string) {
 	w.literalHeader(int64(len(s)), false)
 	w.Raw(s)
 }
 
 // Literal writes b as a literal: "{n}" CRLF and the bytes.
-func (w *Writer) Literal(b []byte) {
+func (w *writer) Literal(b []byte) {
 	w.literalHeader(int64(len(b)), false)
 	w.RawBytes(b)
 }
 
 // Literal8 writes b as a binary literal (RFC 3516 literal8): "~{n}" CRLF and
 // the bytes, which may include NUL.
-func (w *Writer) Literal8(b []byte) {
+func (w *writer) Literal8(b []byte) {
 	w.literalHeader(int64(len(b)), true)
 	w.RawBytes(b)
 }
 
-// ErrShortLiteral is returned by LiteralFrom when its reader ends before the
+// errShortLiteral is returned by LiteralFrom when its reader ends before the
 // announced size. The literal on the wire is then incomplete and the
 // connection cannot be used any more.
-var ErrShortLiteral = errors.New("imap: literal source shorter than its announced size")
+var errShortLiteral = errors.New("imap: literal source shorter than its announced size")
 
 // LiteralFrom writes a literal of n bytes read from r, streaming it through
-// the Writer's buffer (the content is never held whole in memory). If r
-// yields fewer than n bytes, the error is ErrShortLiteral (wrapped) and is
+// the writer's buffer (the content is never held whole in memory). If r
+// yields fewer than n bytes, the error is errShortLiteral (wrapped) and is
 // sticky, since the client is owed bytes that will never come.
-func (w *Writer) LiteralFrom(r io.Reader, n int64) error {
+func (w *writer) LiteralFrom(r io.Reader, n int64) error {
 	return w.literalFrom(r, n, false)
 }
 
 // Literal8From is LiteralFrom for a binary literal (literal8).
-func (w *Writer) Literal8From(r io.Reader, n int64) error {
+func (w *writer) Literal8From(r io.Reader, n int64) error {
 	return w.literalFrom(r, n, true)
 }
 
-func (w *Writer) literalFrom(r io.Reader, n int64, binary bool) error {
+func (w *writer) literalFrom(r io.Reader, n int64, binary bool) error {
 	if n < 0 {
 		w.setErr(fmt.Errorf("imap: negative literal size %d", n))
 		return w.err
@@ -233,7 +232,7 @@ func (w *Writer) literalFrom(r io.Reader, n int64, binary bool) error {
 	copied, err := io.CopyN(w.bw, r, n)
 	if copied < n {
 		if err == nil || err == io.EOF {
-			err = fmt.Errorf("%w (%d of %d bytes)", ErrShortLiteral, copied, n)
+			err = fmt.Errorf("%w (%d of %d bytes)", errShortLiteral, copied, n)
 		}
 		w.setErr(err)
 	}
@@ -241,7 +240,7 @@ func (w *Writer) literalFrom(r io.Reader, n int64, binary bool) error {
 }
 
 // Flags writes a parenthesised flag list: "(\Seen $Forwarded)".
-func (w *Writer) Flags(flags []string) {
+func (w *writer) Flags(flags []string) {
 	w.BeginList()
 	for i, f := range flags {
 		if i > 0 {
@@ -252,17 +251,17 @@ func (w *Writer) Flags(flags []string) {
 	w.EndList()
 }
 
-// DateTime writes t as an IMAP date-time (RFC 3501 section 9 date-time),
+// DateTime writes t as an IMAP date-time (RFC 3501 9 date-time),
 // quoted: "dd-Mon-yyyy hh:mm:ss +zzzz", the day padded with a space. It
 // keeps t's own time zone; callers convert to the zone they want to show.
-func (w *Writer) DateTime(t time.Time) {
-	w.RawBytes(AppendDateTime(w.scratch[:0], t))
+func (w *writer) DateTime(t time.Time) {
+	w.RawBytes(appendDateTime(w.scratch[:0], t))
 }
 
 var monthNames = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
-// AppendDateTime appends t as a quoted IMAP date-time to b.
-func AppendDateTime(b []byte, t time.Time) []byte {
+// appendDateTime appends t as a quoted IMAP date-time to b.
+func appendDateTime(b []byte, t time.Time) []byte {
 	year, month, day := t.Date()
 	hour, min, sec := t.Clock()
 	_, offset := t.Zone()
@@ -304,15 +303,14 @@ func append2(b []byte, n int) []byte {
 }
 
 // SeqSet writes a sequence set in its compact form.
-func (w *Writer) SeqSet(s SeqSet) {
-	w.RawBytes(s.AppendTo(w.scratch[:0]))
+func (w *writer) SeqSet(s SeqSet) {
+	w.RawBytes(s.appendTo(w.scratch[:0]))
 }
 
-// Mailbox writes a mailbox name: modified UTF-7 encoded (RFC 3501 section
-// 5.1.3) unless the Writer is in UTF8 mode, then as an astring.
-func (w *Writer) Mailbox(name string) {
+// Mailbox writes a mailbox name: modified UTF-7 encoded (RFC 3501 5.1.3) unless the writer is in UTF8 mode, then as an astring.
+func (w *writer) Mailbox(name string) {
 	if !w.UTF8 {
-		name = EncodeMailboxName(name)
+		name = encodeMailboxName(name)
 	}
 	w.AString(name)
 }
@@ -388,7 +386,7 @@ func toUpperASCII(c byte) byte {
 	return c
 }
 
-// Character classes of RFC 3501 section 9 / RFC 9051 section 9.
+// Character classes of RFC 3501 9 / RFC 9051 9.
 const (
 	classAtom    = 1 << iota // ATOM-CHAR
 	classAString             // ASTRING-CHAR = ATOM-CHAR / resp-specials

@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-func render(utf8 bool, f func(w *Writer)) string {
+func render(utf8 bool, f func(w *writer)) string {
 	var b bytes.Buffer
-	w := NewWriter(&b)
+	w := newWriter(&b)
 	w.UTF8 = utf8
 	f(w)
 	if err := w.Flush(); err != nil {
@@ -24,34 +24,34 @@ func TestWriterStrings(t *testing.T) {
 	tests := []struct {
 		name string
 		utf8 bool
-		f    func(w *Writer)
+		f    func(w *writer)
 		want string
 	}{
-		{"plain", false, func(w *Writer) { w.String("hello world") }, `"hello world"`},
-		{"escapes", false, func(w *Writer) { w.String(`a"b\c`) }, `"a\"b\\c"`},
-		{"empty", false, func(w *Writer) { w.String("") }, `""`},
-		{"crlf literal", false, func(w *Writer) { w.String("a\r\nb") }, "{4}\r\na\r\nb"},
-		{"8bit literal", false, func(w *Writer) { w.String("Jörg") }, "{5}\r\nJörg"},
-		{"8bit quoted utf8", true, func(w *Writer) { w.String("Jörg") }, `"Jörg"`},
-		{"invalid utf8 literal", true, func(w *Writer) { w.String("a\xffb") }, "{3}\r\na\xffb"},
-		{"nul dropped", false, func(w *Writer) { w.String("a\x00b") }, `"ab"`},
-		{"nstring empty", false, func(w *Writer) { w.NString("") }, "NIL"},
-		{"nstring", false, func(w *Writer) { w.NString("x") }, `"x"`},
-		{"astring atom", false, func(w *Writer) { w.AString("INBOX") }, "INBOX"},
-		{"astring bracket", false, func(w *Writer) { w.AString("a]b") }, "a]b"},
-		{"astring nil word", false, func(w *Writer) { w.AString("nil") }, `"nil"`},
-		{"astring space", false, func(w *Writer) { w.AString("Sent Items") }, `"Sent Items"`},
-		{"astring empty", false, func(w *Writer) { w.AString("") }, `""`},
-		{"atom fallback", false, func(w *Writer) { w.Atom("a b") }, `"a b"`},
-		{"atom", false, func(w *Writer) { w.Atom("FLAGS") }, "FLAGS"},
-		{"mailbox utf7", false, func(w *Writer) { w.Mailbox("Entwürfe") }, "Entw&APw-rfe"},
-		{"mailbox utf8", true, func(w *Writer) { w.Mailbox("Entwürfe") }, `"Entwürfe"`},
-		{"literal8", false, func(w *Writer) { w.Literal8([]byte("a\x00b")) }, "~{3}\r\na\x00b"},
-		{"literal", false, func(w *Writer) { w.Literal([]byte("xyz")) }, "{3}\r\nxyz"},
-		{"flags", false, func(w *Writer) { w.Flags([]string{FlagSeen, "$Forwarded"}) }, `(\Seen $Forwarded)`},
-		{"no flags", false, func(w *Writer) { w.Flags(nil) }, `()`},
-		{"numbers", false, func(w *Writer) { w.Number(0); w.SP(); w.Number(4294967295); w.SP(); w.Number64(1<<63 - 1) }, "0 4294967295 9223372036854775807"},
-		{"list", false, func(w *Writer) {
+		{"plain", false, func(w *writer) { w.String("hello world") }, `"hello world"`},
+		{"escapes", false, func(w *writer) { w.String(`a"b\c`) }, `"a\"b\\c"`},
+		{"empty", false, func(w *writer) { w.String("") }, `""`},
+		{"crlf literal", false, func(w *writer) { w.String("a\r\nb") }, "{4}\r\na\r\nb"},
+		{"8bit literal", false, func(w *writer) { w.String("Jörg") }, "{5}\r\nJörg"},
+		{"8bit quoted utf8", true, func(w *writer) { w.String("Jörg") }, `"Jörg"`},
+		{"invalid utf8 literal", true, func(w *writer) { w.String("a\xffb") }, "{3}\r\na\xffb"},
+		{"nul dropped", false, func(w *writer) { w.String("a\x00b") }, `"ab"`},
+		{"nstring empty", false, func(w *writer) { w.NString("") }, "NIL"},
+		{"nstring", false, func(w *writer) { w.NString("x") }, `"x"`},
+		{"astring atom", false, func(w *writer) { w.AString("INBOX") }, "INBOX"},
+		{"astring bracket", false, func(w *writer) { w.AString("a]b") }, "a]b"},
+		{"astring nil word", false, func(w *writer) { w.AString("nil") }, `"nil"`},
+		{"astring space", false, func(w *writer) { w.AString("Sent Items") }, `"Sent Items"`},
+		{"astring empty", false, func(w *writer) { w.AString("") }, `""`},
+		{"atom fallback", false, func(w *writer) { w.Atom("a b") }, `"a b"`},
+		{"atom", false, func(w *writer) { w.Atom("FLAGS") }, "FLAGS"},
+		{"mailbox utf7", false, func(w *writer) { w.Mailbox("Entwürfe") }, "Entw&APw-rfe"},
+		{"mailbox utf8", true, func(w *writer) { w.Mailbox("Entwürfe") }, `"Entwürfe"`},
+		{"literal8", false, func(w *writer) { w.Literal8([]byte("a\x00b")) }, "~{3}\r\na\x00b"},
+		{"literal", false, func(w *writer) { w.Literal([]byte("xyz")) }, "{3}\r\nxyz"},
+		{"flags", false, func(w *writer) { w.Flags([]string{FlagSeen, "$Forwarded"}) }, `(\Seen $Forwarded)`},
+		{"no flags", false, func(w *writer) { w.Flags(nil) }, `()`},
+		{"numbers", false, func(w *writer) { w.Number(0); w.SP(); w.Number(4294967295); w.SP(); w.Number64(1<<63 - 1) }, "0 4294967295 9223372036854775807"},
+		{"list", false, func(w *writer) {
 			w.BeginList()
 			w.Nil()
 			w.SP()
@@ -59,7 +59,7 @@ func TestWriterStrings(t *testing.T) {
 			w.EndList()
 			w.CRLF()
 		}, "(NIL X)\r\n"},
-		{"seqset", false, func(w *Writer) { w.SeqSet(SeqSet{Ranges: []SeqRange{{1, 3}, {5, 5}, {7, 0}}}) }, "1:3,5,7:*"},
+		{"seqset", false, func(w *writer) { w.SeqSet(SeqSet{Ranges: []SeqRange{{1, 3}, {5, 5}, {7, 0}}}) }, "1:3,5,7:*"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +80,7 @@ func TestWriterDateTime(t *testing.T) {
 		{time.Date(2000, 2, 29, 0, 0, 0, 0, time.UTC), `"29-Feb-2000 00:00:00 +0000"`},
 	}
 	for _, tt := range tests {
-		if got := render(false, func(w *Writer) { w.DateTime(tt.t) }); got != tt.want {
+		if got := render(false, func(w *writer) { w.DateTime(tt.t) }); got != tt.want {
 			t.Errorf("DateTime(%v) = %s, want %s", tt.t, got, tt.want)
 		}
 		// What the writer produces, the parser reads back.
@@ -93,7 +93,7 @@ func TestWriterDateTime(t *testing.T) {
 
 func TestWriterLiteralFrom(t *testing.T) {
 	var b bytes.Buffer
-	w := NewWriter(&b)
+	w := newWriter(&b)
 	if err := w.LiteralFrom(strings.NewReader("hello, world"), 5); err != nil {
 		t.Fatal(err)
 	}
@@ -106,9 +106,9 @@ func TestWriterLiteralFrom(t *testing.T) {
 	}
 
 	b.Reset()
-	w = NewWriter(&b)
+	w = newWriter(&b)
 	err := w.LiteralFrom(strings.NewReader("abc"), 10)
-	if !errors.Is(err, ErrShortLiteral) {
+	if !errors.Is(err, errShortLiteral) {
 		t.Fatalf("short source: err = %v, want ErrShortLiteral", err)
 	}
 	w.Raw("more")
@@ -128,7 +128,7 @@ func (f *failWriter) Write(p []byte) (int, error) {
 }
 
 func TestWriterStickyError(t *testing.T) {
-	w := NewWriter(&failWriter{})
+	w := newWriter(&failWriter{})
 	w.Raw(strings.Repeat("x", 10000)) // larger than the buffer: reaches the writer
 	w.Number(5)
 	if !errors.Is(w.Flush(), io.ErrClosedPipe) {
@@ -137,7 +137,7 @@ func TestWriterStickyError(t *testing.T) {
 }
 
 func TestWriterNumberNoAlloc(t *testing.T) {
-	w := NewWriter(io.Discard)
+	w := newWriter(io.Discard)
 	allocs := testing.AllocsPerRun(100, func() {
 		w.Number(123456)
 		w.Number64(1 << 40)

@@ -333,22 +333,6 @@ func (b *IMAPBackend) caches() *imapCaches {
 	return b.cache
 }
 
-// freeze computes the lazily built parts of a structure (the envelopes of
-// the message and of every encapsulated message), so that sessions that
-// share it only read it.
-func freeze(p *imap.Part) {
-	if p == nil {
-		return
-	}
-	p.Envelope()
-	if p.Message != nil {
-		freeze(p.Message)
-	}
-	for _, ch := range p.Children {
-		freeze(ch)
-	}
-}
-
 var _ imap.StructureCache = (*imapMailbox)(nil)
 
 // Structure implements imap.StructureCache: the MIME structure of a
@@ -370,11 +354,10 @@ func (m *imapMailbox) Structure(ctx context.Context, uid uint32) (*imap.Part, er
 		return nil, imapErr(err)
 	}
 	defer r.Close()
-	p, err := imap.NewMessage(r, r.Size()).Structure()
+	p, err := imap.ParseStructure(r, r.Size())
 	if err != nil {
 		return nil, err
 	}
-	freeze(p)
 	return c.add(k, p, 1), nil
 }
 
@@ -399,7 +382,7 @@ func (m *imapMailbox) Header(ctx context.Context, uid uint32) (*imap.Header, err
 		return nil, imapErr(err)
 	}
 	defer r.Close()
-	h, err := imap.NewMessage(r, r.Size()).Header()
+	h, err := imap.ParseHeader(r, r.Size())
 	if err != nil {
 		return nil, err
 	}

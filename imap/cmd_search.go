@@ -1,0 +1,218 @@
+package imap
+
+import (
+	"errors"
+	"time"
+)
+
+// messageView is what SEARCH matches: the session's metadata of a message
+// and, only when a key needs it, its content.
+type messageView struct {
+	c   *conn
+	seq uint32
+	m   *MessageInfo
+	msg *message
+	rd  MessageReader
+	err error
+}
+
+func (v *messageView) SeqNum() uint32          { return v.seq }
+func (v *messageView) UID() uint32             { return v.m.UID }
+func (v *messageView) Flags() []string         { return v.c.flagsOf(v.m) }
+func (v *messageView) InternalDate() time.Time { return v.m.InternalDate }
+func (v *messageView) Size() int64             { return v.m.Size }
+func (v *messageView) ModSeq() uint64          { return v.m.ModSeq }
+
+func (v *messageView) open() error {
+	if v.msg == nil && v.err == nil {
+		v.msg, v.rd, v.err = v.c.openMessage(v.m.UID)
+	}
+	return v.err
+}
+
+func (v *messageView) Header() (*Header, error) {
+	if hc, ok := v.c.mbox.mb.(HeaderCache); ok && v.msg == nil {
+		if h, err := hc.Header(v.c.ctx, v.m.UID); h != nil || err != nil {
+			return h, err
+		}
+	}
+	if err := v.open(); err != nil {
+		return nil, err
+	}
+	return v.msg.Header()
+}
+
+func (v *messageView) BodyText(fn func([]byte) error) error {
+	if err := v.open(); err != nil {
+		return err
+	}
+	return v.msg.BodyText(fn)
+}
+
+func (v *messageView) close() {
+	if v.rd != nil {
+		v.rd.Close()
+	}
+	*v = messageView{c: v.c}
+}
+
+func cmdSearch(c *conn, cmd *command) result {
+	a := cmd.Args.(*searchArgs)
+	s := c.mbox
+	save := a.Return&searchReturnSave != 0
+	m := newMatcher(a.Key)
+	m.MaxSeq = uint32(len(s.msgs))
+	m.MaxUID = s.maxUID()
+	// "$" inside the key is the result saved before this command.
+	m.Saved = SeqSetFromNumbers(s.saved)
+	var foundUIDs []uint32 // for SAVE
+	m.Location = c.srv.location()
+	var found []uint32 // sequence numbers or UIDs
+	var minV, maxV uint32
+	// RFC 7162 3.1.5: a search with MODSEQ is a CONDSTORE
+	// enabling command, and its response carries the highest
+	// mod-sequence of the messages found.
+	withModSeq := a.Key != nil && hasModSeqKey(a.Key)
+	if withModSeq {
+		c.enableCondStore()
+	}
+	var highest uint64
+	v := &messageView{c: c}
+	failed := false
+	for i := range s.msgs {
+		if _, gone := s.pending[s.msgs[i].UID]; gone {
+			continue
+		}
+		v.seq = uint32(i + 1)
+		v.m = &s.msgs[i]
+		hit, err := m.Match(v)
+		v.close()
+		if err != nil {
+			if c.ctx.Err() != nil {
+				return result{bye: true}
+			}
+			var ie *Error
+			if errors.As(err, &ie) && ie.Code == "EXPUNGEISSUED" {
+				// Expunged by another session, not yet announced here:
+				// it matches nothing (RFC 2180 4.1.2 lets the
+				// server leave it out).
+				continue
+			}
+			c.logger().Info("imap: search could not read a message", "uid", s.msgs[i].UID, "err", err)
+			failed = true
+			continue
+		}
+		if !hit {
+			continue
+		}
+		n := uint32(i + 1)
+		if cmd.UID {
+			n = s.msgs[i].UID
+		}
+		if minV == 0 || n < minV {
+			minV = n
+		}
+		maxV = max(maxV, n)
+		highest = max(highest, s.msgs[i].ModSeq)
+		found = append(found, n)
+		if save {
+			foundUIDs = append(foundUIDs, s.msgs[i].UID)
+		}
+	}
+	if save {
+		s.saved = savedResult(a.Return, foundUIDs, failed)
+	}
+	ret := a.Return &^ searchReturnSave
+	if a.ESearch && ret == 0 && save {
+		// RFC 5182 2.1: RETURN (SAVE) alone asks for no
+		// ESEARCH response, only for the result to be kept.
+	} else if a.ESearch || c.rev2 {
+		// RFC 4731 / RFC 9051 7.3.4: ESEARCH.
+		if !a.ESearch || ret == 0 {
+			ret = searchReturnAll
+		}
+		c.w.Raw(`* ESEARCH (TAG `)
+		c.w.String(cmd.Tag)
+		c.w.Raw(")")
+		if cmd.UID {
+			c.w.Raw(" UID")
+		}
+		if len(found) > 0 {
+			if ret&searchReturnMin != 0 {
+				c.w.Raw(" MIN ")
+				c.w.Number(minV)
+			}
+			if ret&searchReturnMax != 0 {
+				c.w.Raw(" MAX ")
+				c.w.Number(maxV)
+			}
+			if ret&searchReturnAll != 0 {
+				c.w.Raw(" ALL ")
+				c.w.SeqSet(SeqSetFromNumbers(found))
+			}
+		}
+		if ret&searchReturnCount != 0 {
+			c.w.Raw(" COUNT ")
+			c.w.Number(uint32(len(found)))
+		}
+		if withModSeq && len(found) > 0 {
+			// RFC 7162 3.1.5 (with RFC 4731): MODSEQ after the
+			// ESEARCH return data.
+			c.w.Raw(" MODSEQ ")
+			c.w.Number64(highest)
+		}
+		c.w.CRLF()
+	} else {
+		c.w.Raw("* SEARCH")
+		for _, n := range found {
+			c.w.SP()
+			c.w.Number(n)
+		}
+		if withModSeq && len(found) > 0 {
+			// RFC 7162 3.1.5: "* SEARCH 2 5 (MODSEQ 917162500)".
+			c.w.Raw(" (MODSEQ ")
+			c.w.Number64(highest)
+			c.w.Raw(")")
+		}
+		c.w.CRLF()
+	}
+	if failed {
+		return no("", "Some messages could not be searched")
+	}
+	return ok("")
+}
+
+// hasModSeqKey reports whether a search key uses MODSEQ anywhere.
+func hasModSeqKey(k *searchKey) bool {
+	if k.Op == searchModSeq {
+		return true
+	}
+	for i := range k.Children {
+		if hasModSeqKey(&k.Children[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// savedResult is what SEARCH RETURN (SAVE ...) keeps as "$" (RFC 5182
+// 2.4): with MIN and/or MAX and neither ALL nor COUNT, only the
+// lowest and/or highest message; otherwise all the matches. uids are the
+// UIDs of the matches in mailbox order, hence ascending. A search that
+// fails leaves an empty result (RFC 5182 2.1).
+func savedResult(ret searchReturn, uids []uint32, failed bool) []uint32 {
+	if failed || len(uids) == 0 {
+		return nil
+	}
+	if ret&(searchReturnAll|searchReturnCount) == 0 && ret&(searchReturnMin|searchReturnMax) != 0 {
+		var out []uint32
+		if ret&searchReturnMin != 0 {
+			out = append(out, uids[0])
+		}
+		if ret&searchReturnMax != 0 && (len(out) == 0 || out[0] != uids[len(uids)-1]) {
+			out = append(out, uids[len(uids)-1])
+		}
+		return out
+	}
+	return uids
+}
