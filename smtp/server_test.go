@@ -843,7 +843,7 @@ func TestAuthNeedsTLS(t *testing.T) {
 func TestImplicitTLS(t *testing.T) {
 	cert, pool, _ := testCertificate(t)
 	b := &testBackend{users: map[string]string{"alice": "secret"}}
-	s := &Server{Backend: b, Domain: "mx.test"}
+	s := &Server{Backend: b, Domain: "mx.test", Logger: discardLogger()}
 	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		t.Fatal(err)
@@ -937,13 +937,13 @@ func TestConnectionLimits(t *testing.T) {
 
 	addr2 := startServer(t, &Server{Backend: &testBackend{}, MaxConnectionsPerIP: 1})
 	transcript(t, dial(t, addr2), `S: 220 *`)
-	transcript(t, dial(t, addr2), `S: 421 4.7.0 Too many connections from your address`)
+	transcript(t, dial(t, addr2), `S: 421 4.7.0 Too many connections from your address, try again later`)
 }
 
 func TestShutdown(t *testing.T) {
 	before := runtime.NumGoroutine()
 	b := &testBackend{}
-	s := &Server{Backend: b, Domain: "mx.test"}
+	s := &Server{Backend: b, Domain: "mx.test", Logger: discardLogger()}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,296 @@
+package netserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"time"
+)
+
+// refuseTimeout bounds the refusal sent to a connection over a cap, and
+// its implicit-TLS handshake.
+const refuseTimeout = 5 * time.Second
+
+// Protocol describes a protocol server to Server: its configuration, read
+// from the protocol server's fields at each call, and how to start a
+// session.
+type Protocol struct {
+	// Name prefixes errors and log messages ("imap").
+	Name string
+	// Closed is returned by the serve methods after Close or Shutdown
+	// (the package's ErrServerClosed).
+	Closed error
+	// Addr is the address ListenAndServe and ListenAndServeTLS listen on;
+	// if empty, Port and TLSPort (":143", ":993").
+	Addr, Port, TLSPort string
+	// KeepAlive is the TCP keep-alive period of the connections that
+	// ListenAndServe accepts, as in net.ListenConfig: 0 is Go's default,
+	// negative turns keep-alives off.
+	KeepAlive time.Duration
+	// TLSConfig enables STARTTLS and is the base of implicit TLS.
+	TLSConfig *tls.Config
+	// AllowInsecureAuth accepts passwords without TLS. Serve warns when
+	// it is off and there is no TLS: no client can log in.
+	AllowInsecureAuth bool
+	// HandshakeTimeout bounds the implicit-TLS handshake.
+	HandshakeTimeout time.Duration
+	// MaxConns and MaxPerIP cap the connections (0 or less: no cap).
+	MaxConns, MaxPerIP int
+	// Logger receives the warnings, failed handshakes (Debug) and
+	// recovered panics.
+	Logger *slog.Logger
+	// BaseContext and ConnContext are the server's, as in net/http.
+	BaseContext func(net.Listener) context.Context
+	ConnContext func(context.Context, net.Conn) context.Context
+	// Check reports a configuration the server cannot serve with (no
+	// Backend, a Backend that fails its own validation): the serve
+	// methods then refuse to start with its error and close the
+	// listener.
+	Check func() error
+	// NewSession returns the session of a new connection: raw is the TCP
+	// connection, ctx its context, which the server cancels (with cancel)
+	// when the connection ends or the server closes; Abort must call
+	// cancel too.
+	NewSession func(raw net.Conn, ctx context.Context, cancel context.CancelFunc) Session
+}
+
+// Session is one connection's protocol session as Server runs it.
+type Session interface {
+	Conn
+	// Serve runs the session in the connection's goroutine. nc is the
+	// connection to speak over: the raw connection, or TLS over it after
+	// an implicit-TLS handshake (tls is then its state). A connection over
+	// a cap gets the protocol's refusal from Serve, and nothing more.
+	Serve(nc net.Conn, tls *tls.ConnectionState, over Cap)
+	// Finish releases what the session holds. It runs when Serve returns
+	// or panics, and also when the handshake fails; the server then
+	// cancels the context, closes the raw connection and unregisters it.
+	Finish()
+}
+
+// ListenAndServe listens on p's address and serves connections.
+func (s *Server) ListenAndServe(p *Protocol) error {
+	if err := p.check(); err != nil {
+		return err
+	}
+	l, err := s.listen(p, p.Port)
+	if err != nil {
+		return err
+	}
+	return s.serve(p, l, nil)
+}
+
+// ListenAndServeTLS listens on p's address and serves connections over
+// implicit TLS, with the certificate in certFile and keyFile, or
+// p.TLSConfig's when both are empty.
+func (s *Server) ListenAndServeTLS(p *Protocol, certFile, keyFile string) error {
+	if err := p.check(); err != nil {
+		return err
+	}
+	cfg, err := p.implicitTLS(certFile, keyFile)
+	if err != nil {
+		return err
+	}
+	l, err := s.listen(p, p.TLSPort)
+	if err != nil {
+		return err
+	}
+	return s.serve(p, l, cfg)
+}
+
+// ServeTLS serves connections from l over implicit TLS, as
+// ListenAndServeTLS does. It closes l when it returns.
+func (s *Server) ServeTLS(p *Protocol, l net.Listener, certFile, keyFile string) error {
+	if l == nil {
+		return errors.New(p.Name + ": ServeTLS with a nil listener")
+	}
+	if err := p.check(); err != nil {
+		l.Close()
+		return err
+	}
+	cfg, err := p.implicitTLS(certFile, keyFile)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	return s.serve(p, l, cfg)
+}
+
+// Serve accepts connections on l and serves each in its own goroutine; a
+// connection that is a *tls.Conn (from tls.NewListener) gets its
+// handshake first, as with ServeTLS. Serve closes l when it returns; after
+// Close or Shutdown, it returns p.Closed.
+func (s *Server) Serve(p *Protocol, l net.Listener) error {
+	if l == nil {
+		return errors.New(p.Name + ": Serve with a nil listener")
+	}
+	if err := p.check(); err != nil {
+		l.Close()
+		return err
+	}
+	return s.serve(p, l, nil)
+}
+
+// check runs p.Check: a server that cannot work refuses to start, before
+// it binds a port or accepts a client.
+func (p *Protocol) check() error {
+	if p.Check == nil {
+		return nil
+	}
+	return p.Check()
+}
+
+// implicitTLS returns the TLS configuration of an implicit-TLS listener:
+// without a certificate the server would start and fail every handshake.
+func (p *Protocol) implicitTLS(certFile, keyFile string) (*tls.Config, error) {
+	cfg, err := ImplicitTLSConfig(p.TLSConfig, certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: ServeTLS: %w", p.Name, err)
+	}
+	return cfg, nil
+}
+
+// listen listens on p.Addr, or def if it is empty.
+func (s *Server) listen(p *Protocol, def string) (net.Listener, error) {
+	if s.ShuttingDown() {
+		return nil, p.Closed
+	}
+	addr := p.Addr
+	if addr == "" {
+		addr = def
+	}
+	lc := net.ListenConfig{KeepAlive: p.KeepAlive}
+	return lc.Listen(context.Background(), "tcp", addr)
+}
+
+// serve serves l once p has passed its check.
+func (s *Server) serve(p *Protocol, l net.Listener, implicitTLS *tls.Config) error {
+	if implicitTLS != nil {
+		s.tlsServing.Add(1)
+		defer s.tlsServing.Add(-1)
+	} else if !HasCertificate(p.TLSConfig) && !p.AllowInsecureAuth {
+		p.Logger.Warn(p.Name+": no TLS configured (TLSConfig has no certificate) and AllowInsecureAuth is off: no client can log in",
+			"addr", l.Addr().String())
+	}
+	base := context.Background()
+	if p.BaseContext != nil {
+		base = p.BaseContext(l)
+		if base == nil {
+			panic(p.Name + ": BaseContext returned a nil context")
+		}
+	}
+	return s.acceptLoop(l, p.Closed, p.Logger, p.Name, func(nc net.Conn) {
+		s.start(p, base, implicitTLS, nc)
+	})
+}
+
+// acceptLoop accepts connections on l and hands each to handle, which
+// must not block. l is closed when it returns; after Close or Shutdown,
+// it returns closed. Temporary accept errors (out of file descriptors)
+// are retried with back-off, as net/http does.
+func (s *Server) acceptLoop(l net.Listener, closed error, logger *slog.Logger, name string, handle func(net.Conn)) error {
+	l = &onceCloseListener{Listener: l}
+	defer l.Close()
+	if !s.trackListener(&l, true) {
+		return closed
+	}
+	defer s.trackListener(&l, false)
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.ShuttingDown() {
+				return closed
+			}
+			var te interface{ Temporary() bool }
+			if errors.As(err, &te) && te.Temporary() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				logger.Warn(name+": accept error; retrying", "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		handle(nc)
+	}
+}
+
+// start sets up a new connection: its context, its session, its place
+// under the caps; then runs it in a goroutine of its own.
+func (s *Server) start(p *Protocol, base context.Context, implicitTLS *tls.Config, nc net.Conn) {
+	raw := nc
+	var tc *tls.Conn
+	if c, ok := nc.(*tls.Conn); ok {
+		// From a tls.NewListener: implicit TLS already wraps the socket.
+		raw, tc = c.NetConn(), c
+	} else if implicitTLS != nil {
+		tc = tls.Server(nc, implicitTLS)
+	}
+	ctx := base
+	if p.ConnContext != nil {
+		ctx = p.ConnContext(ctx, nc)
+		if ctx == nil {
+			panic(p.Name + ": ConnContext returned a nil context")
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	sess := p.NewSession(raw, ctx, cancel)
+	ip := IPKey(raw.RemoteAddr())
+	over, ok := s.add(sess, ip, p.MaxConns, p.MaxPerIP)
+	if !ok {
+		cancel()
+		raw.Close()
+		return
+	}
+	go s.run(p, sess, raw, tc, ctx, cancel, ip, over)
+}
+
+// run is a connection's goroutine: the implicit-TLS handshake, then the
+// session, with a panic ending only this session.
+func (s *Server) run(p *Protocol, sess Session, raw net.Conn, tc *tls.Conn, ctx context.Context, cancel context.CancelFunc, ip string, over Cap) {
+	defer s.end(p, sess, raw, cancel, ip, over == UnderCaps)
+	defer p.recoverPanic(raw)
+	nc := raw
+	var st *tls.ConnectionState
+	if tc != nil {
+		timeout := p.HandshakeTimeout
+		if over != UnderCaps {
+			timeout = refuseTimeout
+		}
+		var err error
+		if st, err = Handshake(ctx, tc, raw, timeout); err != nil {
+			p.Logger.Debug(p.Name+": TLS handshake failed", "remote", raw.RemoteAddr().String(), "err", err)
+			return
+		}
+		nc = tc
+	}
+	if over != UnderCaps {
+		raw.SetDeadline(time.Now().Add(refuseTimeout))
+	}
+	sess.Serve(nc, st, over)
+}
+
+// end finishes a session (a panic in Finish is recovered too), then
+// cancels its context, closes the socket and unregisters it.
+func (s *Server) end(p *Protocol, sess Session, raw net.Conn, cancel context.CancelFunc, ip string, counted bool) {
+	func() {
+		defer p.recoverPanic(raw)
+		sess.Finish()
+	}()
+	cancel()
+	raw.Close()
+	s.remove(sess, ip, counted)
+}
+
+// recoverPanic, deferred, logs a panic of the session on c and lets the
+// server go on.
+func (p *Protocol) recoverPanic(c net.Conn) {
+	if v := recover(); v != nil {
+		p.Logger.Error(p.Name+": panic in session", "remote", c.RemoteAddr().String(), "panic", v, "stack", string(debug.Stack()))
+	}
+}
