@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mailwright/mailwright/internal/netserver"
+	"github.com/mailwright/mailwright/internal/safetext"
 )
 
 // Session states (RFC 9051 section 3).
@@ -338,7 +339,7 @@ func (c *conn) writeCapabilities() {
 	c.w.Raw("CAPABILITY IMAP4rev1 IMAP4rev2")
 	st := c.state.Load()
 	if st == stateNotAuth {
-		if c.srv.TLSConfig != nil && c.tlsState == nil {
+		if netserver.HasCertificate(c.srv.TLSConfig) && c.tlsState == nil {
 			c.w.Raw(" STARTTLS")
 		}
 		if c.secure() {
@@ -377,25 +378,7 @@ func (c *conn) writeCapabilities() {
 
 // sanitize keeps a text on one line of printable characters and removes
 // "[" at its start, which a client would read as a response code.
-func sanitize(s string) string {
-	bad := false
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] == 0x7f {
-			bad = true
-			break
-		}
-	}
-	if bad {
-		b := []byte(s)
-		for i := range b {
-			if b[i] < ' ' || b[i] == 0x7f {
-				b[i] = ' '
-			}
-		}
-		s = string(b)
-	}
-	return strings.TrimLeft(s, "[")
-}
+func sanitize(s string) string { return strings.TrimLeft(safetext.Line(s), "[") }
 
 // result is how a command handler ends: the tagged status response.
 type result struct {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mailwright/mailwright/internal/netserver"
+	"github.com/mailwright/mailwright/internal/safetext"
 )
 
 // conn is one client connection and its POP3 session.
@@ -305,14 +306,12 @@ func (c *conn) startTLS() bool {
 	// section 4, as RFC 3207 section 4.2 spells out for SMTP).
 	c.br.Discard(c.br.Buffered())
 	tc := tls.Server(c.raw, c.srv.TLSConfig)
-	c.raw.SetDeadline(time.Now().Add(c.srv.idleTimeout()))
-	if err := tc.HandshakeContext(c.ctx); err != nil {
+	st, err := netserver.Handshake(c.ctx, tc, c.raw, c.srv.idleTimeout())
+	if err != nil {
 		c.logger().Debug("pop3: STLS handshake failed", "err", err)
 		return false
 	}
-	c.raw.SetDeadline(time.Time{})
-	st := tc.ConnectionState()
-	c.tlsState = &st
+	c.tlsState = st
 	c.nc = tc
 	c.br.Reset(tc)
 	// The session starts over (RFC 2595 section 4): forget USER.
@@ -325,14 +324,10 @@ func (c *conn) secure() bool {
 	return c.tlsState != nil || c.srv.AllowInsecureAuth
 }
 
-// insecureReply refuses a password on a plaintext connection and tells
-// the client what to do.
+// insecureReply refuses a password on a plaintext connection (RFC 2595
+// section 2.3) and tells the client what to do.
 func (c *conn) insecureReply() {
-	if c.srv.TLSConfig != nil {
-		c.reply(false, "AUTH", "Plaintext authentication disallowed on an unencrypted connection; use STLS first")
-	} else {
-		c.reply(false, "AUTH", "Plaintext authentication disallowed on an unencrypted connection; connect with TLS")
-	}
+	c.reply(false, "AUTH", "Plaintext authentication disallowed on an unencrypted connection"+c.srv.ns.PlaintextHint(c.srv.TLSConfig, "STLS"))
 }
 
 // replyError sends a backend error as the client should see it: the code
@@ -341,7 +336,7 @@ func (c *conn) insecureReply() {
 func (c *conn) replyError(op string, err error) {
 	var e *Error
 	if errors.As(err, &e) && (e.Code != "" || e.Message != "") {
-		text := sanitize(e.Message)
+		text := safetext.Line(e.Message)
 		if text == "" {
 			text = codeText[e.Code]
 		}
@@ -365,20 +360,4 @@ var codeText = map[string]string{
 	"AUTH":        "Authentication failed",
 	"SYS/TEMP":    "Temporary server error, try again later",
 	"SYS/PERM":    "Server error",
-}
-
-// sanitize keeps a backend message on one line of printable text.
-func sanitize(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] == 0x7f {
-			b := []byte(s)
-			for j := range b {
-				if b[j] < ' ' || b[j] == 0x7f {
-					b[j] = ' '
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }

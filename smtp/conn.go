@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mailwright/mailwright/internal/netserver"
+	"github.com/mailwright/mailwright/internal/safetext"
 )
 
 // Conn is one client connection. Sessions use it to learn who they are
@@ -415,7 +416,7 @@ func (c *Conn) writeLine(code int, more bool, ec EnhancedCode, text string) {
 		}
 		c.bw.WriteByte(' ')
 	}
-	c.bw.WriteString(sanitize(text))
+	c.bw.WriteString(safetext.Line(text))
 	c.bw.WriteString("\r\n")
 }
 
@@ -473,7 +474,7 @@ func (c *Conn) hello(arg string, extended bool) error {
 	}
 	c.bw.WriteString(c.server.domain())
 	c.bw.WriteString(" Hello ")
-	c.bw.WriteString(sanitize(domain))
+	c.bw.WriteString(safetext.Line(domain))
 	c.bw.WriteString("\r\n")
 	if extended {
 		c.writeExtensions()
@@ -526,22 +527,6 @@ func (c *Conn) writeExtensions() {
 		c.bw.WriteString(e)
 		c.bw.WriteString("\r\n")
 	}
-}
-
-// sanitize replaces control characters, so that text echoed from the
-// client or a backend cannot break the reply syntax.
-func sanitize(text string) string {
-	for i := 0; i < len(text); i++ {
-		if ch := text[i]; ch < ' ' && ch != '\t' || ch == 0x7f {
-			return strings.Map(func(r rune) rune {
-				if r < ' ' && r != '\t' || r == 0x7f {
-					return ' '
-				}
-				return r
-			}, text)
-		}
-	}
-	return text
 }
 
 // ---------------------------------------------------------------- transaction

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"net"
 
-	"github.com/mailwright/mailwright/internal/sanitize"
+	"github.com/mailwright/mailwright/internal/safetext"
 )
 
 // maxLoggedUser bounds the user name in a log record: it comes from the
@@ -30,6 +30,6 @@ func LoginFailed(ctx context.Context, logger *slog.Logger, proto string, remote 
 	logger.LogAttrs(ctx, slog.LevelWarn, "login failed",
 		slog.String("proto", proto),
 		slog.String("ip", IPKey(remote)),
-		slog.String("user", sanitize.Line(user)),
+		slog.String("user", safetext.Line(user)),
 		slog.String("method", method))
 }

@@ -48,3 +48,19 @@ func Handshake(ctx context.Context, tc *tls.Conn, raw net.Conn, timeout time.Dur
 	st := tc.ConnectionState()
 	return &st, nil
 }
+
+// PlaintextHint ends the refusal of a password on a connection without
+// TLS with what the client can do about it: "; use STARTTLS first" (startTLS is
+// the protocol's verb) when cfg can serve it, "; connect with TLS" when
+// the server serves implicit TLS, or else ", and this server has no TLS
+// configured", so that nobody is sent after a command that is not
+// offered.
+func (s *Server) PlaintextHint(cfg *tls.Config, startTLS string) string {
+	switch {
+	case HasCertificate(cfg):
+		return "; use " + startTLS + " first"
+	case s.ServesTLS():
+		return "; connect with TLS"
+	}
+	return ", and this server has no TLS configured"
+}

@@ -1,9 +1,9 @@
-// Package sanitize makes text from clients and backends safe to put into
+// Package safetext makes text from clients and backends safe to put into
 // a protocol reply line or a log record: the smtp, pop3 and imap servers
 // echo host names, backend messages and configuration strings, and a CR,
 // LF or other control character there would end the reply early or let a
 // client forge a line of its own.
-package sanitize
+package safetext
 
 // Line returns s with every control character (C0, TAB included, and
 // DEL) replaced by a space, so that it stays on one line of printable
