@@ -213,16 +213,9 @@ func (s *Server) protocol() *netserver.Protocol {
 		Logger:            s.logger(),
 		BaseContext:       s.BaseContext,
 		ConnContext:       s.ConnContext,
-		Check:             s.check,
+		Backend:           s.Backend,
 		NewSession:        s.newSession,
 	}
-}
-
-func (s *Server) check() error {
-	if s.Backend == nil {
-		return errors.New("imap: Server.Backend is nil")
-	}
-	return nil
 }
 
 func (s *Server) newSession(raw net.Conn, ctx context.Context, cancel context.CancelFunc) netserver.Session {
@@ -231,17 +224,16 @@ func (s *Server) newSession(raw net.Conn, ctx context.Context, cancel context.Ca
 
 func (s *Server) shuttingDown() bool { return s.ns.ShuttingDown() }
 
-// Close closes the listeners and every connection at once. Sessions end
-// without entering the UPDATE state, so nothing is deleted; their contexts
-// are cancelled and their maildrops closed. Use Shutdown to let sessions
-// finish.
+// Close closes the listeners and every connection at once: a command in
+// progress is cut off, its context cancelled; each session's mailbox is
+// closed and its user logged out. Use Shutdown to let commands finish.
 func (s *Server) Close() error { return s.ns.Close() }
 
-// Shutdown stops the server gracefully: it closes the listeners, closes
-// the connections that are waiting for a command before login (they lose
-// nothing), and waits for the logged-in sessions to finish with QUIT or
-// the idle timeout. If ctx ends first, it closes the remaining
-// connections as Close does and returns ctx's error.
+// Shutdown stops the server gracefully: it closes the listeners, ends the
+// sessions that wait for a command or are in IDLE (with BYE), lets each
+// command in progress finish and then ends its session the same way, and
+// waits for all connections to close. If ctx ends first, it closes the
+// remaining connections as Close does and returns ctx's error.
 func (s *Server) Shutdown(ctx context.Context) error { return s.ns.Shutdown(ctx) }
 
 func (s *Server) getReader(r *conn) *bufio.Reader {

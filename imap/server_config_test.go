@@ -83,13 +83,7 @@ S: a5 OK [CAPABILITY *] Logged in`)
 		`level=WARN msg="login failed" proto=imap ip=127.0.0.1 user=alice method="AUTHENTICATE PLAIN"`,
 		`level=WARN msg="login failed" proto=imap ip=127.0.0.1 user="eve\" x" method=LOGIN`,
 	}
-	var got []string
-	for _, l := range ts.logs.Lines() {
-		if strings.Contains(l, "login failed") {
-			got = append(got, l)
-		}
-	}
-	if !slices.Equal(got, want) {
+	if got := ts.logs.Matching("login failed"); !slices.Equal(got, want) {
 		t.Errorf("failed-login lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

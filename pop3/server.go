@@ -217,16 +217,9 @@ func (s *Server) protocol() *netserver.Protocol {
 		Logger:            s.logger(),
 		BaseContext:       s.BaseContext,
 		ConnContext:       s.ConnContext,
-		Check:             s.check,
+		Backend:           s.Backend,
 		NewSession:        s.newSession,
 	}
-}
-
-func (s *Server) check() error {
-	if s.Backend == nil {
-		return errors.New("pop3: Server.Backend is nil")
-	}
-	return nil
 }
 
 func (s *Server) newSession(raw net.Conn, ctx context.Context, cancel context.CancelFunc) netserver.Session {

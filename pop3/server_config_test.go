@@ -121,13 +121,7 @@ func TestFailedLoginLogged(t *testing.T) {
 		`level=WARN msg="login failed" proto=pop3 ip=127.0.0.1 user=carol method="AUTH PLAIN"`,
 		`level=WARN msg="login failed" proto=pop3 ip=127.0.0.1 user=dave method="AUTH LOGIN"`,
 	}
-	var got []string
-	for _, l := range ts.logs.Lines() {
-		if strings.Contains(l, "login failed") {
-			got = append(got, l)
-		}
-	}
-	if !slices.Equal(got, want) {
+	if got := ts.logs.Matching("login failed"); !slices.Equal(got, want) {
 		t.Errorf("failed-login lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -154,18 +154,15 @@ func (s *Server) protocol() *netserver.Protocol {
 		Logger:            s.logger(),
 		BaseContext:       s.BaseContext,
 		ConnContext:       s.ConnContext,
-		Check:             s.check,
+		Backend:           s.Backend,
+		Check:             s.validate,
 		NewSession:        s.newSession,
 	}
 }
 
-// check refuses a configuration that cannot serve: a server without a
-// Backend would leave its clients hanging, a Backend that fails its own
-// Validate would fail them one by one.
-func (s *Server) check() error {
-	if s.Backend == nil {
-		return errors.New("smtp: Server.Backend is nil")
-	}
+// validate refuses a Backend that fails its own Validate: it would fail
+// the clients one by one.
+func (s *Server) validate() error {
 	if v, ok := s.Backend.(Validator); ok {
 		if err := v.Validate(); err != nil {
 			return fmt.Errorf("smtp: Backend: %w", err)

@@ -64,13 +64,16 @@ func (b *Buffer) Lines() []string {
 // Has reports whether line was logged, as a whole line.
 func (b *Buffer) Has(line string) bool { return slices.Contains(b.Lines(), line) }
 
-// Count returns how many lines contain substr.
-func (b *Buffer) Count(substr string) int {
-	n := 0
+// Matching returns the lines that contain substr.
+func (b *Buffer) Matching(substr string) []string {
+	var lines []string
 	for _, l := range b.Lines() {
 		if strings.Contains(l, substr) {
-			n++
+			lines = append(lines, l)
 		}
 	}
-	return n
+	return lines
 }
+
+// Count returns how many lines contain substr.
+func (b *Buffer) Count(substr string) int { return len(b.Matching(substr)) }

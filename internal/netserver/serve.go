@@ -46,10 +46,11 @@ type Protocol struct {
 	// BaseContext and ConnContext are the server's, as in net/http.
 	BaseContext func(net.Listener) context.Context
 	ConnContext func(context.Context, net.Conn) context.Context
-	// Check reports a configuration the server cannot serve with (no
-	// Backend, a Backend that fails its own validation): the serve
-	// methods then refuse to start with its error and close the
-	// listener.
+	// Backend is the server's Backend: nil refuses to start, since no
+	// client could be served.
+	Backend any
+	// Check, if set, reports a further configuration the server cannot
+	// serve with (a Backend that fails its own validation).
 	Check func() error
 	// NewSession returns the session of a new connection: raw is the TCP
 	// connection, ctx its context, which the server cancels (with cancel)
@@ -135,9 +136,12 @@ func (s *Server) Serve(p *Protocol, l net.Listener) error {
 	return s.serve(p, l, nil)
 }
 
-// check runs p.Check: a server that cannot work refuses to start, before
-// it binds a port or accepts a client.
+// check refuses a server that cannot work, before it binds a port or
+// accepts a client (the serve methods then close the listener).
 func (p *Protocol) check() error {
+	if p.Backend == nil {
+		return errors.New(p.Name + ": Server.Backend is nil")
+	}
 	if p.Check == nil {
 		return nil
 	}
