@@ -252,8 +252,7 @@ func (c *conn) endOnReadError(err error) {
 }
 
 // Finish ends the session when Serve returns: the mailbox is closed, the
-// user logged out and the buffers returned; netserver then closes the
-// socket.
+// user logged out, the connection closed and the buffers returned.
 func (c *conn) Finish() {
 	c.closeMailbox()
 	if c.user != nil {

@@ -167,8 +167,8 @@ func (c *conn) endOnReadError(err error) {
 }
 
 // Finish ends the session when Serve returns: the maildrop is closed
-// (without Delete unless QUIT did it) and the buffers returned; netserver
-// then closes the socket.
+// (without Delete unless QUIT did it), the connection closed and the
+// buffers returned.
 func (c *conn) Finish() {
 	c.closeMaildrop()
 	c.cancel()

@@ -38,7 +38,7 @@ type testBackend struct {
 
 	rejectRcpt map[string]error // RCPT address -> error
 	dataErr    error            // returned by Data after reading
-	panicOn    string           // "MAIL" makes Mail panic
+	panicOn    string           // "MAIL" makes Mail panic, "LOGOUT" Logout
 	users      map[string]string
 	verify     bool // sessions implement Verifier and Expander
 }
@@ -108,6 +108,9 @@ func (s *testSession) Reset(ctx context.Context) {
 }
 
 func (s *testSession) Logout(ctx context.Context) error {
+	if s.b.panicOn == "LOGOUT" {
+		panic("test panic in Logout")
+	}
 	s.b.mu.Lock()
 	s.b.logouts++
 	s.b.mu.Unlock()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/logtest"
 )
 
 const ehloReply = `
@@ -567,6 +569,27 @@ func TestPanicRecovered(t *testing.T) {
 		S: 220 *
 		C: NOOP
 		S: 250 2.0.0 OK`)
+}
+
+// A panic in Session.Logout, which runs as the connection ends, is
+// recovered like one in a command: it used to take the process down.
+func TestPanicInLogoutRecovered(t *testing.T) {
+	logger, logs := logtest.New()
+	b := &testBackend{panicOn: "LOGOUT"}
+	addr := startServer(t, &Server{Backend: b, Logger: logger})
+	conn := dial(t, addr)
+	transcript(t, conn, `
+		S: 220 *
+		C: QUIT
+		S: 221 *`)
+	expectClosed(t, conn)
+	transcript(t, dial(t, addr), `
+		S: 220 *
+		C: NOOP
+		S: 250 2.0.0 OK`)
+	if logs.Count(`msg="smtp: panic in session"`) == 0 {
+		t.Errorf("panic not logged:\n%s", logs)
+	}
 }
 
 func TestRefusedSession(t *testing.T) {

@@ -67,9 +67,10 @@ type Session interface {
 	// an implicit-TLS handshake (tls is then its state). A connection over
 	// a cap gets the protocol's refusal from Serve, and nothing more.
 	Serve(nc net.Conn, tls *tls.ConnectionState, over Cap)
-	// Finish releases what the session holds. It runs when Serve returns
-	// or panics, and also when the handshake fails; the server then
-	// cancels the context, closes the raw connection and unregisters it.
+	// Finish releases what the session holds and closes its connection
+	// (over TLS, so that the client gets close_notify). It runs when Serve
+	// returns or panics, and also when the handshake fails; the server then
+	// cancels the context and unregisters the connection.
 	Finish()
 }
 
@@ -279,16 +280,23 @@ func (s *Server) run(p *Protocol, sess Session, raw net.Conn, tc *tls.Conn, ctx 
 	sess.Serve(nc, st, over)
 }
 
-// end finishes a session (a panic in Finish is recovered too), then
-// cancels its context, closes the socket and unregisters it.
+// end finishes a session, then cancels its context and unregisters it.
+// Finish closes the connection (a second Close would cost an error value
+// per connection); if it panicked, end closes the socket.
 func (s *Server) end(p *Protocol, sess Session, raw net.Conn, cancel context.CancelFunc, ip string, counted bool) {
-	func() {
-		defer p.recoverPanic(raw)
-		sess.Finish()
-	}()
+	if !p.finish(sess, raw) {
+		raw.Close()
+	}
 	cancel()
-	raw.Close()
 	s.remove(sess, ip, counted)
+}
+
+// finish calls sess.Finish and reports whether it returned; a panic in it
+// is recovered and logged.
+func (p *Protocol) finish(sess Session, raw net.Conn) (returned bool) {
+	defer p.recoverPanic(raw)
+	sess.Finish()
+	return true
 }
 
 // recoverPanic, deferred, logs a panic of the session on c and lets the
