@@ -554,41 +554,36 @@ func TestBackendErrors(t *testing.T) {
 		S: 250 2.0.0 OK`)
 }
 
+// A panic in a session ends that session only, and is logged: in a
+// command, or in Session.Logout as the connection ends (which used to
+// take the process down).
 func TestPanicRecovered(t *testing.T) {
-	b := &testBackend{panicOn: "MAIL"}
-	addr := startServer(t, &Server{Backend: b, Logger: discardLogger()})
-	conn := dial(t, addr)
-	transcript(t, conn, `
-		S: 220 *
-		C: HELO client.test
-		S: 250 *
-		C: MAIL FROM:<a@example.org>`)
-	expectClosed(t, conn)
-	// The server goes on serving.
-	transcript(t, dial(t, addr), `
-		S: 220 *
-		C: NOOP
-		S: 250 2.0.0 OK`)
-}
-
-// A panic in Session.Logout, which runs as the connection ends, is
-// recovered like one in a command: it used to take the process down.
-func TestPanicInLogoutRecovered(t *testing.T) {
-	logger, logs := logtest.New()
-	b := &testBackend{panicOn: "LOGOUT"}
-	addr := startServer(t, &Server{Backend: b, Logger: logger})
-	conn := dial(t, addr)
-	transcript(t, conn, `
-		S: 220 *
-		C: QUIT
-		S: 221 *`)
-	expectClosed(t, conn)
-	transcript(t, dial(t, addr), `
-		S: 220 *
-		C: NOOP
-		S: 250 2.0.0 OK`)
-	if logs.Count(`msg="smtp: panic in session"`) == 0 {
-		t.Errorf("panic not logged:\n%s", logs)
+	for _, tc := range []struct{ panicOn, script string }{
+		{"MAIL", `
+			S: 220 *
+			C: HELO client.test
+			S: 250 *
+			C: MAIL FROM:<a@example.org>`},
+		{"LOGOUT", `
+			S: 220 *
+			C: QUIT
+			S: 221 *`},
+	} {
+		t.Run(tc.panicOn, func(t *testing.T) {
+			logger, logs := logtest.New()
+			addr := startServer(t, &Server{Backend: &testBackend{panicOn: tc.panicOn}, Logger: logger})
+			conn := dial(t, addr)
+			transcript(t, conn, tc.script)
+			expectClosed(t, conn)
+			// The server goes on serving.
+			transcript(t, dial(t, addr), `
+				S: 220 *
+				C: NOOP
+				S: 250 2.0.0 OK`)
+			if logs.Count(`msg="smtp: panic in session"`) != 1 {
+				t.Errorf("panic not logged once:\n%s", logs)
+			}
+		})
 	}
 }
 
