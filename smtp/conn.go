@@ -155,6 +155,9 @@ func (c *Conn) serve() {
 		}
 	} else {
 		c.session = sess
+		if !s.AllowInsecureAuth && !netserver.HasCertificate(s.TLSConfig) && len(c.authMechanisms()) > 0 {
+			s.ns.WarnNoLogin(s.protocol())
+		}
 		kind := " ESMTP mailwright"
 		if s.LMTP {
 			kind = " LMTP mailwright"

@@ -32,7 +32,8 @@
 //
 // The server logs to its Logger, slog.Default() when nil: connection
 // details at Debug, configuration warnings (no TLS and no
-// AllowInsecureAuth: no client can log in) and failed logins at Warn,
+// AllowInsecureAuth while sessions offer AUTH: no client can log in;
+// logged once, at the first such session) and failed logins at Warn,
 // backend errors and recovered panics at Error. A failed AUTH (refused
 // credentials or a malformed exchange, not a temporary backend failure)
 // is one line, the same in the pop3 and imap packages, for operators and

@@ -125,8 +125,8 @@ func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
 // implicit TLS. Serve closes l when it returns; it always returns a
 // non-nil error, after Shutdown or Close ErrServerClosed. It refuses to
 // start, and closes l, when the Backend is nil or fails its Validate; it
-// logs a warning when no client can log in (no TLS, and AllowInsecureAuth
-// off).
+// logs a warning when its sessions offer AUTH that no client can use (no
+// TLS, and AllowInsecureAuth off) at the first such session.
 func (s *Server) Serve(l net.Listener) error { return s.ns.Serve(s.protocol(), l) }
 
 // protocol describes the server to netserver, which listens, accepts and
@@ -148,15 +148,18 @@ func (s *Server) protocol() *netserver.Protocol {
 		KeepAlive:         -1,
 		TLSConfig:         s.TLSConfig,
 		AllowInsecureAuth: s.AllowInsecureAuth,
-		HandshakeTimeout:  defaultHandshakeTimeout,
-		MaxConns:          netserver.Limit(s.MaxConnections, DefaultMaxConnections),
-		MaxPerIP:          s.MaxConnectionsPerIP,
-		Logger:            s.logger(),
-		BaseContext:       s.BaseContext,
-		ConnContext:       s.ConnContext,
-		Backend:           s.Backend,
-		Check:             s.validate,
-		NewSession:        s.newSession,
+		// A server that only receives mail offers no AUTH: it is warned
+		// of at the first session that does (Conn.serve).
+		LoginOptional:    true,
+		HandshakeTimeout: defaultHandshakeTimeout,
+		MaxConns:         netserver.Limit(s.MaxConnections, DefaultMaxConnections),
+		MaxPerIP:         s.MaxConnectionsPerIP,
+		Logger:           s.logger(),
+		BaseContext:      s.BaseContext,
+		ConnContext:      s.ConnContext,
+		Backend:          s.Backend,
+		Check:            s.validate,
+		NewSession:       s.newSession,
 	}
 }
 

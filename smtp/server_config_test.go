@@ -190,8 +190,9 @@ func TestSTARTTLSNeedsCertificate(t *testing.T) {
 }
 
 // Without TLS and without AllowInsecureAuth nobody can log in: the
-// server says so at start, and the refusal says why instead of sending
-// the client to a STARTTLS that is not offered.
+// server says so at the first session that offers AUTH, and the refusal
+// says why instead of sending the client to a STARTTLS that is not
+// offered.
 func TestNoTLSNoInsecureAuth(t *testing.T) {
 	logger, logs := logtest.New()
 	b := &testBackend{users: map[string]string{"alice": "secret"}}
@@ -204,12 +205,17 @@ func TestNoTLSNoInsecureAuth(t *testing.T) {
 	transcript(t, bufConn{conn, br}, `
 		C: AUTH PLAIN AGFsaWNlAHNlY3JldA==
 		S: 538 5.7.11 Encryption required for authentication, and this server has no TLS configured`)
-	want := `level=WARN msg="smtp: no TLS configured (TLSConfig has no certificate) and AllowInsecureAuth is off: no client can log in" addr=` + addr
+	want := `level=WARN msg="smtp: sessions offer a login, but there is no TLS configured (TLSConfig has no certificate) and AllowInsecureAuth is off: no client can log in"`
 	if !logs.Has(want) {
-		t.Errorf("log has no start warning %q:\n%s", want, logs)
+		t.Errorf("log has no warning %q:\n%s", want, logs)
 	}
-	// With TLS, or with AllowInsecureAuth, there is nothing to warn of.
-	for _, s := range []*Server{{Backend: b, TLSConfig: testcert.ServerConfig()}, {Backend: b, AllowInsecureAuth: true}} {
+	transcript(t, dial(t, addr), `S: 220 *`)
+	if n := logs.Count("no client can log in"); n != 1 {
+		t.Errorf("warned %d times after two sessions, want once:\n%s", n, logs)
+	}
+	// With TLS, or with AllowInsecureAuth, or sessions that offer no AUTH
+	// (a server that only receives mail), there is nothing to warn of.
+	for _, s := range []*Server{{Backend: b, TLSConfig: testcert.ServerConfig()}, {Backend: b, AllowInsecureAuth: true}, {Backend: discardBackend{}}} {
 		logger, logs := logtest.New()
 		s.Logger = logger
 		transcript(t, dial(t, startServer(t, s)), `S: 220 *`)

@@ -47,6 +47,7 @@ const (
 type Server struct {
 	inShutdown atomic.Bool
 	tlsServing atomic.Int32 // ServeTLS calls under way
+	noLogin    sync.Once    // WarnNoLogin
 	mu         sync.Mutex
 	listeners  map[*net.Listener]struct{}
 	conns      map[Conn]struct{}
@@ -62,6 +63,19 @@ func (s *Server) ShuttingDown() bool { return s.inShutdown.Load() }
 // serving implicit TLS, so that a plaintext client may be told to
 // connect with TLS.
 func (s *Server) ServesTLS() bool { return s.tlsServing.Load() > 0 }
+
+// WarnNoLogin logs, once per server, that a session offers a login no
+// client can use: no TLS configured, none served, and AllowInsecureAuth
+// off (a Protocol with LoginOptional). It does nothing when a login is
+// possible.
+func (s *Server) WarnNoLogin(p *Protocol) {
+	if HasCertificate(p.TLSConfig) || p.AllowInsecureAuth || s.ServesTLS() {
+		return
+	}
+	s.noLogin.Do(func() {
+		p.Logger.Warn(p.Name + ": sessions offer a login, but there is no TLS configured (TLSConfig has no certificate) and AllowInsecureAuth is off: no client can log in")
+	})
+}
 
 // add registers c, from the address keyed ip, and reports which cap it is
 // over (maxConns and maxPerIP: 0 or less means none). A connection over a

@@ -31,6 +31,10 @@ type Protocol struct {
 	// AllowInsecureAuth accepts passwords without TLS. Serve warns when
 	// it is off and there is no TLS: no client can log in.
 	AllowInsecureAuth bool
+	// LoginOptional says that a session may have no login to offer (an
+	// SMTP server that only receives mail): Serve does not warn, and the
+	// protocol calls WarnNoLogin when a session offers one.
+	LoginOptional bool
 	// HandshakeTimeout bounds the implicit-TLS handshake.
 	HandshakeTimeout time.Duration
 	// MaxConns and MaxPerIP cap the connections (0 or less: no cap).
@@ -157,7 +161,7 @@ func (s *Server) serve(p *Protocol, l net.Listener, implicitTLS *tls.Config) err
 	if implicitTLS != nil {
 		s.tlsServing.Add(1)
 		defer s.tlsServing.Add(-1)
-	} else if !HasCertificate(p.TLSConfig) && !p.AllowInsecureAuth {
+	} else if !p.LoginOptional && !HasCertificate(p.TLSConfig) && !p.AllowInsecureAuth {
 		p.Logger.Warn(p.Name+": no TLS configured (TLSConfig has no certificate) and AllowInsecureAuth is off: no client can log in",
 			"addr", l.Addr().String())
 	}
