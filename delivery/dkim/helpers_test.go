@@ -1,6 +1,7 @@
 package dkim
 
 import (
+	"bufio"
 	"context"
 	"crypto"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailwright/mailwright/delivery/internal/authtest"
+	"github.com/mailwright/mailwright/delivery/internal/msgauth"
 )
 
 // publish puts key's record at selector._domainkey.domain.
@@ -139,4 +141,15 @@ func alterBody(msg string) string {
 // alterHeader changes the Subject.
 func alterHeader(msg string) string {
 	return strings.Replace(msg, "Subject:", "Subject: Re:", 1)
+}
+
+func bufioReader(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s)) }
+
+// tagsOf builds a tag list from name, value pairs.
+func tagsOf(kv ...string) msgauth.Tags {
+	var tags msgauth.Tags
+	for i := 0; i+1 < len(kv); i += 2 {
+		tags = append(tags, msgauth.Tag{Name: kv[i], Value: kv[i+1]})
+	}
+	return tags
 }

@@ -27,35 +27,31 @@ func newBodyCanonicalizer(c Canon, w io.Writer) *bodyCanonicalizer {
 }
 
 func (b *bodyCanonicalizer) Write(p []byte) (int, error) {
-	for i := 0; i < len(p); i++ {
+	stop := &simpleStop
+	if b.relaxed {
+		stop = &relaxedStop
+	}
+	for i := 0; i < len(p); {
 		c := p[i]
-		if b.cr {
-			b.cr = false
-			if c == '\n' {
-				b.lineEnd()
-				continue
-			}
-			b.text([]byte{'\r'})
-		}
-		switch c {
-		case '\r':
-			b.cr = true
-		case '\n':
-			b.lineEnd()
-		case ' ', '\t':
-			if b.relaxed {
-				b.space = true
-			} else {
-				b.text(p[i : i+1])
-			}
-		default:
-			// The common case: a run of ordinary bytes goes out in one append.
+		if !stop[c] && !b.cr {
+			// The common case: a run of text goes out in one append. Under
+			// relaxed, a single space between two text bytes needs no
+			// rewriting and stays in the run.
 			j := i + 1
-			for j < len(p) && !special(p[j]) {
-				j++
+			for j < len(p) {
+				if !stop[p[j]] {
+					j++
+				} else if b.relaxed && p[j] == ' ' && j+1 < len(p) && !stop[p[j+1]] {
+					j += 2
+				} else {
+					break
+				}
 			}
 			b.text(p[i:j])
-			i = j - 1
+			i = j
+		} else {
+			b.special(c)
+			i++
 		}
 		if len(b.out) >= flushAt {
 			if err := b.flush(); err != nil {
@@ -66,7 +62,42 @@ func (b *bodyCanonicalizer) Write(p []byte) (int, error) {
 	return len(p), b.flush()
 }
 
-func special(c byte) bool { return c == '\r' || c == '\n' || c == ' ' || c == '\t' }
+// simpleStop and relaxedStop mark the bytes that end a run of text.
+var simpleStop, relaxedStop = stopTable("\r\n"), stopTable("\r\n \t")
+
+func stopTable(chars string) (t [256]bool) {
+	for i := 0; i < len(chars); i++ {
+		t[chars[i]] = true
+	}
+	return t
+}
+
+// special handles one CR, LF, or (relaxed) whitespace byte, and the byte
+// after a CR.
+func (b *bodyCanonicalizer) special(c byte) {
+	if b.cr {
+		b.cr = false
+		if c == '\n' {
+			b.lineEnd()
+			return
+		}
+		b.text([]byte{'\r'})
+	}
+	switch c {
+	case '\r':
+		b.cr = true
+	case '\n':
+		b.lineEnd()
+	case ' ', '\t':
+		if b.relaxed {
+			b.space = true
+			return
+		}
+		b.text([]byte{c})
+	default:
+		b.text([]byte{c})
+	}
+}
 
 func (b *bodyCanonicalizer) lineEnd() {
 	b.space = false // whitespace at the end of a line is dropped (relaxed)
