@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,21 +52,6 @@ type Signer struct {
 	Now func() time.Time
 	// MaxHeaderBytes bounds the header read; 0 means 256 KiB.
 	MaxHeaderBytes int
-}
-
-var defaultHeaders = []string{
-	"From", "Sender", "Reply-To", "Subject", "Date", "Message-ID", "To", "Cc",
-	"MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-ID", "Content-Description",
-	"In-Reply-To", "References",
-	"Resent-Date", "Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Message-ID",
-	"List-Id", "List-Help", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Subscribe",
-	"List-Post", "List-Owner", "List-Archive",
-}
-
-var defaultOversign = []string{
-	"From", "Sender", "Reply-To", "Subject", "Date", "Message-ID", "To", "Cc",
-	"MIME-Version", "Content-Type", "Content-Transfer-Encoding", "In-Reply-To", "References",
-	"List-Unsubscribe", "List-Unsubscribe-Post",
 }
 
 // ErrNoSigningKey is returned when the Signer has no key for the domain.
@@ -175,30 +159,15 @@ func (s *Signer) keysForFrom(h msgauth.Header) (string, []Key, error) {
 	return domain, nil, nil
 }
 
-// signedNames is the h= list: each configured field as many times as the
-// message has it, oversigned fields once more.
 func (s *Signer) signedNames(h msgauth.Header) []string {
 	headers, oversign := s.Headers, s.Oversign
 	if headers == nil {
-		headers = defaultHeaders
+		headers = msgauth.DefaultSignedHeaders
 	}
 	if oversign == nil {
-		oversign = defaultOversign
+		oversign = msgauth.DefaultOversigned
 	}
-	var names []string
-	for _, name := range headers {
-		n := h.Count(name)
-		if slices.ContainsFunc(oversign, func(o string) bool { return strings.EqualFold(o, name) }) {
-			n++
-		}
-		for range n {
-			names = append(names, strings.ToLower(name))
-		}
-	}
-	if !slices.Contains(names, "from") { // RFC 6376 5.4: From MUST be signed
-		names = append(names, "from")
-	}
-	return names
+	return msgauth.SignedNames(h, headers, oversign)
 }
 
 // fromDomain is the domain of the first From address. A field that

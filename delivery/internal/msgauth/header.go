@@ -291,3 +291,13 @@ func (h Header) Get(name string) []byte {
 	}
 	return nil
 }
+
+// NewField makes a Field of raw, a whole field ending in CRLF (one that we
+// generate, not one read from a message).
+func NewField(raw []byte) (Field, error) {
+	name, ok := FieldName(raw)
+	if !ok || !bytes.HasSuffix(raw, crlf) {
+		return Field{}, fmt.Errorf("%w: %q is not a header field", ErrMalformedHeader, truncate(raw))
+	}
+	return Field{Raw: raw, nameLen: len(name)}, nil
+}
