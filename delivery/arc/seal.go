@@ -51,7 +51,7 @@ func (s *Sealer) Seal(r io.Reader, results *authres.Header, cv ChainValidation) 
 	if results == nil {
 		return nil, errors.New("arc: no authentication results to seal")
 	}
-	br := bufio.NewReaderSize(r, 32<<10)
+	br := bufio.NewReader(r)
 	h, err := msgauth.ReadHeader(br, s.MaxHeaderBytes)
 	if err != nil {
 		return nil, fmt.Errorf("arc: %w", err)

@@ -35,7 +35,7 @@ type Verifier struct {
 // body is read only when there is a chain. The error is for a message
 // that cannot be read; everything about the chain is in the Result.
 func (v *Verifier) Verify(ctx context.Context, r io.Reader) (*Result, error) {
-	br := bufio.NewReaderSize(r, 32<<10)
+	br := bufio.NewReader(r)
 	h, err := msgauth.ReadHeader(br, v.MaxHeaderBytes)
 	if err != nil {
 		return nil, fmt.Errorf("arc: %w", err)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mailwright/mailwright/delivery/internal/msgauth"
 )
@@ -218,6 +219,10 @@ func KeyName(selector, domain string) string {
 // as a key wins. Other resolver errors are returned as they are: they
 // are temporary.
 func LookupKey(ctx context.Context, r TXTResolver, selector, domain string) (*KeyRecord, error) {
+	return lookupKey(ctx, r, selector, domain, ParseKeyRecord)
+}
+
+func lookupKey(ctx context.Context, r TXTResolver, selector, domain string, parse func(string) (*KeyRecord, error)) (*KeyRecord, error) {
 	txts, err := r.LookupTXT(ctx, KeyName(selector, domain))
 	if isNotFound(err) || err == nil && len(txts) == 0 {
 		return nil, fmt.Errorf("%w at %s", ErrNoKey, KeyName(selector, domain))
@@ -227,7 +232,7 @@ func LookupKey(ctx context.Context, r TXTResolver, selector, domain string) (*Ke
 	}
 	var first error
 	for _, txt := range txts {
-		k, err := ParseKeyRecord(txt)
+		k, err := parse(txt)
 		if err == nil {
 			return k, nil
 		}
@@ -236,4 +241,36 @@ func LookupKey(ctx context.Context, r TXTResolver, selector, domain string) (*Ke
 		}
 	}
 	return nil, first
+}
+
+// keyMemo remembers parsed key records by their text: with the resolver's
+// cache warm, a verifier parses each key once, not once per message
+// (parsing an RSA key is a sixth of verifying a message with it). Keyed
+// by the text, it never outlives a DNS change. It holds at most
+// keyMemoSize records and starts over when full.
+type keyMemo struct {
+	mu sync.Mutex
+	m  map[string]*KeyRecord
+}
+
+const keyMemoSize = 256
+
+func (k *keyMemo) parse(txt string) (*KeyRecord, error) {
+	k.mu.Lock()
+	rec := k.m[txt]
+	k.mu.Unlock()
+	if rec != nil {
+		return rec, nil
+	}
+	rec, err := ParseKeyRecord(txt)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	if k.m == nil || len(k.m) >= keyMemoSize {
+		k.m = make(map[string]*KeyRecord)
+	}
+	k.m[txt] = rec
+	k.mu.Unlock()
+	return rec, nil
 }

@@ -72,7 +72,7 @@ func (s *Signer) SignAs(domain string, r io.Reader) ([]byte, error) {
 }
 
 func (s *Signer) sign(domain string, r io.Reader) ([]byte, error) {
-	br := bufio.NewReaderSize(r, 32<<10)
+	br := bufio.NewReader(r)
 	h, err := msgauth.ReadHeader(br, s.MaxHeaderBytes)
 	if err != nil {
 		return nil, fmt.Errorf("dkim: %w", err)

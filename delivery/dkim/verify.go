@@ -34,6 +34,8 @@ type Verifier struct {
 	MaxHeaderBytes int
 	// Now is the clock for x=; nil means time.Now.
 	Now func() time.Time
+
+	keys keyMemo
 }
 
 // keyLookup is one key fetch, shared by the signatures that name the same
@@ -61,7 +63,7 @@ type check struct {
 // be read (an I/O error, a malformed or oversized header), which the
 // caller reports as dkim=permerror or temperror as it sees fit.
 func (v *Verifier) Verify(ctx context.Context, r io.Reader) ([]Result, error) {
-	br := bufio.NewReaderSize(r, 32<<10)
+	br := bufio.NewReader(r)
 	h, err := msgauth.ReadHeader(br, v.MaxHeaderBytes)
 	if err != nil {
 		return nil, fmt.Errorf("dkim: %w", err)
@@ -105,7 +107,7 @@ func (v *Verifier) Verify(ctx context.Context, r io.Reader) ([]Result, error) {
 			lookups[key] = l
 			wg.Go(func() {
 				defer close(l.done)
-				l.rec, l.err = LookupKey(lookupCtx, v.resolver(), sig.Selector, sig.Domain)
+				l.rec, l.err = lookupKey(lookupCtx, v.resolver(), sig.Selector, sig.Domain, v.keys.parse)
 			})
 		}
 		checks = append(checks, check{res: res, sig: sig, field: &h[i], body: bodies.Add(sig.BodyHashKey()), lookup: l})

@@ -259,3 +259,26 @@ func TestMethodResult(t *testing.T) {
 		t.Errorf("fail: %s", got)
 	}
 }
+
+// TestKeyMemo: parsed keys are remembered by their record's text, so a
+// key rotated in DNS takes effect at once.
+func TestKeyMemo(t *testing.T) {
+	s, v, z := testWorld(t)
+	msg := signed(t, s, testMessage)
+	for range 3 {
+		if got := statuses(verify(t, v, msg)); got != "pass pass" {
+			t.Fatalf("%q", got)
+		}
+	}
+	if len(v.keys.m) != 2 {
+		t.Errorf("memo holds %d records, want 2", len(v.keys.m))
+	}
+	publish(t, z, "rsa", "example.org", rsaKey2) // rotated
+	if got := statuses(verify(t, v, msg)); got != "fail pass" {
+		t.Errorf("after rotation: %q", got)
+	}
+	s.Keys["example.org"][0].PrivateKey = rsaKey2
+	if got := statuses(verify(t, v, signed(t, s, testMessage))); got != "pass pass" {
+		t.Errorf("signed with the new key: %q", got)
+	}
+}

@@ -20,10 +20,12 @@ type bodyCanonicalizer struct {
 	wrote   bool // any text written
 }
 
-const flushAt = 8 << 10
+// flushAt is the output buffered before it goes to the hash: enough to
+// make each hash write worth its call.
+const flushAt = 2 << 10
 
 func newBodyCanonicalizer(c Canon, w io.Writer) *bodyCanonicalizer {
-	return &bodyCanonicalizer{relaxed: c == Relaxed, w: w, out: make([]byte, 0, flushAt+512)}
+	return &bodyCanonicalizer{relaxed: c == Relaxed, w: w, out: make([]byte, 0, flushAt)}
 }
 
 func (b *bodyCanonicalizer) Write(p []byte) (int, error) {
@@ -115,8 +117,15 @@ func (b *bodyCanonicalizer) text(t []byte) {
 		b.out = append(b.out, ' ')
 		b.space = false
 	}
-	b.out = append(b.out, t...)
 	b.wrote = true
+	if len(b.out)+len(t) > cap(b.out) {
+		b.flush()
+		if len(t) >= flushAt { // a long run goes straight to the hash
+			b.w.Write(t)
+			return
+		}
+	}
+	b.out = append(b.out, t...)
 }
 
 func (b *bodyCanonicalizer) flush() error {
