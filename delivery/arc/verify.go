@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -127,7 +128,7 @@ var errWeak = errors.New("weak algorithm or key")
 
 // get returns the public key for sig after the checks RFC 6376 6.1.2
 // makes of a DKIM key, which ARC shares (RFC 8617 5.2).
-func (k *keyring) get(sig *msgauth.Sig) (any, error) {
+func (k *keyring) get(sig *msgauth.Sig) (crypto.PublicKey, error) {
 	name := dkim.KeyName(sig.Selector, sig.Domain)
 	a, ok := k.cache[name]
 	if !ok {
