@@ -261,7 +261,7 @@ func TestNilLoggerIsDefault(t *testing.T) {
 	logger, logs := logtest.New()
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(logger)
-	s := &Server{Backend: &testBackend{}, Domain: "mx.test"}
+	s := &Server{Backend: &testBackend{users: map[string]string{"alice": "secret"}}, Domain: "mx.test"}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
