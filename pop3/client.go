@@ -102,17 +102,7 @@ type Client struct {
 // of ctx no longer matters (each method takes its own). The host part of
 // addr is remembered as the TLS server name for StartTLS.
 func DialContext(ctx context.Context, addr string) (*Client, error) {
-	d := &net.Dialer{Timeout: clientDialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	c, err := NewClient(ctx, conn)
-	if err != nil {
-		return nil, err
-	}
-	c.serverName, _, _ = net.SplitHostPort(addr)
-	return c, nil
+	return dial(ctx, &net.Dialer{Timeout: clientDialTimeout}, addr)
 }
 
 // Dial is DialContext with context.Background.
@@ -125,7 +115,19 @@ func Dial(addr string) (*Client, error) { return DialContext(context.Background(
 // verify the certificate.
 func DialTLSContext(ctx context.Context, addr string, config *tls.Config) (*Client, error) {
 	host, _, _ := net.SplitHostPort(addr)
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: clientDialTimeout}, Config: clientio.TLSConfig(config, host)}
+	return dial(ctx, &tls.Dialer{NetDialer: &net.Dialer{Timeout: clientDialTimeout}, Config: clientio.TLSConfig(config, host)}, addr)
+}
+
+// DialTLS is DialTLSContext with context.Background.
+func DialTLS(addr string, config *tls.Config) (*Client, error) {
+	return DialTLSContext(context.Background(), addr, config)
+}
+
+// dial connects with d, reads the greeting and keeps the host of addr
+// for the verification of a certificate.
+func dial(ctx context.Context, d interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+}, addr string) (*Client, error) {
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
@@ -134,13 +136,8 @@ func DialTLSContext(ctx context.Context, addr string, config *tls.Config) (*Clie
 	if err != nil {
 		return nil, err
 	}
-	c.serverName = host
+	c.serverName, _, _ = net.SplitHostPort(addr)
 	return c, nil
-}
-
-// DialTLS is DialTLSContext with context.Background.
-func DialTLS(addr string, config *tls.Config) (*Client, error) {
-	return DialTLSContext(context.Background(), addr, config)
 }
 
 // NewClient returns a Client speaking POP3 over an existing connection,

@@ -47,35 +47,13 @@ func (c *Client) Stat(ctx context.Context) (count int, size int64, err error) {
 // List sends LIST (RFC 1939 section 5) and returns the number and size of
 // every message not marked deleted, at most MaxMessages of them.
 func (c *Client) List(ctx context.Context) ([]ScanListing, error) {
-	var list []ScanListing
-	err := c.call(ctx, func() error {
-		if _, err := c.cmd("LIST"); err != nil {
-			return err
-		}
-		return c.readMultiline(limit(c.MaxMessages, clientDefaultMaxMessages), "LIST", func(line string) error {
-			l, err := parseScanListing(line)
-			list = append(list, l)
-			return err
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return list, nil
+	return listAll(ctx, c, "LIST", parseScanListing)
 }
 
 // ListMessage sends "LIST n" and returns the size of message n. A message
 // that does not exist or is marked deleted is an *Error.
 func (c *Client) ListMessage(ctx context.Context, n int) (ScanListing, error) {
-	var l ScanListing
-	err := c.numbered(ctx, "LIST", n, func(text string) (err error) {
-		l, err = parseScanListing(text)
-		if err == nil && l.Number != n {
-			err = badResponse("LIST %d answered for message %d", n, l.Number)
-		}
-		return err
-	})
-	return l, err
+	return listOne(ctx, c, "LIST", n, parseScanListing)
 }
 
 // UIDL sends UIDL (RFC 1939 section 7) and returns the unique-id of every
@@ -83,13 +61,33 @@ func (c *Client) ListMessage(ctx context.Context, n int) (ScanListing, error) {
 // names the same message in every session, so a client that leaves mail
 // on the server fetches only what it has not seen.
 func (c *Client) UIDL(ctx context.Context) ([]UniqueIDListing, error) {
-	var list []UniqueIDListing
+	return listAll(ctx, c, "UIDL", parseUniqueIDListing)
+}
+
+// UIDLMessage sends "UIDL n" and returns the unique-id of message n.
+func (c *Client) UIDLMessage(ctx context.Context, n int) (UniqueIDListing, error) {
+	return listOne(ctx, c, "UIDL", n, parseUniqueIDListing)
+}
+
+// listing is a line of LIST or UIDL.
+type listing interface {
+	ScanListing | UniqueIDListing
+	number() int
+}
+
+func (l ScanListing) number() int     { return l.Number }
+func (l UniqueIDListing) number() int { return l.Number }
+
+// listAll sends verb and returns its multi-line listing, each line parsed
+// by parse, at most MaxMessages of them.
+func listAll[T listing](ctx context.Context, c *Client, verb string, parse func(string) (T, error)) ([]T, error) {
+	var list []T
 	err := c.call(ctx, func() error {
-		if _, err := c.cmd("UIDL"); err != nil {
+		if _, err := c.cmd(verb); err != nil {
 			return err
 		}
-		return c.readMultiline(limit(c.MaxMessages, clientDefaultMaxMessages), "UIDL", func(line string) error {
-			l, err := parseUniqueIDListing(line)
+		return c.readMultiline(limit(c.MaxMessages, clientDefaultMaxMessages), verb, func(line string) error {
+			l, err := parse(line)
 			list = append(list, l)
 			return err
 		})
@@ -100,13 +98,14 @@ func (c *Client) UIDL(ctx context.Context) ([]UniqueIDListing, error) {
 	return list, nil
 }
 
-// UIDLMessage sends "UIDL n" and returns the unique-id of message n.
-func (c *Client) UIDLMessage(ctx context.Context, n int) (UniqueIDListing, error) {
-	var l UniqueIDListing
-	err := c.numbered(ctx, "UIDL", n, func(text string) (err error) {
-		l, err = parseUniqueIDListing(text)
-		if err == nil && l.Number != n {
-			err = badResponse("UIDL %d answered for message %d", n, l.Number)
+// listOne sends "verb n" and parses the +OK line, which must be about
+// message n.
+func listOne[T listing](ctx context.Context, c *Client, verb string, n int, parse func(string) (T, error)) (T, error) {
+	var l T
+	err := c.numbered(ctx, verb, n, func(text string) (err error) {
+		l, err = parse(text)
+		if err == nil && l.number() != n {
+			err = badResponse("%s %d answered for message %d", verb, n, l.number())
 		}
 		return err
 	})

@@ -35,6 +35,16 @@ func dialClient(t *testing.T, addr string) *pop3.Client {
 	return c
 }
 
+// loginAlice connects a Client to ts and logs in as alice.
+func loginAlice(t *testing.T, ts *testServer) *pop3.Client {
+	t.Helper()
+	c := dialClient(t, ts.addr)
+	if err := c.Login(context.Background(), "alice", "secret"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // readAll reads a message from Retrieve or Top and closes it.
 func readAll(t *testing.T, rc io.ReadCloser, err error) string {
 	t.Helper()
@@ -169,10 +179,7 @@ func TestClientCloseKeepsMessages(t *testing.T) {
 	ctx := context.Background()
 	ts := startServer(t, nil)
 	ts.deliver(t, "alice", msg1)
-	c := dialClient(t, ts.addr)
-	if err := c.Login(ctx, "alice", "secret"); err != nil {
-		t.Fatal(err)
-	}
+	c := loginAlice(t, ts)
 	if err := c.Delete(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -340,17 +347,6 @@ func TestClientAPOP(t *testing.T) {
 	if n, _, err := c.Stat(ctx); err != nil || n != 1 {
 		t.Fatalf("Stat after APOP = %d, %v", n, err)
 	}
-
-	// A backend without APOP (the spy): no timestamp in the greeting,
-	// nothing sent.
-	ts2 := startServer(t, nil)
-	c2 := dialClient(t, ts2.addr)
-	if err := c2.APOP(ctx, "alice", "secret"); !errors.Is(err, errors.ErrUnsupported) {
-		t.Fatalf("APOP without a timestamp: %v", err)
-	}
-	if err := c2.Login(ctx, "alice", "secret"); err != nil {
-		t.Fatalf("Login after the APOP refusal: %v", err)
-	}
 }
 
 func TestClientAuth(t *testing.T) {
@@ -395,16 +391,33 @@ func (refusingSASL) Next([]byte) ([]byte, error) {
 	return nil, errors.New("the mechanism gives up")
 }
 
-func TestClientAuthCancelled(t *testing.T) {
+// TestClientLoginRefusedKeepsSession: a login that the Client refuses
+// itself, or cancels, leaves the session in step: USER and PASS work next.
+func TestClientLoginRefusedKeepsSession(t *testing.T) {
 	ctx := context.Background()
-	ts := startServer(t, nil)
-	c := dialClient(t, ts.addr)
-	if err := c.Auth(ctx, refusingSASL{}); err == nil || !strings.Contains(err.Error(), "gives up") {
-		t.Fatalf("Auth = %v, want the mechanism's error", err)
-	}
-	// "*" cancelled the exchange; the session is in step.
-	if err := c.Login(ctx, "alice", "secret"); err != nil {
-		t.Fatalf("Login after a cancelled AUTH: %v", err)
+	ts := startServer(t, nil) // the spy hides APOP: no timestamp
+	for _, tc := range []struct {
+		name  string
+		login func(*pop3.Client) error
+		want  func(error) bool
+	}{
+		{"APOP without a timestamp, nothing sent", func(c *pop3.Client) error { return c.APOP(ctx, "alice", "secret") },
+			func(err error) bool { return errors.Is(err, errors.ErrUnsupported) }},
+		{"AUTH cancelled with *", func(c *pop3.Client) error { return c.Auth(ctx, refusingSASL{}) },
+			func(err error) bool { return err != nil && strings.Contains(err.Error(), "gives up") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialClient(t, ts.addr)
+			if err := tc.login(c); !tc.want(err) {
+				t.Fatalf("got %v", err)
+			}
+			if err := c.Login(ctx, "alice", "secret"); err != nil {
+				t.Fatalf("Login next: %v", err)
+			}
+			if err := c.Quit(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 
@@ -413,10 +426,7 @@ func TestClientMessageOpen(t *testing.T) {
 	ts := startServer(t, nil)
 	ts.deliver(t, "alice", dotted)
 	ts.deliver(t, "alice", msg2)
-	c := dialClient(t, ts.addr)
-	if err := c.Login(ctx, "alice", "secret"); err != nil {
-		t.Fatal(err)
-	}
+	c := loginAlice(t, ts)
 	rc, err := c.Retrieve(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -464,10 +474,7 @@ func TestClientQuitWithMessageOpen(t *testing.T) {
 	ctx := context.Background()
 	ts := startServer(t, nil)
 	ts.deliver(t, "alice", msg1)
-	c := dialClient(t, ts.addr)
-	if err := c.Login(ctx, "alice", "secret"); err != nil {
-		t.Fatal(err)
-	}
+	c := loginAlice(t, ts)
 	if err := c.Delete(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
