@@ -93,7 +93,7 @@ type Client struct {
 	isTLS      bool
 	timestamp  string       // APOP timestamp of the greeting; "" if none
 	broken     error        // set when the connection is out of step; sticky
-	body       *messageBody // message being read; commands wait for its end
+	body       *messageBody // message being read; commands are refused until its end
 }
 
 // DialContext connects to the POP3 server at addr ("host:port", port 110

@@ -136,8 +136,9 @@ func (c *Client) numbered(ctx context.Context, verb string, n int, parse func(te
 // and every Read and Close of the message, each Read bounded by
 // CommandTimeout as well. Until the message is read to io.EOF or closed,
 // other commands are refused; Close reads and discards the rest (use
-// Client.Close to give up on a large message instead). A message that
-// does not exist or is marked deleted is an *Error.
+// Client.Close to give up on a large message instead). The length is the
+// server's to choose: wrap the message in an io.LimitReader to bound it.
+// A message that does not exist or is marked deleted is an *Error.
 func (c *Client) Retrieve(ctx context.Context, n int) (io.ReadCloser, error) {
 	if err := checkNumber(n); err != nil {
 		return nil, err
