@@ -527,7 +527,7 @@ func compareVacation(t *testing.T, p *pigeonhole, c corpusCase, msg []byte) {
 		return
 	}
 	reply := rs.Compose(v, m, env, from, time.Now())
-	phHeader := headerIndex(NewMessage([]byte(toCRLF(phSentMail.FindStringSubmatch(out)[1]+"\n\n"))).Header)
+	phHeader := headerIndex(NewMessage([]byte(toCRLF(phSentMail.FindStringSubmatch(out)[1] + "\n\n"))).Header)
 	ourHeader := headerIndex(NewMessage(reply.Message).Header)
 	for _, name := range []string{"from", "to", "subject", "in-reply-to", "references", "auto-submitted"} {
 		w, g := phHeader[name], ourHeader[name]
