@@ -50,20 +50,15 @@ func (c *compiler) dateZone(b *bound) (dateZone, error) {
 	if err != nil {
 		return dateZone{}, err
 	}
-	if z.constant() {
-		if _, ok := parseZone(z.lit); !ok {
-			return dateZone{}, errorf(a.Pos, "invalid time zone %q", z.lit)
-		}
-	}
+	// An invalid zone is taken as the local one, as Pigeonhole does
+	// (it warns about a constant one).
 	return dateZone{zone: &z}, nil
 }
 
+// datePart compiles a date-part argument. An unknown part makes the
+// test false (RFC 5260 4.2 lists the parts; Pigeonhole only warns).
 func (c *compiler) datePart(a Arg) (str, error) {
-	p, err := c.str(a)
-	if err == nil && p.constant() && !slices.Contains(datePartNames, strings.ToLower(p.lit)) {
-		return p, errorf(a.Pos, "unknown date part %q", p.lit)
-	}
-	return p, err
+	return c.str(a)
 }
 
 func init() {
@@ -142,11 +137,11 @@ func (t *testDate) eval(r *run) (bool, error) {
 	switch {
 	case t.zone.original:
 	case t.zone.zone != nil:
-		off, ok := parseZone(r.expand(*t.zone.zone))
-		if !ok {
-			return t.m.match(r, nil)
+		if off, ok := parseZone(r.expand(*t.zone.zone)); ok {
+			when = when.In(time.FixedZone("", off*60))
+		} else {
+			when = when.In(r.loc)
 		}
-		when = when.In(time.FixedZone("", off*60))
 	default:
 		when = when.In(r.loc)
 	}
