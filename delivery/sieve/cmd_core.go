@@ -20,10 +20,10 @@ func init() {
 		sig: signature{tags: flagsTags},
 		compile: func(c *compiler, n *Node, b *bound) (command, error) {
 			fl, err := c.flagsArg(b)
-			return &cmdStore{keep: true, flags: fl, pos: n.Pos}, err
+			return &cmdStore{keep: true, flags: fl}, err
 		}}
 	commandSpecs["discard"] = &commandSpec{compile: func(c *compiler, n *Node, b *bound) (command, error) {
-		return &cmdAction{pos: n.Pos, make: func(r *run) (Action, error) { return &Discard{}, nil }}, nil
+		return &cmdAction{make: func(r *run) (Action, error) { return &Discard{}, nil }}, nil
 	}}
 	commandSpecs["fileinto"] = &commandSpec{
 		ext: "fileinto",
@@ -40,7 +40,7 @@ func init() {
 				return nil, errorf(b.args[0].Pos, "invalid mailbox name %q", mbox.lit)
 			}
 			fl, err := c.flagsArg(b)
-			return &cmdStore{mailbox: mbox, flags: fl, copy: b.has("copy"), create: b.has("create"), pos: n.Pos}, err
+			return &cmdStore{mailbox: mbox, flags: fl, copy: b.has("copy"), create: b.has("create")}, err
 		}}
 	commandSpecs["redirect"] = &commandSpec{
 		sig: signature{tags: []tagSpec{{name: "copy", ext: "copy"}}, args: []ArgKind{ArgString}},
@@ -55,7 +55,7 @@ func init() {
 				}
 			}
 			cp := b.has("copy")
-			return &cmdAction{pos: n.Pos, make: func(r *run) (Action, error) {
+			return &cmdAction{make: func(r *run) (Action, error) {
 				addr, ok := parseRedirectAddress(r.expand(to))
 				if !ok {
 					return nil, r.errorf("invalid redirect address %q", r.expand(to))
@@ -70,7 +70,7 @@ func init() {
 			sig: signature{args: []ArgKind{ArgString}},
 			compile: func(c *compiler, n *Node, b *bound) (command, error) {
 				reason, err := c.str(b.args[0])
-				return &cmdAction{pos: n.Pos, make: func(r *run) (Action, error) {
+				return &cmdAction{make: func(r *run) (Action, error) {
 					return &Reject{Reason: r.expand(reason), Extended: extended}, nil
 				}}, err
 			}}
@@ -88,7 +88,7 @@ type cmdIf struct {
 
 type branch struct {
 	cond test // nil for else
-	body []command
+	body []stmt
 }
 
 func (c *cmdIf) exec(r *run) error {
@@ -109,12 +109,10 @@ func (c *cmdIf) exec(r *run) error {
 
 // cmdAction adds the action that make builds.
 type cmdAction struct {
-	pos  Pos
 	make func(r *run) (Action, error)
 }
 
 func (c *cmdAction) exec(r *run) error {
-	r.pos = c.pos
 	a, err := c.make(r)
 	if err != nil {
 		return err
@@ -128,11 +126,9 @@ type cmdStore struct {
 	mailbox      str
 	flags        *flagsArg
 	copy, create bool
-	pos          Pos
 }
 
 func (c *cmdStore) exec(r *run) error {
-	r.pos = c.pos
 	flags := r.storeFlags(c.flags)
 	if c.keep {
 		return r.addAction(&Keep{Flags: flags, Header: r.editedHeader()})

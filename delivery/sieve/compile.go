@@ -9,7 +9,7 @@ import (
 // Script is a compiled script, ready to Run. It is immutable and may be
 // run by several goroutines at once.
 type Script struct {
-	cmds     []command
+	cmds     []stmt
 	requires map[string]bool
 	opts     Options
 	globals  []string // names declared by "global" at the top level
@@ -17,6 +17,12 @@ type Script struct {
 
 // Requires reports whether the script requires the capability ext.
 func (s *Script) Requires(ext string) bool { return s.requires[strings.ToLower(ext)] }
+
+// stmt is a command with its position, for the errors of a run.
+type stmt struct {
+	cmd command
+	pos Pos
+}
 
 // command is a compiled command; test a compiled test.
 type (
@@ -83,8 +89,8 @@ func (c *compiler) declare(name string, p Pos) error {
 
 // block compiles a list of commands; top is true at the top level of the
 // script, where require may appear.
-func (c *compiler) block(nodes []*Node, top bool) ([]command, error) {
-	var cmds []command
+func (c *compiler) block(nodes []*Node, top bool) ([]stmt, error) {
+	var cmds []stmt
 	for i := 0; i < len(nodes); i++ {
 		n := nodes[i]
 		name := strings.ToLower(n.Name)
@@ -106,7 +112,7 @@ func (c *compiler) block(nodes []*Node, top bool) ([]command, error) {
 			if err != nil {
 				return nil, err
 			}
-			cmds = append(cmds, cmd)
+			cmds = append(cmds, stmt{cmd, n.Pos})
 			i = next - 1
 			continue
 		}
@@ -115,7 +121,7 @@ func (c *compiler) block(nodes []*Node, top bool) ([]command, error) {
 			return nil, err
 		}
 		if cmd != nil {
-			cmds = append(cmds, cmd)
+			cmds = append(cmds, stmt{cmd, n.Pos})
 		}
 	}
 	return cmds, nil

@@ -10,9 +10,6 @@ import (
 
 // date and currentdate (RFC 5260 4, 5).
 
-var datePartNames = []string{"year", "month", "day", "date", "julian", "hour", "minute", "second",
-	"time", "iso8601", "std11", "zone", "weekday"}
-
 // parseZone parses a :zone value, "+hhmm" or "-hhmm" (RFC 5260 4.1),
 // into minutes east of UTC.
 func parseZone(z string) (int, bool) {

@@ -38,7 +38,7 @@ func init() {
 		ext: "editheader",
 		sig: signature{tags: []tagSpec{{name: "last"}}, args: []ArgKind{ArgString, ArgString}},
 		compile: func(c *compiler, n *Node, b *bound) (command, error) {
-			cmd := &cmdAddHeader{last: b.has("last"), pos: n.Pos}
+			cmd := &cmdAddHeader{last: b.has("last")}
 			var err error
 			if cmd.name, err = c.str(b.args[0]); err != nil {
 				return nil, err
@@ -95,14 +95,15 @@ func init() {
 type cmdAddHeader struct {
 	name, value str
 	last        bool
-	pos         Pos
 }
 
 // exec adds the field at the top of the header, or at the end with
 // :last (RFC 5293 4). A non-ASCII value is encoded (RFC 2047) and line
 // breaks are folded.
 func (c *cmdAddHeader) exec(r *run) error {
-	r.pos = c.pos
+	if err := r.editable(); err != nil {
+		return err
+	}
 	name, value := r.expand(c.name), r.expand(c.value)
 	if !validFieldName(name) {
 		return r.errorf("addheader: invalid header name %q", name)
@@ -139,6 +140,16 @@ func encodeHeaderValue(v string) string {
 	return v
 }
 
+// editable refuses to edit a header whose fields past
+// Limits.MaxHeaderSize were dropped: the edited header would lose them.
+// The run fails and the message is kept as it came.
+func (r *run) editable() error {
+	if r.in.Message.truncated {
+		return r.errorf("%w: editheader on a header longer than the header limit", ErrLimit)
+	}
+	return nil
+}
+
 // setHeader replaces the header; the old slice stays with the actions
 // that took it (copy on write).
 func (r *run) setHeader(h []Field) {
@@ -155,6 +166,9 @@ type cmdDeleteHeader struct {
 // all of them without patterns; :index picks one occurrence
 // (RFC 5293 5).
 func (c *cmdDeleteHeader) exec(r *run) error {
+	if err := r.editable(); err != nil {
+		return err
+	}
 	name := r.expand(c.name)
 	if !validFieldName(name) {
 		return r.errorf("deleteheader: invalid header name %q", name)

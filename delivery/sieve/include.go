@@ -57,7 +57,7 @@ func init() {
 			if !validScriptName(name) {
 				return nil, errorf(b.args[0].Pos, "invalid script name %q", name)
 			}
-			return &cmdInclude{name: name, global: b.has("global"), once: b.has("once"), optional: b.has("optional"), pos: n.Pos}, nil
+			return &cmdInclude{name: name, global: b.has("global"), once: b.has("once"), optional: b.has("optional")}, nil
 		}}
 	commandSpecs["return"] = &commandSpec{ext: "include", compile: func(c *compiler, n *Node, b *bound) (command, error) {
 		return cmdReturn{}, nil
@@ -101,7 +101,6 @@ func (cmdReturn) exec(r *run) error { return errReturn }
 type cmdInclude struct {
 	name                   string
 	global, once, optional bool
-	pos                    Pos
 }
 
 func (c *cmdInclude) key() string {
@@ -115,7 +114,6 @@ func (c *cmdInclude) key() string {
 // variables (RFC 6609 3.2); a script already on the include stack is an
 // error (RFC 6609 3.2: no recursion).
 func (c *cmdInclude) exec(r *run) error {
-	r.pos = c.pos
 	key := c.key()
 	if c.once && r.once[key] {
 		return nil
@@ -145,9 +143,11 @@ func (c *cmdInclude) exec(r *run) error {
 	r.once[key] = true
 	saved := r.vars
 	r.vars = map[string]string{}
-	r.frames = append(r.frames, &frame{script: s, name: key})
+	r.frames = append(r.frames, &frame{script: s, name: key, display: c.name})
+	pos := r.pos
 	err = r.execBlock(s.cmds)
 	r.frames = r.frames[:len(r.frames)-1]
+	r.pos = pos
 	r.vars = saved
 	if err == errReturn {
 		return nil

@@ -25,8 +25,9 @@ type Message struct {
 	Header []Field
 	Size   int64
 
-	r       io.ReaderAt
-	bodyOff int64
+	r         io.ReaderAt
+	bodyOff   int64
+	truncated bool // fields past the header limit were dropped
 }
 
 // ReadMessage reads the header of a message of size bytes from r,
@@ -46,6 +47,8 @@ func ReadMessage(r io.ReaderAt, size int64, maxHeader int) (*Message, error) {
 			if f, ok := parseField(cur); ok {
 				m.Header = append(m.Header, f)
 			}
+		} else if cur != nil {
+			m.truncated = true
 		}
 		kept += len(cur)
 		cur = nil
@@ -119,6 +122,21 @@ func (m *Message) Body() io.Reader {
 		return strings.NewReader("")
 	}
 	return io.NewSectionReader(m.r, m.bodyOff, m.Size-m.bodyOff)
+}
+
+// WithHeader returns the message with header in place of its own: the
+// Header of an action or Result.KeepHeader after editheader changed it
+// (RFC 5293), followed by the unchanged body.
+func (m *Message) WithHeader(header []Field) io.Reader {
+	var b bytes.Buffer
+	for _, f := range header {
+		b.WriteString(f.Name)
+		b.WriteByte(':')
+		b.WriteString(f.Value)
+		b.WriteString("\r\n")
+	}
+	b.WriteString("\r\n")
+	return io.MultiReader(&b, m.Body())
 }
 
 // unfold removes the line breaks of a folded value (RFC 5322 2.2.3) and

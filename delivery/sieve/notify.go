@@ -54,11 +54,10 @@ type cmdNotify struct {
 	hasFrom, hasMessage   bool
 	importance            int
 	options               []str
-	pos                   Pos
 }
 
 func compileNotify(c *compiler, n *Node, b *bound) (command, error) {
-	cmd := &cmdNotify{importance: 2, pos: n.Pos}
+	cmd := &cmdNotify{importance: 2}
 	var err error
 	if cmd.method, err = c.str(b.args[0]); err != nil {
 		return nil, err
@@ -103,7 +102,6 @@ func compileNotify(c *compiler, n *Node, b *bound) (command, error) {
 }
 
 func (c *cmdNotify) exec(r *run) error {
-	r.pos = c.pos
 	method := r.expand(c.method)
 	if err := checkMethod(method); err != nil {
 		return r.errorf("notify: %v", err)

@@ -77,11 +77,17 @@ var ErrLimit = errors.New("sieve: limit exceeded")
 // action conflict, a limit, a failing include. The caller keeps the
 // message (RFC 5228 2.10.6).
 type RuntimeError struct {
-	Pos Pos
-	Err error
+	// Script is the included script the error is in ("" for the main
+	// one), as include named it.
+	Script string
+	Pos    Pos
+	Err    error
 }
 
 func (e *RuntimeError) Error() string {
+	if e.Script != "" {
+		return fmt.Sprintf("sieve: %s: line %d: %v", e.Script, e.Pos.Line, e.Err)
+	}
 	return fmt.Sprintf("sieve: line %d: %v", e.Pos.Line, e.Err)
 }
 
@@ -159,8 +165,9 @@ type run struct {
 
 // frame is one script on the include stack.
 type frame struct {
-	script *Script
-	name   string
+	script  *Script
+	name    string // key: "personal:x" or "global:x"
+	display string // the name include gave
 }
 
 func (r *run) limits() *Limits { return &r.opts.Limits }
@@ -175,18 +182,19 @@ func (r *run) step(n int) error {
 }
 
 func (r *run) errorf(format string, args ...any) error {
-	return &RuntimeError{Pos: r.pos, Err: fmt.Errorf(format, args...)}
+	return &RuntimeError{Script: r.frames[len(r.frames)-1].display, Pos: r.pos, Err: fmt.Errorf(format, args...)}
 }
 
-func (r *run) execBlock(cmds []command) error {
+func (r *run) execBlock(cmds []stmt) error {
 	for _, c := range cmds {
+		r.pos = c.pos
 		if err := r.step(1); err != nil {
 			return err
 		}
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
-		if err := c.exec(r); err != nil {
+		if err := c.cmd.exec(r); err != nil {
 			return err
 		}
 	}

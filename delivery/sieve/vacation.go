@@ -33,11 +33,10 @@ type cmdVacation struct {
 	mime      bool
 	handle    str
 	reason    str
-	pos       Pos
 }
 
 func compileVacation(c *compiler, n *Node, b *bound) (command, error) {
-	cmd := &cmdVacation{mime: b.has("mime"), pos: n.Pos}
+	cmd := &cmdVacation{mime: b.has("mime")}
 	var err error
 	if cmd.reason, err = c.str(b.args[0]); err != nil {
 		return nil, err
@@ -105,7 +104,6 @@ func saturatingSeconds(n, unit uint64) time.Duration {
 }
 
 func (c *cmdVacation) exec(r *run) error {
-	r.pos = c.pos
 	v := &Vacation{
 		Reason: r.expand(c.reason),
 		Period: r.opts.Vacation.clamp(c.period, c.hasPeriod),
