@@ -17,7 +17,8 @@ type Envelope struct {
 	// To is the recipient whose script runs (the final recipient).
 	To string
 	// OrigTo is the original recipient (ORCPT or before alias
-	// expansion); empty when unknown, then To stands for it.
+	// expansion); empty when unknown. The envelope test's "to" is
+	// OrigTo when set, as in Pigeonhole, and To otherwise.
 	OrigTo string
 	// Auth is the authenticated submitter, if any.
 	Auth string

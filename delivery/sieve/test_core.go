@@ -265,7 +265,11 @@ func (t *testEnvelope) eval(r *run) (bool, error) {
 		case "from":
 			v = env.From
 		case "to":
+			// As Pigeonhole: the original recipient when known.
 			v = env.To
+			if env.OrigTo != "" {
+				v = env.OrigTo
+			}
 		case "auth":
 			if env.Auth == "" {
 				continue
