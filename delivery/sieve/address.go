@@ -298,7 +298,7 @@ var addressPartTags = []tagSpec{
 
 func addressPartOf(b *bound) addressPart {
 	return map[string]addressPart{"": partAll, "all": partAll, "localpart": partLocal, "domain": partDomain,
-		"user": partUser, "detail": partDetail}[b.group["part"]]
+		"user": partUser, "detail": partDetail}[b.group("part")]
 }
 
 // extract returns the part of a valid address; ok is false when the part

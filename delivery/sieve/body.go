@@ -13,8 +13,8 @@ func init() {
 			{name: "text", group: "transform"},
 		}), args: []ArgKind{ArgStringList}},
 		compile: func(c *compiler, n *Node, b *bound) (test, error) {
-			t := &testBody{transform: b.group["transform"]}
-			if a, ok := b.tags["content"]; ok {
+			t := &testBody{transform: b.group("transform")}
+			if a, ok := b.tag("content"); ok {
 				var err error
 				if t.content, err = c.strs(a); err != nil {
 					return nil, err

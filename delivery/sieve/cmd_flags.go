@@ -13,7 +13,7 @@ type flagsArg struct {
 }
 
 func (c *compiler) flagsArg(b *bound) (*flagsArg, error) {
-	a, ok := b.tags["flags"]
+	a, ok := b.tag("flags")
 	if !ok {
 		return nil, nil
 	}

@@ -96,7 +96,7 @@ func init() {
 					continue
 				}
 				if other, ok := seen[m.precedence]; ok {
-					return nil, errorf(b.tagPos[m.name], "modifiers :%s and :%s cannot be used together", other, m.name)
+					return nil, errorf(b.tagPos(m.name), "modifiers :%s and :%s cannot be used together", other, m.name)
 				}
 				seen[m.precedence] = m.name
 				cmd.mods = append(cmd.mods, m)

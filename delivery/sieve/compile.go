@@ -307,18 +307,63 @@ type tagSpec struct {
 // bound is the arguments of a command or test, checked against its
 // signature.
 type bound struct {
-	tags   map[string]Arg // tag name -> its parameter (Kind ArgTag when none)
-	tagPos map[string]Pos
-	group  map[string]string // group -> the tag given
-	args   []Arg
-	tests  []test
+	tags  []boundTag
+	args  []Arg
+	tests []test
 }
 
-func (b *bound) has(tag string) bool { _, ok := b.tags[tag]; return ok }
+// boundTag is a tag given, with its group and parameter (Kind ArgTag
+// when it takes none).
+type boundTag struct {
+	name, group string
+	param       Arg
+	pos         Pos
+}
+
+func (b *bound) find(name string) *boundTag {
+	for i := range b.tags {
+		if b.tags[i].name == name {
+			return &b.tags[i]
+		}
+	}
+	return nil
+}
+
+func (b *bound) has(name string) bool { return b.find(name) != nil }
+
+// tag returns the parameter of a tag.
+func (b *bound) tag(name string) (Arg, bool) {
+	if t := b.find(name); t != nil {
+		return t.param, true
+	}
+	return Arg{}, false
+}
+
+func (b *bound) tagArg(name string) Arg {
+	a, _ := b.tag(name)
+	return a
+}
+
+func (b *bound) tagPos(name string) Pos {
+	if t := b.find(name); t != nil {
+		return t.pos
+	}
+	return Pos{}
+}
+
+// group returns the tag given of a group, or "".
+func (b *bound) group(g string) string {
+	for _, t := range b.tags {
+		if t.group == g {
+			return t.name
+		}
+	}
+	return ""
+}
 
 // bind checks the arguments of n against sig.
 func (c *compiler) bind(n *Node, sig *signature) (*bound, error) {
-	b := &bound{tags: map[string]Arg{}, tagPos: map[string]Pos{}, group: map[string]string{}}
+	b := &bound{}
 	i := 0
 	for ; i < len(n.Args) && n.Args[i].Kind == ArgTag; i++ {
 		a := n.Args[i]
@@ -332,10 +377,9 @@ func (c *compiler) bind(n *Node, sig *signature) (*bound, error) {
 			return nil, errorf(a.Pos, "tag :%s given twice", a.Tag)
 		}
 		if t.group != "" {
-			if other, ok := b.group[t.group]; ok {
+			if other := b.group(t.group); other != "" {
 				return nil, errorf(a.Pos, "tag :%s conflicts with :%s", a.Tag, other)
 			}
-			b.group[t.group] = name
 		}
 		param := Arg{Kind: ArgTag, Pos: a.Pos}
 		if t.param != ArgTag {
@@ -345,8 +389,7 @@ func (c *compiler) bind(n *Node, sig *signature) (*bound, error) {
 			i++
 			param = n.Args[i]
 		}
-		b.tags[name] = param
-		b.tagPos[name] = a.Pos
+		b.tags = append(b.tags, boundTag{name: name, group: t.group, param: param, pos: a.Pos})
 	}
 	for ; i < len(n.Args); i++ {
 		a := n.Args[i]
@@ -412,7 +455,7 @@ func (c *compiler) constStr(a Arg, what string) (string, error) {
 // optStr compiles the parameter of an optional string tag; ok is false
 // when the tag is absent.
 func (c *compiler) optStr(b *bound, tag string) (s str, ok bool, err error) {
-	a, ok := b.tags[tag]
+	a, ok := b.tag(tag)
 	if !ok {
 		return str{}, false, nil
 	}

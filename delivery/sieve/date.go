@@ -39,7 +39,7 @@ func (c *compiler) dateZone(b *bound) (dateZone, error) {
 	if b.has("originalzone") {
 		return dateZone{original: true}, nil
 	}
-	a, ok := b.tags["zone"]
+	a, ok := b.tag("zone")
 	if !ok {
 		return dateZone{}, nil
 	}

@@ -27,14 +27,14 @@ func init() {
 		compile: func(c *compiler, n *Node, b *bound) (test, error) {
 			t := &testDuplicate{last: b.has("last"), period: DefaultDuplicatePeriod}
 			var err error
-			if a, ok := b.tags["handle"]; ok {
+			if a, ok := b.tag("handle"); ok {
 				h, err := c.str(a)
 				if err != nil {
 					return nil, err
 				}
 				t.handle = &h
 			}
-			if a, ok := b.tags["header"]; ok {
+			if a, ok := b.tag("header"); ok {
 				h, err := c.str(a)
 				if err != nil {
 					return nil, err
@@ -44,14 +44,14 @@ func init() {
 				}
 				t.header = &h
 			}
-			if a, ok := b.tags["uniqueid"]; ok {
+			if a, ok := b.tag("uniqueid"); ok {
 				u, err := c.str(a)
 				if err != nil {
 					return nil, err
 				}
 				t.uniqueID = &u
 			}
-			if a, ok := b.tags["seconds"]; ok {
+			if a, ok := b.tag("seconds"); ok {
 				t.period = time.Duration(min(a.Num, 1<<31)) * time.Second
 			}
 			return t, err

@@ -69,9 +69,9 @@ func init() {
 			cmd := &cmdDeleteHeader{}
 			var err error
 			if b.has("last") && !b.has("index") {
-				return nil, errorf(b.tagPos["last"], ":last requires :index")
+				return nil, errorf(b.tagPos("last"), ":last requires :index")
 			}
-			if a, ok := b.tags["index"]; ok {
+			if a, ok := b.tag("index"); ok {
 				if a.Num == 0 || a.Num > 1<<30 {
 					return nil, errorf(a.Pos, ":index must be a number from 1")
 				}
@@ -85,7 +85,7 @@ func init() {
 			}
 			if len(b.args) == 2 {
 				cmd.m, err = c.compileMatcher(b, b.args[1])
-			} else if len(b.group) > 0 && (b.group["match"] != "" || b.group["comparator"] != "") {
+			} else if b.group("match") != "" || b.group("comparator") != "" {
 				return nil, errorf(n.Pos, "deleteheader takes a match type or comparator only with value patterns")
 			}
 			return cmd, err

@@ -2,6 +2,7 @@ package sieve
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -83,7 +84,7 @@ type matcher struct {
 // compileMatcher reads the match tags of b and the key list keys.
 func (c *compiler) compileMatcher(b *bound, keys Arg) (*matcher, error) {
 	m := &matcher{cmp: cmpCasemap, typ: matchIs}
-	if a, ok := b.tags["comparator"]; ok {
+	if a, ok := b.tag("comparator"); ok {
 		name := strings.ToLower(a.Strs[0])
 		switch name {
 		case "i;octet":
@@ -99,7 +100,7 @@ func (c *compiler) compileMatcher(b *bound, keys Arg) (*matcher, error) {
 			return nil, errorf(a.Pos, "unknown comparator %q", a.Strs[0])
 		}
 	}
-	switch b.group["match"] {
+	switch b.group("match") {
 	case "contains":
 		m.typ = matchContains
 	case "matches":
@@ -108,10 +109,10 @@ func (c *compiler) compileMatcher(b *bound, keys Arg) (*matcher, error) {
 		m.typ = matchRegex
 	case "value", "count":
 		m.typ = matchValue
-		if b.group["match"] == "count" {
+		if b.group("match") == "count" {
 			m.typ = matchCount
 		}
-		a := b.tags[b.group["match"]]
+		a := b.tagArg(b.group("match"))
 		rel, ok := relations[strings.ToLower(a.Strs[0])]
 		if !ok {
 			return nil, errorf(a.Pos, "invalid relational operator %q", a.Strs[0])
@@ -121,7 +122,7 @@ func (c *compiler) compileMatcher(b *bound, keys Arg) (*matcher, error) {
 	if m.cmp == cmpNumeric && (m.typ == matchContains || m.typ == matchMatches || m.typ == matchRegex) {
 		// RFC 4790 9.1: i;ascii-numeric offers equality and ordering
 		// only.
-		return nil, errorf(b.tagPos[b.group["match"]], "comparator i;ascii-numeric does not support :%s", b.group["match"])
+		return nil, errorf(b.tagPos(b.group("match")), "comparator i;ascii-numeric does not support :%s", b.group("match"))
 	}
 	var err error
 	if m.keys, err = c.strs(keys); err != nil {
@@ -181,7 +182,18 @@ func (m *matcher) match(r *run, values []string) (bool, error) {
 
 // matchKeys is match with the keys already expanded.
 func (m *matcher) matchKeys(r *run, values, keys []string) (bool, error) {
+	// :contains under i;ascii-casemap: fold each string once.
+	fold := m.typ == matchContains && m.cmp == cmpCasemap
+	if fold {
+		keys = slices.Clone(keys)
+		for i, k := range keys {
+			keys[i] = asciiLower(k)
+		}
+	}
 	for _, v := range values {
+		if fold {
+			v = asciiLower(v)
+		}
 		for i, k := range keys {
 			if err := r.step(m.cost(v, k)); err != nil {
 				return false, err
@@ -218,10 +230,8 @@ func (m *matcher) matchOne(r *run, v, k string, i int) (bool, []string, error) {
 	case matchIs:
 		return compare(m.cmp, v, k) == 0, nil, nil
 	case matchContains:
-		if m.cmp == cmpOctet {
-			return strings.Contains(v, k), nil, nil
-		}
-		return containsFold(v, k), nil, nil
+		// Under i;ascii-casemap, matchKeys folded both already.
+		return strings.Contains(v, k), nil, nil
 	case matchMatches:
 		caps, ok := glob(k, v, m.cmp == cmpCasemap, r.wantMatches())
 		return ok, caps, nil
@@ -328,11 +338,6 @@ func leadingDigits(s string) string {
 		i++
 	}
 	return s[:i]
-}
-
-// containsFold is :contains under i;ascii-casemap.
-func containsFold(s, sub string) bool {
-	return strings.Contains(asciiLower(s), asciiLower(sub))
 }
 
 // asciiLower maps A-Z to a-z and leaves every other byte alone.

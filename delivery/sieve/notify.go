@@ -67,7 +67,7 @@ func compileNotify(c *compiler, n *Node, b *bound) (command, error) {
 			return nil, errorf(b.args[0].Pos, "notify: %v", err)
 		}
 	}
-	if a, ok := b.tags["importance"]; ok {
+	if a, ok := b.tag("importance"); ok {
 		v, err := c.constStr(a, ":importance")
 		if err != nil {
 			return nil, err
@@ -82,13 +82,13 @@ func compileNotify(c *compiler, n *Node, b *bound) (command, error) {
 	}
 	if cmd.hasFrom && cmd.from.constant() {
 		if _, ok := parseRedirectAddress(cmd.from.lit); !ok {
-			return nil, errorf(b.tags["from"].Pos, "invalid :from address %q", cmd.from.lit)
+			return nil, errorf(b.tagArg("from").Pos, "invalid :from address %q", cmd.from.lit)
 		}
 	}
 	if cmd.message, cmd.hasMessage, err = c.optStr(b, "message"); err != nil {
 		return nil, err
 	}
-	if a, ok := b.tags["options"]; ok {
+	if a, ok := b.tag("options"); ok {
 		if cmd.options, err = c.strs(a); err != nil {
 			return nil, err
 		}

@@ -20,9 +20,9 @@ type fieldIndex struct {
 
 func (c *compiler) fieldIndex(b *bound) (fieldIndex, error) {
 	if b.has("last") && !b.has("index") {
-		return fieldIndex{}, errorf(b.tagPos["last"], ":last requires :index")
+		return fieldIndex{}, errorf(b.tagPos("last"), ":last requires :index")
 	}
-	a, ok := b.tags["index"]
+	a, ok := b.tag("index")
 	if !ok {
 		return fieldIndex{}, nil
 	}
@@ -88,7 +88,7 @@ func init() {
 	testSpecs["size"] = &testSpec{
 		sig: signature{tags: []tagSpec{{name: "over", group: "size"}, {name: "under", group: "size"}}, args: []ArgKind{ArgNumber}},
 		compile: func(c *compiler, n *Node, b *bound) (test, error) {
-			if b.group["size"] == "" {
+			if b.group("size") == "" {
 				return nil, errorf(n.Pos, "size requires :over or :under")
 			}
 			return &testSize{over: b.has("over"), limit: b.args[0].Num}, nil

@@ -41,10 +41,10 @@ func compileVacation(c *compiler, n *Node, b *bound) (command, error) {
 	if cmd.reason, err = c.str(b.args[0]); err != nil {
 		return nil, err
 	}
-	if a, ok := b.tags["days"]; ok {
+	if a, ok := b.tag("days"); ok {
 		cmd.period, cmd.hasPeriod = saturatingSeconds(a.Num, 24*60*60), true
 	}
-	if a, ok := b.tags["seconds"]; ok {
+	if a, ok := b.tag("seconds"); ok {
 		cmd.period, cmd.hasPeriod = saturatingSeconds(a.Num, 1), true
 	}
 	if s, ok, err := c.optStr(b, "subject"); err != nil {
@@ -57,12 +57,12 @@ func compileVacation(c *compiler, n *Node, b *bound) (command, error) {
 	} else if ok {
 		if s.constant() {
 			if _, ok := parseRedirectAddress(s.lit); !ok {
-				return nil, errorf(b.tags["from"].Pos, "invalid :from address %q", s.lit)
+				return nil, errorf(b.tagArg("from").Pos, "invalid :from address %q", s.lit)
 			}
 		}
 		cmd.from = &s
 	}
-	if a, ok := b.tags["addresses"]; ok {
+	if a, ok := b.tag("addresses"); ok {
 		if cmd.addresses, err = c.strs(a); err != nil {
 			return nil, err
 		}
@@ -72,12 +72,12 @@ func compileVacation(c *compiler, n *Node, b *bound) (command, error) {
 	// it is made of the source text of reason, subject and from, with
 	// their variable references left as written.
 	raw := b.args[0].Strs[0]
-	if a, ok := b.tags["subject"]; ok {
+	if a, ok := b.tag("subject"); ok {
 		raw += a.Strs[0]
 	} else {
 		raw += "<default-subject>"
 	}
-	if a, ok := b.tags["from"]; ok {
+	if a, ok := b.tag("from"); ok {
 		raw += a.Strs[0]
 	} else {
 		raw += "<default-from>"
@@ -87,7 +87,7 @@ func compileVacation(c *compiler, n *Node, b *bound) (command, error) {
 	} else {
 		raw += "<NO-MIME>"
 	}
-	if a, ok := b.tags["handle"]; ok {
+	if a, ok := b.tag("handle"); ok {
 		cmd.handle, err = c.str(a)
 		return cmd, err
 	}
