@@ -1,12 +1,9 @@
 package sieve
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -78,10 +75,8 @@ func (rs *Responder) Decide(ctx context.Context, v *Vacation, msg *Message, env 
 			return false, "", "the message comes from a mailing list", nil
 		}
 	}
-	for _, a := range h["auto-submitted"] {
-		if !strings.EqualFold(strings.TrimSpace(stripComments(a)), "no") {
-			return false, "", "the message is auto-submitted", nil
-		}
+	if autoSubmitted(h) {
+		return false, "", "the message is auto-submitted", nil
 	}
 	for _, p := range h["precedence"] {
 		switch strings.ToLower(strings.TrimSpace(p)) {
@@ -175,16 +170,9 @@ func (rs *Responder) Compose(v *Vacation, msg *Message, env Envelope, from strin
 		}
 		return ""
 	}
-	var b bytes.Buffer
-	field := func(name, value string) { fmt.Fprintf(&b, "%s: %s\r\n", name, value) }
-	host := rs.Hostname
-	if host == "" {
-		host = "localhost"
-	}
-	var id [12]byte
-	_, _ = rand.Read(id[:])
-	field("Message-ID", "<vacation."+hex.EncodeToString(id[:])+"@"+host+">")
-	field("Date", now.Format(time.RFC1123Z))
+	var o outgoing
+	field := o.field
+	o.start("vacation", rs.Hostname, now)
 	if v.From != "" {
 		field("From", v.From)
 	} else {
@@ -218,20 +206,12 @@ func (rs *Responder) Compose(v *Vacation, msg *Message, env Envelope, from strin
 	field("Auto-Submitted", "auto-replied")
 	field("Precedence", "bulk")
 	field("X-Auto-Response-Suppress", "All")
-	field("MIME-Version", "1.0")
 	if v.MIME {
 		// RFC 5230 4.4: with :mime the reason is a MIME entity.
-		b.WriteString(v.Reason)
-	} else {
-		field("Content-Type", "text/plain; charset=utf-8")
-		field("Content-Transfer-Encoding", "8bit")
-		b.WriteString("\r\n")
-		b.WriteString(toCRLF(v.Reason))
+		field("MIME-Version", "1.0")
+		return &Reply{EnvelopeTo: env.From, Message: o.end(v.Reason)}
 	}
-	if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {
-		b.WriteString("\r\n")
-	}
-	return &Reply{EnvelopeTo: env.From, Message: b.Bytes()}
+	return &Reply{EnvelopeTo: env.From, Message: o.textBody(v.Reason)}
 }
 
 // replyRecipient is the To of the reply: the sender's address with its

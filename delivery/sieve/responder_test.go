@@ -169,3 +169,34 @@ func TestParseMailto(t *testing.T) {
 		}
 	}
 }
+
+func TestComposeMailto(t *testing.T) {
+	src := `require "enotify"; notify :importance "1" :from "alerts@example.com" "mailto:ops@example.com%2Cdev@example.com?cc=boss@example.com&X-Tag=a&body=Look";`
+	res, err := evaluate(t, src, vacationMessage, nil, nil)
+	must(t, err)
+	n := res.Actions[0].(*Notify)
+	env := Envelope{From: "ann@example.org", To: "user@example.com"}
+	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	out, err := n.ComposeMailto(NewMessage([]byte(vacationMessage)), env, now, "mx.example.com")
+	must(t, err)
+	if out.EnvelopeFrom != "" || strings.Join(out.Recipients, " ") != "ops@example.com dev@example.com boss@example.com" {
+		t.Errorf("envelope %q -> %q", out.EnvelopeFrom, out.Recipients)
+	}
+	h := headerIndex(NewMessage(out.Message).Header)
+	for name, want := range map[string]string{
+		"from": "alerts@example.com", "to": "ops@example.com, dev@example.com", "cc": "boss@example.com",
+		"subject": "Notification: Lunch?", "importance": "High", "x-tag": "a",
+		"auto-submitted": `auto-notified; owner-email="user@example.com"`,
+	} {
+		if got := strings.Join(h[name], "|"); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	if !strings.HasSuffix(string(out.Message), "\r\n\r\nLook\r\n") {
+		t.Errorf("message:\n%s", out.Message)
+	}
+	auto := NewMessage([]byte("Auto-Submitted: auto-generated\r\nSubject: x\r\n\r\n"))
+	if out, err := n.ComposeMailto(auto, env, now, ""); out != nil || err != nil {
+		t.Errorf("notification about an automatic message: %v, %v", out, err)
+	}
+}
