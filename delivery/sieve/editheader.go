@@ -124,8 +124,7 @@ func (c *cmdAddHeader) exec(r *run) error {
 	} else {
 		h = append(append(h, f), r.header...)
 	}
-	r.setHeader(h)
-	return nil
+	return r.setHeader(h)
 }
 
 // encodeHeaderValue makes a value safe in a header: line breaks are
@@ -152,8 +151,22 @@ func (r *run) editable() error {
 
 // setHeader replaces the header; the old slice stays with the actions
 // that took it (copy on write).
-func (r *run) setHeader(h []Field) {
+//
+// Each edit copies the header: it costs a step per 16 fields, and the
+// header may not grow past Limits.MaxHeaderSize.
+func (r *run) setHeader(h []Field) error {
+	if err := r.step(len(h) >> 4); err != nil {
+		return err
+	}
+	size := 0
+	for _, f := range h {
+		size += len(f.Name) + len(f.Value) + 3
+	}
+	if max := r.limits().maxHeaderSize(); size > max {
+		return r.errorf("%w: edited header larger than %d bytes", ErrLimit, max)
+	}
 	r.header, r.edited, r.decoded = h, true, nil
+	return nil
 }
 
 type cmdDeleteHeader struct {
@@ -214,6 +227,5 @@ func (c *cmdDeleteHeader) exec(r *run) error {
 			h = append(h, f)
 		}
 	}
-	r.setHeader(h)
-	return nil
+	return r.setHeader(h)
 }

@@ -187,6 +187,9 @@ func TestRuntimeErrors(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		many += fmt.Sprintf(`fileinto "f%d"; `, i)
 	}
+	long := strings.Repeat("x", 4000)
+	expansions := `require "variables"; set "a" "` + long + `"; if header :is "x" ["${a}"` + strings.Repeat(`, "${a}"`, 200) + `] { keep; }`
+	growth := `require "editheader";` + strings.Repeat(` addheader "X" "`+long[:2000]+`";`, 5)
 	for _, c := range []struct {
 		name, src string
 		opts      *Options
@@ -194,6 +197,8 @@ func TestRuntimeErrors(t *testing.T) {
 		msg       string
 		limit     bool
 	}{
+		{"expansions", expansions, &Options{Limits: Limits{MaxSteps: 1000}}, 1, "steps", true},
+		{"header growth", growth, &Options{Limits: Limits{MaxHeaderSize: 4096}}, 1, "edited header larger", true},
 		{"reject and fileinto", `require ["reject", "fileinto"]; fileinto "x";` + "\n" + `reject "no";`, nil, 2, "reject conflicts", false},
 		{"two vacations", `require "vacation"; vacation "a"; vacation "b";`, nil, 1, "more than one vacation", false},
 		{"include loop", `require "include"; include "a";`, nil, 1, "circular include", false},

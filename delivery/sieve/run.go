@@ -126,7 +126,12 @@ func (s *Script) Run(ctx context.Context, in *Input) (*Result, error) {
 	}
 	r.frames = []*frame{{script: s, name: ""}}
 	err := r.execBlock(s.cmds)
-	if err != nil && err != errStop && err != errReturn {
+	if err == nil || err == errStop || err == errReturn {
+		// A list cut short by expandAll may have decided the last
+		// test: the run fails then too.
+		err = r.step(0)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return r.result(), nil
@@ -230,10 +235,21 @@ func (r *run) expand(s str) string {
 	return b.String()
 }
 
+//
+// Expanding costs a step per 256 bytes made, so that a script cannot
+// make a huge list of long strings: past Limits.MaxSteps the list stops
+// growing and the next step of the run fails.
 func (r *run) expandAll(list []str) []string {
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = r.expand(s)
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		v := r.expand(s)
+		if s.parts != nil {
+			r.steps += len(v) >> 8
+			if r.steps > r.limits().maxSteps() {
+				break
+			}
+		}
+		out = append(out, v)
 	}
 	return out
 }
