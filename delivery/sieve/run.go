@@ -235,7 +235,6 @@ func (r *run) expand(s str) string {
 	return b.String()
 }
 
-//
 // Expanding costs a step per 256 bytes made, so that a script cannot
 // make a huge list of long strings: past Limits.MaxSteps the list stops
 // growing and the next step of the run fails.
