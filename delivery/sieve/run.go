@@ -235,7 +235,8 @@ func (r *run) expand(s str) string {
 	return b.String()
 }
 
-// Expanding costs a step per 256 bytes made, so that a script cannot
+// expandAll expands a string list. Expanding costs a step per 256 bytes
+// made, so that a script cannot
 // make a huge list of long strings: past Limits.MaxSteps the list stops
 // growing and the next step of the run fails.
 func (r *run) expandAll(list []str) []string {
