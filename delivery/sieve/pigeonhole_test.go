@@ -473,6 +473,9 @@ func TestPigeonholeDifferential(t *testing.T) {
 					t.Fatalf("we refuse the script: %v", err)
 				}
 				want := normalisePigeonhole(out)
+				if os.Getenv("SIEVE_DIFF_LOG") != "" { // to see what the corpus covers
+					t.Logf("RESULT %q", want)
+				}
 				if !slices.Equal(got, want) {
 					t.Errorf("actions differ\n ours:       %q\n pigeonhole: %q\nsieve-test said:\n%s", got, want, out)
 				}
