@@ -143,7 +143,7 @@ func encodeHeaderValue(v string) string {
 // Limits.MaxHeaderSize were dropped: the edited header would lose them.
 // The run fails and the message is kept as it came.
 func (r *run) editable() error {
-	if r.in.Message.truncated {
+	if r.msg.truncated {
 		return r.errorf("%w: editheader on a header longer than the header limit", ErrLimit)
 	}
 	return nil

@@ -81,6 +81,13 @@ func TestSemantics(t *testing.T) {
 		`require ["duplicate", "fileinto"]; if duplicate { discard; } if duplicate { fileinto "Dup"; }`,
 		[]string{"track duplicate last=false handle=\"\"", "implicit keep flags=[]"},
 	}, {
+		// RFC 5228 2.10.2: the implicit keep is not done again when an
+		// action stores into INBOX already (Pigeonhole prints it, and
+		// skips it when it executes).
+		"implicit keep after a copy into INBOX",
+		`require ["fileinto", "copy"]; fileinto :copy "inbox";`,
+		[]string{"store inbox flags=[] copy"},
+	}, {
 		"ereject",
 		`require "ereject"; ereject "no";`,
 		[]string{"reject no"},
@@ -404,5 +411,38 @@ func TestReadMessageLimits(t *testing.T) {
 	m = NewMessage([]byte("Subject: no body"))
 	if len(m.Header) != 1 || m.Header[0].Value != " no body" {
 		t.Errorf("header without an end: %q", m.Header)
+	}
+}
+
+// TestConcurrentRuns runs one Script from several goroutines (with -race).
+func TestConcurrentRuns(t *testing.T) {
+	src := `require ["regex", "variables", "fileinto", "body"];
+	if header :regex "subject" "^_(.*)$" { fileinto "${1}"; }
+	if body :contains "text" { keep; }`
+	s, err := Compile([]byte(src), nil)
+	must(t, err)
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			for j := 0; j < 50; j++ {
+				res, err := s.Run(context.Background(), &Input{Message: NewMessage([]byte(testMessage))})
+				if err == nil && (len(res.Actions) != 2 || res.Actions[0].(*FileInto).Mailbox != "underscore") {
+					err = fmt.Errorf("actions %v", normaliseResult(res))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Run(context.Background(), &Input{}); err != nil {
+		t.Errorf("run without a message: %v", err)
 	}
 }

@@ -31,7 +31,7 @@ func (r *run) parts() []bodyPart {
 		return r.bodyParts
 	}
 	r.bodyRead = true
-	body, _ := io.ReadAll(io.LimitReader(r.in.Message.Body(), int64(r.limits().maxBodySize())))
+	body, _ := io.ReadAll(io.LimitReader(r.msg.Body(), int64(r.limits().maxBodySize())))
 	p := &mimeParser{max: r.limits().maxMIMEParts()}
 	p.entity(r.header, body, "text/plain", 0)
 	r.bodyParts = p.out
@@ -40,7 +40,7 @@ func (r *run) parts() []bodyPart {
 
 // rawBody returns the undecoded body, up to Limits.MaxBodySize.
 func (r *run) rawBody() string {
-	body, _ := io.ReadAll(io.LimitReader(r.in.Message.Body(), int64(r.limits().maxBodySize())))
+	body, _ := io.ReadAll(io.LimitReader(r.msg.Body(), int64(r.limits().maxBodySize())))
 	return string(body)
 }
 

@@ -105,15 +105,17 @@ var (
 // replies and records. On an error the caller keeps the message in
 // INBOX, as if the script had not run.
 func (s *Script) Run(ctx context.Context, in *Input) (*Result, error) {
-	if in.Message == nil {
-		in.Message = &Message{}
+	msg := in.Message
+	if msg == nil {
+		msg = &Message{}
 	}
 	r := &run{
 		ctx:    ctx,
 		in:     in,
+		msg:    msg,
 		opts:   &s.opts,
 		now:    in.Now,
-		header: in.Message.Header,
+		header: msg.Header,
 		keep:   true,
 		vars:   map[string]string{},
 	}
@@ -141,6 +143,7 @@ func (s *Script) Run(ctx context.Context, in *Input) (*Result, error) {
 type run struct {
 	ctx  context.Context
 	in   *Input
+	msg  *Message // in.Message, never nil
 	opts *Options
 	now  time.Time
 	loc  *time.Location

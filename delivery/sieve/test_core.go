@@ -199,7 +199,7 @@ type testSize struct {
 }
 
 func (t *testSize) eval(r *run) (bool, error) {
-	size := uint64(max(r.in.Message.Size, 0))
+	size := uint64(max(r.msg.Size, 0))
 	if t.over {
 		return size > t.limit, nil
 	}
