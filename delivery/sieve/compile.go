@@ -175,7 +175,7 @@ func (c *compiler) ifChain(nodes []*Node, i int) (command, int, error) {
 		var t test
 		if name != "else" {
 			var err error
-			if t, err = c.test(n.Tests[0], 1); err != nil {
+			if t, err = c.test(n.Tests[0]); err != nil {
 				return nil, 0, err
 			}
 		}
@@ -228,8 +228,8 @@ func (c *compiler) command(n *Node) (command, error) {
 	return spec.compile(c, n, b)
 }
 
-// test compiles a test at nesting depth.
-func (c *compiler) test(n *Node, depth int) (test, error) {
+// test compiles a test (the parser bounded their nesting).
+func (c *compiler) test(n *Node) (test, error) {
 	name := strings.ToLower(n.Name)
 	spec := testSpecs[name]
 	if spec == nil || spec.ext != "" && !c.has(spec.ext) {
@@ -254,7 +254,7 @@ func (c *compiler) test(n *Node, depth int) (test, error) {
 	}
 	var sub []test
 	for _, t := range n.Tests {
-		st, err := c.test(t, depth+1)
+		st, err := c.test(t)
 		if err != nil {
 			return nil, err
 		}

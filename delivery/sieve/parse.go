@@ -11,6 +11,7 @@ type Pos struct {
 	Line, Column int
 }
 
+// String returns "line:column".
 func (p Pos) String() string { return strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Column) }
 
 // Error is a syntax or validation error in a script, at a position.
@@ -19,6 +20,7 @@ type Error struct {
 	Msg string
 }
 
+// Error returns the position and the message.
 func (e *Error) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Pos.Line, e.Pos.Column, e.Msg)
 }

@@ -85,6 +85,7 @@ type RuntimeError struct {
 	Err    error
 }
 
+// Error returns the script, line and error.
 func (e *RuntimeError) Error() string {
 	if e.Script != "" {
 		return fmt.Sprintf("sieve: %s: line %d: %v", e.Script, e.Pos.Line, e.Err)
@@ -92,6 +93,7 @@ func (e *RuntimeError) Error() string {
 	return fmt.Sprintf("sieve: line %d: %v", e.Pos.Line, e.Err)
 }
 
+// Unwrap returns Err.
 func (e *RuntimeError) Unwrap() error { return e.Err }
 
 // Control flow: stop ends the run, return the current script.
