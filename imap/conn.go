@@ -401,6 +401,9 @@ func (c *conn) writeCapabilities() {
 	// RFC 5256: SORT and THREAD=ORDEREDSUBJECT; RFC 5957: SORT=DISPLAY;
 	// RFC 5267 3: ESORT (SORT RETURN).
 	c.w.Raw(" SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES")
+	// RFC 5267 4: updating and partial SEARCH and SORT; RFC 9394: PARTIAL
+	// with ranges from the end, and UID FETCH (PARTIAL).
+	c.w.Raw(" CONTEXT=SEARCH CONTEXT=SORT PARTIAL")
 }
 
 // sanitize keeps a text on one line of printable characters and removes

@@ -51,6 +51,7 @@ func init() {
 		"STORE":        {stateSelected, cmdStore},
 		"COPY":         {stateSelected, cmdCopy},
 		"MOVE":         {stateSelected, cmdCopy},
+		"CANCELUPDATE": {stateSelected, cmdCancelUpdate},
 	}
 }
 
