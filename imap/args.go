@@ -374,3 +374,62 @@ type threadArgs struct {
 type cancelUpdateArgs struct {
 	Tags []string
 }
+
+// notifyEvents is a set of NOTIFY events (RFC 5465 5).
+type notifyEvents uint8
+
+// NOTIFY events, in the order of notifyEventNames.
+const (
+	evMessageNew notifyEvents = 1 << iota
+	evMessageExpunge
+	evFlagChange
+	evAnnotationChange
+	evMailboxName
+	evSubscriptionChange
+	evMailboxMetadataChange
+	evServerMetadataChange
+
+	evMessage = evMessageNew | evMessageExpunge | evFlagChange | evAnnotationChange
+	// evSupported are the events this server can produce: it has no
+	// ANNOTATE or METADATA.
+	evSupported = evMessageNew | evMessageExpunge | evFlagChange | evMailboxName | evSubscriptionChange
+)
+
+var notifyEventNames = [...]string{"MessageNew", "MessageExpunge", "FlagChange", "AnnotationChange",
+	"MailboxName", "SubscriptionChange", "MailboxMetadataChange", "ServerMetadataChange"}
+
+// notifyFilter is a filter-mailboxes of NOTIFY other than the selected
+// ones (RFC 5465 6).
+type notifyFilter uint8
+
+const (
+	filterInboxes notifyFilter = iota + 1
+	filterPersonal
+	filterSubscribed
+	filterSubtree
+	filterMailboxes
+)
+
+// notifyGroup is one event-group of NOTIFY SET for other mailboxes.
+type notifyGroup struct {
+	Filter notifyFilter
+	Names  []string // subtree and mailboxes: checked names
+	Events notifyEvents
+}
+
+// notifySelected is the SELECTED or SELECTED-DELAYED event-group.
+type notifySelected struct {
+	Delayed bool // SELECTED-DELAYED: expunges wait for a command that allows them
+	Events  notifyEvents
+	Items   []fetchItem // MessageNew (fetch-att ...)
+}
+
+// notifyArgs are the arguments of NOTIFY (RFC 5465 3.1).
+type notifyArgs struct {
+	None     bool // NOTIFY NONE
+	Status   bool // SET STATUS
+	Selected *notifySelected
+	Groups   []notifyGroup
+	// Unknown are event names this server does not know (BADEVENT).
+	Unknown bool
+}

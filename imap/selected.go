@@ -337,6 +337,9 @@ func (c *conn) applyUpdate(u Update) {
 		changed = append(changed, m.UID)
 		s.msgs[idx].Flags = slices.Clone(m.Flags)
 		s.msgs[idx].ModSeq = m.ModSeq
+		if c.quietFlags {
+			continue
+		}
 		c.knowFlags(m.Flags)
 		c.w.Raw("* ")
 		c.w.Number(uint32(idx + 1))
@@ -381,6 +384,7 @@ func (c *conn) applyUpdate(u Update) {
 				c.w.Raw(" RECENT")
 				c.w.CRLF()
 			}
+			c.newMessagesFetched(uids)
 			c.contextsAdded(uids)
 		}
 	}
