@@ -87,3 +87,42 @@ func FuzzSearchReturn(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNotify: NOTIFY arguments parse into a consistent request (one
+// selected group at most, message events only there, names checked) or
+// are refused with BAD.
+func FuzzNotify(f *testing.F) {
+	for _, s := range []string{"NONE", "SET (selected (MessageNew (UID BODY.PEEK[HEADER]) MessageExpunge))",
+		"SET STATUS (subtree Lists (MessageNew MessageExpunge)) (mailboxes (a \"b c\" &AOQ-) NONE)",
+		"SET (personal (MailboxName SubscriptionChange)) (inboxes (MessageNew)) (subscribed (FlagChange))",
+		"SET (selected-delayed NONE) (selected NONE)", "SET (personal (Bogus))", "SET (subtree (a b) (MailboxName))"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		cmd, err := parseLine("t NOTIFY " + s)
+		if err != nil {
+			var pe *commandError
+			if !errors.As(err, &pe) || pe.Status == "" {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		a := cmd.Args.(*notifyArgs)
+		if a.None && (a.Selected != nil || len(a.Groups) > 0 || a.Status) {
+			t.Fatalf("%q: NONE with a request %+v", s, a)
+		}
+		if sel := a.Selected; sel != nil && sel.Events&^evMessage != 0 {
+			t.Fatalf("%q: selected with %b", s, sel.Events)
+		}
+		for _, g := range a.Groups {
+			if g.Filter < filterInboxes || g.Filter > filterMailboxes {
+				t.Fatalf("%q: filter %d", s, g.Filter)
+			}
+			for _, n := range g.Names {
+				if c, r := checkName(n); r != nil || c != n {
+					t.Fatalf("%q: name %q not checked", s, n)
+				}
+			}
+		}
+	})
+}
