@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -96,12 +97,7 @@ const (
 	maxExpansion  = 1000
 )
 
-func (a *Agent) logger() *slog.Logger {
-	if a.Logger != nil {
-		return a.Logger
-	}
-	return slog.Default()
-}
+func (a *Agent) logger() *slog.Logger { return cmp.Or(a.Logger, slog.Default()) }
 
 func (a *Agent) hostname() string {
 	a.hostOnce.Do(func() {

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -349,13 +350,10 @@ var errNoTLS = errors.New("server does not offer STARTTLS, and TLS is required")
 // connect dials ip, reads the greeting, says EHLO and, if useTLS and the
 // server offers it, switches to TLS. ctx bounds the whole setup.
 func (r *Remote) connect(ctx context.Context, host string, ip netip.Addr, useTLS bool) (*smtp.Client, error) {
-	port := r.Port
-	if port == 0 {
-		port = DefaultPort
-	}
+	port := cmp.Or(r.Port, DefaultPort)
 	dialer := r.Dialer
 	if dialer == nil {
-		dialer = &net.Dialer{Timeout: cmpOr(r.DialTimeout, DefaultDialTimeout)}
+		dialer = &net.Dialer{Timeout: cmp.Or(r.DialTimeout, DefaultDialTimeout)}
 	}
 	conn, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
 	if err != nil {
@@ -420,20 +418,7 @@ func (r *Remote) localName() string {
 	return "localhost"
 }
 
-func (r *Remote) logger() *slog.Logger {
-	if r.Logger != nil {
-		return r.Logger
-	}
-	return slog.Default()
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
+func (r *Remote) logger() *slog.Logger { return cmp.Or(r.Logger, slog.Default()) }
 
 // take pops the most recently used idle connection to key that is still
 // young enough. A connection idle for more than a second is checked with
@@ -451,7 +436,7 @@ func (r *Remote) take(key string) *pooledClient {
 		r.nidle--
 		r.mu.Unlock()
 		idle := time.Since(pc.since)
-		if idle > cmpOr(r.IdleTimeout, DefaultIdleTimeout) {
+		if idle > cmp.Or(r.IdleTimeout, DefaultIdleTimeout) {
 			pc.quit()
 			continue
 		}
@@ -466,9 +451,9 @@ func (r *Remote) take(key string) *pooledClient {
 // put keeps pc for reuse, or closes it when the pool for its host is full
 // or it has served MaxReuse messages.
 func (r *Remote) put(key string, pc *pooledClient) {
-	maxIdle := cmpOr(r.MaxIdle, DefaultMaxIdle)
+	maxIdle := cmp.Or(r.MaxIdle, DefaultMaxIdle)
 	r.mu.Lock()
-	if r.closed || maxIdle < 0 || len(r.idle[key]) >= maxIdle || pc.uses >= cmpOr(r.MaxReuse, DefaultMaxReuse) {
+	if r.closed || maxIdle < 0 || len(r.idle[key]) >= maxIdle || pc.uses >= cmp.Or(r.MaxReuse, DefaultMaxReuse) {
 		r.mu.Unlock()
 		pc.quit()
 		return
@@ -480,7 +465,7 @@ func (r *Remote) put(key string, pc *pooledClient) {
 	r.idle[key] = append(r.idle[key], pc)
 	r.nidle++
 	if r.janitor == nil {
-		r.janitor = time.AfterFunc(cmpOr(r.IdleTimeout, DefaultIdleTimeout), r.sweep)
+		r.janitor = time.AfterFunc(cmp.Or(r.IdleTimeout, DefaultIdleTimeout), r.sweep)
 	}
 	r.mu.Unlock()
 }
@@ -488,7 +473,7 @@ func (r *Remote) put(key string, pc *pooledClient) {
 // sweep closes the connections idle for longer than IdleTimeout, and runs
 // again while any are left.
 func (r *Remote) sweep() {
-	timeout := cmpOr(r.IdleTimeout, DefaultIdleTimeout)
+	timeout := cmp.Or(r.IdleTimeout, DefaultIdleTimeout)
 	var expired []*pooledClient
 	r.mu.Lock()
 	now := time.Now()

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"errors"
 	"io/fs"
 )
@@ -72,33 +73,26 @@ func (s *store) flushDone() error {
 		if seg.doneF == nil {
 			f, err := s.fs.OpenAppend(s.donePath(seg.n))
 			if err != nil {
-				first = cmp(first, err)
+				first = cmp.Or(first, err)
 				continue
 			}
 			seg.doneF = f
 		}
 		if _, err := seg.doneF.Write(bufs[i]); err != nil {
-			first = cmp(first, err)
+			first = cmp.Or(first, err)
 		}
 	}
 	// A finished message's envelope in msg/ goes after its done mark: a
 	// crash in between leaves a state file that Open deletes.
 	for _, id := range stale {
 		if err := s.fs.Remove(s.envPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			first = cmp(first, err)
+			first = cmp.Or(first, err)
 		}
 	}
 	for _, seg := range doomed {
-		first = cmp(first, s.deleteSegment(seg))
+		first = cmp.Or(first, s.deleteSegment(seg))
 	}
 	return first
-}
-
-func cmp(first, err error) error {
-	if first != nil {
-		return first
-	}
-	return err
 }
 
 // deleteSegment removes a segment whose messages are all finished: the
@@ -115,7 +109,7 @@ func (s *store) deleteSegment(seg *segment) error {
 	var first error
 	for _, id := range ids {
 		if err := s.fs.Remove(s.envPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			first = cmp(first, err)
+			first = cmp.Or(first, err)
 		}
 	}
 	if first == nil {

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -103,18 +104,14 @@ func Open(dir string, opts Options) (*Queue, error) {
 		o.Hostname = h
 	}
 	o.Hostname = oneLine(o.Hostname, 255)
-	if o.Postmaster == "" {
-		o.Postmaster = "postmaster@" + o.Hostname
-	}
+	o.Postmaster = cmp.Or(o.Postmaster, "postmaster@"+o.Hostname)
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = DefaultRetryInterval
 	}
 	if o.MaxRetryInterval <= 0 {
 		o.MaxRetryInterval = DefaultMaxRetryInterval
 	}
-	if o.DelayWarning == 0 {
-		o.DelayWarning = DefaultDelayWarning
-	}
+	o.DelayWarning = cmp.Or(o.DelayWarning, DefaultDelayWarning)
 	if o.MaxAge <= 0 {
 		o.MaxAge = DefaultMaxAge
 	}
@@ -130,15 +127,11 @@ func Open(dir string, opts Options) (*Queue, error) {
 	if o.ReturnLimit <= 0 {
 		o.ReturnLimit = DefaultReturnLimit
 	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
+	o.Logger = cmp.Or(o.Logger, slog.Default())
 	if o.Clock == nil {
 		o.Clock = systemClock{}
 	}
-	if o.fs == nil {
-		o.fs = osFS{}
-	}
+	o.fs = cmp.Or[fileSystem](o.fs, osFS{})
 	st, err := openStore(dir, o.fs)
 	if err != nil {
 		return nil, err

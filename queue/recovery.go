@@ -2,6 +2,7 @@ package queue
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -301,10 +302,7 @@ func (s *store) corruptName(name, suffix string) string {
 // not readable) and returns the report. If the copy fails the report
 // points into the segment, which is then kept.
 func (s *store) setAsideRecord(r io.ReaderAt, n uint64, off, end int64, id string, why error) (CorruptMessage, bool) {
-	name := id
-	if name == "" {
-		name = fmt.Sprintf("seg-%016x-%d", n, off)
-	}
+	name := cmp.Or(id, fmt.Sprintf("seg-%016x-%d", n, off))
 	dst := s.corruptName(name, corruptRecordEx)
 	if _, err := s.writeSynced(dst, io.NewSectionReader(r, off, end-off)); err != nil {
 		s.fs.Remove(dst)

@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -344,12 +345,7 @@ func (c *Client) Hello(localName string) error {
 	if err := c.usable(); err != nil {
 		return err
 	}
-	if localName == "" {
-		localName = c.LocalName
-	}
-	if localName == "" {
-		localName = clientDefaultLocalName
-	}
+	localName = cmp.Or(localName, c.LocalName, clientDefaultLocalName)
 	if strings.ContainsAny(localName, " \t\r\n\x00") {
 		return errors.New("smtp: invalid local name")
 	}
@@ -713,10 +709,7 @@ func (c *Client) rcptLine(to string, opts *RcptOptions, utf8 bool) (string, erro
 		line += " NOTIFY=" + b.String()
 	}
 	if opts.OriginalRecipient != "" {
-		typ := opts.OriginalRecipientType
-		if typ == "" {
-			typ = "rfc822"
-		}
+		typ := cmp.Or(opts.OriginalRecipientType, "rfc822")
 		// RFC 3461 4.2: addr-type is an atom.
 		for i := 0; i < len(typ); i++ {
 			ch := typ[i]
