@@ -1,32 +1,32 @@
 package queue
 
 import (
+	"cmp"
 	"errors"
 	"sync"
+
+	"github.com/mailwright/mailwright/internal/syncgroup"
 )
 
 // committer makes appended records durable in groups (group commit): a
-// caller waits for a round that began after its append, and one round
-// fdatasyncs, in parallel, every segment written since the last round, and
-// fsyncs seg/ if segments were created.
+// caller marks its segment dirty and waits, through a syncgroup.Group, for
+// a round that began after its append; one round fdatasyncs, in parallel,
+// every segment written since the last round, and fsyncs seg/ if segments
+// were created.
 type committer struct {
-	fs  fileSystem
-	dir string
+	fs    fileSystem
+	dir   string
+	group syncgroup.Group
 
-	mu       sync.Mutex
-	cond     *sync.Cond
-	running  bool
-	started  uint64
-	finished uint64
-	dirty    map[*segment]bool
-	newSegs  []*segment // created, seg/ not yet fsync'd since
-	dirErr   error      // of the last fsync of seg/
+	mu      sync.Mutex
+	dirty   map[*segment]bool
+	newSegs []*segment // created, seg/ not yet fsync'd since
+	dirErr  error      // of the last fsync of seg/
+	rounds  uint64     // rounds run
 }
 
 func newCommitter(fsys fileSystem, dir string) *committer {
-	c := &committer{fs: fsys, dir: dir, dirty: map[*segment]bool{}}
-	c.cond = sync.NewCond(&c.mu)
-	return c
+	return &committer{fs: fsys, dir: dir, dirty: map[*segment]bool{}}
 }
 
 // created registers a new segment whose directory entry must be synced
@@ -46,57 +46,34 @@ func (c *committer) failed(seg *segment) bool {
 }
 
 // sync returns once everything appended to seg before the call is durable.
+// The round that Do waits for began after seg was marked dirty, so it, or
+// an earlier round that took the mark, fdatasync'd seg after the append;
+// a failure is recorded in seg and returned to every writer of seg since.
 func (c *committer) sync(seg *segment) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.dirty[seg] = true
-	ticket := c.started + 1 // the first round that can start after now
-	for c.finished < ticket {
-		if c.running {
-			c.cond.Wait()
-			continue
-		}
-		c.running = true
-		c.started++
-		n := c.started
-		dirty, news := c.dirty, c.newSegs
-		c.dirty, c.newSegs = map[*segment]bool{}, nil
-		c.mu.Unlock()
-		errs, dirErr := c.round(dirty, news)
-		c.mu.Lock()
-		for sg, err := range errs {
-			if err != nil && sg.syncErr == nil {
-				sg.syncErr = err
-			}
-		}
-		if len(news) > 0 {
-			c.dirErr = dirErr
-			if dirErr == nil {
-				for _, sg := range news {
-					sg.dirSynced = true
-				}
-			} else {
-				c.newSegs = append(c.newSegs, news...)
-			}
-		}
-		c.running = false
-		c.finished = n
-		c.cond.Broadcast()
-	}
+	c.mu.Unlock()
+	c.group.Do(func() error { c.round(); return nil })
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if seg.syncErr != nil {
 		return seg.syncErr
 	}
 	if !seg.dirSynced {
-		if c.dirErr != nil {
-			return c.dirErr
-		}
-		return errors.New("segment directory not synced")
+		return cmp.Or(c.dirErr, errors.New("segment directory not synced"))
 	}
 	return nil
 }
 
-// round runs one group commit.
-func (c *committer) round(dirty map[*segment]bool, news []*segment) (map[*segment]error, error) {
+// round runs one group commit: it takes the dirty and new segments, syncs
+// them, and records the results in the segments.
+func (c *committer) round() {
+	c.mu.Lock()
+	dirty, news := c.dirty, c.newSegs
+	c.dirty, c.newSegs = map[*segment]bool{}, nil
+	c.rounds++
+	c.mu.Unlock()
+
 	errs := make(map[*segment]error, len(dirty))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -117,5 +94,22 @@ func (c *committer) round(dirty map[*segment]bool, news []*segment) (map[*segmen
 		})
 	}
 	wg.Wait()
-	return errs, dirErr
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for sg, err := range errs {
+		if err != nil && sg.syncErr == nil {
+			sg.syncErr = err
+		}
+	}
+	if len(news) > 0 {
+		c.dirErr = dirErr
+		if dirErr == nil {
+			for _, sg := range news {
+				sg.dirSynced = true
+			}
+		} else {
+			c.newSegs = append(c.newSegs, news...)
+		}
+	}
 }

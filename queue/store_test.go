@@ -681,7 +681,7 @@ func TestGroupCommit(t *testing.T) {
 	// The first round covered the first appends; all the others waited
 	// and share the second.
 	q.store.commit.mu.Lock()
-	rounds := q.store.commit.started
+	rounds := q.store.commit.rounds
 	q.store.commit.mu.Unlock()
 	if rounds != 2 {
 		t.Errorf("%d commit rounds for %d enqueues, want 2", rounds, n)
