@@ -57,8 +57,6 @@ type mta struct {
 func newMTA(t *testing.T, port int, opts ...func(*queue.Options)) *mta {
 	t.Helper()
 	m := &mta{agent: testAgent(t), clock: queue.NewFakeClock(t0), events: newEventLog()}
-	ref := new(QueueRef)
-	m.agent.Queue = ref
 	m.remote = &Remote{
 		LocalName:   "mx.example.org",
 		Port:        port,
@@ -83,7 +81,10 @@ func newMTA(t *testing.T, port int, opts ...func(*queue.Options)) *mta {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { q.Close() })
-	ref.Set(q)
+	m.agent.Queue = q
+	if err := q.Start(); err != nil {
+		t.Fatal(err)
+	}
 	m.queue = q
 	m.addr = serve(t, m.agent)
 	return m

@@ -13,8 +13,16 @@
 //	})
 //	if err != nil { ... }
 //	defer q.Close()
+//	if err := q.Start(); err != nil { ... }
 //	id, err := q.Enqueue(ctx, queue.Envelope{From: from, Recipients: rcpts}, body)
 //	// err == nil: the message is on disk and will be delivered or bounced.
+//
+// Open recovers the queue from disk and loads it; Start begins scheduling
+// and delivery; Close or Shutdown stop them. In between Open and Start the
+// queue already takes messages and management calls, so that what
+// delivers and what enqueues (the delivery package's Agent, which both
+// enqueues into the queue and receives its DSNs) can be wired to each
+// other before any work begins.
 //
 // # Durability
 //

@@ -37,6 +37,9 @@ func ExampleOpen() {
 		log.Fatal(err)
 	}
 	defer q.Close()
+	if err := q.Start(); err != nil { // Open loads, Start delivers
+		log.Fatal(err)
+	}
 
 	msg := "From: alice@example.org\r\nTo: bob@example.net\r\nSubject: hello\r\n\r\nHi Bob.\r\n"
 	_, err = q.Enqueue(context.Background(), queue.Envelope{

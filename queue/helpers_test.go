@@ -56,6 +56,9 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := q.Start(); err != nil {
+		t.Fatal(err)
+	}
 	te.q = q
 	t.Cleanup(func() { q.Close() })
 	return te

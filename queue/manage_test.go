@@ -185,7 +185,7 @@ func TestResumeAfterRestart(t *testing.T) {
 	d := newFakeDeliverer(clock)
 	d.setBehave(tempFail)
 	open := func() *Queue {
-		return openQueue(t, dir, Options{Deliverer: d, Clock: clock, Hostname: "mx.test.example", fs: osFS{noSync: true}})
+		return startQueue(t, dir, Options{Deliverer: d, Clock: clock, Hostname: "mx.test.example", fs: osFS{noSync: true}})
 	}
 	q := open()
 	te := &testEnv{t: t, dir: dir, q: q, clock: clock, d: d}

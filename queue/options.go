@@ -1,9 +1,11 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 )
 
@@ -84,4 +86,45 @@ type Options struct {
 
 	// fs is the test seam for the store's writes; nil means the real one.
 	fs fileSystem
+}
+
+// withDefaults returns o with the zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if o.Hostname == "" {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "localhost"
+		}
+		o.Hostname = h
+	}
+	o.Hostname = oneLine(o.Hostname, 255)
+	o.Postmaster = cmp.Or(o.Postmaster, "postmaster@"+o.Hostname)
+	if o.RetryInterval <= 0 {
+		o.RetryInterval = DefaultRetryInterval
+	}
+	if o.MaxRetryInterval <= 0 {
+		o.MaxRetryInterval = DefaultMaxRetryInterval
+	}
+	o.DelayWarning = cmp.Or(o.DelayWarning, DefaultDelayWarning)
+	if o.MaxAge <= 0 {
+		o.MaxAge = DefaultMaxAge
+	}
+	if o.MaxConcurrency <= 0 {
+		o.MaxConcurrency = DefaultMaxConcurrency
+	}
+	if o.MaxPerDomain <= 0 {
+		o.MaxPerDomain = DefaultMaxPerDomain
+	}
+	if o.AttemptTimeout <= 0 {
+		o.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if o.ReturnLimit <= 0 {
+		o.ReturnLimit = DefaultReturnLimit
+	}
+	o.Logger = cmp.Or(o.Logger, slog.Default())
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	o.fs = cmp.Or[fileSystem](o.fs, osFS{})
+	return o
 }

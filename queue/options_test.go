@@ -96,7 +96,7 @@ func TestCloseCancelsAttempts(t *testing.T) {
 		<-ctx.Done()
 		return []Result{TempFail(0, "", ctx.Err().Error(), "")}
 	})
-	q := openQueue(t, dir, Options{Deliverer: d, fs: osFS{noSync: true}})
+	q := startQueue(t, dir, Options{Deliverer: d, fs: osFS{noSync: true}})
 	id, err := q.Enqueue(context.Background(), Envelope{From: "a@sender.example", Recipients: []Recipient{{Address: "b@b.example"}}}, strings.NewReader(basicBody))
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestShutdownWaits(t *testing.T) {
 		<-release
 		return []Result{Delivered(250, "", "ok", "")}
 	})
-	q := openQueue(t, dir, Options{Deliverer: d, fs: osFS{noSync: true}})
+	q := startQueue(t, dir, Options{Deliverer: d, fs: osFS{noSync: true}})
 	id, err := q.Enqueue(context.Background(), Envelope{From: "a@sender.example", Recipients: []Recipient{{Address: "b@b.example"}, {Address: "c@c.example"}}}, strings.NewReader(basicBody))
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +166,7 @@ func TestShutdownDeadline(t *testing.T) {
 		<-ctx.Done()
 		return []Result{TempFail(0, "", "cancelled", "")}
 	})
-	q := openQueue(t, t.TempDir(), Options{Deliverer: d, fs: osFS{noSync: true}})
+	q := startQueue(t, t.TempDir(), Options{Deliverer: d, fs: osFS{noSync: true}})
 	if _, err := q.Enqueue(context.Background(), Envelope{From: "a@sender.example", Recipients: []Recipient{{Address: "b@b.example"}}}, strings.NewReader(basicBody)); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +57,7 @@ type Queue struct {
 	kicked         bool // a kick is pending for the scheduler
 	sleeping       bool // the scheduler is waiting
 	wakeAt         time.Time
+	started        bool // Start was called: the scheduler runs
 	closing        bool
 	corrupt        []CorruptMessage
 
@@ -88,50 +87,19 @@ type entry struct {
 	work sync.Mutex
 }
 
-// Open opens (creating it if needed) the queue stored in dir, loads every
-// message in it and starts scheduling deliveries. Damaged records and
-// envelopes that cannot be read are copied or moved into dir/corrupt/,
-// logged, reported as EventCorrupt and listed by Corrupt; they are never
-// deleted. Only one Queue may have a
-// directory open at a time.
+// Open opens (creating it if needed) the queue stored in dir and loads
+// every message in it. It starts no work: Start begins scheduling and
+// delivery, and Close or Shutdown stop it. Between Open and Start the
+// queue takes new messages (Enqueue) and answers the management API
+// (List, Get, Remove, ...), so that the code that delivers and the code
+// that enqueues can each be given the queue before it runs; a queue
+// opened only to inspect or manage it (a command-line tool, say) is never
+// started. Damaged records and envelopes that cannot be read are copied or
+// moved into dir/corrupt/, logged, reported as EventCorrupt and listed by
+// Corrupt; they are never deleted. Only one Queue may have a directory
+// open at a time.
 func Open(dir string, opts Options) (*Queue, error) {
-	o := opts
-	if o.Hostname == "" {
-		h, err := os.Hostname()
-		if err != nil || h == "" {
-			h = "localhost"
-		}
-		o.Hostname = h
-	}
-	o.Hostname = oneLine(o.Hostname, 255)
-	o.Postmaster = cmp.Or(o.Postmaster, "postmaster@"+o.Hostname)
-	if o.RetryInterval <= 0 {
-		o.RetryInterval = DefaultRetryInterval
-	}
-	if o.MaxRetryInterval <= 0 {
-		o.MaxRetryInterval = DefaultMaxRetryInterval
-	}
-	o.DelayWarning = cmp.Or(o.DelayWarning, DefaultDelayWarning)
-	if o.MaxAge <= 0 {
-		o.MaxAge = DefaultMaxAge
-	}
-	if o.MaxConcurrency <= 0 {
-		o.MaxConcurrency = DefaultMaxConcurrency
-	}
-	if o.MaxPerDomain <= 0 {
-		o.MaxPerDomain = DefaultMaxPerDomain
-	}
-	if o.AttemptTimeout <= 0 {
-		o.AttemptTimeout = DefaultAttemptTimeout
-	}
-	if o.ReturnLimit <= 0 {
-		o.ReturnLimit = DefaultReturnLimit
-	}
-	o.Logger = cmp.Or(o.Logger, slog.Default())
-	if o.Clock == nil {
-		o.Clock = systemClock{}
-	}
-	o.fs = cmp.Or[fileSystem](o.fs, osFS{})
+	o := opts.withDefaults()
 	st, err := openStore(dir, o.fs)
 	if err != nil {
 		return nil, err
@@ -170,11 +138,32 @@ func Open(dir string, opts Options) (*Queue, error) {
 	}
 	q.mu.Unlock()
 	q.removeC = make(chan string, 4096)
+	return q, nil
+}
+
+// errStarted is returned by a second Start.
+var errStarted = errors.New("queue: already started")
+
+// Start begins the queue's work: delivery attempts through
+// Options.Deliverer, retries, delay warnings, expiry and DSNs, for the
+// messages that Open loaded and those enqueued since, which wait for it.
+// It returns at once; Close or Shutdown stop the work. Start returns
+// ErrClosed after Close, and an error if the queue is already started.
+func (q *Queue) Start() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.closing:
+		return ErrClosed
+	case q.started:
+		return errStarted
+	}
+	q.started = true
 	q.removeWG.Add(1)
 	go q.remover()
 	q.loopWG.Add(1)
 	go q.loop()
-	return q, nil
+	return nil
 }
 
 func newEntry(m *Message) *entry {
@@ -183,7 +172,8 @@ func newEntry(m *Message) *entry {
 
 // Close stops the queue at once: attempts in flight have their context
 // cancelled, and Close waits for them to return and for their results to
-// be saved. Messages stay in the directory for the next Open.
+// be saved. Messages stay in the directory for the next Open. A queue that
+// was never started is closed all the same.
 func (q *Queue) Close() error { return q.shutdown(nil) }
 
 // Shutdown stops starting attempts and waits for those in flight to

@@ -80,9 +80,16 @@ func (q *Queue) loop() {
 	}
 }
 
-// spawnProcessLocked runs process(e) in a tracked goroutine. q.mu is held.
+// spawnProcessLocked runs process(e) in a tracked goroutine. Before Start
+// it sets a timer due now instead, which the scheduler finds when it
+// starts. q.mu is held.
 func (q *Queue) spawnProcessLocked(e *entry) {
 	if q.closing {
+		return
+	}
+	if !q.started {
+		e.wake = q.clock.Now()
+		heap.Push(&q.timers, timerItem{when: e.wake, id: e.msg.ID})
 		return
 	}
 	q.busy++

@@ -248,7 +248,7 @@ func TestSegmentLifecycle(t *testing.T) {
 		return []Result{Delivered(250, "2.0.0", "ok", "")}
 	})
 	open := func() *Queue {
-		return openQueue(t, dir, Options{Deliverer: d, Clock: clock, fs: osFS{noSync: true}, DelayWarning: -1})
+		return startQueue(t, dir, Options{Deliverer: d, Clock: clock, fs: osFS{noSync: true}, DelayWarning: -1})
 	}
 	q := open()
 	var fast []string
@@ -361,7 +361,7 @@ func TestOldLayoutDelivered(t *testing.T) {
 	toOldLayout(t, dir, q, []string{id})
 	clock := NewFakeClock(t0)
 	d := newFakeDeliverer(clock)
-	q = openQueue(t, dir, Options{Deliverer: d, Clock: clock})
+	q = startQueue(t, dir, Options{Deliverer: d, Clock: clock})
 	defer q.Close()
 	waitIdle(t, q)
 	calls := d.callsFor(id)

@@ -219,10 +219,22 @@ func (f *crashAppend) Close() error {
 	return nil
 }
 
+// openQueue opens the queue at dir; it is not started, so that nothing
+// but the test's own calls touches it.
 func openQueue(t *testing.T, dir string, o Options) *Queue {
 	t.Helper()
 	q, err := Open(dir, o)
 	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// startQueue opens and starts the queue at dir.
+func startQueue(t *testing.T, dir string, o Options) *Queue {
+	t.Helper()
+	q := openQueue(t, dir, o)
+	if err := q.Start(); err != nil {
 		t.Fatal(err)
 	}
 	return q
