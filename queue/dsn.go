@@ -174,7 +174,7 @@ func (q *Queue) sendReport(rep *report) (string, error) {
 			return q.enqueue(ctx, env, r, true)
 		}
 	}
-	id, err := send(context.Background(), env, pr)
+	id, err := send(q.ctx, env, pr)
 	pr.CloseWithError(errDSNAbandoned)
 	<-done
 	return id, err

@@ -70,7 +70,9 @@ type Options struct {
 	// SendDSN, if set, is called to send each DSN (with the null sender,
 	// to the original sender) instead of enqueueing it into this queue. It
 	// returns an ID for events and logs. An error makes the queue try again
-	// after RetryInterval.
+	// after RetryInterval. ctx is the queue's: it is cancelled when the
+	// queue closes (Close, or Shutdown once its context is done), and
+	// SendDSN should then return promptly.
 	SendDSN func(ctx context.Context, env Envelope, msg io.Reader) (id string, err error)
 
 	// OnEvent, if set, is called for every Event, from the queue's

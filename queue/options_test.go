@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -60,6 +61,40 @@ func TestSendDSN(t *testing.T) {
 	if ev := te.events.kind(EventBounced); len(ev) != 1 || ev[0].DSN != "dsn-1" {
 		t.Errorf("events %+v", ev)
 	}
+}
+
+// TestSendDSNContext: SendDSN gets the queue's context, which Close
+// cancels, so that a DSN stuck in SendDSN does not hold Close up.
+func TestSendDSNContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		entered := make(chan struct{})
+		var sendErr error
+		te := newTestEnv(t, func(o *Options) {
+			o.SendDSN = func(ctx context.Context, env Envelope, msg io.Reader) (string, error) {
+				close(entered)
+				<-ctx.Done() // a next hop that never answers
+				sendErr = ctx.Err()
+				return "", sendErr
+			}
+		})
+		te.d.setBehave(func(d *Delivery) []Result { return []Result{PermFail(550, "5.1.1", "no such user", "mx.b.example")} })
+		id := te.enqueue(Envelope{From: "alice@sender.example", Recipients: []Recipient{{Address: "bob@b.example"}}}, basicBody)
+		<-entered
+		// Before the fix SendDSN had context.Background: Close waited for
+		// it forever, and synctest reported the deadlock.
+		if err := te.q.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !errors.Is(sendErr, context.Canceled) {
+			t.Errorf("SendDSN's context ended with %v, want context.Canceled", sendErr)
+		}
+		// The bounce was not sent: the next Open has it to send again.
+		q := openQueue(t, te.dir, Options{})
+		defer q.Close()
+		if m, err := q.Get(id); err != nil || m.Recipients[0].State != StateFailed || m.Recipients[0].Reported {
+			t.Errorf("after Close: %+v %v", m, err)
+		}
+	})
 }
 
 // TestReturnLimit: without RET, a message above ReturnLimit is returned as
