@@ -69,6 +69,13 @@
 // grow exponentially. Recipients of one message at one domain go in one
 // attempt; Options limit attempts in flight overall and per domain.
 //
+// The queue takes its time from package time, so a test runs days of
+// schedule in a moment inside a testing/synctest bubble: open and start
+// the queue in synctest.Test, and time.Sleep until the moment to check;
+// synctest.Wait returns once the queue has done what was due by then.
+// (A server that waits for connections keeps the bubble's clock still:
+// start it outside the bubble.)
+//
 // # DSNs
 //
 // DSNs are multipart/report messages (RFC 3464, RFC 6522) sent from the

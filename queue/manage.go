@@ -136,7 +136,7 @@ func (q *Queue) RetryDomain(domain string) int {
 }
 
 func (q *Queue) retryLocked(e *entry, domain string) bool {
-	now := q.clock.Now()
+	now := time.Now()
 	found := false
 	for i := range e.msg.Recipients {
 		r := &e.msg.Recipients[i]
@@ -217,6 +217,6 @@ func (q *Queue) Remove(id string) error {
 	if err != nil {
 		return fmt.Errorf("queue: removing %s: %w", id, err)
 	}
-	q.emit(Event{Kind: EventRemoved, Time: q.clock.Now(), ID: id, From: m.From, Recipients: rcpts})
+	q.emit(Event{Kind: EventRemoved, Time: time.Now(), ID: id, From: m.From, Recipients: rcpts})
 	return nil
 }

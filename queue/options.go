@@ -21,8 +21,8 @@ const (
 	DefaultReturnLimit      = 256 << 10
 )
 
-// Options configure a Queue. The zero value is usable: the system clock,
-// the sendmail schedule (retry every 15 minutes, warn after 4 hours, give
+// Options configure a Queue. The zero value is usable: the sendmail
+// schedule (retry every 15 minutes, warn after 4 hours, give
 // up after 5 days), DSNs enqueued into the queue itself.
 type Options struct {
 	// Deliverer makes the delivery attempts. If nil, no attempt is made
@@ -83,8 +83,6 @@ type Options struct {
 	OnEvent func(Event)
 	// Logger receives errors and notable events. Default slog.Default().
 	Logger *slog.Logger
-	// Clock is the source of time. Default: the system clock.
-	Clock Clock
 
 	// fs is the test seam for the store's writes; nil means the real one.
 	fs fileSystem
@@ -124,9 +122,6 @@ func (o Options) withDefaults() Options {
 		o.ReturnLimit = DefaultReturnLimit
 	}
 	o.Logger = cmp.Or(o.Logger, slog.Default())
-	if o.Clock == nil {
-		o.Clock = systemClock{}
-	}
 	o.fs = cmp.Or[fileSystem](o.fs, osFS{})
 	return o
 }

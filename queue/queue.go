@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -36,7 +35,6 @@ var (
 type Queue struct {
 	opts  Options
 	store *store
-	clock Clock
 	log   *slog.Logger
 
 	ctx    context.Context // cancelled by Close: attempts in flight stop
@@ -53,10 +51,6 @@ type Queue struct {
 	readyDomains   []string            // domains with ready jobs, round robin
 	inflight       int
 	domainInflight map[string]int
-	busy           int  // goroutines working (attempts, processing)
-	kicked         bool // a kick is pending for the scheduler
-	sleeping       bool // the scheduler is waiting
-	wakeAt         time.Time
 	started        bool // Start was called: the scheduler runs
 	closing        bool
 	corrupt        []CorruptMessage
@@ -65,7 +59,6 @@ type Queue struct {
 	// in batches, off the delivery path.
 	removeC  chan string
 	removeWG sync.WaitGroup
-	removing atomic.Int64 // finished messages not yet removed
 }
 
 // entry is the in-memory state of one queued message.
@@ -112,7 +105,6 @@ func Open(dir string, opts Options) (*Queue, error) {
 	q := &Queue{
 		opts:           o,
 		store:          st,
-		clock:          o.Clock,
 		log:            o.Logger,
 		kickC:          make(chan struct{}, 1),
 		done:           make(chan struct{}),
@@ -122,7 +114,7 @@ func Open(dir string, opts Options) (*Queue, error) {
 		corrupt:        corrupt,
 	}
 	q.ctx, q.cancel = context.WithCancel(context.Background())
-	now := q.clock.Now()
+	now := time.Now()
 	for _, c := range corrupt {
 		if c.Err == nil {
 			continue
@@ -239,7 +231,7 @@ func (q *Queue) enqueue(ctx context.Context, env Envelope, body io.Reader, inter
 	}
 	q.mu.Unlock()
 
-	now := q.clock.Now()
+	now := time.Now()
 	m := &Message{
 		ID:         newID(now),
 		From:       env.From,
@@ -265,9 +257,8 @@ func (q *Queue) enqueue(ctx context.Context, env Envelope, body io.Reader, inter
 	q.mu.Lock()
 	q.msgs[m.ID] = e
 	q.schedule(e, now)
-	q.kicked = true
 	q.mu.Unlock()
-	q.signal()
+	q.kick()
 	return m.ID, nil
 }
 

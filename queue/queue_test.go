@@ -21,7 +21,7 @@ func TestOpenThenStart(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		d := newFakeDeliverer(systemClock{})
+		d := newFakeDeliverer()
 		q = openQueue(t, dir, Options{Deliverer: d, Hostname: "mx.test.example", fs: osFS{noSync: true}})
 		defer q.Close()
 		te.q = q

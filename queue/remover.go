@@ -7,7 +7,7 @@ package queue
 func (q *Queue) remover() {
 	defer q.removeWG.Done()
 	for id := range q.removeC {
-		n := int64(1)
+		n := 1
 		q.markDone(id)
 	batch:
 		for n < 4096 {
@@ -25,7 +25,6 @@ func (q *Queue) remover() {
 		if err := q.store.flushDone(); err != nil {
 			q.log.Error("queue: recording finished messages", "err", err)
 		}
-		q.removing.Add(-n)
 	}
 }
 

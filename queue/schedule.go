@@ -124,7 +124,7 @@ func (q *Queue) processWork(e *entry) []Event {
 		q.mu.Unlock()
 		return nil
 	}
-	now := q.clock.Now()
+	now := time.Now()
 	m := e.msg
 	var events []Event
 	if !now.Before(m.Arrival.Add(q.opts.MaxAge)) {
@@ -185,7 +185,6 @@ func (q *Queue) processWork(e *entry) []Event {
 	q.mu.Unlock()
 
 	if finished {
-		q.removing.Add(1)
 		q.removeC <- m.ID
 	} else if snap != nil {
 		if err := q.store.save(snap); err != nil {

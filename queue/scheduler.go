@@ -7,31 +7,14 @@ import (
 	"time"
 )
 
-// kick wakes the scheduler.
+// kick wakes the scheduler, after a change of state it must look at (a
+// new message, a free slot for an attempt). A kick while the scheduler is
+// busy waits in kickC, so that none is lost.
 func (q *Queue) kick() {
-	q.mu.Lock()
-	q.kicked = true
-	q.mu.Unlock()
-	q.signal()
-}
-
-// signal wakes the scheduler; the caller has set q.kicked under q.mu in
-// the same critical section as its change of state, so that the queue is
-// never seen idle with work that the scheduler has not looked at.
-func (q *Queue) signal() {
 	select {
 	case q.kickC <- struct{}{}:
 	default:
 	}
-}
-
-// workDone ends the work of a tracked goroutine and wakes the scheduler.
-func (q *Queue) workDone() {
-	q.mu.Lock()
-	q.busy--
-	q.kicked = true
-	q.mu.Unlock()
-	q.signal()
 }
 
 // loop is the scheduler: it turns due timers into processing and ready
@@ -40,8 +23,7 @@ func (q *Queue) loop() {
 	defer q.loopWG.Done()
 	for {
 		q.mu.Lock()
-		q.kicked = false
-		now := q.clock.Now()
+		now := time.Now()
 		for len(q.timers) > 0 && !q.timers[0].when.After(now) {
 			t := heap.Pop(&q.timers).(timerItem)
 			e := q.msgs[t.id]
@@ -53,14 +35,11 @@ func (q *Queue) loop() {
 		}
 		q.dispatchLocked()
 		var tc <-chan time.Time
-		var timer Timer
-		q.wakeAt = time.Time{}
+		var timer *time.Timer
 		if len(q.timers) > 0 {
-			q.wakeAt = q.timers[0].when
-			timer = q.clock.NewTimer(q.wakeAt.Sub(now))
-			tc = timer.C()
+			timer = time.NewTimer(q.timers[0].when.Sub(now))
+			tc = timer.C
 		}
-		q.sleeping = true
 		q.mu.Unlock()
 		select {
 		case <-q.kickC:
@@ -71,7 +50,6 @@ func (q *Queue) loop() {
 			timer.Stop()
 		}
 		q.mu.Lock()
-		q.sleeping = false
 		stop := q.closing
 		q.mu.Unlock()
 		if stop {
@@ -88,16 +66,15 @@ func (q *Queue) spawnProcessLocked(e *entry) {
 		return
 	}
 	if !q.started {
-		e.wake = q.clock.Now()
+		e.wake = time.Now()
 		heap.Push(&q.timers, timerItem{when: e.wake, id: e.msg.ID})
 		return
 	}
-	q.busy++
 	q.wg.Add(1)
 	go func() {
 		defer q.wg.Done()
 		q.process(e)
-		q.workDone()
+		q.kick()
 	}()
 }
 
@@ -187,7 +164,6 @@ func (q *Queue) prepareAttemptLocked(id, d string) *attemptJob {
 	e.inflight[d] = true
 	q.inflight++
 	q.domainInflight[d]++
-	q.busy++
 	q.wg.Add(1)
 	return &attemptJob{e: e, d: d, idx: idx, dl: dl}
 }
@@ -208,7 +184,7 @@ func (q *Queue) attemptOne(a *attemptJob) (next *attemptJob) {
 	ctx, cancel := context.WithTimeout(q.ctx, q.opts.AttemptTimeout)
 	results := q.callDeliver(ctx, dl)
 	cancel()
-	now := q.clock.Now()
+	now := time.Now()
 
 	q.mu.Lock()
 	q.inflight--
@@ -229,7 +205,7 @@ func (q *Queue) attemptOne(a *attemptJob) (next *attemptJob) {
 		q.kick() // slots are free
 	}
 	q.process(e)
-	q.workDone()
+	q.kick()
 	return next
 }
 
