@@ -52,10 +52,10 @@ func BenchmarkLocalDelivery(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			defer c.Quit()
+			defer c.Quit(b.Context())
 			for pb.Next() {
 				rcpt := []smtp.Recipient{{Address: "u" + strconv.Itoa(int(next.Add(1)%users)) + "@example.org"}}
-				if _, err := c.Send("sender@elsewhere.test", nil, rcpt, strings.NewReader(msg)); err != nil {
+				if _, err := c.Send(b.Context(), "sender@elsewhere.test", nil, rcpt, strings.NewReader(msg)); err != nil {
 					b.Error(err)
 					return
 				}
@@ -286,7 +286,7 @@ func sendDirect(b *testing.B, port, conns int, rcpts []string, msg string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		c, err := smtp.NewClient(conn)
+		c, err := smtp.NewClient(b.Context(), conn)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -296,11 +296,11 @@ func sendDirect(b *testing.B, port, conns int, rcpts []string, msg string) {
 	parallel(conns, len(rcpts), func(i int) {
 		c := <-clients
 		defer func() { clients <- c }()
-		if _, err := c.Send("alice@example.org", &smtp.MailOptions{Size: int64(len(msg))}, []smtp.Recipient{{Address: rcpts[i]}}, strings.NewReader(msg)); err != nil {
+		if _, err := c.Send(b.Context(), "alice@example.org", &smtp.MailOptions{Size: int64(len(msg))}, []smtp.Recipient{{Address: rcpts[i]}}, strings.NewReader(msg)); err != nil {
 			b.Error(fmt.Errorf("direct send: %w", err))
 		}
 	})
 	for range conns {
-		(<-clients).Quit()
+		(<-clients).Quit(b.Context())
 	}
 }

@@ -40,10 +40,10 @@ func ExampleAgent() {
 	go srv.Serve(l)
 	defer srv.Close()
 
-	err = smtp.SendMail(l.Addr().String(), nil, "bob@example.net", []string{"alice@example.org"},
+	err = smtp.SendMail(context.Background(), l.Addr().String(), nil, "bob@example.net", []string{"alice@example.org"},
 		strings.NewReader("Subject: Hello\r\n\r\nHi Alice.\r\n"))
 	fmt.Println("sent:", err)
-	err = smtp.SendMail(l.Addr().String(), nil, "bob@example.net", []string{"mallory@example.org"},
+	err = smtp.SendMail(context.Background(), l.Addr().String(), nil, "bob@example.net", []string{"mallory@example.org"},
 		strings.NewReader("Subject: Hello\r\n\r\nHi?\r\n"))
 	fmt.Println("unknown user:", err)
 

@@ -118,8 +118,9 @@ const quitTimeout = 5 * time.Second
 
 // quit ends the connection politely (RFC 5321 4.1.1.10).
 func (pc *pooledClient) quit() {
-	pc.c.CommandTimeout = quitTimeout
-	pc.c.Quit()
+	ctx, cancel := context.WithTimeout(context.Background(), quitTimeout)
+	defer cancel()
+	pc.c.Quit(ctx)
 }
 
 var _ queue.Deliverer = (*Remote)(nil)
@@ -173,11 +174,10 @@ func (r *Remote) deliverTo(ctx context.Context, host string, ip netip.Addr, d *q
 		if pc == nil {
 			return nil, res, false
 		}
-		// Honour ctx during the transaction: closing the connection makes
-		// the Client return at once.
-		stop := context.AfterFunc(ctx, func() { pc.c.Close() })
-		results, reuse, closed := r.send(pc, d)
-		alive := stop()
+		// ctx bounds the transaction: the Client's call in progress
+		// returns when it ends, and the connection is then unusable.
+		results, reuse, closed := r.send(ctx, pc, d)
+		alive := ctx.Err() == nil
 		if closed && !fresh && alive {
 			// A kept connection that the server had closed meanwhile
 			// (often with a 421 for its idle timeout): no recipient took
@@ -198,7 +198,7 @@ func (r *Remote) deliverTo(ctx context.Context, host string, ip netip.Addr, d *q
 // send runs one transaction on pc. reuse says whether the connection can
 // serve another; closed that the connection turned out to be closed
 // before any recipient took the message (a broken connection or a 421).
-func (r *Remote) send(pc *pooledClient, d *queue.Delivery) (results []queue.Result, reuse, closed bool) {
+func (r *Remote) send(ctx context.Context, pc *pooledClient, d *queue.Delivery) (results []queue.Result, reuse, closed bool) {
 	c, host := pc.c, pc.host
 	if max, ok := c.MaxMessageSize(); ok && d.Size > max {
 		// RFC 1870 6: do not send what the server said it would refuse.
@@ -236,7 +236,7 @@ func (r *Remote) send(pc *pooledClient, d *queue.Delivery) (results []queue.Resu
 	}
 	defer body.Close()
 	pc.uses++
-	sent, err := c.Send(d.From, opts, rcpts, body)
+	sent, err := c.Send(ctx, d.From, opts, rcpts, body)
 	var missing *smtp.MissingExtensionError
 	if errors.As(err, &missing) {
 		switch missing.Extension {
@@ -313,7 +313,7 @@ func permAll(code int, enh, msg, host string) []queue.Result {
 // is true for a new connection. On failure it returns nil and the temporary Result.
 func (r *Remote) get(ctx context.Context, key, host string, ip netip.Addr, pooled bool) (pc *pooledClient, fresh bool, res queue.Result) {
 	if pooled {
-		if pc := r.take(key); pc != nil {
+		if pc := r.take(ctx, key); pc != nil {
 			return pc, false, queue.Result{}
 		}
 	}
@@ -359,9 +359,7 @@ func (r *Remote) connect(ctx context.Context, host string, ip netip.Addr, useTLS
 	if err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	c, err := smtp.NewClient(conn)
+	c, err := smtp.NewClient(ctx, conn)
 	if err != nil {
 		return nil, err // NewClient closed conn
 	}
@@ -372,12 +370,12 @@ func (r *Remote) connect(ctx context.Context, host string, ip netip.Addr, useTLS
 		c.Close()
 		return nil, err
 	}
-	if err := c.Hello(""); err != nil {
+	if err := c.Hello(ctx, ""); err != nil {
 		return fail(err)
 	}
 	if ok, _ := c.Extension("STARTTLS"); ok && useTLS {
 		cfg := r.tlsConfig(host)
-		if err := c.StartTLS(cfg); err != nil {
+		if err := c.StartTLS(ctx, cfg); err != nil {
 			var se *smtp.Error
 			if !errors.As(err, &se) {
 				return fail(&tlsFailure{err})
@@ -387,7 +385,7 @@ func (r *Remote) connect(ctx context.Context, host string, ip netip.Addr, useTLS
 		}
 	}
 	if _, ok := c.TLSConnectionState(); !ok && r.RequireTLS {
-		c.Quit()
+		c.Quit(ctx)
 		return nil, errNoTLS
 	}
 	return c, nil
@@ -422,8 +420,8 @@ func (r *Remote) logger() *slog.Logger { return cmp.Or(r.Logger, slog.Default())
 
 // take pops the most recently used idle connection to key that is still
 // young enough. A connection idle for more than a second is checked with
-// NOOP first.
-func (r *Remote) take(key string) *pooledClient {
+// NOOP first, within ctx.
+func (r *Remote) take(ctx context.Context, key string) *pooledClient {
 	for {
 		r.mu.Lock()
 		list := r.idle[key]
@@ -440,7 +438,7 @@ func (r *Remote) take(key string) *pooledClient {
 			pc.quit()
 			continue
 		}
-		if idle > time.Second && pc.c.Noop() != nil {
+		if idle > time.Second && pc.c.Noop(ctx) != nil {
 			pc.c.Close()
 			continue
 		}

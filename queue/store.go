@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mailwright/mailwright/internal/ctxio"
 	"github.com/mailwright/mailwright/internal/syncgroup"
 )
 
@@ -217,19 +218,6 @@ func (s *store) donePath(n uint64) string {
 func (s *store) bodyPath(id string) string { return filepath.Join(s.msgDir, id+bodySuffix) }
 func (s *store) envPath(id string) string  { return filepath.Join(s.msgDir, id+envSuffix) }
 
-// ctxReader stops a copy when the context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r ctxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
-}
-
 // writeSynced writes a new file through the seam and fsyncs it.
 func (s *store) writeSynced(name string, src io.Reader) (n int64, err error) {
 	f, err := s.fs.Create(name)
@@ -305,7 +293,7 @@ func (s *store) appendRecord(ctx context.Context, seg *segment, m *Message, body
 	crc := crc32.Update(seg.seed, castagnoli, buf[recHeaderSize:n])
 	flushed := false
 	var bodyLen int64
-	r := ctxReader{ctx, body}
+	r := ctxio.Reader(ctx, body)
 	for {
 		if n == len(buf) {
 			if _, err = seg.w.WriteAt(buf[:n], pos); err != nil {
