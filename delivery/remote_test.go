@@ -574,13 +574,6 @@ func checkDSNFields(t *testing.T, h textproto.MIMEHeader, want map[string]string
 	}
 }
 
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
 // TestRemotePool: kept connections that the server closed meanwhile (its
 // idle timeout, with a 421) are replaced without failing the delivery;
 // those idle for long are checked with NOOP; the pool empties itself
