@@ -146,6 +146,7 @@ func (q *Queue) retryLocked(e *entry, domain string) bool {
 		found = true
 		if r.NextAttempt.After(now) {
 			r.NextAttempt = now
+			e.dirty = true // saved by process, or by Close before Start
 		}
 	}
 	e.reportAt = time.Time{}

@@ -164,8 +164,8 @@ func newEntry(m *Message) *entry {
 
 // Close stops the queue at once: attempts in flight have their context
 // cancelled, and Close waits for them to return and for their results to
-// be saved. Messages stay in the directory for the next Open. A queue that
-// was never started is closed all the same.
+// be saved. Messages stay in the directory for the next Open, with the
+// changes made to them (by RetryNow or Bounce, say) saved, started or not.
 func (q *Queue) Close() error { return q.shutdown(nil) }
 
 // Shutdown stops starting attempts and waits for those in flight to
@@ -201,8 +201,30 @@ func (q *Queue) shutdown(ctx context.Context) error {
 	q.cancel()
 	close(q.removeC)
 	q.removeWG.Wait()
+	q.saveDirty()
 	q.store.close()
 	return err
+}
+
+// saveDirty saves the state of the messages changed since their last
+// save: changes made by the management API before Start, whose processing
+// never ran, and saves put off after a failure. The queue's work has
+// stopped.
+func (q *Queue) saveDirty() {
+	q.mu.Lock()
+	var snaps []*Message
+	for _, e := range q.msgs {
+		if e.dirty {
+			snaps = append(snaps, e.msg.clone())
+			e.dirty = false
+		}
+	}
+	q.mu.Unlock()
+	for _, m := range snaps {
+		if err := q.store.save(m); err != nil {
+			q.log.Error("queue: saving message state", "id", m.ID, "err", err)
+		}
+	}
 }
 
 // Enqueue stores a message for delivery and returns its ID. It returns

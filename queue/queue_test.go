@@ -66,3 +66,54 @@ func TestOpenThenStart(t *testing.T) {
 		}
 	})
 }
+
+// TestManageUnstarted: what the management API changes on a queue that is
+// opened and not started (the queue command of examples/mailserver) is
+// saved by Close: a retry makes the recipient due at once for the next
+// start, a bounce stays a bounce.
+func TestManageUnstarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		d := newFakeDeliverer()
+		d.setBehave(tempFail)
+		o := Options{Deliverer: d, Hostname: "mx.test.example", fs: osFS{noSync: true}}
+		q := startQueue(t, dir, o)
+		te := &testEnv{t: t, q: q}
+		retried := te.enqueue(Envelope{From: "alice@sender.example", Recipients: []Recipient{{Address: "bob@b.example"}}}, basicBody)
+		bounced := te.enqueue(Envelope{From: "alice@sender.example", Recipients: []Recipient{{Address: "carol@c.example"}}}, basicBody)
+		synctest.Wait() // both attempted once and deferred by 15 minutes
+		q.Close()
+
+		q = openQueue(t, dir, Options{fs: osFS{noSync: true}})
+		if err := q.RetryNow(retried); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Bounce(bounced); err != nil {
+			t.Fatal(err)
+		}
+		q.Close()
+
+		q = openQueue(t, dir, o)
+		defer q.Close()
+		if m, err := q.Get(retried); err != nil || m.Recipients[0].NextAttempt.After(time.Now()) {
+			t.Errorf("retried message after a restart: %+v %v; want it due now", m, err)
+		}
+		if m, err := q.Get(bounced); err != nil || m.Recipients[0].State != StateFailed {
+			t.Errorf("bounced message after a restart: %+v %v; want it failed", m, err)
+		}
+		calls := len(d.allCalls())
+		if err := q.Start(); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if n := len(d.callsFor(retried)); n != 2 {
+			t.Errorf("retried message: %d attempts in all, want 2", n)
+		}
+		if n := len(d.callsFor(bounced)); n != 1 {
+			t.Errorf("bounced message: %d attempts in all, want 1", n)
+		}
+		if dsns := d.dsns(); len(dsns) != 1 {
+			t.Errorf("%d DSNs, want the bounce (%d calls before the start)", len(dsns), calls)
+		}
+	})
+}
