@@ -7,7 +7,10 @@ import (
 	"log"
 	"log/slog"
 	"net"
+	"net/netip"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/mailwright/mailwright/delivery"
 	"github.com/mailwright/mailwright/mailbox"
@@ -66,6 +69,74 @@ func ExampleAgent() {
 	// Return-Path
 	// Received
 	// Subject
+}
+
+// With a queue, an Agent takes mail for other domains too: the queue
+// stores it, hands it to Remote, and sends its bounces back through the
+// Agent. Open loads the queue; Start begins delivery once the Agent has
+// the queue.
+func ExampleAgent_queue() {
+	mx := smtptest.NewUnstartedServer(nil) // stands in for another domain's MX
+	if err := mx.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer mx.Close()
+	_, port, _ := net.SplitHostPort(mx.Addr)
+	remote := &delivery.Remote{LocalName: "mx.example.org", Logger: slog.New(slog.DiscardHandler)}
+	fmt.Sscan(port, &remote.Port) // 25 by default
+	defer remote.Close()
+
+	accounts := mailbox.NewMemoryAccounts()
+	accounts.Add("alice", "secret")
+	store := mailbox.NewMemoryStore()
+	defer store.Close()
+	agent := &delivery.Agent{
+		Hostname:      "mx.example.org",
+		Domains:       []string{"example.org"},
+		Accounts:      accounts,
+		Store:         store,
+		RelayNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, // else only after AUTH
+	}
+	dir, err := os.MkdirTemp("", "queue")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	q, err := queue.Open(dir, queue.Options{
+		Deliverer: remote,
+		SendDSN:   agent.SendDSN, // bounces to alice go straight to her INBOX
+		Hostname:  "mx.example.org",
+		Logger:    slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer q.Close()
+	agent.Queue = q
+	if err := q.Start(); err != nil {
+		log.Fatal(err)
+	}
+
+	srv := &smtp.Server{Domain: "mx.example.org", Backend: agent}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = smtp.SendMail(ctx, l.Addr().String(), nil, "alice@example.org", []string{"bob@[127.0.0.1]"},
+		strings.NewReader("Subject: Hi\r\n\r\nHello, Bob.\r\n"))
+	fmt.Println("queued:", err)
+	m, err := mx.Wait(ctx, smtptest.To("bob@[127.0.0.1]"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("at the MX:", m.Subject())
+	// Output:
+	// queued: <nil>
+	// at the MX: Hi
 }
 
 // Remote delivers a queued message: here to an address literal, which
