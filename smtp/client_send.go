@@ -68,10 +68,11 @@ type RecipientResult struct {
 // ctx bounds the whole transaction, reading body included; when it ends,
 // the recipients whose fate is not known get an error that wraps
 // ctx.Err(), and the Client is unusable.
-func (c *Client) Send(ctx context.Context, from string, opts *MailOptions, rcpts []Recipient, body io.Reader) (results []RecipientResult, err error) {
+func (c *Client) Send(ctx context.Context, from string, opts *MailOptions, rcpts []Recipient, body io.Reader) ([]RecipientResult, error) {
 	// The connection's deadlines cannot interrupt reading the body.
 	body = ctxio.Reader(ctx, body)
-	err = c.do(ctx, func() error {
+	var results []RecipientResult
+	err := c.do(ctx, func() (err error) {
 		results, err = c.send(from, opts, rcpts, body)
 		return err
 	})
