@@ -76,6 +76,7 @@ func ExampleAgent() {
 // begins delivery once the Agent has the queue.
 func ExampleAgent_queue() {
 	accounts := mailbox.NewMemoryAccounts()
+	accounts.Domains = []string{"example.org"}
 	accounts.Add("alice", "secret")
 	store := mailbox.NewMemoryStore()
 	defer store.Close()
@@ -121,11 +122,11 @@ func ExampleAgent_queue() {
 	defer srv.Close()
 	err = smtp.SendMail(context.Background(), l.Addr().String(), nil, "alice@example.org", []string{"bob@example.net"},
 		strings.NewReader("Subject: Hi\r\n\r\nHello, Bob.\r\n"))
-	fmt.Println("queued:", err)
+	if err != nil {
+		log.Fatal(err) // not queued: there would be nothing to wait for
+	}
 	fmt.Println("delivered to", <-delivered)
-	// Output:
-	// queued: <nil>
-	// delivered to bob@example.net
+	// Output: delivered to bob@example.net
 }
 
 // Remote delivers a queued message: here to an address literal, which
