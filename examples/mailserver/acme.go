@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -235,8 +236,19 @@ func (c *certSource) obtainAll() {
 }
 
 // challengeHandler answers http-01 challenges and redirects other
-// requests to HTTPS.
-func (c *certSource) challengeHandler() http.Handler { return c.manager.HTTPHandler(nil) }
+// requests to HTTPS (port 443).
+func (c *certSource) challengeHandler() http.Handler {
+	h := c.manager.HTTPHandler(nil)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// autocert checks the Host header against the host names as it
+		// is: a CA that validates on another port than 80 (a test CA, or
+		// a port mapping) sends "name:port".
+		if host, _, err := net.SplitHostPort(r.Host); err == nil {
+			r.Host = host
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 // note is the banner's line about certificates.
 func (c *certSource) note(cfg *config) string {
