@@ -26,7 +26,7 @@ import (
 // acmeConfig is what the -acme-* flags say. ACME is on when an email
 // address or a directory is given.
 type acmeConfig struct {
-	email, directory, caFile, httpAddr string
+	email, directory, caFile, httpAddr, hosts string
 }
 
 func (a *acmeConfig) enabled() bool { return a.email != "" || a.directory != "" }
@@ -35,6 +35,7 @@ func acmeFlags(fs *flag.FlagSet, a *acmeConfig) {
 	fs.StringVar(&a.email, "acme-email", "", "get certificates with ACME (RFC 8555), this address as the account's contact; accepts the CA's terms of service")
 	fs.StringVar(&a.directory, "acme-directory", "", "ACME directory URL; default Let's Encrypt's ("+autocert.DefaultACMEDirectory+") when -acme-email is set")
 	fs.StringVar(&a.caFile, "acme-ca", "", "PEM file of a CA to trust, besides the system's, for the ACME server's HTTPS (a private or test CA)")
+	fs.StringVar(&a.hosts, "acme-hosts", "", "host names to get certificates for, comma separated, the first for clients without SNI; default: every -domain, and with -autoconfig the autoconfig. and autodiscover. name of each")
 	fs.StringVar(&a.httpAddr, "acme-http", "", "answer ACME http-01 challenges on this address (the CA asks port 80); tls-alpn-01 is answered by the -autoconfig listener (the CA asks port 443)")
 }
 
@@ -67,12 +68,14 @@ func newCertSource(cfg *config, logger *slog.Logger) (*certSource, error) {
 	}
 	c := &certSource{static: static, logger: logger, logged: make(map[string]time.Time)}
 	if !cfg.acme.enabled() {
-		if cfg.acme.caFile != "" || cfg.acme.httpAddr != "" {
-			return nil, errors.New("-acme-ca and -acme-http need ACME on: give -acme-email or -acme-directory")
+		if cfg.acme.caFile != "" || cfg.acme.httpAddr != "" || cfg.acme.hosts != "" {
+			return nil, errors.New("-acme-ca, -acme-hosts and -acme-http need ACME on: give -acme-email or -acme-directory")
 		}
 		return c, nil
 	}
-	c.hosts = acmeHosts(cfg)
+	if c.hosts, err = acmeHosts(cfg); err != nil {
+		return nil, err
+	}
 	c.primary = c.hosts[0]
 	directory := cfg.acme.directory
 	if directory == "" {
@@ -102,11 +105,11 @@ func newCertSource(cfg *config, logger *slog.Logger) (*certSource, error) {
 	return c, nil
 }
 
-// acmeHosts returns the names that get a certificate: every local domain
-// (the first is the host name clients and other servers connect to),
-// and with -autoconfig the autoconfig. and autodiscover. names that
-// Thunderbird and Outlook look up for each.
-func acmeHosts(cfg *config) []string {
+// acmeHosts returns the names that get a certificate: -acme-hosts, or
+// every local domain (the first is the host name clients and other
+// servers connect to) and with -autoconfig the autoconfig. and
+// autodiscover. names that Thunderbird and Outlook look up for each.
+func acmeHosts(cfg *config) ([]string, error) {
 	var hosts []string
 	add := func(h string) {
 		h = strings.TrimSuffix(strings.ToLower(h), ".")
@@ -114,16 +117,30 @@ func acmeHosts(cfg *config) []string {
 			hosts = append(hosts, h)
 		}
 	}
-	for _, d := range cfg.domains {
-		add(d)
-	}
-	if cfg.autoconfig != "" {
+	if cfg.acme.hosts != "" {
+		for _, h := range splitList(cfg.acme.hosts) {
+			add(h)
+		}
+	} else {
 		for _, d := range cfg.domains {
-			add("autoconfig." + d)
-			add("autodiscover." + d)
+			add(d)
+		}
+		if cfg.autoconfig != "" {
+			for _, d := range cfg.domains {
+				add("autoconfig." + d)
+				add("autodiscover." + d)
+			}
 		}
 	}
-	return hosts
+	for _, h := range hosts {
+		if !validDomain(h) {
+			return nil, fmt.Errorf("ACME host name %q: not a DNS name", h)
+		}
+	}
+	if len(hosts) == 0 {
+		return nil, errors.New("-acme-hosts: no host name")
+	}
+	return hosts, nil
 }
 
 // cacheDirName names a CA's cache directory after its directory URL's

@@ -274,14 +274,10 @@ func TestACMEPebble(t *testing.T) {
 		t.Errorf("renewed certificate valid %s to %s, the old one until %s: want the new one issued before the old one expires",
 			renewed.NotBefore, renewed.NotAfter, old.NotAfter)
 	}
-	for _, p := range probes[:1:1] {
-		// SMTP sees a certificate at least as new as the renewed one.
+	for _, p := range probes {
 		if leaf := waitIssued(t, p.probe, p.addr, "a.test", ca.roots); leaf.Equal(old) {
 			t.Errorf("%s still serves the certificate that IMAPS replaced", p.listener)
 		}
-	}
-	if leaf := waitIssued(t, probeHTTPS, autoconfig, "a.test", ca.roots); leaf.Equal(old) {
-		t.Errorf("HTTPS still serves the certificate that IMAPS replaced")
 	}
 
 	// The account key, certificates and keys: directories 0700, files 0600.
@@ -319,20 +315,26 @@ func checkPrivate(t *testing.T, root string) {
 
 // TestACMEHTTP01: when the CA cannot reach a tls-alpn-01 responder (no
 // -autoconfig listener on the port it asks), the server answers http-01
-// on -acme-http and gets its certificate.
+// on -acme-http and gets its certificate, for the -acme-hosts name,
+// which also goes to clients that name another host or none.
 func TestACMEHTTP01(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Pebble and the server: not in -short mode")
 	}
-	dns := dnstest.NewServer(t, "a.test. 60 IN A 127.0.0.1")
+	dns := dnstest.NewServer(t, "mail.a.test. 60 IN A 127.0.0.1")
 	challengeHTTP, nothing := interop.FreeAddr(t), interop.FreeAddr(t)
 	ca := startPebble(t, dns.Addr, port(t, challengeHTTP), port(t, nothing), time.Hour)
 	bin := buildServer(t)
-	in := start(t, bin, "a.test", "-acme-directory", ca.directory, "-acme-ca", ca.caFile, "-acme-http", challengeHTTP)
+	in := start(t, bin, "a.test", "-acme-directory", ca.directory, "-acme-ca", ca.caFile, "-acme-http", challengeHTTP, "-acme-hosts", "Mail.A.Test")
 	interop.WaitListening(t, nil, in.imaps)
-	leaf := waitIssued(t, probeImplicitTLS, in.imaps, "a.test", ca.roots)
+	leaf := waitIssued(t, probeImplicitTLS, in.imaps, "mail.a.test", ca.roots)
 	if want := time.Hour; leaf.NotAfter.Sub(leaf.NotBefore) > want+time.Minute {
 		t.Errorf("certificate valid %s to %s: not Pebble's one-hour certificate", leaf.NotBefore, leaf.NotAfter)
+	}
+	for _, name := range []string{"", "a.test", "other.test"} {
+		if c := probeImplicitTLS(in.imaps, name); c.err != nil || !c.leaf().Equal(leaf) {
+			t.Errorf("IMAPS with SNI %q: %v, not mail.a.test's certificate", name, c.err)
+		}
 	}
 	// Other requests on the http-01 port are sent to HTTPS.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -346,18 +348,20 @@ func TestACMEHTTP01(t *testing.T) {
 	}
 }
 
-// TestACMEFallback: when the CA cannot be reached, the listeners still
-// offer TLS with the static (self-signed) certificate, and a client
-// that offers an ALPN protocol of its own ("imap") is served: the
-// tls-alpn-01 responder does not restrict the listeners' protocols.
-func TestACMEFallback(t *testing.T) {
+// TestMailserverAutoconfig: -autoconfig serves documents that describe
+// the listeners the server runs. Here the ACME CA cannot be reached:
+// every listener offers TLS with the static (self-signed) certificate
+// instead, and a client that offers an ALPN protocol of its own
+// ("imap") is served (the tls-alpn-01 responder does not restrict the
+// listeners' protocols).
+func TestMailserverAutoconfig(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the server: not in -short mode")
 	}
 	bin := buildServer(t)
-	nowhere := interop.FreeAddr(t)
-	in := start(t, bin, "a.test", "-acme-directory", "https://"+nowhere+"/dir")
-	interop.WaitListening(t, nil, in.imaps)
+	autoconfig, nowhere := interop.FreeAddr(t), interop.FreeAddr(t)
+	in := start(t, bin, "a.test", "-autoconfig", autoconfig, "-acme-directory", "https://"+nowhere+"/dir")
+	interop.WaitListening(t, nil, autoconfig, in.imaps)
 	self, err := os.ReadFile(filepath.Join(in.data, "tls", "cert.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -376,24 +380,6 @@ func TestACMEFallback(t *testing.T) {
 	if c := probeSMTP(in.smtp, "a.test"); c.verify("a.test", roots) != nil {
 		t.Errorf("SMTP STARTTLS: %v", c.verify("a.test", roots))
 	}
-}
-
-// TestMailserverAutoconfig: -autoconfig serves, over the server's
-// certificate, documents that describe the listeners the server runs.
-func TestMailserverAutoconfig(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the server: not in -short mode")
-	}
-	bin := buildServer(t)
-	autoconfig := interop.FreeAddr(t)
-	in := start(t, bin, "a.test", "-autoconfig", autoconfig)
-	interop.WaitListening(t, nil, autoconfig)
-	self, err := os.ReadFile(filepath.Join(in.data, "tls", "cert.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(self)
 	client := httpsClient(autoconfig, roots)
 
 	resp, err := client.Get("https://a.test/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=alice@a.test")
@@ -420,5 +406,38 @@ func TestMailserverAutoconfig(t *testing.T) {
 	protocols, code := parseAutodiscover(t, doc)
 	if len(protocols) != 3 || code != "" || protocols[0].port != port(t, in.imaps) || protocols[2].port != port(t, in.submissions) {
 		t.Errorf("autodiscover: %v (error %q), want IMAPS on %s, POP3S, submissions on %s", protocols, code, in.imaps, in.submissions)
+	}
+}
+
+// TestACMEHosts: the names that get certificates, and the flags that
+// need ACME on.
+func TestACMEHosts(t *testing.T) {
+	for _, tc := range []struct {
+		domains           []string
+		autoconfig, hosts string
+		want              []string
+	}{
+		{[]string{"Mail.A.Test", "b.test."}, "", "", []string{"mail.a.test", "b.test"}},
+		{[]string{"mail.a.test", "b.test"}, ":443", "", []string{"mail.a.test", "b.test", "autoconfig.mail.a.test",
+			"autodiscover.mail.a.test", "autoconfig.b.test", "autodiscover.b.test"}},
+		{[]string{"mail.a.test", "b.test"}, ":443", "mail.a.test, autoconfig.b.test,MAIL.a.test", []string{"mail.a.test", "autoconfig.b.test"}},
+		{[]string{"a.test"}, "", "a.test,bad_name", nil},
+		{[]string{"a.test"}, "", " , ", nil},
+	} {
+		cfg := &config{domains: tc.domains, autoconfig: tc.autoconfig, acme: acmeConfig{hosts: tc.hosts}}
+		got, err := acmeHosts(cfg)
+		if !slices.Equal(got, tc.want) || (err == nil) != (tc.want != nil) {
+			t.Errorf("domains %q, autoconfig %q, -acme-hosts %q: %q, %v; want %q", tc.domains, tc.autoconfig, tc.hosts, got, err, tc.want)
+		}
+	}
+	for _, a := range []acmeConfig{{caFile: "ca.pem"}, {httpAddr: ":80"}, {hosts: "a.test"}} {
+		cfg := &config{data: t.TempDir(), domains: []string{"a.test"}, acme: a}
+		if _, err := newCertSource(cfg, nil); err == nil {
+			t.Errorf("%+v without -acme-email or -acme-directory: no error", a)
+		}
+	}
+	cfg := &config{data: t.TempDir(), domains: []string{"a.test"}, acme: acmeConfig{directory: "http://ca.test/dir"}}
+	if _, err := newCertSource(cfg, nil); err == nil {
+		t.Error("a directory over plain HTTP: no error")
 	}
 }
