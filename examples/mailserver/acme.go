@@ -160,7 +160,7 @@ func acmeHTTPClient(caFile string) (*http.Client, error) {
 	if caFile == "" {
 		return http.DefaultClient, nil
 	}
-	pem, err := os.ReadFile(caFile)
+	data, err := os.ReadFile(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("-acme-ca: %w", err)
 	}
@@ -168,7 +168,7 @@ func acmeHTTPClient(caFile string) (*http.Client, error) {
 	if err != nil {
 		pool = x509.NewCertPool()
 	}
-	if !pool.AppendCertsFromPEM(pem) {
+	if !pool.AppendCertsFromPEM(data) {
 		return nil, fmt.Errorf("-acme-ca %s: no PEM certificate in it", caFile)
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()

@@ -18,7 +18,7 @@ import (
 // which it starts here in the background.
 func webListeners(cfg *config, certs *certSource, logger *slog.Logger) ([]listener, error) {
 	var out []listener
-	if cfg.acme.httpAddr != "" && certs.manager != nil {
+	if cfg.acme.httpAddr != "" { // newCertSource refused it without ACME
 		l, err := httpListener("acme-http", cfg.acme.httpAddr, certs.challengeHandler(), nil, logger)
 		if err != nil {
 			return nil, err
