@@ -199,9 +199,10 @@ func waitIssued(t *testing.T, probe func(addr, name string) servedCert, addr, na
 
 // TestACMEPebble: with two domains, the server gets a certificate for
 // each from Pebble (tls-alpn-01, answered by the autoconfig HTTPS
-// listener), serves each by SNI on SMTP STARTTLS, IMAPS and the HTTPS
-// listener, the host name's to a client without SNI, renews them before
-// they expire without a restart, and keeps its ACME state private.
+// listener), serves each by SNI on SMTP STARTTLS, IMAPS, the HTTPS
+// listener, POP3S and submissions, the host name's to a client without
+// SNI, renews them before they expire without a restart, and keeps its
+// ACME state private.
 func TestACMEPebble(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Pebble and the server: not in -short mode")
@@ -227,7 +228,8 @@ func TestACMEPebble(t *testing.T) {
 		listener string
 		addr     string
 		probe    func(addr, name string) servedCert
-	}{{"SMTP STARTTLS", in.smtp, probeSMTP}, {"IMAPS", in.imaps, probeImplicitTLS}, {"HTTPS", autoconfig, probeHTTPS}}
+	}{{"SMTP STARTTLS", in.smtp, probeSMTP}, {"IMAPS", in.imaps, probeImplicitTLS}, {"HTTPS", autoconfig, probeHTTPS},
+		{"POP3S", in.pop3s, probeImplicitTLS}, {"submissions", in.submissions, probeImplicitTLS}}
 	first := map[string]*x509.Certificate{}
 	for _, name := range []string{"a.test", "b.test"} {
 		for _, p := range probes {
