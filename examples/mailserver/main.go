@@ -51,6 +51,8 @@ type config struct {
 	remotePort                                 int
 	debugAddr                                  string
 	syncFS                                     bool
+	acme                                       acmeConfig
+	autoconfig                                 string // HTTPS listener for client account setup
 }
 
 func main() {
@@ -99,6 +101,8 @@ func serverFlags(fs *flag.FlagSet) func() *config {
 	fs.IntVar(&c.remotePort, "remote-port", 25, "port that outbound delivery connects to")
 	fs.BoolVar(&c.syncFS, "syncfs", true, "make accepted mail durable with one syncfs(2) per batch of messages (fast when the data directory's file system is not busy with other writers); false: an fsync per file")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)")
+	acmeFlags(fs, &c.acme)
+	fs.StringVar(&c.autoconfig, "autoconfig", "", "serve client account setup (Thunderbird autoconfig, Outlook autodiscover, Apple profile) over HTTPS on this address (e.g. :443); off by default")
 	return func() *config {
 		c.domains = splitList(*domains)
 		if len(c.domains) == 0 {
@@ -137,10 +141,11 @@ func run(cfg *config, logger *slog.Logger) error {
 	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 		return err
 	}
-	tlsConfig, err := loadOrCreateTLS(cfg)
+	certs, err := newCertSource(cfg, logger)
 	if err != nil {
 		return err
 	}
+	tlsConfig := certs.serverConfig()
 	accounts, err := openAccounts(cfg)
 	if err != nil {
 		return err
@@ -227,6 +232,11 @@ func run(cfg *config, logger *slog.Logger) error {
 	addPOP3("pop3", cfg.pop3, false)
 	addPOP3("pop3s", cfg.pop3s, true)
 	servers = append(servers, imapListeners(cfg, store, accounts, tlsConfig, logger)...)
+	web, err := webListeners(cfg, certs, logger)
+	if err != nil {
+		return err
+	}
+	servers = append(servers, web...)
 
 	if cfg.debugAddr != "" {
 		go func() { logger.Error("debug listener", "err", http.ListenAndServe(cfg.debugAddr, nil)) }()
@@ -239,7 +249,7 @@ func run(cfg *config, logger *slog.Logger) error {
 			}
 		}()
 	}
-	printBanner(cfg, servers)
+	printBanner(cfg, servers, certs.note(cfg))
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -303,12 +313,11 @@ func (s *authRequiredSession) AuthPassword(ctx context.Context, identity, userna
 	return pa.AuthPassword(ctx, identity, username, password)
 }
 
-func printBanner(cfg *config, servers []listener) {
+func printBanner(cfg *config, servers []listener, certNote string) {
 	fmt.Printf("mailwright mailserver for %s, data in %s\n", strings.Join(cfg.domains, ", "), cfg.data)
 	for _, l := range servers {
 		fmt.Printf("  %-12s %s\n", l.name, l.addr)
 	}
 	fmt.Printf("Send with a mail client on the submission port (STARTTLS, AUTH as a user of\n"+
-		"'mailserver users'); read mail over POP3 or IMAP. The certificate is self-signed:\n"+
-		"trust %s or accept it in the client.\n", filepath.Join(cfg.data, "tls", "cert.pem"))
+		"'mailserver users'); read mail over POP3 or IMAP. %s\n", certNote)
 }
