@@ -144,11 +144,11 @@ type parser struct {
 }
 
 const (
-	stateIdle   = iota // between commands
-	stateLine          // inside a command; line holds the current line
-	stateAppend        // APPEND: the parser is before the next message or the end
-	stateBody          // APPEND: message data (or a CATENATE TEXT part) is being read by the server
-	stateCatenate      // APPEND: inside CATENATE (RFC 4469), before the next part or ")"
+	stateIdle     = iota // between commands
+	stateLine            // inside a command; line holds the current line
+	stateAppend          // APPEND: the parser is before the next message or the end
+	stateBody            // APPEND: message data (or a CATENATE TEXT part) is being read by the server
+	stateCatenate        // APPEND: inside CATENATE (RFC 4469), before the next part or ")"
 )
 
 // litInfo is a literal announcement "{n}", "{n+}" or "~{n}" ending a line.
