@@ -25,6 +25,9 @@ import "strconv"
 //	ID                             *idArgs
 //	SORT                           *sortArgs
 //	THREAD                         *threadArgs
+//	GENURLAUTH                     *genURLAuthArgs
+//	RESETKEY                       *resetKeyArgs
+//	URLFETCH                       *urlFetchArgs
 type command struct {
 	Tag  string
 	Name string // upper case, without the UID prefix

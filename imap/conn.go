@@ -387,8 +387,9 @@ func (c *conn) writeCapabilities() {
 	c.w.Number64(uint64(c.srv.maxAppendSize()))
 	// RFC 8438: STATUS SIZE, in IMAP4rev1 sessions too.
 	c.w.Raw(" STATUS=SIZE")
-	// RFC 3502: several messages in one APPEND, all or none.
-	c.w.Raw(" MULTIAPPEND")
+	// RFC 3502: several messages in one APPEND, all or none; RFC 4469:
+	// CATENATE.
+	c.w.Raw(" MULTIAPPEND CATENATE")
 	// RFC 6855: UTF-8 mailbox names and strings once enabled.
 	c.w.Raw(" UTF8=ACCEPT")
 	// RFC 7162 3.1: CONDSTORE.
@@ -401,6 +402,9 @@ func (c *conn) writeCapabilities() {
 	// RFC 5256: SORT and THREAD=ORDEREDSUBJECT; RFC 5957: SORT=DISPLAY;
 	// RFC 5267 3: ESORT (SORT RETURN).
 	c.w.Raw(" SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES")
+	if c.urlAuthOffered() {
+		c.w.Raw(" URLAUTH URLAUTH=BINARY")
+	}
 }
 
 // sanitize keeps a text on one line of printable characters and removes

@@ -51,6 +51,9 @@ func init() {
 		"STORE":        {stateSelected, cmdStore},
 		"COPY":         {stateSelected, cmdCopy},
 		"MOVE":         {stateSelected, cmdCopy},
+		"GENURLAUTH":   {authState, cmdGenURLAuth},
+		"RESETKEY":     {authState, cmdResetKey},
+		"URLFETCH":     {authState, cmdURLFetch},
 	}
 }
 

@@ -42,6 +42,9 @@ var commands = func() map[string]*commandSpec {
 		{name: "ID", parse: parseID},
 		{name: "SORT", parse: parseSort, uid: true},
 		{name: "THREAD", parse: parseThread, uid: true},
+		{name: "GENURLAUTH", parse: parseGenURLAuth},
+		{name: "RESETKEY", parse: parseResetKey},
+		{name: "URLFETCH", parse: parseURLFetch},
 	}
 	m := make(map[string]*commandSpec, len(list))
 	for i := range list {

@@ -60,7 +60,7 @@ const (
 // errURL is wrapped by every URL syntax error.
 var errURL = errors.New("imap: invalid IMAP URL")
 
-func urlError(msg string) error { return &urlSyntaxError{msg} }
+func urlSyntaxErr(msg string) error { return &urlSyntaxError{msg} }
 
 type urlSyntaxError struct{ msg string }
 
@@ -72,11 +72,11 @@ func (e *urlSyntaxError) Unwrap() error { return errURL }
 // which the caller resolves (an absent server or mailbox).
 func parseIMAPURL(s string) (*imapURL, error) {
 	if len(s) > maxURLLength {
-		return nil, urlError("too long")
+		return nil, urlSyntaxErr("too long")
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] <= ' ' || s[i] >= 0x7f {
-			return nil, urlError("invalid character")
+			return nil, urlSyntaxErr("invalid character")
 		}
 	}
 	u := &imapURL{}
@@ -94,7 +94,7 @@ func parseIMAPURL(s string) (*imapURL, error) {
 			return u, nil
 		}
 		if rest[0] != '/' {
-			return nil, urlError("expected / after the server")
+			return nil, urlSyntaxErr("expected / after the server")
 		}
 		rest = rest[1:]
 	case strings.HasPrefix(rest, "/"):
@@ -122,7 +122,7 @@ func (u *imapURL) parseServer(s string) (string, error) {
 			user = info[:i]
 			u.Auth = info[i+len(";AUTH="):]
 			if u.Auth == "" || (u.Auth != "*" && !allChars(u.Auth, isAChar)) {
-				return "", urlError("invalid ;AUTH=")
+				return "", urlSyntaxErr("invalid ;AUTH=")
 			}
 			var err error
 			if u.Auth, err = pctDecode(u.Auth); err != nil {
@@ -131,26 +131,26 @@ func (u *imapURL) parseServer(s string) (string, error) {
 		}
 		if user != "" {
 			if !allChars(user, isAChar) {
-				return "", urlError("invalid user name")
+				return "", urlSyntaxErr("invalid user name")
 			}
 			var err error
 			if u.User, err = pctDecode(user); err != nil {
 				return "", err
 			}
 		} else if u.Auth == "" {
-			return "", urlError("empty user name")
+			return "", urlSyntaxErr("empty user name")
 		}
 	}
 	host := server
 	if strings.HasPrefix(host, "[") {
 		i := strings.IndexByte(host, ']')
 		if i < 0 {
-			return "", urlError("unterminated IP literal")
+			return "", urlSyntaxErr("unterminated IP literal")
 		}
 		u.Host = host[:i+1]
 		host = host[i+1:]
 		if host != "" && host[0] != ':' {
-			return "", urlError("invalid host")
+			return "", urlSyntaxErr("invalid host")
 		}
 	} else {
 		i := strings.IndexByte(host, ':')
@@ -161,12 +161,12 @@ func (u *imapURL) parseServer(s string) (string, error) {
 		host = host[i:]
 	}
 	if u.Host == "" || !allChars(u.Host, isHostChar) {
-		return "", urlError("invalid host")
+		return "", urlSyntaxErr("invalid host")
 	}
 	if host != "" {
 		u.Port = host[1:]
 		if u.Port == "" || len(u.Port) > 5 || !allChars(u.Port, isDigit) {
-			return "", urlError("invalid port")
+			return "", urlSyntaxErr("invalid port")
 		}
 	}
 	return rest, nil
@@ -192,14 +192,14 @@ func (u *imapURL) parseCommand(s, whole string) error {
 	}
 	if mbox != "" {
 		if !allChars(mbox, isBChar) {
-			return urlError("invalid mailbox name")
+			return urlSyntaxErr("invalid mailbox name")
 		}
 		var err error
 		if u.Mailbox, err = pctDecode(mbox); err != nil {
 			return err
 		}
 		if u.Mailbox == "" {
-			return urlError("empty mailbox name")
+			return urlSyntaxErr("empty mailbox name")
 		}
 	}
 	if hasPrefixFold(rest, ";UIDVALIDITY=") {
@@ -213,7 +213,7 @@ func (u *imapURL) parseCommand(s, whole string) error {
 	}
 	if strings.HasPrefix(rest, "?") {
 		if u.Mailbox == "" || !allChars(rest[1:], isBChar) || len(rest) == 1 {
-			return urlError("invalid search")
+			return urlSyntaxErr("invalid search")
 		}
 		var err error
 		u.Search, err = pctDecode(rest[1:])
@@ -221,12 +221,12 @@ func (u *imapURL) parseCommand(s, whole string) error {
 	}
 	if rest == "" {
 		if u.Mailbox == "" {
-			return urlError("missing mailbox")
+			return urlSyntaxErr("missing mailbox")
 		}
 		return nil
 	}
 	if !hasPrefixFold(rest, ";UID=") {
-		return urlError("expected ;UID=")
+		return urlSyntaxErr("expected ;UID=")
 	}
 	var err error
 	if u.UID, rest, err = urlNumber(rest[len(";UID="):]); err != nil {
@@ -274,7 +274,7 @@ func (u *imapURL) parseCommand(s, whole string) error {
 // (RFC 5092 6: the section of a FETCH BODY[...], case-insensitive).
 func (u *imapURL) parseSection(enc string) error {
 	if enc == "" || len(enc) > maxURLSection || !allChars(enc, isBChar) {
-		return urlError("invalid section")
+		return urlSyntaxErr("invalid section")
 	}
 	sec, err := pctDecode(enc)
 	if err != nil {
@@ -283,7 +283,7 @@ func (u *imapURL) parseSection(enc string) error {
 	p := &parser{line: []byte("[" + sec + "]"), r: bufio.NewReaderSize(strings.NewReader(""), 16)}
 	parsed, err := p.section(false)
 	if err != nil || !p.eol() {
-		return urlError("invalid section")
+		return urlSyntaxErr("invalid section")
 	}
 	u.Section, u.sec = sec, parsed
 	return nil
@@ -299,17 +299,17 @@ func (u *imapURL) parseURLAuth(rest, whole string) error {
 		rest = rest[len(";EXPIRE="):]
 		end := indexFold(rest, ";URLAUTH=")
 		if end < 0 {
-			return urlError(";EXPIRE= without ;URLAUTH=")
+			return urlSyntaxErr(";EXPIRE= without ;URLAUTH=")
 		}
 		t, err := time.Parse(time.RFC3339, rest[:end])
 		if err != nil {
-			return urlError("invalid ;EXPIRE= date-time")
+			return urlSyntaxErr("invalid ;EXPIRE= date-time")
 		}
 		u.Expire = t
 		rest = rest[end:]
 	}
 	if !hasPrefixFold(rest, ";URLAUTH=") {
-		return urlError("unexpected text at the end")
+		return urlSyntaxErr("unexpected text at the end")
 	}
 	rest = rest[len(";URLAUTH="):]
 	access := rest
@@ -327,7 +327,7 @@ func (u *imapURL) parseURLAuth(rest, whole string) error {
 	case hasPrefixFold(access, "user+"), hasPrefixFold(access, "submit+"):
 		app, user, _ := strings.Cut(access, "+")
 		if user == "" || !allChars(user, isAChar) {
-			return urlError("invalid access identifier")
+			return urlSyntaxErr("invalid access identifier")
 		}
 		var err error
 		if u.AccessUser, err = pctDecode(user); err != nil {
@@ -335,7 +335,7 @@ func (u *imapURL) parseURLAuth(rest, whole string) error {
 		}
 		u.Access = strings.ToLower(app)
 	default:
-		return urlError("unknown access identifier")
+		return urlSyntaxErr("unknown access identifier")
 	}
 	if rest == "" {
 		return nil
@@ -343,10 +343,10 @@ func (u *imapURL) parseURLAuth(rest, whole string) error {
 	// iua-verifier = ":" uauth-mechanism ":" enc-urlauth
 	mech, token, ok := strings.Cut(rest[1:], ":")
 	if !ok || mech == "" || !allChars(mech, isMechChar) {
-		return urlError("invalid URLAUTH mechanism")
+		return urlSyntaxErr("invalid URLAUTH mechanism")
 	}
 	if len(token) < 32 || !allChars(token, isHexDigit) {
-		return urlError("invalid URLAUTH token")
+		return urlSyntaxErr("invalid URLAUTH token")
 	}
 	u.Mechanism, u.Token = mech, token
 	return nil
@@ -437,7 +437,7 @@ func (u *imapURL) String() string {
 func urlNumber(s string) (uint32, string, error) {
 	n, rest, err := urlNumber64(s, false)
 	if err != nil || n > 0xffffffff {
-		return 0, s, urlError("invalid number")
+		return 0, s, urlSyntaxErr("invalid number")
 	}
 	return uint32(n), rest, nil
 }
@@ -449,13 +449,13 @@ func urlNumber64(s string, zeroOK bool) (int64, string, error) {
 	for i < len(s) && isDigit(s[i]) {
 		d := int64(s[i] - '0')
 		if n > (1<<63-1-d)/10 {
-			return 0, s, urlError("number out of range")
+			return 0, s, urlSyntaxErr("number out of range")
 		}
 		n = n*10 + d
 		i++
 	}
 	if i == 0 || (n == 0 && !zeroOK) {
-		return 0, s, urlError("invalid number")
+		return 0, s, urlSyntaxErr("invalid number")
 	}
 	return n, s[i:], nil
 }
@@ -505,16 +505,16 @@ func pctDecode(s string) (string, error) {
 		c := s[i]
 		if c == '%' {
 			if i+2 >= len(s) {
-				return "", urlError("invalid percent escape")
+				return "", urlSyntaxErr("invalid percent escape")
 			}
 			hi, ok1 := unhex(s[i+1])
 			lo, ok2 := unhex(s[i+2])
 			if !ok1 || !ok2 {
-				return "", urlError("invalid percent escape")
+				return "", urlSyntaxErr("invalid percent escape")
 			}
 			c = hi<<4 | lo
 			if c < ' ' || c == 0x7f {
-				return "", urlError("control character")
+				return "", urlSyntaxErr("control character")
 			}
 			i += 2
 		}
