@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -167,12 +168,13 @@ func splitAddress(addr string) (local, domain string) {
 
 // NewSession implements smtp.Backend. Sessions answer VRFY and EXPN when
 // VerifyExpand is set, and give per-recipient results on an LMTP server.
-// An Agent that Validate finds wrong refuses every session with a
-// temporary error (the server logs why) rather than fail in the middle
-// of a transaction.
+// smtp.Server refuses to start with an Agent that Validate finds wrong;
+// served some other way, an Agent without Accounts or a place for local
+// mail refuses every session with a temporary error (the server logs
+// why) rather than fail in the middle of a transaction.
 func (a *Agent) NewSession(ctx context.Context, c *smtp.Conn) (smtp.Session, error) {
-	if err := a.Validate(); err != nil {
-		return nil, err
+	if err := a.unusable(); err != nil {
+		return nil, fmt.Errorf("delivery: Agent: %w", err)
 	}
 	s := &session{a: a, c: c}
 	lmtp := c.Server() != nil && c.Server().LMTP

@@ -46,11 +46,8 @@ func (a *Agent) configuredDomains() []string {
 //   - an invalid prefix in RelayNetworks.
 func (a *Agent) Validate() error {
 	var errs []string
-	if a.Accounts == nil {
-		errs = append(errs, "Accounts is nil")
-	}
-	if a.Store == nil && a.Local == nil {
-		errs = append(errs, "neither Store nor Local is set: local mail has nowhere to go")
+	if err := a.unusable(); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if ld, ok := a.Accounts.(localDomainer); ok {
 		known := ld.LocalDomains()
@@ -70,6 +67,18 @@ func (a *Agent) Validate() error {
 		return nil
 	}
 	return errors.New("delivery: Agent: " + strings.Join(errs, "; "))
+}
+
+// unusable reports the mistakes of Validate that would break every
+// session, cheaply enough to check for each one.
+func (a *Agent) unusable() error {
+	switch {
+	case a.Accounts == nil:
+		return errors.New("Accounts is nil")
+	case a.Store == nil && a.Local == nil:
+		return errors.New("neither Store nor Local is set: local mail has nowhere to go")
+	}
+	return nil
 }
 
 // sameDomain compares domain names without case and trailing dot.

@@ -3,13 +3,14 @@ package delivery
 import (
 	"bufio"
 	"context"
-	"io"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mailwright/mailwright/mailbox"
+	"github.com/mailwright/mailwright/smtp"
 )
 
 // opaqueAccounts hides the LocalDomains method of the accounts it wraps,
@@ -52,25 +53,35 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// TestInvalidAgentRefusesSessions: a session of an Agent without Accounts
-// (it panicked at RCPT) or without Store (it accepted RCPT and failed after
-// DATA) is refused at once with a temporary error.
-func TestInvalidAgentRefusesSessions(t *testing.T) {
-	for name, breakAgent := range map[string]func(*Agent){
-		"no accounts": func(a *Agent) { a.Accounts = nil },
-		"no store":    func(a *Agent) { a.Store = nil },
+// TestInvalidAgentRefusedAtStart: an Agent without Accounts (it panicked
+// at RCPT) or without Store (it accepted RCPT and failed after DATA) keeps
+// the SMTP server from starting, and the listener is closed; a session
+// asked of it anyway is refused with an error instead of a panic.
+func TestInvalidAgentRefusedAtStart(t *testing.T) {
+	for name, tc := range map[string]struct {
+		breakAgent func(*Agent)
+		want       string
+	}{
+		"no accounts": {func(a *Agent) { a.Accounts = nil }, "Accounts is nil"},
+		"no store":    {func(a *Agent) { a.Store = nil }, "neither Store nor Local"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := testAgent(t)
-			breakAgent(a)
-			conn := dial(t, serve(t, a))
-			br := bufio.NewReader(conn)
-			transcript(t, conn, br, `
-				S: 451 4.3.0 *
-				C: EHLO client.test
-			`)
-			if rest, err := io.ReadAll(br); err != nil || len(rest) > 0 {
-				t.Fatalf("after the refusal: %q, %v; want the connection closed", rest, err)
+			tc.breakAgent(a)
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := &smtp.Server{Domain: "mx.example.org", Backend: a, Logger: discardLogger()}
+			if err := srv.Serve(l); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Serve: %v, want a refusal saying %q", err, tc.want)
+			}
+			if c, err := net.Dial("tcp", l.Addr().String()); err == nil {
+				c.Close()
+				t.Fatal("the listener of a server that refused to start still accepts connections")
+			}
+			if _, err := a.NewSession(context.Background(), nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("NewSession: %v, want an error saying %q", err, tc.want)
 			}
 		})
 	}

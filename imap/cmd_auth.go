@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
-	"time"
 
 	"github.com/emersion/go-sasl"
 
@@ -12,7 +11,7 @@ import (
 )
 
 func cmdStartTLS(c *conn, cmd *command) result {
-	if c.srv.TLSConfig == nil {
+	if !netserver.HasCertificate(c.srv.TLSConfig) {
 		return bad("STARTTLS is not available")
 	}
 	if c.tlsState != nil {
@@ -26,30 +25,39 @@ func cmdStartTLS(c *conn, cmd *command) result {
 	// STARTTLS was sent in plaintext and could be injected: drop it.
 	c.br.Discard(c.br.Buffered())
 	tc := tls.Server(c.raw, c.srv.TLSConfig)
-	c.raw.SetDeadline(time.Now().Add(c.srv.commandTimeout()))
-	if err := tc.HandshakeContext(c.ctx); err != nil {
+	st, err := netserver.Handshake(c.ctx, tc, c.raw, c.srv.commandTimeout())
+	if err != nil {
 		c.logger().Debug("imap: STARTTLS handshake failed", "err", err)
 		return result{bye: true}
 	}
-	c.raw.SetDeadline(time.Time{})
-	st := tc.ConnectionState()
-	c.tlsState = &st
+	c.tlsState = st
 	c.nc = tc
 	c.br.Reset(tc)
 	c.newParser()
 	return result{}
 }
 
-func (c *conn) authFailed(err error) result {
+// authFailed answers a failed LOGIN or AUTHENTICATE (method) of user.
+// Refused credentials are logged in the format the protocols share
+// (netserver.LoginFailed); a backend failure gets its own response.
+func (c *conn) authFailed(user, method string, err error) result {
 	var e *Error
 	if c.ctx.Err() != nil {
 		return result{bye: true}
 	}
 	r := no("AUTHENTICATIONFAILED", "Authentication failed")
-	if errors.As(err, &e) && !errors.Is(err, ErrAuthFailed) && e.Code != "" {
+	switch {
+	case !errors.As(err, &e):
+		// Not a refusal the Backend documents: no fail2ban line, which
+		// would ban users for a backend failure.
+		c.logger().Info("imap: backend login error", "err", err)
+	case e.Code == "AUTHENTICATIONFAILED" || e.Code == "AUTHORIZATIONFAILED":
+		netserver.LoginFailed(c.ctx, c.srv.logger(), "imap", c.raw.RemoteAddr(), user, method)
+		if e.Code == "AUTHORIZATIONFAILED" {
+			r = c.backendError("LOGIN", err)
+		}
+	case e.Code != "":
 		r = c.backendError("LOGIN", err)
-	} else if !errors.As(err, &e) {
-		c.logger().Info("imap: login failed", "err", err)
 	}
 	c.authFailures++
 	if m := netserver.Limit(c.srv.MaxAuthFailures, DefaultMaxAuthFailures); m > 0 && c.authFailures >= m {
@@ -73,15 +81,20 @@ func (c *conn) login(username, password string) error {
 	return nil
 }
 
+// privacyRequired refuses a password on a connection without TLS (RFC
+// 9051 6.2.3: LOGINDISABLED), saying what the client can do.
+func (c *conn) privacyRequired(what string) result {
+	return no("PRIVACYREQUIRED", what+" is disabled on an unencrypted connection"+c.srv.ns.PlaintextHint(c.srv.TLSConfig, "STARTTLS"))
+}
+
 func cmdLogin(c *conn, cmd *command) result {
 	if !c.secure() {
-		// RFC 9051 6.2.3: LOGINDISABLED.
-		return no("PRIVACYREQUIRED", "LOGIN is disabled on an unencrypted connection; use STARTTLS")
+		return c.privacyRequired("LOGIN")
 	}
 	a := cmd.Args.(*loginArgs)
 	c.curTag = cmd.Tag
 	if err := c.login(a.Username, a.Password); err != nil {
-		return c.authFailed(err)
+		return c.authFailed(a.Username, "LOGIN", err)
 	}
 	return c.loggedIn()
 }
@@ -103,10 +116,12 @@ func cmdAuthenticate(c *conn, cmd *command) result {
 		return no("", "Unsupported authentication mechanism")
 	}
 	if !c.secure() {
-		return no("PRIVACYREQUIRED", "Authentication is disabled on an unencrypted connection; use STARTTLS")
+		return c.privacyRequired("Authentication")
 	}
+	var user string
 	var loginErr error
 	srv := sasl.NewPlainServer(func(identity, username, password string) error {
+		user = username
 		if identity != "" && identity != username {
 			loginErr = &Error{Code: "AUTHORIZATIONFAILED", Text: "Authorization identity refused"}
 			return loginErr
@@ -119,9 +134,9 @@ func cmdAuthenticate(c *conn, cmd *command) result {
 		challenge, done, err := srv.Next(resp)
 		if err != nil {
 			if loginErr != nil {
-				return c.authFailed(loginErr)
+				return c.authFailed(user, "AUTHENTICATE PLAIN", loginErr)
 			}
-			return c.authFailed(ErrAuthFailed)
+			return c.authFailed(user, "AUTHENTICATE PLAIN", ErrAuthFailed)
 		}
 		if done {
 			return c.loggedIn()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mailwright/mailwright/internal/netserver"
+	"github.com/mailwright/mailwright/internal/safetext"
 )
 
 // Session states (RFC 9051 3).
@@ -28,17 +29,12 @@ const (
 type conn struct {
 	srv *Server
 	// raw is the TCP connection (deadlines, Close); nc is raw or TLS over it.
-	raw         net.Conn
-	nc          net.Conn
-	implicitTLS *tls.Config
-	preTLS      *tls.Conn
-	tlsState    *tls.ConnectionState
-	ctx         context.Context
-	cancel      context.CancelFunc
-	ipKey       string
-	counted     bool
-	refuse      string
-	log         *slog.Logger
+	raw      net.Conn
+	nc       net.Conn
+	tlsState *tls.ConnectionState
+	ctx      context.Context
+	cancel   context.CancelFunc
+	log      *slog.Logger
 
 	br *bufio.Reader
 	bw *bufio.Writer
@@ -100,42 +96,19 @@ func (c *conn) WakeIfIdle() {
 	}
 }
 
-func (c *conn) serve() {
-	defer c.finish()
-	defer func() {
-		if v := recover(); v != nil {
-			c.logger().Error("imap: panic in session", "panic", v, "stack", string(debug.Stack()))
-		}
-	}()
+// Serve runs the session once netserver has accepted the connection (and
+// done the implicit-TLS handshake): the greeting, or the refusal of a
+// connection over a cap, then the commands.
+func (c *conn) Serve(nc net.Conn, tlsState *tls.ConnectionState, over netserver.Cap) {
+	c.nc, c.tlsState = nc, tlsState
 	c.state.Store(stateNotAuth)
-	if c.implicitTLS != nil || c.preTLS != nil || c.refuse != "" {
-		d := c.srv.commandTimeout()
-		if c.refuse != "" {
-			d = refuseTimeout
-		}
-		c.raw.SetDeadline(time.Now().Add(d))
-		if c.implicitTLS != nil || c.preTLS != nil {
-			tc := c.preTLS
-			if tc == nil {
-				tc = tls.Server(c.raw, c.implicitTLS)
-			}
-			c.nc = tc
-			if err := tc.HandshakeContext(c.ctx); err != nil {
-				c.logger().Debug("imap: TLS handshake failed", "err", err)
-				return
-			}
-			st := tc.ConnectionState()
-			c.tlsState = &st
-		}
-		c.raw.SetDeadline(time.Time{})
-	}
 	c.br = c.srv.getReader(c)
 	c.bw = c.srv.getWriter(c)
 	c.w = newWriter(c.bw)
 	c.newParser()
 
-	if c.refuse != "" {
-		c.untagged("BYE [UNAVAILABLE] " + c.refuse)
+	if over != netserver.UnderCaps {
+		c.untagged("BYE [UNAVAILABLE] " + over.Text())
 		c.flush()
 		return
 	}
@@ -278,7 +251,9 @@ func (c *conn) endOnReadError(err error) {
 	}
 }
 
-func (c *conn) finish() {
+// Finish ends the session when Serve returns: the mailbox is closed, the
+// user logged out, the connection closed and the buffers returned.
+func (c *conn) Finish() {
 	c.closeMailbox()
 	if c.user != nil {
 		u := c.user
@@ -287,9 +262,6 @@ func (c *conn) finish() {
 	}
 	c.cancel()
 	c.nc.Close()
-	if c.raw != c.nc {
-		c.raw.Close()
-	}
 	if c.br != nil {
 		c.br.Reset(nil)
 		c.srv.readers.Put(c.br)
@@ -300,7 +272,6 @@ func (c *conn) finish() {
 		c.srv.writers.Put(c.bw)
 		c.bw = nil
 	}
-	c.srv.removeConn(c)
 }
 
 // safe calls a backend cleanup function, logging its error or panic.
@@ -366,7 +337,7 @@ func (c *conn) writeCapabilities() {
 	c.w.Raw("CAPABILITY IMAP4rev1 IMAP4rev2")
 	st := c.state.Load()
 	if st == stateNotAuth {
-		if c.srv.TLSConfig != nil && c.tlsState == nil {
+		if netserver.HasCertificate(c.srv.TLSConfig) && c.tlsState == nil {
 			c.w.Raw(" STARTTLS")
 		}
 		if c.secure() {
@@ -409,25 +380,7 @@ func (c *conn) writeCapabilities() {
 
 // sanitize keeps a text on one line of printable characters and removes
 // "[" at its start, which a client would read as a response code.
-func sanitize(s string) string {
-	bad := false
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] == 0x7f {
-			bad = true
-			break
-		}
-	}
-	if bad {
-		b := []byte(s)
-		for i := range b {
-			if b[i] < ' ' || b[i] == 0x7f {
-				b[i] = ' '
-			}
-		}
-		s = string(b)
-	}
-	return strings.TrimLeft(s, "[")
-}
+func sanitize(s string) string { return strings.TrimLeft(safetext.Line(s), "[") }
 
 // result is how a command handler ends: the tagged status response.
 type result struct {

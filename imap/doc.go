@@ -43,4 +43,18 @@
 // HeaderCache spare message parsing, and a User implementing QResyncUser
 // whose mailboxes implement VanishedReporter (they remember expunged UIDs
 // by mod-sequence) gets QRESYNC (RFC 7162 3.2).
+//
+// # Logging
+//
+// The server logs to its Logger, slog.Default() when nil: connection
+// details at Debug, configuration warnings (no TLS and no
+// AllowInsecureAuth: no client can log in) and failed logins at Warn,
+// backend errors and recovered panics at Error. A failed login (refused
+// credentials, AUTHENTICATIONFAILED or AUTHORIZATIONFAILED) is one line,
+// the same in the smtp and pop3 packages, for operators and fail2ban;
+// with slog's text handler:
+//
+//	level=WARN msg="login failed" proto=imap ip=192.0.2.7 user=alice method=LOGIN
+//
+// method is LOGIN or "AUTHENTICATE PLAIN".
 package imap

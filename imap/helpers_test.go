@@ -2,25 +2,18 @@ package imap_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"log/slog"
-	"math/big"
 	"net"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mailwright/mailwright/imap"
+	"github.com/mailwright/mailwright/internal/logtest"
+	"github.com/mailwright/mailwright/internal/testcert"
 	"github.com/mailwright/mailwright/mailbox"
 )
 
@@ -31,7 +24,7 @@ type testServer struct {
 	addr  string
 	store *mailbox.Store
 	done  chan error
-	logs  *syncBuffer
+	logs  *logtest.Buffer
 }
 
 func startServer(t *testing.T, configure func(*imap.Server)) *testServer {
@@ -46,11 +39,12 @@ func startServerStore(t *testing.T, store *mailbox.Store, configure func(*imap.S
 	accts := mailbox.NewMemoryAccounts()
 	accts.Add("alice", "secret")
 	accts.Add("bob", "hunter2")
-	ts := &testServer{store: store, done: make(chan error, 1), logs: &syncBuffer{}}
+	logger, logs := logtest.New()
+	ts := &testServer{store: store, done: make(chan error, 1), logs: logs}
 	ts.srv = &imap.Server{
 		Backend:           mailbox.NewIMAPBackend(store, accts),
 		AllowInsecureAuth: true,
-		Logger:            slog.New(slog.NewTextHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:            logger,
 	}
 	if configure != nil {
 		configure(ts.srv)
@@ -228,23 +222,6 @@ func (c *client) expectClosed() {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // checkGoroutines fails if the number of goroutines does not come back to
 // base within a few seconds.
 func checkGoroutines(t *testing.T, base int) {
@@ -264,34 +241,8 @@ func checkGoroutines(t *testing.T, base int) {
 	}
 }
 
-// testCert returns a self-signed certificate for 127.0.0.1 and a client
-// config that trusts it.
+// testCert returns a server TLS config with the static test certificate
+// and a client config that trusts it.
 func testCert(t testing.TB) (*tls.Config, *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"localhost"},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
-		&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+	return testcert.ServerConfig(), testcert.StaticClientConfig()
 }

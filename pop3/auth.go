@@ -48,15 +48,16 @@ func (c *conn) cmdAUTH(cmd *command) bool {
 		return loginErr
 	}
 	var srv sasl.Server
-	switch mech := bytes.ToUpper(cmd.arg(0)); string(mech) {
-	case sasl.Plain:
+	op := "AUTH " + string(bytes.ToUpper(cmd.arg(0)))
+	switch op {
+	case "AUTH " + sasl.Plain:
 		srv = sasl.NewPlainServer(func(identity, username, password string) error {
 			if identity != "" && identity != username {
 				return errAuthzid
 			}
 			return login(username, password)
 		})
-	case sasl.Login:
+	case "AUTH " + sasl.Login:
 		srv = &loginServer{authenticate: login}
 	default:
 		c.reply(false, "", "Unsupported authentication mechanism")
@@ -80,13 +81,13 @@ func (c *conn) cmdAUTH(cmd *command) bool {
 		challenge, done, err := srv.Next(resp)
 		if err != nil {
 			if loggedIn {
-				return c.loginResult("AUTH", user, md, loginErr)
+				return c.loginResult(op, user, md, loginErr)
 			}
 			// A malformed exchange counts as a failed attempt.
-			return c.authFailed("AUTH", user, ErrAuthFailed, true)
+			return c.authFailed(op, user, ErrAuthFailed, true)
 		}
 		if done {
-			return c.loginResult("AUTH", user, md, nil)
+			return c.loginResult(op, user, md, nil)
 		}
 		c.bw.WriteString("+ ")
 		c.bw.WriteString(base64.StdEncoding.EncodeToString(challenge))

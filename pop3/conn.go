@@ -15,6 +15,9 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/netserver"
+	"github.com/mailwright/mailwright/internal/safetext"
 )
 
 // conn is one client connection and its POP3 session.
@@ -22,17 +25,12 @@ type conn struct {
 	srv *Server
 	// raw is the TCP connection: deadlines and Close go to it. nc is what
 	// the session reads and writes: raw, or TLS over raw.
-	raw         net.Conn
-	nc          net.Conn
-	implicitTLS *tls.Config // ServeTLS: handshake before the greeting
-	preTLS      *tls.Conn   // Serve with a tls.NewListener
-	tlsState    *tls.ConnectionState
-	ctx         context.Context
-	cancel      context.CancelFunc
-	ipKey       string
-	counted     bool
-	refuse      string // set when over a connection cap
-	log         *slog.Logger
+	raw      net.Conn
+	nc       net.Conn
+	tlsState *tls.ConnectionState
+	ctx      context.Context
+	cancel   context.CancelFunc
+	log      *slog.Logger
 
 	br *bufio.Reader
 	bw *bufio.Writer
@@ -93,43 +91,18 @@ func (c *conn) WakeIfIdle() {
 	}
 }
 
-func (c *conn) serve() {
-	defer c.finish()
-	defer func() {
-		if v := recover(); v != nil {
-			c.logger().Error("pop3: panic in session", "panic", v, "stack", string(debug.Stack()))
-		}
-	}()
+// Serve runs the session once netserver has accepted the connection (and
+// done the implicit-TLS handshake): the greeting, or the refusal of a
+// connection over a cap, then the commands.
+func (c *conn) Serve(nc net.Conn, tlsState *tls.ConnectionState, over netserver.Cap) {
+	c.nc, c.tlsState = nc, tlsState
 	c.state.Store(stateAuthorization)
-
-	if c.implicitTLS != nil || c.preTLS != nil || c.refuse != "" {
-		// The handshake (and the refusal) get a deadline of their own.
-		d := c.srv.idleTimeout()
-		if c.refuse != "" {
-			d = refuseTimeout
-		}
-		c.raw.SetDeadline(time.Now().Add(d))
-		if c.implicitTLS != nil || c.preTLS != nil {
-			tc := c.preTLS
-			if tc == nil {
-				tc = tls.Server(c.raw, c.implicitTLS)
-			}
-			c.nc = tc
-			if err := tc.HandshakeContext(c.ctx); err != nil {
-				c.logger().Debug("pop3: TLS handshake failed", "err", err)
-				return
-			}
-			st := tc.ConnectionState()
-			c.tlsState = &st
-		}
-		c.raw.SetDeadline(time.Time{})
-	}
 	c.br = c.srv.getReader(c)
 	c.bw = c.srv.getWriter(c)
 
-	if c.refuse != "" {
+	if over != netserver.UnderCaps {
 		// RFC 3206: SYS/TEMP, a transient system problem.
-		c.reply(false, "SYS/TEMP", c.refuse)
+		c.reply(false, "SYS/TEMP", over.Text())
 		c.flush()
 		return
 	}
@@ -193,15 +166,13 @@ func (c *conn) endOnReadError(err error) {
 	}
 }
 
-// finish ends the session: the maildrop is closed (without Delete unless
-// QUIT did it), the connection closed and unregistered.
-func (c *conn) finish() {
+// Finish ends the session when Serve returns: the maildrop is closed
+// (without Delete unless QUIT did it), the connection closed and the
+// buffers returned.
+func (c *conn) Finish() {
 	c.closeMaildrop()
 	c.cancel()
 	c.nc.Close()
-	if c.raw != c.nc {
-		c.raw.Close()
-	}
 	if c.br != nil {
 		c.br.Reset(nil)
 		c.srv.readers.Put(c.br)
@@ -212,7 +183,6 @@ func (c *conn) finish() {
 		c.srv.writers.Put(c.bw)
 		c.bw = nil
 	}
-	c.srv.removeConn(c)
 }
 
 // closeMaildrop releases the maildrop, if the session holds one.
@@ -336,14 +306,12 @@ func (c *conn) startTLS() bool {
 	// section 4, as RFC 3207 section 4.2 spells out for SMTP).
 	c.br.Discard(c.br.Buffered())
 	tc := tls.Server(c.raw, c.srv.TLSConfig)
-	c.raw.SetDeadline(time.Now().Add(c.srv.idleTimeout()))
-	if err := tc.HandshakeContext(c.ctx); err != nil {
+	st, err := netserver.Handshake(c.ctx, tc, c.raw, c.srv.idleTimeout())
+	if err != nil {
 		c.logger().Debug("pop3: STLS handshake failed", "err", err)
 		return false
 	}
-	c.raw.SetDeadline(time.Time{})
-	st := tc.ConnectionState()
-	c.tlsState = &st
+	c.tlsState = st
 	c.nc = tc
 	c.br.Reset(tc)
 	// The session starts over (RFC 2595 section 4): forget USER.
@@ -356,14 +324,10 @@ func (c *conn) secure() bool {
 	return c.tlsState != nil || c.srv.AllowInsecureAuth
 }
 
-// insecureReply refuses a password on a plaintext connection and tells
-// the client what to do.
+// insecureReply refuses a password on a plaintext connection (RFC 2595
+// section 2.3) and tells the client what to do.
 func (c *conn) insecureReply() {
-	if c.srv.TLSConfig != nil {
-		c.reply(false, "AUTH", "Plaintext authentication disallowed on an unencrypted connection; use STLS first")
-	} else {
-		c.reply(false, "AUTH", "Plaintext authentication disallowed on an unencrypted connection; connect with TLS")
-	}
+	c.reply(false, "AUTH", "Plaintext authentication disallowed on an unencrypted connection"+c.srv.ns.PlaintextHint(c.srv.TLSConfig, "STLS"))
 }
 
 // replyError sends a backend error as the client should see it: the code
@@ -372,7 +336,7 @@ func (c *conn) insecureReply() {
 func (c *conn) replyError(op string, err error) {
 	var e *Error
 	if errors.As(err, &e) && (e.Code != "" || e.Message != "") {
-		text := sanitize(e.Message)
+		text := safetext.Line(e.Message)
 		if text == "" {
 			text = codeText[e.Code]
 		}
@@ -396,20 +360,4 @@ var codeText = map[string]string{
 	"AUTH":        "Authentication failed",
 	"SYS/TEMP":    "Temporary server error, try again later",
 	"SYS/PERM":    "Server error",
-}
-
-// sanitize keeps a backend message on one line of printable text.
-func sanitize(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] == 0x7f {
-			b := []byte(s)
-			for j := range b {
-				if b[j] < ' ' || b[j] == 0x7f {
-					b[j] = ' '
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }

@@ -26,8 +26,23 @@
 //	srv.Shutdown(context.Background()) // stop accepting, let logged-in sessions QUIT
 //
 // Passwords are refused on a connection without TLS unless
-// AllowInsecureAuth is set. Deletions take effect only after QUIT (the
+// AllowInsecureAuth is set; a server with neither logs a warning at start,
+// and one without Backend, or serving implicit TLS without a certificate,
+// refuses to start. Deletions take effect only after QUIT (the
 // UPDATE state); a dropped connection deletes nothing. Message bodies are
 // streamed with CRLF line endings and byte-stuffing, with memory bounded
 // by buffers.
+//
+// # Logging
+//
+// The server logs to its Logger, slog.Default() when nil: connection
+// details at Debug, configuration warnings and failed logins at Warn,
+// backend errors and recovered panics at Error. A failed login (refused
+// credentials or a malformed AUTH exchange; not IN-USE or a backend
+// failure) is one line, the same in the smtp and imap packages, for
+// operators and fail2ban; with slog's text handler:
+//
+//	level=WARN msg="login failed" proto=pop3 ip=192.0.2.7 user=alice method=PASS
+//
+// method is PASS (after USER), APOP, "AUTH PLAIN" or "AUTH LOGIN".
 package pop3

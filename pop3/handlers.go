@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailwright/mailwright/internal/netserver"
+	"github.com/mailwright/mailwright/internal/safetext"
 )
 
 // Each handler writes its response and returns false to end the session.
@@ -131,15 +132,17 @@ func checkMessages(msgs []Message) error {
 	return nil
 }
 
-// authFailed answers a failed login and closes the connection after
-// MaxAuthFailures failures of credentials.
+// authFailed answers a failed login (op: PASS, APOP, AUTH PLAIN, AUTH
+// LOGIN) and closes the connection after MaxAuthFailures failures of
+// credentials, each logged in the format the protocols share
+// (netserver.LoginFailed).
 func (c *conn) authFailed(op, user string, err error, counts bool) bool {
 	if !counts {
 		c.replyError(op, err)
 		return true
 	}
 	c.authFailures++
-	c.logger().Info("pop3: authentication failed", "op", op, "user", user, "failures", c.authFailures)
+	netserver.LoginFailed(c.ctx, c.srv.logger(), "pop3", c.raw.RemoteAddr(), user, op)
 	if m := netserver.Limit(c.srv.MaxAuthFailures, DefaultMaxAuthFailures); m > 0 && c.authFailures >= m {
 		c.reply(false, "AUTH", "Authentication failed; too many failures, closing connection")
 		return false
@@ -149,7 +152,7 @@ func (c *conn) authFailed(op, user string, err error, counts bool) bool {
 }
 
 func (c *conn) cmdSTLS(cmd *command) bool {
-	if c.srv.TLSConfig == nil {
+	if !netserver.HasCertificate(c.srv.TLSConfig) {
 		c.reply(false, "", "STLS not available")
 		return true
 	}
@@ -170,18 +173,18 @@ func (c *conn) cmdCAPA(cmd *command) bool {
 		if c.secure() {
 			w.WriteString("USER\r\nSASL PLAIN LOGIN\r\n")
 		}
-		if c.srv.TLSConfig != nil && c.tlsState == nil {
+		if netserver.HasCertificate(c.srv.TLSConfig) && c.tlsState == nil {
 			w.WriteString("STLS\r\n")
 		}
 	}
 	if c.srv.Expire != "" {
-		w.WriteString("EXPIRE " + sanitize(c.srv.Expire) + "\r\n")
+		w.WriteString("EXPIRE " + safetext.Line(c.srv.Expire) + "\r\n")
 	}
 	if c.srv.LoginDelay > 0 {
 		w.WriteString("LOGIN-DELAY " + strconv.FormatInt(int64(c.srv.LoginDelay/time.Second), 10) + "\r\n")
 	}
 	if c.srv.Implementation != "" {
-		w.WriteString("IMPLEMENTATION " + sanitize(c.srv.Implementation) + "\r\n")
+		w.WriteString("IMPLEMENTATION " + safetext.Line(c.srv.Implementation) + "\r\n")
 	}
 	w.WriteString(".\r\n")
 	return true

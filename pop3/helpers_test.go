@@ -4,26 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
-	"log/slog"
-	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mailwright/mailwright/internal/logtest"
+	"github.com/mailwright/mailwright/internal/testcert"
 	"github.com/mailwright/mailwright/pop3"
 	"github.com/mailwright/mailwright/pop3/backendtest"
 )
@@ -36,7 +28,7 @@ type testServer struct {
 	mem  *backendtest.Memory
 	spy  *spy
 	done chan error // Serve's result
-	logs *syncBuffer
+	logs *logtest.Buffer
 }
 
 // startServer starts a server; configure adjusts it before Serve.
@@ -45,11 +37,12 @@ func startServer(t *testing.T, configure func(*pop3.Server)) *testServer {
 	mem := backendtest.NewMemory()
 	mem.AddUser("alice", "secret")
 	mem.AddUser("bob", "hunter2")
-	ts := &testServer{mem: mem, spy: &spy{Backend: mem}, done: make(chan error, 1), logs: &syncBuffer{}}
+	logger, logs := logtest.New()
+	ts := &testServer{mem: mem, spy: &spy{Backend: mem}, done: make(chan error, 1), logs: logs}
 	ts.srv = &pop3.Server{
 		Backend:           ts.spy,
 		AllowInsecureAuth: true,
-		Logger:            slog.New(slog.NewTextHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:            logger,
 	}
 	if configure != nil {
 		configure(ts.srv)
@@ -343,72 +336,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's log writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-// testCert makes a self-signed certificate for 127.0.0.1 and localhost and
-// returns the server config, a client config trusting it, and PEM files.
+// testCert returns a server TLS config with the static test certificate,
+// a client config that trusts it, and the certificate and key as PEM
+// files.
 func testCert(t *testing.T) (server, client *tls.Config, certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "localhost"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile = filepath.Join(dir, "cert.pem")
-	keyFile = filepath.Join(dir, "key.pem")
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}}
-	client = &tls.Config{RootCAs: pool, ServerName: "localhost"}
-	return server, client, certFile, keyFile
+	certFile, keyFile = testcert.Files(t)
+	return testcert.ServerConfig(), testcert.StaticClientConfig(), certFile, keyFile
 }
 
 // checkNoLeaks fails if goroutines started after before remain, polling

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -34,9 +33,6 @@ const (
 	readBufferSize  = 4096
 	writeBufferSize = 8192
 	copyBufferSize  = 16384
-	// refuseTimeout bounds the "-ERR [SYS/TEMP]" sent to a connection over a
-	// connection limit (and its implicit-TLS handshake).
-	refuseTimeout = 5 * time.Second
 )
 
 // Server is a POP3 server (RFC 1939) with CAPA and extended response codes
@@ -53,7 +49,9 @@ type Server struct {
 	// the APOP command is accepted.
 	Backend Backend
 	// TLSConfig enables STLS (RFC 2595) and is used by the TLS serve
-	// methods. Nil disables STLS.
+	// methods. STLS is offered only when it has a certificate
+	// (Certificates, GetCertificate or GetConfigForClient); nil disables
+	// it.
 	TLSConfig *tls.Config
 	// AllowInsecureAuth accepts USER/PASS and AUTH PLAIN/LOGIN on a
 	// connection without TLS. By default passwords are refused until STLS
@@ -104,8 +102,11 @@ type Server struct {
 	// means no limit.
 	MaxAuthFailures int
 
-	// Logger receives connection errors, backend errors and recovered
-	// panics. Nil discards them.
+	// Logger receives connection errors, backend errors, recovered
+	// panics, configuration warnings and failed logins (see the package
+	// documentation for their format). Nil means slog.Default(), as
+	// net/http logs to the standard logger; set a logger with
+	// slog.DiscardHandler to silence the server.
 	Logger *slog.Logger
 	// BaseContext, if set, returns the base context of the connections
 	// accepted on l, as in net/http. Nil means context.Background.
@@ -115,7 +116,7 @@ type Server struct {
 	// or the server is closed; every Backend and Maildrop call gets it.
 	ConnContext func(ctx context.Context, c net.Conn) context.Context
 
-	track netserver.Tracker // listeners, connections and their caps
+	ns netserver.Server // listeners, connections and their caps
 
 	hostOnce sync.Once
 	hostname string
@@ -125,13 +126,11 @@ type Server struct {
 	buffers sync.Pool // *[]byte of copyBufferSize
 }
 
-var discardLogger = slog.New(slog.DiscardHandler)
-
 func (s *Server) logger() *slog.Logger {
 	if s.Logger != nil {
 		return s.Logger
 	}
-	return discardLogger
+	return slog.Default()
 }
 
 func (s *Server) idleTimeout() time.Duration {
@@ -175,135 +174,72 @@ func (s *Server) getHostname() string {
 }
 
 // ListenAndServe listens on s.Addr (":110" if empty) and serves POP3 on it.
-// It returns ErrServerClosed after Shutdown or Close.
-func (s *Server) ListenAndServe() error {
-	if s.shuttingDown() {
-		return ErrServerClosed
-	}
-	addr := s.Addr
-	if addr == "" {
-		addr = ":110"
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.Serve(l)
-}
+// It returns ErrServerClosed after Shutdown or Close, and refuses to start
+// (binding nothing) when Backend is nil.
+func (s *Server) ListenAndServe() error { return s.ns.ListenAndServe(s.protocol()) }
 
 // ListenAndServeTLS listens on s.Addr (":995" if empty) and serves POP3
 // over implicit TLS (RFC 8314), with the certificate and key in the given
-// PEM files, or those of s.TLSConfig when both names are empty.
+// PEM files, or those of s.TLSConfig when both names are empty. Without a
+// certificate it refuses to start.
 func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
-	if s.shuttingDown() {
-		return ErrServerClosed
-	}
-	addr := s.Addr
-	if addr == "" {
-		addr = ":995"
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.ServeTLS(l, certFile, keyFile)
+	return s.ns.ListenAndServeTLS(s.protocol(), certFile, keyFile)
 }
 
 // ServeTLS serves POP3 over implicit TLS on the connections accepted from
 // l, as ListenAndServeTLS does.
 func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
-	cfg, err := netserver.ImplicitTLSConfig(s.TLSConfig, certFile, keyFile)
-	if err != nil {
-		l.Close()
-		return fmt.Errorf("pop3: ServeTLS: %w", err)
-	}
-	return s.serve(l, cfg)
+	return s.ns.ServeTLS(s.protocol(), l, certFile, keyFile)
 }
 
 // Serve accepts connections on l and serves each in its own goroutine.
 // A connection that is a *tls.Conn (from tls.NewListener) is treated as
 // implicit TLS. Serve closes l when it returns; it returns ErrServerClosed
-// after Shutdown or Close.
-func (s *Server) Serve(l net.Listener) error {
-	return s.serve(l, nil)
+// after Shutdown or Close. It refuses to start, and closes l, when Backend
+// is nil; it logs a warning when no client can log in with a password (no
+// TLS, and AllowInsecureAuth off).
+func (s *Server) Serve(l net.Listener) error { return s.ns.Serve(s.protocol(), l) }
+
+// protocol describes the server to netserver, which listens, accepts and
+// runs the sessions.
+func (s *Server) protocol() *netserver.Protocol {
+	return &netserver.Protocol{
+		Name:              "pop3",
+		Closed:            ErrServerClosed,
+		Addr:              s.Addr,
+		Port:              ":110",
+		TLSPort:           ":995",
+		TLSConfig:         s.TLSConfig,
+		AllowInsecureAuth: s.AllowInsecureAuth,
+		HandshakeTimeout:  s.idleTimeout(),
+		MaxConns:          netserver.Limit(s.MaxConnections, DefaultMaxConnections),
+		MaxPerIP:          netserver.Limit(s.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP),
+		Logger:            s.logger(),
+		BaseContext:       s.BaseContext,
+		ConnContext:       s.ConnContext,
+		Backend:           s.Backend,
+		NewSession:        s.newSession,
+	}
 }
 
-func (s *Server) serve(l net.Listener, implicitTLS *tls.Config) error {
-	if l == nil {
-		return errors.New("pop3: Serve with a nil listener")
-	}
-	if s.Backend == nil {
-		l.Close()
-		return errors.New("pop3: Server.Backend is nil")
-	}
-	base := context.Background()
-	if s.BaseContext != nil {
-		base = s.BaseContext(l)
-		if base == nil {
-			panic("pop3: BaseContext returned a nil context")
-		}
-	}
-	return s.track.Serve(l, ErrServerClosed, s.logger(), "pop3", func(nc net.Conn) {
-		if c := s.newConn(nc, base, implicitTLS); c != nil {
-			go c.serve()
-		}
-	})
+func (s *Server) newSession(raw net.Conn, ctx context.Context, cancel context.CancelFunc) netserver.Session {
+	return &conn{srv: s, raw: raw, nc: raw, ctx: ctx, cancel: cancel}
 }
 
-// newConn registers a new connection, counting it against the caps, and
-// returns nil if the server is closing.
-func (s *Server) newConn(nc net.Conn, base context.Context, implicitTLS *tls.Config) *conn {
-	c := &conn{srv: s, raw: nc, nc: nc, implicitTLS: implicitTLS}
-	if tc, ok := nc.(*tls.Conn); ok {
-		// From a tls.NewListener: implicit TLS already wraps the socket.
-		c.raw = tc.NetConn()
-		c.implicitTLS = nil
-		c.preTLS = tc
-	}
-	c.ipKey = netserver.IPKey(nc.RemoteAddr())
-	ctx := base
-	if s.ConnContext != nil {
-		ctx = s.ConnContext(ctx, nc)
-		if ctx == nil {
-			panic("pop3: ConnContext returned a nil context")
-		}
-	}
-	c.ctx, c.cancel = context.WithCancel(ctx)
-	over, ok := s.track.Add(c, c.ipKey,
-		netserver.Limit(s.MaxConnections, DefaultMaxConnections),
-		netserver.Limit(s.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP))
-	switch {
-	case !ok:
-		c.cancel()
-		nc.Close()
-		return nil
-	case over == netserver.OverTotal:
-		c.refuse = "Too many connections, try again later"
-	case over == netserver.OverPerIP:
-		c.refuse = "Too many connections from your address, try again later"
-	default:
-		c.counted = true
-	}
-	return c
-}
-
-// removeConn unregisters c when its session ends.
-func (s *Server) removeConn(c *conn) { s.track.Remove(c, c.ipKey, c.counted) }
-
-func (s *Server) shuttingDown() bool { return s.track.ShuttingDown() }
+func (s *Server) shuttingDown() bool { return s.ns.ShuttingDown() }
 
 // Close closes the listeners and every connection at once. Sessions end
 // without entering the UPDATE state, so nothing is deleted; their contexts
 // are cancelled and their maildrops closed. Use Shutdown to let sessions
 // finish.
-func (s *Server) Close() error { return s.track.Close() }
+func (s *Server) Close() error { return s.ns.Close() }
 
 // Shutdown stops the server gracefully: it closes the listeners, closes
 // the connections that are waiting for a command before login (they lose
 // nothing), and waits for the logged-in sessions to finish with QUIT or
 // the idle timeout. If ctx ends first, it closes the remaining
 // connections as Close does and returns ctx's error.
-func (s *Server) Shutdown(ctx context.Context) error { return s.track.Shutdown(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error { return s.ns.Shutdown(ctx) }
 
 func (s *Server) getReader(r *conn) *bufio.Reader {
 	if v := s.readers.Get(); v != nil {

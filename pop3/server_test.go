@@ -352,11 +352,11 @@ func TestInsecureAuthRefused(t *testing.T) {
 		S: PIPELINING
 		S: .
 		C: USER alice
-		S: -ERR [AUTH] Plaintext authentication disallowed on an unencrypted connection; connect with TLS
+		S: -ERR [AUTH] Plaintext authentication disallowed on an unencrypted connection, and this server has no TLS configured
 		C: PASS secret
-		S: -ERR [AUTH] Plaintext authentication disallowed on an unencrypted connection; connect with TLS
+		S: -ERR [AUTH] Plaintext authentication disallowed on an unencrypted connection, and this server has no TLS configured
 		C: AUTH PLAIN ` + b64("\x00alice\x00secret") + `
-		S: -ERR [AUTH] Plaintext authentication disallowed on an unencrypted connection; connect with TLS
+		S: -ERR [AUTH] Plaintext authentication disallowed on an unencrypted connection, and this server has no TLS configured
 		C: AUTH
 		S: +OK
 		S: .

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/mailwright/mailwright/internal/netserver"
 )
 
 // authMechanisms lists the SASL mechanisms the session supports.
@@ -18,6 +20,13 @@ func (c *Conn) authMechanisms() []string {
 		mechs = append(mechs, sa.AuthMechanisms()...)
 	}
 	return mechs
+}
+
+// encryptFirst refuses AUTH on a connection without TLS (RFC 4954 6:
+// 538), saying what the client can do.
+func (c *Conn) encryptFirst() *Error {
+	return &Error{Code: 538, EnhancedCode: EnhancedCode{5, 7, 11},
+		Message: "Encryption required for authentication" + c.server.ns.PlaintextHint(c.server.TLSConfig, "STARTTLS")}
 }
 
 // authAllowed reports whether AUTH may be used now: passwords travel only
@@ -39,11 +48,12 @@ func (c *Conn) cmdAUTH(arg string) error {
 	case c.inMail:
 		return c.fail(replyInTransaction)
 	case !c.authAllowed():
-		return c.fail(replyEncryptFirst)
+		return c.fail(c.encryptFirst())
 	}
 	mech, initial, hasInitial := strings.Cut(arg, " ")
 	mech = strings.ToUpper(mech)
-	server, identity := c.saslServer(mech, mechs)
+	var user string // the user name the client gave, once known
+	server, identity := c.saslServer(mech, mechs, &user)
 	if server == nil {
 		return c.fail(replyUnknownMech)
 	}
@@ -63,7 +73,7 @@ func (c *Conn) cmdAUTH(arg string) error {
 	for {
 		challenge, done, err := server.Next(response)
 		if err != nil {
-			return c.authFailed(err)
+			return c.authFailed(user, mech, err)
 		}
 		if done {
 			break
@@ -93,8 +103,9 @@ func (c *Conn) cmdAUTH(arg string) error {
 }
 
 // saslServer returns the server side of mech and a function that gives the
-// authenticated identity once the exchange has succeeded.
-func (c *Conn) saslServer(mech string, offered []string) (sasl.Server, func() string) {
+// authenticated identity once the exchange has succeeded. The user name
+// of a PLAIN or LOGIN attempt goes into *tried, for the log of a failure.
+func (c *Conn) saslServer(mech string, offered []string, tried *string) (sasl.Server, func() string) {
 	found := false
 	for _, m := range offered {
 		if strings.EqualFold(m, mech) {
@@ -108,6 +119,7 @@ func (c *Conn) saslServer(mech string, offered []string) (sasl.Server, func() st
 	identity := func() string { return who }
 	if pa, ok := c.session.(PasswordAuthenticator); ok {
 		check := func(authz, user, pass string) error {
+			*tried = user
 			if err := pa.AuthPassword(c.ctx, authz, user, pass); err != nil {
 				if _, ok := errorAs(err); ok {
 					return err
@@ -155,9 +167,12 @@ var (
 	replyAuthMalformed = &Error{Code: 501, EnhancedCode: EnhancedCode{5, 5, 2}, Message: "Malformed authentication response"}
 )
 
-// authFailed answers a failed exchange; past MaxAuthFailures the
-// connection is closed.
-func (c *Conn) authFailed(err error) error {
+// authFailed answers a failed exchange of user with mech; past
+// MaxAuthFailures the connection is closed. Refused credentials and
+// malformed exchanges are logged in the format the protocols share
+// (netserver.LoginFailed); a temporary failure of the backend is not a
+// failed login.
+func (c *Conn) authFailed(user, mech string, err error) error {
 	c.authFailures++
 	var reply *Error
 	var be backendAuthError
@@ -175,6 +190,9 @@ func (c *Conn) authFailed(err error) error {
 		} else {
 			reply = ErrAuthFailed
 		}
+	}
+	if reply.Code >= 500 {
+		netserver.LoginFailed(c.ctx, c.server.logger(), "smtp", c.nc.RemoteAddr(), user, "AUTH "+mech)
 	}
 	if c.authFailures >= orDefault(c.server.MaxAuthFailures, DefaultMaxAuthFailures) {
 		c.writeReply(reply)

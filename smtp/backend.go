@@ -16,6 +16,15 @@ type Backend interface {
 	NewSession(ctx context.Context, c *Conn) (Session, error)
 }
 
+// Validator is an optional interface of a Backend that can tell whether
+// its configuration works. The server calls Validate before serving (in
+// Serve, ServeTLS, ListenAndServe and ListenAndServeTLS) and refuses to
+// start with its error, so that a mistake shows at start rather than at
+// the first client.
+type Validator interface {
+	Validate() error
+}
+
 // BackendFunc adapts a function to the Backend interface.
 type BackendFunc func(ctx context.Context, c *Conn) (Session, error)
 

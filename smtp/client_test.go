@@ -3,25 +3,21 @@ package smtp
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/mailwright/mailwright/internal/testcert"
 )
 
 // The scripted fake server. A script is one directive per line (leading
@@ -192,53 +188,10 @@ func clientDialScript(t *testing.T, script string) *Client {
 	return c
 }
 
-var clientTestCertState struct {
-	once sync.Once
-	cert tls.Certificate
-	pool *x509.CertPool
-	err  error
-}
-
-// clientTestCert returns a self-signed ECDSA certificate for 127.0.0.1 and a pool
-// that trusts it, generated once per test binary.
+// clientTestCert returns the static test certificate and a pool that
+// trusts it.
 func clientTestCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
-	s := &clientTestCertState
-	s.once.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			s.err = err
-			return
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber:          big.NewInt(1),
-			Subject:               pkix.Name{CommonName: "mailwright test"},
-			NotBefore:             time.Now().Add(-time.Hour),
-			NotAfter:              time.Now().Add(24 * time.Hour),
-			IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-			DNSNames:              []string{"localhost"},
-			KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-			ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			BasicConstraintsValid: true,
-			IsCA:                  true,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			s.err = err
-			return
-		}
-		leaf, err := x509.ParseCertificate(der)
-		if err != nil {
-			s.err = err
-			return
-		}
-		s.cert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-		s.pool = x509.NewCertPool()
-		s.pool.AddCert(leaf)
-	})
-	if s.err != nil && t != nil {
-		t.Fatal(s.err)
-	}
-	return s.cert, s.pool
+	return testcert.Static(), testcert.Pool()
 }
 
 // clientWantError checks that err is an *Error with the given code and enhanced code.

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"io"
 	"net"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/netserver"
+	"github.com/mailwright/mailwright/internal/safetext"
 )
 
 // Conn is one client connection. Sessions use it to learn who they are
@@ -44,9 +46,6 @@ type Conn struct {
 	scratch    [24]byte
 	data       dataReader
 	result     [1]error
-
-	ipKey   string // for the per-IP cap
-	counted bool   // counted against the connection caps
 
 	// Shutdown coordination with Server.Shutdown.
 	stateMu      sync.Mutex
@@ -105,44 +104,26 @@ func (w connWriter) Write(p []byte) (int, error) { return w.c.nc.Write(p) }
 // errCloseConn ends the command loop after a reply that closes the session.
 var errCloseConn = errors.New("close connection")
 
-func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
-	defer s.wg.Done()
-	c := &Conn{server: s, nc: nc}
-	c.ctx, c.cancel = context.WithCancel(ctx)
+// start runs the session once netserver has accepted the connection (and
+// done the implicit-TLS handshake): the refusal of a connection over a
+// cap, or the greeting and the commands.
+func (c *Conn) start(nc net.Conn, tlsState *tls.ConnectionState, over netserver.Cap) {
+	c.stateMu.Lock()
+	c.nc = nc
+	c.stateMu.Unlock()
+	c.tlsState = tlsState
 	c.br = getReader(connReader{c})
 	c.bw = getWriter(connWriter{c})
-	rej, ok := s.admit(c)
-	if !ok { // shutting down
-		c.finish()
-		return
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			s.logger().Error("smtp: panic in session", "remote", nc.RemoteAddr().String(), "panic", v, "stack", string(debug.Stack()))
-		}
-		c.finish()
-	}()
-	if tc, ok := nc.(*tls.Conn); ok {
-		// Implicit TLS: complete the handshake before the greeting (or the
-		// refusal).
-		tc.SetDeadline(time.Now().Add(defaultHandshakeTimeout))
-		if err := tc.HandshakeContext(c.ctx); err != nil {
-			return
-		}
-		st := tc.ConnectionState()
-		c.tlsState = &st
-	}
-	if rej != nil {
-		c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		c.writeReply(rej)
+	if over != netserver.UnderCaps {
+		c.writeReply(&Error{Code: 421, EnhancedCode: EnhancedCode{4, 7, 0}, Message: over.Text()})
 		c.bw.Flush()
 		return
 	}
 	c.serve()
 }
 
-// finish ends the connection: it logs the session out, closes the socket and
-// returns the buffers to their pools.
+// finish ends the connection: it logs the session out, closes the
+// connection (TLS included) and returns the buffers to their pools.
 func (c *Conn) finish() {
 	if c.session != nil {
 		c.resetTransaction()
@@ -152,8 +133,9 @@ func (c *Conn) finish() {
 	}
 	c.cancel()
 	c.nc.Close()
-	c.server.release(c)
-	putBuffers(c.br, c.bw)
+	if c.br != nil {
+		putBuffers(c.br, c.bw)
+	}
 }
 
 func (c *Conn) serve() {
@@ -173,6 +155,9 @@ func (c *Conn) serve() {
 		}
 	} else {
 		c.session = sess
+		if !s.AllowInsecureAuth && !netserver.HasCertificate(s.TLSConfig) && len(c.authMechanisms()) > 0 {
+			s.ns.WarnNoLogin(s.protocol())
+		}
 		kind := " ESMTP mailwright"
 		if s.LMTP {
 			kind = " LMTP mailwright"
@@ -434,7 +419,7 @@ func (c *Conn) writeLine(code int, more bool, ec EnhancedCode, text string) {
 		}
 		c.bw.WriteByte(' ')
 	}
-	c.bw.WriteString(sanitize(text))
+	c.bw.WriteString(safetext.Line(text))
 	c.bw.WriteString("\r\n")
 }
 
@@ -492,7 +477,7 @@ func (c *Conn) hello(arg string, extended bool) error {
 	}
 	c.bw.WriteString(c.server.domain())
 	c.bw.WriteString(" Hello ")
-	c.bw.WriteString(sanitize(domain))
+	c.bw.WriteString(safetext.Line(domain))
 	c.bw.WriteString("\r\n")
 	if extended {
 		c.writeExtensions()
@@ -517,7 +502,7 @@ func (c *Conn) writeExtensions() {
 	if s.EnableDSN {
 		add("DSN")
 	}
-	if s.TLSConfig != nil && c.tlsState == nil {
+	if netserver.HasCertificate(s.TLSConfig) && c.tlsState == nil {
 		add("STARTTLS")
 	}
 	if c.authAllowed() {
@@ -545,22 +530,6 @@ func (c *Conn) writeExtensions() {
 		c.bw.WriteString(e)
 		c.bw.WriteString("\r\n")
 	}
-}
-
-// sanitize replaces control characters, so that text echoed from the
-// client or a backend cannot break the reply syntax.
-func sanitize(text string) string {
-	for i := 0; i < len(text); i++ {
-		if ch := text[i]; ch < ' ' && ch != '\t' || ch == 0x7f {
-			return strings.Map(func(r rune) rune {
-				if r < ' ' && r != '\t' || r == 0x7f {
-					return ' '
-				}
-				return r
-			}, text)
-		}
-	}
-	return text
 }
 
 // ---------------------------------------------------------------- transaction
@@ -940,7 +909,7 @@ func (c *Conn) cmdEXPN(arg string) error {
 
 func (c *Conn) cmdSTARTTLS(arg string) error {
 	switch {
-	case c.server.TLSConfig == nil:
+	case !netserver.HasCertificate(c.server.TLSConfig):
 		return c.fail(replyNotImpl)
 	case c.tlsState != nil:
 		return c.fail(replyAlreadyTLS)
@@ -957,15 +926,14 @@ func (c *Conn) cmdSTARTTLS(arg string) error {
 	// STARTTLS arrived in plaintext and is discarded.
 	c.br.Reset(connReader{c})
 	tc := tls.Server(c.nc, c.server.TLSConfig)
-	tc.SetDeadline(time.Now().Add(defaultHandshakeTimeout))
-	if err := tc.HandshakeContext(c.ctx); err != nil {
+	st, err := netserver.Handshake(c.ctx, tc, c.nc, defaultHandshakeTimeout)
+	if err != nil {
 		return err
 	}
-	st := tc.ConnectionState()
 	c.stateMu.Lock()
 	c.nc = tc
 	c.stateMu.Unlock()
-	c.tlsState = &st
+	c.tlsState = st
 	// RFC 3207 4.2: the client must start again with EHLO.
 	c.resetTransaction()
 	c.helo, c.ehlo = "", false

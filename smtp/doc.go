@@ -20,9 +20,29 @@
 //	}
 //	log.Fatal(s.ListenAndServe())
 //
-// The server follows net/http: Serve, Shutdown and Close work the same way,
-// every limit (message size, recipients, line length, timeouts, connection
-// caps) has a safe default, and a panic in a session ends only that session.
+// The server follows net/http: ListenAndServe, ListenAndServeTLS and
+// ServeTLS (implicit TLS, RFC 8314), Serve, Shutdown and Close work the
+// same way, every limit (message size, recipients, line length, timeouts,
+// connection caps) has a safe default, and a panic in a session ends only
+// that session. A configuration that cannot work fails at start: no
+// Backend, implicit TLS without a certificate, or a Backend whose Validate
+// (the optional Validator interface) fails.
+//
+// # Logging
+//
+// The server logs to its Logger, slog.Default() when nil: connection
+// details at Debug, configuration warnings (no TLS and no
+// AllowInsecureAuth while sessions offer AUTH: no client can log in;
+// logged once, at the first such session) and failed logins at Warn,
+// backend errors and recovered panics at Error. A failed AUTH (refused
+// credentials or a malformed exchange, not a temporary backend failure)
+// is one line, the same in the pop3 and imap packages, for operators and
+// fail2ban; with slog's text handler:
+//
+//	level=WARN msg="login failed" proto=smtp ip=192.0.2.7 user=alice method="AUTH PLAIN"
+//
+// method is "AUTH " and the SASL mechanism; user is the name the client
+// gave (empty when the exchange broke off before it).
 //
 // Only <CRLF>.<CRLF> ends message data; a bare LF or CR never does, so a
 // message cannot smuggle a second one past this server. A message is

@@ -49,7 +49,6 @@ var (
 	replyAddrTooLong   = &Error{Code: 553, EnhancedCode: EnhancedCode{5, 1, 3}, Message: "Address too long"}
 	replyNoRecipients  = &Error{Code: 554, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "No valid recipients"}
 	replyAuthRequired  = &Error{Code: 530, EnhancedCode: EnhancedCode{5, 7, 0}, Message: "Authentication required"}
-	replyEncryptFirst  = &Error{Code: 538, EnhancedCode: EnhancedCode{5, 7, 11}, Message: "Encryption required for authentication; use STARTTLS first"}
 	replyNoAuth        = &Error{Code: 502, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "Authentication not available"}
 	replyTooBigAtMail  = &Error{Code: 552, EnhancedCode: EnhancedCode{5, 3, 4}, Message: "Declared message size exceeds the limit"}
 	replyBadParam      = &Error{Code: 555, EnhancedCode: EnhancedCode{5, 5, 4}, Message: "Parameter not recognized or not implemented"}

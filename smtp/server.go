@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -36,11 +37,15 @@ const (
 type Server struct {
 	// Addr is the TCP address to listen on, ":25" if empty (":24" with LMTP).
 	Addr string
-	// Backend receives the mail. It must be set.
+	// Backend receives the mail. It must be set; if it implements
+	// Validator, the server checks it before serving.
 	Backend Backend
 	// Domain is the host name in the greeting and EHLO reply ("localhost" if empty).
 	Domain string
-	// TLSConfig enables STARTTLS (RFC 3207), and is used by ListenAndServeTLS.
+	// TLSConfig enables STARTTLS (RFC 3207) and is used by the TLS serve
+	// methods. STARTTLS is offered only when it has a certificate
+	// (Certificates, GetCertificate or GetConfigForClient); nil disables
+	// it.
 	TLSConfig *tls.Config
 	// LMTP makes the server speak LMTP (RFC 2033): LHLO instead of
 	// HELO/EHLO and one reply per recipient after the message.
@@ -80,7 +85,11 @@ type Server struct {
 	// DataTimeout bounds the whole DATA phase, or each BDAT chunk.
 	DataTimeout time.Duration
 
-	// Logger receives connection errors and panics; slog.Default() if nil.
+	// Logger receives connection errors, backend errors, recovered
+	// panics, configuration warnings and failed logins (see the package
+	// documentation for their format). Nil means slog.Default(), as
+	// net/http logs to the standard logger; set a logger with
+	// slog.DiscardHandler to silence the server.
 	Logger *slog.Logger
 	// BaseContext returns the base context for the connections accepted on
 	// l; context.Background() if nil.
@@ -88,108 +97,98 @@ type Server struct {
 	// ConnContext may modify the context of a new connection.
 	ConnContext func(ctx context.Context, c net.Conn) context.Context
 
-	track netserver.Tracker // listeners, connections and their caps
-	wg    sync.WaitGroup    // connection goroutines, for Close and Shutdown
+	ns netserver.Server // listeners, connections and their goroutines
 }
 
-// ListenAndServe listens on s.Addr and serves connections.
-func (s *Server) ListenAndServe() error {
-	addr := s.Addr
-	if addr == "" {
-		addr = ":25"
-		if s.LMTP {
-			addr = ":24"
-		}
-	}
-	l, err := listen(addr)
-	if err != nil {
-		return err
-	}
-	return s.Serve(l)
-}
+// ListenAndServe listens on s.Addr (":25" if empty, ":24" with LMTP) and
+// serves connections. It returns ErrServerClosed after Shutdown or Close,
+// and refuses to start (binding nothing) when the Backend is nil or fails
+// its Validate.
+func (s *Server) ListenAndServe() error { return s.ns.ListenAndServe(s.protocol()) }
 
-// listen opens a TCP listener without TCP keep-alives on the accepted
-// connections: sessions are bounded by CommandTimeout and DataTimeout, and
-// the three setsockopt calls per connection cost about 3% of the CPU of a
-// one-message session.
-func listen(addr string) (net.Listener, error) {
-	lc := net.ListenConfig{KeepAlive: -1}
-	return lc.Listen(context.Background(), "tcp", addr)
-}
-
-// ListenAndServeTLS listens on s.Addr and serves connections with implicit
-// TLS (RFC 8314, port 465 style). certFile and keyFile may be empty when
-// s.TLSConfig holds a certificate.
+// ListenAndServeTLS listens on s.Addr (":465" if empty) and serves
+// connections over implicit TLS (RFC 8314), with the certificate and key
+// in the given PEM files, or those of s.TLSConfig when both names are
+// empty. Without a certificate it refuses to start.
 func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
-	cfg := &tls.Config{}
-	if s.TLSConfig != nil {
-		cfg = s.TLSConfig.Clone()
+	return s.ns.ListenAndServeTLS(s.protocol(), certFile, keyFile)
+}
+
+// ServeTLS serves connections accepted from l over implicit TLS, as
+// ListenAndServeTLS does.
+func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
+	return s.ns.ServeTLS(s.protocol(), l, certFile, keyFile)
+}
+
+// Serve accepts connections on l and serves each in its own goroutine. A
+// connection that is a *tls.Conn (from tls.NewListener) is treated as
+// implicit TLS. Serve closes l when it returns; it always returns a
+// non-nil error, after Shutdown or Close ErrServerClosed. It refuses to
+// start, and closes l, when the Backend is nil or fails its Validate; it
+// logs a warning when its sessions offer AUTH that no client can use (no
+// TLS, and AllowInsecureAuth off) at the first such session.
+func (s *Server) Serve(l net.Listener) error { return s.ns.Serve(s.protocol(), l) }
+
+// protocol describes the server to netserver, which listens, accepts and
+// runs the sessions.
+func (s *Server) protocol() *netserver.Protocol {
+	port := ":25"
+	if s.LMTP {
+		port = ":24"
 	}
-	if certFile != "" || keyFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return err
+	return &netserver.Protocol{
+		Name:    "smtp",
+		Closed:  ErrServerClosed,
+		Addr:    s.Addr,
+		Port:    port,
+		TLSPort: ":465",
+		// No TCP keep-alives: sessions are bounded by CommandTimeout and
+		// DataTimeout, and the three setsockopt calls per connection cost
+		// about 3% of the CPU of a one-message session.
+		KeepAlive:         -1,
+		TLSConfig:         s.TLSConfig,
+		AllowInsecureAuth: s.AllowInsecureAuth,
+		// A server that only receives mail offers no AUTH: it is warned
+		// of at the first session that does (Conn.serve).
+		LoginOptional:    true,
+		HandshakeTimeout: defaultHandshakeTimeout,
+		MaxConns:         netserver.Limit(s.MaxConnections, DefaultMaxConnections),
+		MaxPerIP:         s.MaxConnectionsPerIP,
+		Logger:           s.logger(),
+		BaseContext:      s.BaseContext,
+		ConnContext:      s.ConnContext,
+		Backend:          s.Backend,
+		Check:            s.validate,
+		NewSession:       s.newSession,
+	}
+}
+
+// validate refuses a Backend that fails its own Validate: it would fail
+// the clients one by one.
+func (s *Server) validate() error {
+	if v, ok := s.Backend.(Validator); ok {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("smtp: Backend: %w", err)
 		}
-		cfg.Certificates = append(cfg.Certificates, cert)
 	}
-	addr := s.Addr
-	if addr == "" {
-		addr = ":465"
-	}
-	l, err := listen(addr)
-	if err != nil {
-		return err
-	}
-	return s.Serve(tls.NewListener(l, cfg))
+	return nil
 }
 
-// Serve accepts connections on l and serves each in its own goroutine. It
-// always returns a non-nil error; after Shutdown or Close, ErrServerClosed.
-func (s *Server) Serve(l net.Listener) error {
-	if s.Backend == nil {
-		return errors.New("smtp: Server.Backend is nil")
-	}
-	baseCtx := context.Background()
-	if s.BaseContext != nil {
-		baseCtx = s.BaseContext(l)
-	}
-	return s.track.Serve(l, ErrServerClosed, s.logger(), "smtp", func(nc net.Conn) {
-		ctx := baseCtx
-		if s.ConnContext != nil {
-			ctx = s.ConnContext(ctx, nc)
-		}
-		s.wg.Add(1)
-		go s.serveConn(ctx, nc)
-	})
+func (s *Server) newSession(raw net.Conn, ctx context.Context, cancel context.CancelFunc) netserver.Session {
+	return trackedConn{&Conn{server: s, nc: raw, ctx: ctx, cancel: cancel}}
 }
 
-// admit registers a new connection, enforcing the connection caps. It
-// returns a reply to send and close with when a cap is reached, and false
-// when the server is shutting down.
-func (s *Server) admit(c *Conn) (*Error, bool) {
-	c.ipKey = netserver.IPKey(c.nc.RemoteAddr())
-	over, ok := s.track.Add(trackedConn{c}, c.ipKey,
-		netserver.Limit(s.MaxConnections, DefaultMaxConnections), s.MaxConnectionsPerIP)
-	switch {
-	case !ok:
-		return nil, false
-	case over == netserver.OverTotal:
-		return &Error{Code: 421, EnhancedCode: EnhancedCode{4, 7, 0}, Message: "Too many connections, try again later"}, true
-	case over == netserver.OverPerIP:
-		return &Error{Code: 421, EnhancedCode: EnhancedCode{4, 7, 0}, Message: "Too many connections from your address"}, true
-	}
-	c.counted = true
-	return nil, true
-}
-
-func (s *Server) release(c *Conn) { s.track.Remove(trackedConn{c}, c.ipKey, c.counted) }
-
-// trackedConn is how the tracker sees a connection, without adding
+// trackedConn is how netserver sees a connection, without adding
 // methods to the exported Conn that backends see.
 type trackedConn struct{ c *Conn }
 
 func (t trackedConn) Abort()      { t.c.abort() }
 func (t trackedConn) WakeIfIdle() { t.c.shutdownIfIdle() }
+func (t trackedConn) Finish()     { t.c.finish() }
+
+func (t trackedConn) Serve(nc net.Conn, tlsState *tls.ConnectionState, over netserver.Cap) {
+	t.c.start(nc, tlsState, over)
+}
 
 // Shutdown stops the server gracefully: it closes the listeners, closes
 // connections that are idle between commands (with 421), lets those in the
@@ -197,16 +196,16 @@ func (t trackedConn) WakeIfIdle() { t.c.shutdownIfIdle() }
 // If ctx ends first, the remaining connections are closed and ctx.Err()
 // is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.track.Shutdown(ctx)
-	s.wg.Wait()
+	err := s.ns.Shutdown(ctx)
+	s.ns.Wait()
 	return err
 }
 
 // Close closes the listeners and all connections at once, and waits for
 // their goroutines to end.
 func (s *Server) Close() error {
-	err := s.track.Close()
-	s.wg.Wait()
+	err := s.ns.Close()
+	s.ns.Wait()
 	return err
 }
 

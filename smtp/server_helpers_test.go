@@ -3,21 +3,19 @@ package smtp
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/logtest"
+	"github.com/mailwright/mailwright/internal/testcert"
 )
 
 // received is one message a testBackend accepted.
@@ -40,7 +38,7 @@ type testBackend struct {
 
 	rejectRcpt map[string]error // RCPT address -> error
 	dataErr    error            // returned by Data after reading
-	panicOn    string           // "MAIL" makes Mail panic
+	panicOn    string           // "MAIL" makes Mail panic, "LOGOUT" Logout
 	users      map[string]string
 	verify     bool // sessions implement Verifier and Expander
 }
@@ -110,6 +108,9 @@ func (s *testSession) Reset(ctx context.Context) {
 }
 
 func (s *testSession) Logout(ctx context.Context) error {
+	if s.b.panicOn == "LOGOUT" {
+		panic("test panic in Logout")
+	}
 	s.b.mu.Lock()
 	s.b.logouts++
 	s.b.mu.Unlock()
@@ -153,11 +154,22 @@ func (s *verifyAuthSession) Verify(ctx context.Context, name string) (string, er
 	return (&verifySession{s.testSession}).Verify(ctx, name)
 }
 
-// startServer serves s on a loopback port until the test ends.
+// startServer serves s on a loopback port until the test ends. Without a
+// Logger of its own, the server logs into the test's log, shown when the
+// test fails.
 func startServer(t testing.TB, s *Server) string {
 	t.Helper()
 	if s.Domain == "" {
 		s.Domain = "mx.test"
+	}
+	if s.Logger == nil {
+		logger, logs := logtest.New()
+		s.Logger = logger
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("server log:\n%s", logs)
+			}
+		})
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -255,32 +267,11 @@ func expectClosed(t *testing.T, conn net.Conn) {
 	}
 }
 
-// testCertificate returns a self-signed certificate for 127.0.0.1 and
-// localhost, and a pool that trusts it.
+// testCertificate returns the static test certificate, a pool that
+// trusts it, and its DER bytes.
 func testCertificate(t testing.TB) (tls.Certificate, *x509.CertPool, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, der
+	cert := testcert.Static()
+	return cert, testcert.Pool(), cert.Certificate[0]
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

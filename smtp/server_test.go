@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/logtest"
 )
 
 const ehloReply = `
@@ -552,21 +554,37 @@ func TestBackendErrors(t *testing.T) {
 		S: 250 2.0.0 OK`)
 }
 
+// A panic in a session ends that session only, and is logged: in a
+// command, or in Session.Logout as the connection ends (which used to
+// take the process down).
 func TestPanicRecovered(t *testing.T) {
-	b := &testBackend{panicOn: "MAIL"}
-	addr := startServer(t, &Server{Backend: b, Logger: discardLogger()})
-	conn := dial(t, addr)
-	transcript(t, conn, `
-		S: 220 *
-		C: HELO client.test
-		S: 250 *
-		C: MAIL FROM:<a@example.org>`)
-	expectClosed(t, conn)
-	// The server goes on serving.
-	transcript(t, dial(t, addr), `
-		S: 220 *
-		C: NOOP
-		S: 250 2.0.0 OK`)
+	for _, tc := range []struct{ panicOn, script string }{
+		{"MAIL", `
+			S: 220 *
+			C: HELO client.test
+			S: 250 *
+			C: MAIL FROM:<a@example.org>`},
+		{"LOGOUT", `
+			S: 220 *
+			C: QUIT
+			S: 221 *`},
+	} {
+		t.Run(tc.panicOn, func(t *testing.T) {
+			logger, logs := logtest.New()
+			addr := startServer(t, &Server{Backend: &testBackend{panicOn: tc.panicOn}, Logger: logger})
+			conn := dial(t, addr)
+			transcript(t, conn, tc.script)
+			expectClosed(t, conn)
+			// The server goes on serving.
+			transcript(t, dial(t, addr), `
+				S: 220 *
+				C: NOOP
+				S: 250 2.0.0 OK`)
+			if logs.Count(`msg="smtp: panic in session"`) != 1 {
+				t.Errorf("panic not logged once:\n%s", logs)
+			}
+		})
+	}
 }
 
 func TestRefusedSession(t *testing.T) {
@@ -843,7 +861,7 @@ func TestAuthNeedsTLS(t *testing.T) {
 func TestImplicitTLS(t *testing.T) {
 	cert, pool, _ := testCertificate(t)
 	b := &testBackend{users: map[string]string{"alice": "secret"}}
-	s := &Server{Backend: b, Domain: "mx.test"}
+	s := &Server{Backend: b, Domain: "mx.test", Logger: discardLogger()}
 	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		t.Fatal(err)
@@ -937,13 +955,13 @@ func TestConnectionLimits(t *testing.T) {
 
 	addr2 := startServer(t, &Server{Backend: &testBackend{}, MaxConnectionsPerIP: 1})
 	transcript(t, dial(t, addr2), `S: 220 *`)
-	transcript(t, dial(t, addr2), `S: 421 4.7.0 Too many connections from your address`)
+	transcript(t, dial(t, addr2), `S: 421 4.7.0 Too many connections from your address, try again later`)
 }
 
 func TestShutdown(t *testing.T) {
 	before := runtime.NumGoroutine()
 	b := &testBackend{}
-	s := &Server{Backend: b, Domain: "mx.test"}
+	s := &Server{Backend: b, Domain: "mx.test", Logger: discardLogger()}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

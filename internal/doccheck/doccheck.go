@@ -48,8 +48,10 @@ func markdownCode(text, heading string) (string, bool) {
 	return "", false
 }
 
-// DocCode returns the code blocks (the indented lines) of the doc comment
-// of the package clause in a Go file, each without its indentation.
+// DocCode returns the Go code blocks (the indented lines that parse as Go
+// statements or declarations) of the doc comment of the package clause in
+// a Go file, each without its indentation. Other indented blocks, such as
+// a log line shown as an example, are left out.
 func DocCode(file string) ([]string, error) {
 	f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ParseComments|parser.PackageClauseOnly)
 	if err != nil {
@@ -61,7 +63,7 @@ func DocCode(file string) ([]string, error) {
 	var blocks []string
 	var cur strings.Builder
 	flush := func() {
-		if cur.Len() > 0 {
+		if cur.Len() > 0 && isGo(cur.String()) {
 			blocks = append(blocks, cur.String())
 			cur.Reset()
 		}
@@ -76,6 +78,17 @@ func DocCode(file string) ([]string, error) {
 	}
 	flush()
 	return blocks, nil
+}
+
+// isGo reports whether code parses as the statements of a function body
+// or as declarations.
+func isGo(code string) bool {
+	fset := token.NewFileSet()
+	if _, err := parser.ParseFile(fset, "", "package p\nfunc _() {\n"+code+"\n}\n", 0); err == nil {
+		return true
+	}
+	_, err := parser.ParseFile(fset, "", "package p\n"+code, 0)
+	return err == nil
 }
 
 // FuncBody returns the body of the function name in a Go file, without

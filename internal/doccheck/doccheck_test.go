@@ -34,7 +34,7 @@ func TestMarkdownCode(t *testing.T) {
 }
 
 func TestDocCodeAndFuncBody(t *testing.T) {
-	src := write(t, "doc.go", "// Package p does it:\n//\n//\tx := 1\n//\tif x > 0 {\n//\t\tf()\n//\t}\n//\n// More.\n//\n//\ty()\npackage p\n\nfunc Example() {\n\tx := 1\n\tif x > 0 {\n\t\tf()\n\t}\n}\n")
+	src := write(t, "doc.go", "// Package p does it:\n//\n//\tx := 1\n//\tif x > 0 {\n//\t\tf()\n//\t}\n//\n// More.\n//\n//\ty()\n//\n// A log line is no code:\n//\n//\tlevel=WARN msg=\"login failed\" proto=pop3\npackage p\n\nfunc Example() {\n\tx := 1\n\tif x > 0 {\n\t\tf()\n\t}\n}\n")
 	blocks, err := DocCode(src)
 	if err != nil || len(blocks) != 2 || blocks[0] != "x := 1\nif x > 0 {\n\tf()\n}\n" || blocks[1] != "y()\n" {
 		t.Fatalf("DocCode: %q, %v", blocks, err)

@@ -1,22 +1,28 @@
-// Package netserver is the listener and connection bookkeeping that the
-// pop3 and imap servers share: the accept loop with back-off, connection
-// caps overall and per IP address, Close, and a graceful Shutdown that
-// wakes idle sessions and waits for the others. The protocol packages keep
-// everything that speaks their protocol.
+// Package netserver is the part of the smtp, pop3 and imap servers that
+// is not protocol: listening (ListenAndServe, ListenAndServeTLS,
+// ServeTLS, Serve), the accept loop with back-off, the implicit-TLS
+// handshake, connection caps overall and per IP address, the connection
+// context, panic recovery, Close, and a graceful Shutdown that wakes idle
+// sessions and waits for the others. It also refuses to start a server
+// whose configuration cannot work, and logs failed logins in one format.
+//
+// A protocol server holds a Server and describes itself with a Protocol
+// at each call; the session, everything that speaks the protocol, stays
+// in the protocol package:
+//
+//	type Server struct{ ...; ns netserver.Server }
+//	func (s *Server) Serve(l net.Listener) error { return s.ns.Serve(s.protocol(), l) }
 package netserver
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
-	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Conn is what a Tracker needs of a protocol connection.
+// Conn is what a Server needs of a protocol session to close it.
 type Conn interface {
 	// Abort ends the connection at once: cancel its context and close the
 	// socket (Close, or Shutdown past its deadline).
@@ -36,115 +42,107 @@ const (
 	OverPerIP
 )
 
-// Tracker keeps one server's listeners and connections. The zero value is
-// ready to use.
-type Tracker struct {
+// Server keeps one protocol server's listeners and connections. The zero
+// value is ready to use.
+type Server struct {
 	inShutdown atomic.Bool
+	tlsServing atomic.Int32 // ServeTLS calls under way
+	noLogin    sync.Once    // WarnNoLogin
 	mu         sync.Mutex
 	listeners  map[*net.Listener]struct{}
 	conns      map[Conn]struct{}
 	perIP      map[string]int
-	active     int // connections counted against the caps
+	active     int            // connections counted against the caps
+	sessions   sync.WaitGroup // one per registered connection
 }
 
 // ShuttingDown reports whether Close or Shutdown has been called.
-func (t *Tracker) ShuttingDown() bool { return t.inShutdown.Load() }
+func (s *Server) ShuttingDown() bool { return s.inShutdown.Load() }
 
-// Serve accepts connections on l and hands each to handle, which must not
-// block (it starts the session's goroutine). l is closed when Serve
-// returns; after Close or Shutdown, Serve returns closed. Temporary accept
-// errors (out of file descriptors) are retried with back-off, as net/http
-// does, and logged under name.
-func (t *Tracker) Serve(l net.Listener, closed error, logger *slog.Logger, name string, handle func(net.Conn)) error {
-	l = &onceCloseListener{Listener: l}
-	defer l.Close()
-	if !t.trackListener(&l, true) {
-		return closed
+// ServesTLS reports whether a ServeTLS or ListenAndServeTLS call is
+// serving implicit TLS, so that a plaintext client may be told to
+// connect with TLS.
+func (s *Server) ServesTLS() bool { return s.tlsServing.Load() > 0 }
+
+// WarnNoLogin logs, once per server, that a session offers a login no
+// client can use: no TLS configured, none served, and AllowInsecureAuth
+// off (a Protocol with LoginOptional). It does nothing when a login is
+// possible.
+func (s *Server) WarnNoLogin(p *Protocol) {
+	if HasCertificate(p.TLSConfig) || p.AllowInsecureAuth || s.ServesTLS() {
+		return
 	}
-	defer t.trackListener(&l, false)
-	var delay time.Duration
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if t.ShuttingDown() {
-				return closed
-			}
-			var te interface{ Temporary() bool }
-			if errors.As(err, &te) && te.Temporary() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				logger.Warn(name+": accept error; retrying", "err", err, "delay", delay)
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
-		handle(nc)
-	}
+	s.noLogin.Do(func() {
+		p.Logger.Warn(p.Name + ": sessions offer a login, but there is no TLS configured (TLSConfig has no certificate) and AllowInsecureAuth is off: no client can log in")
+	})
 }
 
-// Add registers c, from the address keyed ip, and reports which cap it is
+// add registers c, from the address keyed ip, and reports which cap it is
 // over (maxConns and maxPerIP: 0 or less means none). A connection over a
-// cap is registered (so Close reaches it) but not counted; the caller
-// refuses it and calls Remove with counted false. ok is false, and c is
-// not registered, when the server is shutting down.
-func (t *Tracker) Add(c Conn, ip string, maxConns, maxPerIP int) (over Cap, ok bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.ShuttingDown() {
+// cap is registered (so Close reaches it) but not counted; its session
+// only refuses it. ok is false, and c is not registered, when the server
+// is shutting down.
+func (s *Server) add(c Conn, ip string, maxConns, maxPerIP int) (over Cap, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ShuttingDown() {
 		return UnderCaps, false
 	}
-	if t.conns == nil {
-		t.conns = make(map[Conn]struct{})
-		t.perIP = make(map[string]int)
+	if s.conns == nil {
+		s.conns = make(map[Conn]struct{})
+		s.perIP = make(map[string]int)
 	}
 	switch {
-	case maxConns > 0 && t.active >= maxConns:
+	case maxConns > 0 && s.active >= maxConns:
 		over = OverTotal
-	case maxPerIP > 0 && t.perIP[ip] >= maxPerIP:
+	case maxPerIP > 0 && s.perIP[ip] >= maxPerIP:
 		over = OverPerIP
 	default:
-		t.active++
-		t.perIP[ip]++
+		s.active++
+		s.perIP[ip]++
 	}
-	t.conns[c] = struct{}{}
+	s.conns[c] = struct{}{}
+	// Under s.mu, so that Close either sees c or refuses it: Wait never
+	// misses a session.
+	s.sessions.Add(1)
 	return over, true
 }
 
-// Remove unregisters c when its session ends; counted says whether Add
+// remove unregisters c when its session ends; counted says whether add
 // counted it (it was under the caps).
-func (t *Tracker) Remove(c Conn, ip string, counted bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.conns, c)
+func (s *Server) remove(c Conn, ip string, counted bool) {
+	s.mu.Lock()
+	delete(s.conns, c)
 	if counted {
-		t.active--
-		if t.perIP[ip]--; t.perIP[ip] <= 0 {
-			delete(t.perIP, ip)
+		s.active--
+		if s.perIP[ip]--; s.perIP[ip] <= 0 {
+			delete(s.perIP, ip)
 		}
 	}
+	s.mu.Unlock()
+	s.sessions.Done()
 }
 
-func (t *Tracker) trackListener(l *net.Listener, add bool) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+func (s *Server) trackListener(l *net.Listener, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if add {
-		if t.ShuttingDown() {
+		if s.ShuttingDown() {
 			return false
 		}
-		if t.listeners == nil {
-			t.listeners = make(map[*net.Listener]struct{})
+		if s.listeners == nil {
+			s.listeners = make(map[*net.Listener]struct{})
 		}
-		t.listeners[l] = struct{}{}
+		s.listeners[l] = struct{}{}
 	} else {
-		delete(t.listeners, l)
+		delete(s.listeners, l)
 	}
 	return true
 }
 
-func (t *Tracker) closeListenersLocked() error {
+func (s *Server) closeListenersLocked() error {
 	var err error
-	for l := range t.listeners {
+	for l := range s.listeners {
 		if cerr := (*l).Close(); cerr != nil && err == nil {
 			err = cerr
 		}
@@ -153,12 +151,12 @@ func (t *Tracker) closeListenersLocked() error {
 }
 
 // Close closes the listeners and aborts every connection.
-func (t *Tracker) Close() error {
-	t.inShutdown.Store(true)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	err := t.closeListenersLocked()
-	for c := range t.conns {
+func (s *Server) Close() error {
+	s.inShutdown.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.closeListenersLocked()
+	for c := range s.conns {
 		c.Abort()
 	}
 	return err
@@ -167,25 +165,25 @@ func (t *Tracker) Close() error {
 // Shutdown closes the listeners, wakes idle connections, and waits for all
 // connections to end; if ctx ends first it aborts the rest as Close does
 // and returns ctx's error.
-func (t *Tracker) Shutdown(ctx context.Context) error {
-	t.inShutdown.Store(true)
-	t.mu.Lock()
-	err := t.closeListenersLocked()
-	for c := range t.conns {
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.inShutdown.Store(true)
+	s.mu.Lock()
+	err := s.closeListenersLocked()
+	for c := range s.conns {
 		c.WakeIfIdle()
 	}
-	t.mu.Unlock()
+	s.mu.Unlock()
 
 	wait := time.Millisecond
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
-		if t.numConns() == 0 {
+		if s.numConns() == 0 {
 			return err
 		}
 		select {
 		case <-ctx.Done():
-			t.Close()
+			s.Close()
 			return ctx.Err()
 		case <-timer.C:
 			wait = min(2*wait, 100*time.Millisecond)
@@ -194,57 +192,14 @@ func (t *Tracker) Shutdown(ctx context.Context) error {
 	}
 }
 
-func (t *Tracker) numConns() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.conns)
-}
+// Wait waits until the goroutines of all sessions have ended (after
+// Close, or Shutdown).
+func (s *Server) Wait() { s.sessions.Wait() }
 
-// Limit resolves a limit field: a positive value as it is, zero as def,
-// negative as "none" (-1).
-func Limit(v, def int) int {
-	switch {
-	case v > 0:
-		return v
-	case v == 0:
-		return def
-	}
-	return -1
-}
-
-// IPKey returns the key of a remote address for the per-IP cap.
-func IPKey(a net.Addr) string {
-	switch a := a.(type) {
-	case *net.TCPAddr:
-		return a.IP.String()
-	case nil:
-		return ""
-	}
-	if host, _, err := net.SplitHostPort(a.String()); err == nil {
-		return host
-	}
-	return a.String()
-}
-
-// ImplicitTLSConfig returns the configuration for an implicit-TLS
-// listener: a clone of base with the certificate from certFile and keyFile
-// when they are given. It fails when there is no certificate at all.
-func ImplicitTLSConfig(base *tls.Config, certFile, keyFile string) (*tls.Config, error) {
-	cfg := &tls.Config{}
-	if base != nil {
-		cfg = base.Clone()
-	}
-	if certFile != "" || keyFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
-		return nil, errors.New("implicit TLS needs a certificate")
-	}
-	return cfg, nil
+func (s *Server) numConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
 
 // onceCloseListener makes Close safe to call from Serve and from Close.
@@ -257,4 +212,16 @@ type onceCloseListener struct {
 func (l *onceCloseListener) Close() error {
 	l.once.Do(func() { l.err = l.Listener.Close() })
 	return l.err
+}
+
+// Text is the refusal a connection over the cap c gets, in every
+// protocol's own reply syntax.
+func (c Cap) Text() string {
+	switch c {
+	case OverTotal:
+		return "Too many connections, try again later"
+	case OverPerIP:
+		return "Too many connections from your address, try again later"
+	}
+	return ""
 }

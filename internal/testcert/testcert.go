@@ -1,5 +1,7 @@
-// Package testcert generates the self-signed certificates of the
-// httptest-style test servers (smtptest, pop3test, imaptest).
+// Package testcert holds the TLS certificates of tests: one static
+// self-signed certificate that the package tests share (Static, CertPEM,
+// Files), and freshly generated ones for the httptest-style test servers
+// (smtptest, pop3test, imaptest).
 package testcert
 
 import (
