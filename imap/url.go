@@ -71,8 +71,8 @@ func (e *urlSyntaxError) Unwrap() error { return errURL }
 // one (RFC 5092 7: "//server/...", "/mailbox/;UID=n...", ";UID=n..."),
 // which the caller resolves (an absent server or mailbox).
 func parseIMAPURL(s string) (*imapURL, error) {
-	if len(s) > maxURLLength {
-		return nil, urlSyntaxErr("too long")
+	if s == "" || len(s) > maxURLLength {
+		return nil, urlSyntaxErr("empty or too long")
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] <= ' ' || s[i] >= 0x7f {
@@ -102,6 +102,9 @@ func parseIMAPURL(s string) (*imapURL, error) {
 	}
 	if err := u.parseCommand(rest, s); err != nil {
 		return nil, err
+	}
+	if !u.Server && u.Mailbox == "" && u.UID == 0 {
+		return nil, urlSyntaxErr("names nothing")
 	}
 	return u, nil
 }
@@ -165,7 +168,7 @@ func (u *imapURL) parseServer(s string) (string, error) {
 	}
 	if host != "" {
 		u.Port = host[1:]
-		if u.Port == "" || len(u.Port) > 5 || !allChars(u.Port, isDigit) {
+		if n, err := strconv.Atoi(u.Port); err != nil || n > 65535 || !allChars(u.Port, isDigit) {
 			return "", urlSyntaxErr("invalid port")
 		}
 	}
@@ -382,7 +385,12 @@ func (u *imapURL) String() string {
 	} else if u.Mailbox != "" {
 		b.WriteByte('/')
 	}
-	b.WriteString(pctEncode(u.Mailbox, isBChar))
+	mbox := pctEncode(u.Mailbox, isBChar)
+	if strings.HasPrefix(mbox, "/") {
+		// A relative URL "//..." would name a server.
+		mbox = "%2F" + mbox[1:]
+	}
+	b.WriteString(mbox)
 	if u.UIDValidity != 0 {
 		b.WriteString(";UIDVALIDITY=")
 		b.WriteString(utoa(u.UIDValidity))
