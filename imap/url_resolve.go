@@ -165,6 +165,11 @@ func (r *urlResolver) authorize(u *imapURL) (User, error) {
 	}
 	owner, err := r.user(u.User)
 	if err != nil {
+		if isBadURL(err) {
+			// As for a missing mailbox (RFC 4467 7): the same work,
+			// so that the time taken does not tell who exists.
+			verifyURLAuthToken(nil, u.Rump, u.Token)
+		}
 		return nil, err
 	}
 	var key []byte

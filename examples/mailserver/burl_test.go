@@ -13,8 +13,9 @@ import (
 // saves a draft over IMAP (imaplib APPEND), asks for a URL that lets the
 // submission server read it (GENURLAUTH, "submit+alice"), and sends it
 // over submission by naming it (smtplib, BURL ... LAST) instead of
-// uploading it again; carol reads it over POP3. Bob cannot send alice's
-// URL, and after RESETKEY alice cannot either.
+// uploading it again; carol reads it over POP3, and alice's sent copy is
+// made on the server from the draft's parts (CATENATE). Bob cannot send
+// alice's URL, and after RESETKEY alice cannot either.
 func TestBURLSubmission(t *testing.T) {
 	python := interop.NeedPython(t)
 	bin := buildServer(t)
@@ -61,6 +62,14 @@ while True:
 raw = b"\r\n".join(p.retr(1)[1]) + b"\r\n"
 p.quit()
 assert raw.endswith(draft), raw[-200:]
+# The sent copy, made on the server from the draft's parts (CATENATE).
+m.create("Sent")
+typ, data = m._simple_command("APPEND", "Sent", "CATENATE",
+    '(URL "/Drafts/;UID=%s/;SECTION=HEADER" URL "/Drafts/;UID=%s/;SECTION=TEXT")' % (uid, uid))
+assert typ == "OK", data
+m.select("Sent", readonly=True)
+typ, data = m.fetch("1", "(BODY.PEEK[])")
+assert typ == "OK" and data[0][1] == draft, data[0][1][:200]
 typ, data = m.xatom("RESETKEY")
 assert typ == "OK", data
 code, msg = send("alice", "alice-pw")
