@@ -216,6 +216,21 @@ func checkCommand(t *testing.T, cmd *command, utf8Mode bool) {
 		checkSearchRoundTrip(t, a.Key)
 	case *sortArgs:
 		checkSearchRoundTrip(t, a.Key)
+	case *urlFetchArgs:
+		for _, u := range a.URLs {
+			if u.Body && u.Binary || !u.Extended && (u.Body || u.Binary || u.BodyPartStructure) {
+				t.Fatalf("URLFETCH parameters %+v", u)
+			}
+		}
+	case *genURLAuthArgs:
+		if len(a.Rumps) == 0 || len(a.Rumps) != len(a.Mechanisms) {
+			t.Fatalf("GENURLAUTH %+v", a)
+		}
+	case *resetKeyArgs:
+		if a.Mailbox == "" && len(a.Mechanisms) > 0 {
+			t.Fatalf("RESETKEY %+v", a)
+		}
+		mailboxes = append(mailboxes, a.Mailbox)
 	}
 	for _, m := range mailboxes {
 		if !utf8.ValidString(m) {
