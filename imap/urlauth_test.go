@@ -80,6 +80,19 @@ S: * URLFETCH "` + other + `" NIL
 S: * URLFETCH "` + base + `" NIL
 S: b3 OK URLFETCH completed
 `)
+	// RFC 4469 5: CATENATE takes URLAUTH-authorized URLs of other users.
+	bob.run(`
+C: b7 APPEND INBOX CATENATE (TEXT {20}
+S: + Ready for literal data
+C: Subject: forwarded
+C:  URL "` + forBob + `")
+S: b7 OK [APPENDUID {*} 1] APPEND completed
+C: b8 APPEND INBOX CATENATE (URL "` + forAlice + `")
+S: b8 NO [BADURL ` + forAlice + `] Cannot resolve the URL
+C: b9 STATUS INBOX (MESSAGES SIZE)
+S: * STATUS INBOX (MESSAGES 1 SIZE 45)
+S: b9 OK STATUS completed
+`)
 	alice.run(`
 C: a6 URLFETCH "` + forAlice + `"
 S: * URLFETCH "` + forAlice + `" {39}
