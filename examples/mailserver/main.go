@@ -21,6 +21,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	_ "net/http/pprof"
@@ -195,6 +196,10 @@ func run(cfg *config, logger *slog.Logger) error {
 		return err
 	}
 
+	// One IMAP backend for the IMAP listeners and for BURL on submission
+	// (RFC 4468): a client sends a message it stored over IMAP by naming
+	// it with a URL that GENURLAUTH gave it, resolved here in-process.
+	imapBackend := mailbox.NewIMAPBackend(store, accounts)
 	var servers []listener
 	addSMTP := func(name, addr string, submission, implicitTLS bool) {
 		if addr == "" {
@@ -202,7 +207,7 @@ func run(cfg *config, logger *slog.Logger) error {
 		}
 		var backend smtp.Backend = agent
 		if submission {
-			backend = requireAuth{agent}
+			backend = requireAuth{agent: agent, urls: delivery.IMAPURLs{Backend: imapBackend}}
 		}
 		s := &smtp.Server{Addr: addr, Domain: cfg.domains[0], Backend: backend, TLSConfig: tlsConfig,
 			AllowInsecureAuth: cfg.insecureAuth, EnableDSN: true, Logger: logger}
@@ -231,7 +236,7 @@ func run(cfg *config, logger *slog.Logger) error {
 	}
 	addPOP3("pop3", cfg.pop3, false)
 	addPOP3("pop3s", cfg.pop3s, true)
-	servers = append(servers, imapListeners(cfg, store, accounts, tlsConfig, logger)...)
+	servers = append(servers, imapListeners(cfg, imapBackend, tlsConfig, logger)...)
 	web, err := webListeners(cfg, certs, logger)
 	if err != nil {
 		return err
@@ -277,8 +282,12 @@ func isClosed(err error) bool {
 }
 
 // requireAuth is the submission port's policy (RFC 6409 4.3): every
-// message needs an authenticated sender.
-type requireAuth struct{ agent *delivery.Agent }
+// message needs an authenticated sender. It also offers BURL (RFC 4468),
+// which only submission has: port 25 takes no URLs.
+type requireAuth struct {
+	agent *delivery.Agent
+	urls  delivery.URLFetcher
+}
 
 // Validate passes the agent's check to the server, which runs it before
 // serving (smtp.Validator).
@@ -289,12 +298,22 @@ func (r requireAuth) NewSession(ctx context.Context, c *smtp.Conn) (smtp.Session
 	if err != nil {
 		return nil, err
 	}
-	return &authRequiredSession{Session: s, conn: c}, nil
+	return &authRequiredSession{Session: s, conn: c, urls: r.urls}, nil
 }
 
 type authRequiredSession struct {
 	smtp.Session
 	conn *smtp.Conn
+	urls delivery.URLFetcher
+}
+
+// FetchURL resolves a BURL URL for the authenticated user
+// (smtp.BURLSession).
+func (s *authRequiredSession) FetchURL(ctx context.Context, url string) (io.ReadCloser, error) {
+	if s.conn.AuthIdentity() == "" {
+		return nil, &smtp.Error{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	}
+	return s.urls.FetchURL(ctx, s.conn.AuthIdentity(), url)
 }
 
 func (s *authRequiredSession) Mail(ctx context.Context, from string, opts *smtp.MailOptions) error {
