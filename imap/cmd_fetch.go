@@ -116,7 +116,8 @@ func cmdFetch(c *conn, cmd *command) result {
 			}
 		}
 	}
-	var failed, unknownCTE bool
+	var unknownCTE bool
+	var skip skipped
 	cache, _ := s.mb.(StructureCache)
 	// structOnly: every item that needs the message can be answered from
 	// its structure (ENVELOPE, BODY, BODYSTRUCTURE), so with a cache hit
@@ -132,7 +133,7 @@ func cmdFetch(c *conn, cmd *command) result {
 		if _, gone := s.pending[m.UID]; gone {
 			// RFC 2180 4.1.2: expunged by another session and
 			// not told yet: no data, and a NO at the end.
-			failed = true
+			skip.note(nil)
 			continue
 		}
 		var msg *message
@@ -149,8 +150,11 @@ func cmdFetch(c *conn, cmd *command) result {
 			var err error
 			msg, rd, err = c.openMessage(m.UID)
 			if err != nil {
-				c.logger().Info("imap: cannot open message", "uid", m.UID, "err", err)
-				failed = true
+				// Expunged by another session since this one
+				// last looked (RFC 2180 4.1.2), or unreadable.
+				if !skip.note(err) {
+					c.logger().Error("imap: cannot open message", "uid", m.UID, "err", err)
+				}
 				continue
 			}
 		}
@@ -313,8 +317,8 @@ func cmdFetch(c *conn, cmd *command) result {
 				c.logger().Error("imap: reading message failed mid-literal", "uid", m.UID, "err", rerr)
 				return result{bye: true}
 			}
-			c.logger().Warn("imap: reading message failed", "uid", m.UID, "err", rerr)
-			failed = true
+			c.logger().Error("imap: reading message failed", "uid", m.UID, "err", rerr)
+			skip.failed = true
 		}
 		c.w.Raw(")")
 		c.w.CRLF()
@@ -322,8 +326,11 @@ func cmdFetch(c *conn, cmd *command) result {
 	if unknownCTE {
 		return no("UNKNOWN-CTE", "Cannot decode the content transfer encoding of a part")
 	}
-	if failed {
-		return no("", "Some messages could not be fetched")
+	if skip.expunged && !skip.failed {
+		// RFC 2180 4.1.2 (Dovecot does the same): the data of the
+		// others, then NO. A NO that says the messages no longer exist
+		// is what clients expect of a FETCH (imaptest too).
+		return expungeIssued()
 	}
-	return ok("")
+	return skip.done("fetched")
 }

@@ -240,6 +240,11 @@ func cmdStatus(c *conn, cmd *command) result {
 	if res := c.writeStatus(name, a.Items, true); res != nil {
 		return *res
 	}
+	if c.mbox != nil && c.mbox.name == name {
+		// RFC 3501 6.3.10: STATUS is not meant for the selected
+		// mailbox; RFC 5530 3 answers it with CLIENTBUG (its example).
+		return okCode("CLIENTBUG", "STATUS on the selected mailbox")
+	}
 	return ok("")
 }
 

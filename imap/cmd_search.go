@@ -1,7 +1,6 @@
 package imap
 
 import (
-	"errors"
 	"time"
 )
 
@@ -78,9 +77,11 @@ func cmdSearch(c *conn, cmd *command) result {
 	}
 	var highest uint64
 	v := &messageView{c: c}
-	failed := false
+	var skip skipped
 	for i := range s.msgs {
 		if _, gone := s.pending[s.msgs[i].UID]; gone {
+			// RFC 5530 3: left out, and the OK says EXPUNGEISSUED.
+			skip.note(nil)
 			continue
 		}
 		v.seq = uint32(i + 1)
@@ -91,15 +92,11 @@ func cmdSearch(c *conn, cmd *command) result {
 			if c.ctx.Err() != nil {
 				return result{bye: true}
 			}
-			var ie *Error
-			if errors.As(err, &ie) && ie.Code == "EXPUNGEISSUED" {
-				// Expunged by another session, not yet announced here:
-				// it matches nothing (RFC 2180 4.1.2 lets the
-				// server leave it out).
-				continue
+			// Expunged by another session, not yet announced here:
+			// it matches nothing; or unreadable.
+			if !skip.note(err) {
+				c.logger().Error("imap: search could not read a message", "uid", s.msgs[i].UID, "err", err)
 			}
-			c.logger().Info("imap: search could not read a message", "uid", s.msgs[i].UID, "err", err)
-			failed = true
 			continue
 		}
 		if !hit {
@@ -120,7 +117,7 @@ func cmdSearch(c *conn, cmd *command) result {
 		}
 	}
 	if save {
-		s.saved = savedResult(a.Return, foundUIDs, failed)
+		s.saved = savedResult(a.Return, foundUIDs, skip.failed)
 	}
 	ret := a.Return &^ searchReturnSave
 	if a.ESearch && ret == 0 && save {
@@ -176,10 +173,7 @@ func cmdSearch(c *conn, cmd *command) result {
 		}
 		c.w.CRLF()
 	}
-	if failed {
-		return no("", "Some messages could not be searched")
-	}
-	return ok("")
+	return skip.done("searched")
 }
 
 // hasModSeqKey reports whether a search key uses MODSEQ anywhere.

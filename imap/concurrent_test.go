@@ -27,10 +27,10 @@ S: a0 OK FETCH completed
 C: a1 FETCH 1:3 UID
 S: * 1 FETCH (UID 1)
 S: * 3 FETCH (UID 3)
-S: a1 NO Some messages could not be fetched
+S: a1 NO [EXPUNGEISSUED] Some of the requested messages no longer exist
 C: a2 SEARCH ALL
 S: * SEARCH 1 3
-S: a2 OK SEARCH completed
+S: a2 OK [EXPUNGEISSUED] SEARCH completed
 C: a3 STORE 3 +FLAGS (\Flagged)
 S: * 3 FETCH (FLAGS (\Flagged \Recent))
 S: a3 OK STORE completed
@@ -117,7 +117,8 @@ S: a2 OK NOOP completed`)
 
 // TestSearchSkipsMessageExpungedElsewhere: a SEARCH that must read the
 // messages leaves out one that another session expunged and that this
-// session has not been told of yet, and still answers OK.
+// session has not been told of yet, and still answers OK, saying
+// EXPUNGEISSUED (RFC 5530 3).
 func TestSearchSkipsMessageExpungedElsewhere(t *testing.T) {
 	ts := startServer(t, nil)
 	for range 3 {
@@ -134,7 +135,7 @@ S: b2 OK EXPUNGE completed`)
 	a.run(`
 C: a1 SEARCH TEXT "a"
 S: * SEARCH 1 3
-S: a1 OK SEARCH completed
+S: a1 OK [EXPUNGEISSUED] SEARCH completed
 C: a2 NOOP
 S: * 2 EXPUNGE
 S: a2 OK NOOP completed`)

@@ -160,7 +160,7 @@ S: * OK [UIDNEXT 3] Predicted next UID
 S: a4 OK [READ-WRITE] SELECT completed
 C: a5 STATUS INBOX (RECENT)
 S: * STATUS INBOX (RECENT 2)
-S: a5 OK STATUS completed
+S: a5 OK [CLIENTBUG] STATUS on the selected mailbox
 C: a6 SELECT Nope
 S: a6 NO [NONEXISTENT] No such mailbox
 C: a7 FETCH 1 FLAGS

@@ -167,9 +167,9 @@ func foldCase(s string) string {
 }
 
 // matchForSort runs key over the selected mailbox and returns the matching
-// messages with their sort keys. failed reports messages that could not
-// be read; bye that the connection is gone.
-func (c *conn) matchForSort(key *searchKey) (items []sortItem, failed, bye bool) {
+// messages with their sort keys. skip tells about the messages left out
+// (expunged elsewhere, unreadable); bye that the connection is gone.
+func (c *conn) matchForSort(key *searchKey) (items []sortItem, skip skipped, bye bool) {
 	s := c.mbox
 	m := newMatcher(key)
 	m.MaxSeq = uint32(len(s.msgs))
@@ -179,6 +179,7 @@ func (c *conn) matchForSort(key *searchKey) (items []sortItem, failed, bye bool)
 	v := &messageView{c: c}
 	for i := range s.msgs {
 		if _, gone := s.pending[s.msgs[i].UID]; gone {
+			skip.note(nil)
 			continue
 		}
 		v.seq = uint32(i + 1)
@@ -191,10 +192,11 @@ func (c *conn) matchForSort(key *searchKey) (items []sortItem, failed, bye bool)
 		if err != nil {
 			v.close()
 			if c.ctx.Err() != nil {
-				return nil, false, true
+				return nil, skip, true
 			}
-			c.logger().Info("imap: sort could not read a message", "uid", s.msgs[i].UID, "err", err)
-			failed = true
+			if !skip.note(err) {
+				c.logger().Error("imap: sort could not read a message", "uid", s.msgs[i].UID, "err", err)
+			}
 			continue
 		}
 		if !hit {
@@ -239,7 +241,7 @@ func (c *conn) matchForSort(key *searchKey) (items []sortItem, failed, bye bool)
 		v.close()
 		items = append(items, it)
 	}
-	return items, failed, false
+	return items, skip, false
 }
 
 func compareBy(a, b *sortItem, key string) int {
@@ -274,7 +276,7 @@ func cmdSort(c *conn, cmd *command) result {
 		// SAVE there is CONTEXT=SORT's business, not offered.
 		return bad("SORT RETURN (SAVE) is not supported")
 	}
-	items, failed, bye := c.matchForSort(a.Key)
+	items, skip, bye := c.matchForSort(a.Key)
 	if bye {
 		return result{bye: true}
 	}
@@ -293,10 +295,7 @@ func cmdSort(c *conn, cmd *command) result {
 	})
 	if a.ESearch {
 		c.writeESort(cmd, a.Return, items)
-		if failed {
-			return no("", "Some messages could not be sorted")
-		}
-		return ok("")
+		return skip.done("sorted")
 	}
 	c.w.Raw("* SORT")
 	for _, it := range items {
@@ -308,10 +307,7 @@ func cmdSort(c *conn, cmd *command) result {
 		}
 	}
 	c.w.CRLF()
-	if failed {
-		return no("", "Some messages could not be sorted")
-	}
-	return ok("")
+	return skip.done("sorted")
 }
 
 // cmdThread serves THREAD and UID THREAD (RFC 5256 4).
@@ -320,7 +316,7 @@ func cmdThread(c *conn, cmd *command) result {
 	if a.Algorithm != "ORDEREDSUBJECT" && a.Algorithm != "REFERENCES" {
 		return bad("Unsupported threading algorithm " + a.Algorithm)
 	}
-	items, failed, bye := c.matchForSort(a.Key)
+	items, skip, bye := c.matchForSort(a.Key)
 	if bye {
 		return result{bye: true}
 	}
@@ -334,10 +330,7 @@ func cmdThread(c *conn, cmd *command) result {
 			c.writeThread(r, cmd.UID)
 		}
 		c.w.CRLF()
-		if failed {
-			return no("", "Some messages could not be threaded")
-		}
-		return ok("")
+		return skip.done("threaded")
 	}
 	num := func(it *sortItem) uint32 {
 		if cmd.UID {
@@ -387,10 +380,7 @@ func cmdThread(c *conn, cmd *command) result {
 		c.w.Raw(")")
 	}
 	c.w.CRLF()
-	if failed {
-		return no("", "Some messages could not be threaded")
-	}
-	return ok("")
+	return skip.done("threaded")
 }
 
 // writeESort answers SORT RETURN (...) with an ESEARCH response (RFC 5267

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"syscall"
 
 	"github.com/mailwright/mailwright/imap"
 )
@@ -72,6 +73,9 @@ func (b *IMAPBackend) Login(ctx context.Context, conn imap.ConnInfo, username, p
 		if errors.As(err, &ie) {
 			return nil, err
 		}
+		if errors.Is(err, ErrUnavailable) {
+			return nil, &imap.Error{Code: "UNAVAILABLE", Err: err}
+		}
 		return nil, &imap.Error{Code: "AUTHENTICATIONFAILED", Err: err}
 	}
 	return &imapUser{s: b.Store, user: user, cache: b.caches()}, nil
@@ -90,7 +94,7 @@ type imapUser struct {
 }
 
 // imapErr maps store errors to the IMAP response codes a client sees
-// (RFC 5530); others pass through and become NO [SERVERBUG].
+// (RFC 5530 3); others pass through and become NO [SERVERBUG].
 func imapErr(err error) error {
 	if err == nil {
 		return nil
@@ -115,7 +119,15 @@ func imapErr(err error) error {
 	case errors.Is(err, ErrTooManyKeywords):
 		return &imap.Error{Code: "LIMIT", Text: "Too many keywords in this mailbox", Err: err}
 	case errors.Is(err, ErrNoSuchMessage):
-		return &imap.Error{Code: "EXPUNGEISSUED", Text: "Message was expunged", Err: err}
+		// Another session expunged it.
+		code = "EXPUNGEISSUED"
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrClosed):
+		// ErrClosed: the store is closing (the server is shutting down).
+		code = "UNAVAILABLE"
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		// The disk or the user's file system quota is full (Dovecot
+		// answers the same).
+		return &imap.Error{Code: "OVERQUOTA", Text: "Not enough disk space", Err: err}
 	default:
 		return err
 	}
