@@ -47,7 +47,8 @@ func (f BackendFunc) Login(ctx context.Context, conn ConnInfo, username, passwor
 // The server calls the methods of one User from one goroutine.
 type User interface {
 	// Username is the canonical name of the user; the server uses it to
-	// share \Recent between the user's sessions.
+	// share \Recent between the user's sessions, unless the mailboxes
+	// keep it (RecentMailbox).
 	Username() string
 	// List returns every mailbox of the user (LIST filters them).
 	List(ctx context.Context) ([]MailboxInfo, error)
@@ -122,6 +123,9 @@ type MailboxStatus struct {
 	Deleted       uint32
 	Size          int64
 	HighestModSeq uint64
+	// Recent is the number of messages no session has taken \Recent
+	// from (RFC 3501 6.3.10), for a User implementing RecentUser.
+	Recent uint32
 }
 
 // MessageInfo is the metadata of one message in a Mailbox's view.
@@ -195,16 +199,21 @@ type Mailbox interface {
 	// CanCreateKeywords tells whether STORE and APPEND may use new
 	// keywords (\* in PERMANENTFLAGS).
 	CanCreateKeywords() bool
-	// Open returns the content of a message of the view.
+	// Open returns the content of a message of the view. For one that
+	// another session expunged it may still return it (RFC 2180 4.1.1)
+	// or fail with ErrExpungeIssued.
 	Open(ctx context.Context, uid uint32) (MessageReader, error)
 	// SetFlags changes the flags of the messages in uids.
 	SetFlags(ctx context.Context, uids SeqSet, mode StoreMode, flags []string, opts *StoreOptions) (FlagResult, error)
 	// Copy copies messages to another mailbox; a missing one gives
-	// ErrTryCreate.
+	// ErrTryCreate. It is all or nothing (RFC 3501 6.4.7): when another
+	// session expunged one of the messages, it copies none and returns
+	// ErrExpungeIssued.
 	Copy(ctx context.Context, uids SeqSet, dest string) (CopyResult, error)
 	// Move moves messages to another mailbox (RFC 6851) and removes them
 	// from the view; the server sends the EXPUNGE responses. A missing
-	// mailbox gives ErrTryCreate.
+	// mailbox gives ErrTryCreate, an expunged message ErrExpungeIssued,
+	// as for Copy.
 	Move(ctx context.Context, uids SeqSet, dest string) (CopyResult, error)
 	// Expunge removes the messages flagged \Deleted, only those in uids
 	// when uids is not nil (UID EXPUNGE), and returns their UIDs
@@ -241,10 +250,10 @@ type Mailbox interface {
 //   - NOPERM: access control refuses the operation.
 //   - INUSE: a resource someone else holds (a lock, a mailbox in use).
 //   - EXPUNGEISSUED (ErrExpungeIssued): a message another session
-//     expunged; Mailbox.Open of such a message, and Copy and Move when
-//     one of the messages is gone, return it. The server answers FETCH,
-//     COPY and MOVE with NO and this code, STORE, SEARCH, SORT and
-//     THREAD with OK and this code (RFC 2180 4).
+//     expunged; Mailbox.Open of such a message may return it, Copy and
+//     Move do. The server answers FETCH, COPY and MOVE with NO and this
+//     code, and STORE, SEARCH, SORT and THREAD with OK and this code, when
+//     they meet such messages (RFC 2180 4).
 //   - CORRUPTION: the backend found its data damaged.
 //   - SERVERBUG: any error that is not an *Error.
 //   - CLIENTBUG: the server sends it with OK for STATUS of the selected

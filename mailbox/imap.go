@@ -193,8 +193,13 @@ func (u *imapUser) Status(ctx context.Context, name string) (imap.MailboxStatus,
 		return imap.MailboxStatus{}, imapErr(err)
 	}
 	return imap.MailboxStatus{Messages: st.Messages, Unseen: st.Unseen, UIDNext: st.UIDNext,
-		UIDValidity: st.UIDValidity, Deleted: st.Deleted, Size: st.Size, HighestModSeq: st.HighestModSeq}, nil
+		UIDValidity: st.UIDValidity, Deleted: st.Deleted, Size: st.Size, HighestModSeq: st.HighestModSeq,
+		Recent: st.Recent}, nil
 }
+
+// KeepsRecent implements imap.RecentUser: the store keeps \Recent
+// (Folder.TakeRecent), and Status counts it.
+func (u *imapUser) KeepsRecent() bool { return true }
 
 func (u *imapUser) Append(ctx context.Context, name string, r io.Reader, opts *imap.AppendOptions) (imap.AppendResult, error) {
 	var o *AppendOptions
@@ -213,15 +218,27 @@ func (u *imapUser) Open(ctx context.Context, name string, readOnly bool) (imap.M
 	if err != nil {
 		return nil, imapErr(err)
 	}
-	return &imapMailbox{f: f, user: u.user, cache: u.cache}, nil
+	return &imapMailbox{f: f, user: u.user, cache: u.cache, readOnly: readOnly}, nil
 }
 
 func (u *imapUser) Logout() error { return nil }
 
 type imapMailbox struct {
-	f     *Folder
-	user  string
-	cache *imapCaches
+	f        *Folder
+	user     string
+	cache    *imapCaches
+	readOnly bool // EXAMINE: \Recent is not taken
+}
+
+var _ imap.RecentMailbox = (*imapMailbox)(nil)
+
+// Recent implements imap.RecentMailbox with the store's \Recent: SELECT
+// takes it (Folder.TakeRecent), EXAMINE only looks (Folder.Recent).
+func (m *imapMailbox) Recent(uids []uint32) []uint32 {
+	if m.readOnly {
+		return m.f.Recent(uids)
+	}
+	return m.f.TakeRecent(uids)
 }
 
 func infos(ms []MessageInfo) []imap.MessageInfo {
