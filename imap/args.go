@@ -82,8 +82,10 @@ type renameArgs struct {
 // LIST-STATUS RFC 5819, SPECIAL-USE RFC 6154) and LSUB.
 type listArgs struct {
 	Reference string
-	Patterns  []string // one for basic LIST and LSUB; several with LIST-EXTENDED
-	Extended  bool     // selection or return options, or a pattern list, were given
+	// Patterns: one for basic LIST and LSUB, several with LIST-EXTENDED;
+	// none when no pattern can match (listMailbox).
+	Patterns []string
+	Extended bool // selection or return options, or a pattern list, were given
 
 	SelectSubscribed     bool
 	SelectRemote         bool

@@ -57,6 +57,9 @@ func cmdList(c *conn, cmd *command) result {
 		c.w.CRLF()
 		return ok("")
 	}
+	if len(a.Patterns) == 0 {
+		return ok("") // no pattern can match (listMailbox)
+	}
 	infos, err := c.user.List(c.ctx)
 	if err != nil {
 		return c.backendError("LIST", err)
@@ -196,6 +199,9 @@ func listAttrs(mi MailboxInfo, subscribed bool) []string {
 
 func cmdLsub(c *conn, cmd *command) result {
 	a := cmd.Args.(*listArgs)
+	if len(a.Patterns) == 0 {
+		return ok("")
+	}
 	if a.Patterns[0] == "" {
 		c.untagged(`LSUB (\Noselect) "/" ""`)
 		return ok("")
