@@ -126,28 +126,32 @@ type sortItem struct {
 // firstMailbox is the local part of the first address of a header value.
 func firstMailbox(h *Header, field string) string {
 	v, _ := h.Get(field)
-	for _, a := range parseAddressList(v) {
-		if a.Host == "" {
-			continue // group syntax
-		}
-		return strings.ToLower(a.Mailbox)
+	if as := parseAddressList(v); len(as) > 0 {
+		// RFC 5256 3: the addr-mailbox of the first address; for a
+		// group, the start marker's, which holds the group name (RFC
+		// 3501 7.4.2).
+		return strings.ToLower(as[0].Mailbox)
 	}
 	return ""
 }
 
-// displayOf is the RFC 5957 display key of the first address.
+// displayOf is the RFC 5957 3 display key of the first address: its
+// decoded display name, else mailbox@host, else (a group, whose start
+// marker has no host) the group name.
 func displayOf(h *Header, field string) string {
 	v, _ := h.Get(field)
-	for _, a := range parseAddressList(v) {
-		if a.Host == "" {
-			continue
-		}
-		if n := decodeHeaderValue(a.Name); n != "" {
-			return strings.ToLower(n)
-		}
-		return strings.ToLower(a.Mailbox + "@" + a.Host)
+	as := parseAddressList(v)
+	if len(as) == 0 {
+		return ""
 	}
-	return ""
+	a := as[0]
+	if n := decodeHeaderValue(a.Name); n != "" {
+		return strings.ToLower(n)
+	}
+	if a.Host == "" {
+		return strings.ToLower(a.Mailbox)
+	}
+	return strings.ToLower(a.Mailbox + "@" + a.Host)
 }
 
 // sentDate is RFC 5256 2.2's sent date: the Date header, or the
