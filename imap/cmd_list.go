@@ -92,8 +92,10 @@ func cmdList(c *conn, cmd *command) result {
 	}
 	// RFC 5258 3.5: with RECURSIVEMATCH, a name that does not meet
 	// the selection criteria itself but has a descendant that does is
-	// listed too, with CHILDINFO extended data. Only SUBSCRIBED has a
-	// CHILDINFO tag; RECURSIVEMATCH with SPECIAL-USE alone adds nothing.
+	// listed too, with CHILDINFO extended data, only when such a
+	// descendant is not returned itself (it does not match the
+	// patterns). Only SUBSCRIBED has a CHILDINFO tag; RECURSIVEMATCH
+	// with SPECIAL-USE alone adds nothing.
 	var childSub map[string]bool
 	if a.SelectRecursiveMatch && a.SelectSubscribed {
 		special := map[string]bool{}
@@ -102,7 +104,7 @@ func cmdList(c *conn, cmd *command) result {
 		}
 		childSub = map[string]bool{}
 		for n := range subs {
-			if a.SelectSpecialUse && !special[n] {
+			if a.SelectSpecialUse && !special[n] || matches(n) {
 				continue
 			}
 			for i := len(n) - 1; i > 0; i-- {
