@@ -75,7 +75,7 @@ func cmdSearch(c *conn, cmd *command) result {
 	if withModSeq {
 		c.enableCondStore()
 	}
-	var highest uint64
+	var highest, minMod, maxMod uint64
 	v := &messageView{c: c}
 	var skip skipped
 	for i := range s.msgs {
@@ -107,9 +107,11 @@ func cmdSearch(c *conn, cmd *command) result {
 			n = s.msgs[i].UID
 		}
 		if minV == 0 || n < minV {
-			minV = n
+			minV, minMod = n, s.msgs[i].ModSeq
 		}
-		maxV = max(maxV, n)
+		if n >= maxV {
+			maxV, maxMod = n, s.msgs[i].ModSeq
+		}
 		highest = max(highest, s.msgs[i].ModSeq)
 		found = append(found, n)
 		if save {
@@ -154,7 +156,18 @@ func cmdSearch(c *conn, cmd *command) result {
 		}
 		if withModSeq && len(found) > 0 {
 			// RFC 7162 3.1.5 (with RFC 4731): MODSEQ after the
-			// ESEARCH return data.
+			// ESEARCH return data. RFC 4731 3.2: with MIN and/or MAX
+			// alone, the highest mod-sequence of the message(s)
+			// returned, not of all that matched.
+			if ret&(searchReturnAll|searchReturnCount) == 0 {
+				highest = 0
+				if ret&searchReturnMin != 0 {
+					highest = minMod
+				}
+				if ret&searchReturnMax != 0 {
+					highest = max(highest, maxMod)
+				}
+			}
 			c.w.Raw(" MODSEQ ")
 			c.w.Number64(highest)
 		}
