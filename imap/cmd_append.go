@@ -50,8 +50,26 @@ func cmdAppend(c *conn, cmd *command) result {
 			break
 		}
 		flags := slices.DeleteFunc(slices.Clone(m.Flags), func(f string) bool { return strings.EqualFold(f, FlagRecent) })
-		opts := &AppendOptions{Flags: flags, InternalDate: m.Date, Size: m.Size}
-		res, err := c.user.Append(c.ctx, name, m.Body, opts)
+		body, size := io.Reader(m.Body), m.Size
+		var sp *spool
+		if m.Binary {
+			// RFC 3516 4.4: binary parts are stored in base64
+			// (append_binary.go).
+			if sp, err = spoolMessage(m.Body, m.Size); err != nil {
+				c.p.SkipCommand()
+				c.undoAppend(name, done)
+				return c.backendError("APPEND", err)
+			}
+			body = io.NewSectionReader(sp, 0, m.Size)
+			if r, n, converted, err := withBase64Parts(sp, m.Size); err == nil && converted {
+				body, size = r, n
+			}
+		}
+		opts := &AppendOptions{Flags: flags, InternalDate: m.Date, Size: size}
+		res, err := c.user.Append(c.ctx, name, body, opts)
+		if sp != nil {
+			sp.Close()
+		}
 		if err != nil {
 			io.Copy(io.Discard, m.Body)
 			c.p.SkipCommand()

@@ -389,6 +389,8 @@ func (c *conn) writeCapabilities() {
 	c.w.Raw(" STATUS=SIZE")
 	// RFC 3502: several messages in one APPEND, all or none.
 	c.w.Raw(" MULTIAPPEND")
+	// RFC 3516: FETCH BINARY[], BINARY.SIZE and APPEND of literal8.
+	c.w.Raw(" BINARY")
 	// RFC 6855: UTF-8 mailbox names and strings once enabled.
 	c.w.Raw(" UTF8=ACCEPT")
 	// RFC 7162 3.1: CONDSTORE.
