@@ -6,16 +6,14 @@ import "testing"
 // sort-display-to scripts.
 func TestSearchAddressAsInEnvelope(t *testing.T) {
 	ts := startServer(t, nil)
-	for _, h := range []string{
+	ts.deliverHeaders(t,
 		"From: user-from@domain.org\r\nTo: user-to@domain.org\r\n",
 		"From: RealFrom <user-from@domain.org>\r\nTo: RealTo <user-to@domain.org>\r\n",
 		"From: <user-from (comment)@ (comment) domain.org>\r\nTo: <user-to@domain.org>\r\n",
 		"From: user-from@domain.org (RealFrom)\r\nTo: user-to@domain.org (RealTo)\r\n",
 		"From: RealFrom <user-from@domain.org>\r\nTo: groupname: groupuser1@domain.org, groupuser2@domain.org;,\r\n  groupname2: groupuser3@domain.org;\r\n",
 		"From: =?utf-8?q?J=C3=BCrgen?= <j@domain.org>\r\nTo: groupname:;\r\n",
-	} {
-		ts.deliver(t, "alice", "INBOX", h+"Subject: x\r\n\r\nbody\r\n")
-	}
+	)
 	c := ts.selectInbox(t)
 	// RFC 3501 6.4.4: FROM matches the envelope's From: the comments
 	// inside message 3's addr-spec are not part of the address; RFC 5322
@@ -48,8 +46,7 @@ S: a6 OK SEARCH completed`)
 // legacy trailing comment of "addr (Name)" still gives the name.
 func TestEnvelopeCommentInsideAngleAddr(t *testing.T) {
 	ts := startServer(t, nil)
-	ts.deliver(t, "alice", "INBOX", "From: <user-from (comment)@ (comment) domain.org>\r\nSubject: x\r\n\r\nbody\r\n")
-	ts.deliver(t, "alice", "INBOX", "From: user-from@domain.org (RealFrom)\r\nSubject: x\r\n\r\nbody\r\n")
+	ts.deliverHeaders(t, "From: <user-from (comment)@ (comment) domain.org>\r\n", "From: user-from@domain.org (RealFrom)\r\n")
 	c := ts.selectInbox(t)
 	c.run(`
 C: a1 FETCH 1:2 ENVELOPE
@@ -64,14 +61,12 @@ S: a1 OK FETCH completed`)
 // marker, whose mailbox is the group name (RFC 3501 7.4.2).
 func TestSortByGroupAddress(t *testing.T) {
 	ts := startServer(t, nil)
-	for _, h := range []string{
+	ts.deliverHeaders(t,
 		"Cc: user2@domain2.org (foo bar)\r\nTo: foo bar <a@b.c>\r\n",
 		"Cc: user2: blah@domain1.org;\r\nTo: z: aa@aa.org, bb@bb.org;\r\n",
 		"Cc: user1@domain1.org\r\nTo: a: xx@xx.org, yy@yy.org;\r\n",
 		"Cc: zz@domain1.org\r\nTo: empty:;\r\n",
-	} {
-		ts.deliver(t, "alice", "INBOX", h+"Subject: x\r\n\r\nbody\r\n")
-	}
+	)
 	c := ts.selectInbox(t)
 	c.run(`
 C: a1 SORT (CC) US-ASCII ALL
@@ -86,4 +81,13 @@ S: a3 OK SORT completed
 C: a4 SORT (DISPLAYTO) US-ASCII ALL
 S: * SORT 3 4 1 2
 S: a4 OK SORT completed`)
+}
+
+// deliverHeaders delivers to alice's INBOX one message for each of the
+// header fields given, with "Subject: x" and a one-line body.
+func (ts *testServer) deliverHeaders(t *testing.T, fields ...string) {
+	t.Helper()
+	for _, h := range fields {
+		ts.deliver(t, "alice", "INBOX", h+"Subject: x\r\n\r\nbody\r\n")
+	}
 }

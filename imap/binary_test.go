@@ -18,17 +18,9 @@ func TestAppendBinaryLiteral8(t *testing.T) {
 	msg := "From: user@domain.org\r\nContent-Type: application/octet-stream\r\n" +
 		"Content-Transfer-Encoding: binary\r\n\r\n" + bin
 	c.sendRaw("a1 APPEND INBOX ~{" + strconv.Itoa(len(msg)) + "+}\r\n" + msg + "\r\n")
+	c.run(`S: a1 OK [APPENDUID {*}] APPEND completed`)
+	c = ts.selectInbox(t)
 	c.run(`
-S: a1 OK [APPENDUID {*}] APPEND completed
-C: a2 SELECT INBOX
-S: {*}
-S: {*}
-S: {*}
-S: {*}
-S: {*}
-S: {*}
-S: {*}
-S: a2 OK [READ-WRITE] SELECT completed
 C: a3 FETCH 1 (BODY.PEEK[1])
 S: * 1 FETCH (BODY[1] {12}
 S: AC3kCg0KCg==)

@@ -5,18 +5,7 @@ import (
 )
 
 func TestExpungeHeldBackDuringFetch(t *testing.T) {
-	ts := startServer(t, nil)
-	for range 3 {
-		ts.deliver(t, "alice", "INBOX", msg1)
-	}
-	a := ts.selectInbox(t)
-	b := ts.selectInbox(t)
-	b.run(`
-C: b1 STORE 2 +FLAGS.SILENT (\Deleted)
-S: b1 OK STORE completed
-C: b2 EXPUNGE
-S: * 2 EXPUNGE
-S: b2 OK EXPUNGE completed`)
+	_, a, b := expungedElsewhere(t)
 	// RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or
 	// SEARCH by sequence number; the flag change may be told. Message 2
 	// is gone, so FETCH says NO for it, and sequence numbers stay.
@@ -120,18 +109,7 @@ S: a2 OK NOOP completed`)
 // session has not been told of yet, and still answers OK, saying
 // EXPUNGEISSUED (RFC 5530 3).
 func TestSearchSkipsMessageExpungedElsewhere(t *testing.T) {
-	ts := startServer(t, nil)
-	for range 3 {
-		ts.deliver(t, "alice", "INBOX", msg1)
-	}
-	a := ts.selectInbox(t)
-	b := ts.selectInbox(t)
-	b.run(`
-C: b1 STORE 2 +FLAGS.SILENT (\Deleted)
-S: b1 OK STORE completed
-C: b2 EXPUNGE
-S: * 2 EXPUNGE
-S: b2 OK EXPUNGE completed`)
+	_, a, _ := expungedElsewhere(t)
 	a.run(`
 C: a1 SEARCH TEXT "a"
 S: * SEARCH 1 3

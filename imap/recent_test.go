@@ -1,6 +1,7 @@
 package imap_test
 
 import (
+	"fmt"
 	"net"
 	"testing"
 
@@ -21,15 +22,7 @@ S: a1 OK [APPENDUID {*}] APPEND completed
 C: a2 APPEND INBOX {3+}
 C: Ho.
 S: a2 OK [APPENDUID {*}] APPEND completed
-C: a3 EXAMINE INBOX
-S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
-S: * OK [PERMANENTFLAGS ()] Flags permitted
-S: * 2 EXISTS
-S: * 2 RECENT
-S: * OK [UNSEEN 1] First unseen
-S: * OK [UIDVALIDITY {*}] UIDs valid
-S: * OK [UIDNEXT 3] Predicted next UID
-S: a3 OK [READ-ONLY] EXAMINE completed
+` + selectTranscript("a3", "EXAMINE", 2, 2, 1, 3) + `
 C: a4 FETCH 1:2 FLAGS
 S: * 1 FETCH (FLAGS (\Recent))
 S: * 2 FETCH (FLAGS (\Recent))
@@ -39,15 +32,7 @@ S: a5 OK CLOSE completed
 C: a6 STATUS INBOX (MESSAGES RECENT)
 S: * STATUS INBOX (MESSAGES 2 RECENT 2)
 S: a6 OK STATUS completed
-C: a7 SELECT INBOX
-S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
-S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
-S: * 2 EXISTS
-S: * 2 RECENT
-S: * OK [UNSEEN 1] First unseen
-S: * OK [UIDVALIDITY {*}] UIDs valid
-S: * OK [UIDNEXT 3] Predicted next UID
-S: a7 OK [READ-WRITE] SELECT completed
+` + selectTranscript("a7", "SELECT", 2, 2, 1, 3) + `
 C: a8 CLOSE
 S: a8 OK CLOSE completed
 C: a9 STATUS INBOX (RECENT)
@@ -62,16 +47,7 @@ func TestRecentNewMessageExamined(t *testing.T) {
 	ts := startServer(t, nil)
 	ts.deliver(t, "alice", "INBOX", msg1)
 	a := ts.login(t)
-	a.run(`
-C: a1 EXAMINE INBOX
-S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
-S: * OK [PERMANENTFLAGS ()] Flags permitted
-S: * 1 EXISTS
-S: * 1 RECENT
-S: * OK [UNSEEN 1] First unseen
-S: * OK [UIDVALIDITY {*}] UIDs valid
-S: * OK [UIDNEXT 2] Predicted next UID
-S: a1 OK [READ-ONLY] EXAMINE completed`)
+	a.run(selectTranscript("a1", "EXAMINE", 1, 1, 1, 2))
 	ts.deliver(t, "alice", "INBOX", msg2)
 	a.run(`
 C: a2 NOOP
@@ -117,29 +93,13 @@ func TestRecentSharedByServersOfOneStore(t *testing.T) {
 C: a1 STATUS INBOX (RECENT)
 S: * STATUS INBOX (RECENT 1)
 S: a1 OK STATUS completed
-C: a2 SELECT INBOX
-S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
-S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
-S: * 1 EXISTS
-S: * 1 RECENT
-S: * OK [UNSEEN 1] First unseen
-S: * OK [UIDVALIDITY {*}] UIDs valid
-S: * OK [UIDNEXT 2] Predicted next UID
-S: a2 OK [READ-WRITE] SELECT completed`)
+` + selectTranscript("a2", "SELECT", 1, 1, 1, 2))
 	b := ts2.login(t)
 	b.run(`
 C: b1 STATUS INBOX (RECENT)
 S: * STATUS INBOX (RECENT 0)
 S: b1 OK STATUS completed
-C: b2 SELECT INBOX
-S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
-S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
-S: * 1 EXISTS
-S: * 0 RECENT
-S: * OK [UNSEEN 1] First unseen
-S: * OK [UIDVALIDITY {*}] UIDs valid
-S: * OK [UIDNEXT 2] Predicted next UID
-S: b2 OK [READ-WRITE] SELECT completed`)
+` + selectTranscript("b2", "SELECT", 1, 0, 1, 2))
 }
 
 // A backend whose mailboxes do not keep \Recent (not RecentMailbox, not
@@ -153,27 +113,30 @@ func TestRecentKeptByServer(t *testing.T) {
 C: a1 STATUS INBOX (RECENT)
 S: * STATUS INBOX (RECENT 2)
 S: a1 OK STATUS completed
-C: a2 EXAMINE INBOX
-S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
-S: * OK [PERMANENTFLAGS ()] Flags permitted
-S: * 2 EXISTS
-S: * 2 RECENT
-S: * OK [UNSEEN 1] First unseen
-S: * OK [UIDVALIDITY {*}] UIDs valid
-S: * OK [UIDNEXT 3] Predicted next UID
-S: a2 OK [READ-ONLY] EXAMINE completed
-C: a3 SELECT INBOX
-S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
-S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted
-S: * 2 EXISTS
-S: * 2 RECENT
-S: * OK [UNSEEN 1] First unseen
-S: * OK [UIDVALIDITY {*}] UIDs valid
-S: * OK [UIDNEXT 3] Predicted next UID
-S: a3 OK [READ-WRITE] SELECT completed
+` + selectTranscript("a2", "EXAMINE", 2, 2, 1, 3) + `
+` + selectTranscript("a3", "SELECT", 2, 2, 1, 3) + `
 C: a4 UNSELECT
 S: a4 OK UNSELECT completed
 C: a5 STATUS INBOX (RECENT)
 S: * STATUS INBOX (RECENT 0)
 S: a5 OK STATUS completed`)
+}
+
+// selectTranscript is an IMAP4rev1 SELECT or EXAMINE of INBOX and its
+// responses (with an UNSEEN code: some message is not \Seen).
+func selectTranscript(tag, cmd string, exists, recent, unseen, uidNext int) string {
+	perm := `\Answered \Flagged \Deleted \Seen \Draft \*`
+	mode := "READ-WRITE"
+	if cmd == "EXAMINE" {
+		perm, mode = "", "READ-ONLY"
+	}
+	return fmt.Sprintf(`C: %[1]s %[2]s INBOX
+S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
+S: * OK [PERMANENTFLAGS (%[3]s)] Flags permitted
+S: * %[4]d EXISTS
+S: * %[5]d RECENT
+S: * OK [UNSEEN %[6]d] First unseen
+S: * OK [UIDVALIDITY {*}] UIDs valid
+S: * OK [UIDNEXT %[7]d] Predicted next UID
+S: %[1]s OK [%[8]s] %[2]s completed`, tag, cmd, perm, exists, recent, unseen, uidNext, mode)
 }

@@ -297,20 +297,7 @@ func dateMatch(op searchOp, c int) bool {
 // headerContains searches the decoded values of the named fields (RFC
 // 9051 6.4.4: a field that is present matches the empty string).
 func (ev *evaluation) headerContains(name string, needle []byte) bool {
-	h := ev.header()
-	if h == nil {
-		return false
-	}
-	for _, f := range h.Fields {
-		if !equalFoldASCII(f.Name, name) {
-			continue
-		}
-		ev.m.scratch = appendFold(ev.m.scratch[:0], []byte(decodeHeaderValue(f.Value)))
-		if bytes.Contains(ev.m.scratch, needle) {
-			return true
-		}
-	}
-	return false
+	return ev.fieldContains(name, needle, decodeHeaderValue)
 }
 
 // addressContains searches the named address fields as the envelope has
@@ -321,6 +308,12 @@ func (ev *evaluation) headerContains(name string, needle []byte) bool {
 // "<user (comment)@ (comment) example.org>" is found as
 // user@example.org.
 func (ev *evaluation) addressContains(name string, needle []byte) bool {
+	return ev.fieldContains(name, needle, func(v string) string { return formatAddresses(parseAddressList(v)) })
+}
+
+// fieldContains searches the values of the named fields, as value gives
+// them, for the folded needle.
+func (ev *evaluation) fieldContains(name string, needle []byte, value func(string) string) bool {
 	h := ev.header()
 	if h == nil {
 		return false
@@ -329,7 +322,7 @@ func (ev *evaluation) addressContains(name string, needle []byte) bool {
 		if !equalFoldASCII(f.Name, name) {
 			continue
 		}
-		ev.m.scratch = appendFold(ev.m.scratch[:0], []byte(formatAddresses(parseAddressList(f.Value))))
+		ev.m.scratch = appendFold(ev.m.scratch[:0], []byte(value(f.Value)))
 		if bytes.Contains(ev.m.scratch, needle) {
 			return true
 		}
