@@ -152,7 +152,7 @@ func cmdFetch(c *conn, cmd *command) result {
 			if err != nil {
 				// Expunged by another session since this one
 				// last looked (RFC 2180 4.1.2), or unreadable.
-				if !skip.note(err) {
+				if !skip.note(err) && c.ctx.Err() == nil {
 					c.logger().Error("imap: cannot open message", "uid", m.UID, "err", err)
 				}
 				continue
