@@ -42,27 +42,29 @@ C:
 C:  URL "/INBOX/;UID=1/;SECTION=1/;PARTIAL=12") CATENATE (URL "/INBOX/;UID=1")
 S: a5 OK [APPENDUID {*} 3:4] APPEND completed
 `)
+	// RFC 3501 2.3.2: the first session to see the new messages sees
+	// them \Recent, EXAMINE too.
 	c.until("a6", "EXAMINE Out")
 	c.run(`
 C: a7 FETCH 1:4 (FLAGS BODY.PEEK[])
-S: * 1 FETCH (FLAGS (\Seen) BODY[] {49}
+S: * 1 FETCH (FLAGS (\Seen \Recent) BODY[] {49}
 S: From: a@example.org
 S: Subject: parts
 S: 
 S: new body
 S: )
-S: * 2 FETCH (FLAGS () BODY[] {47}
+S: * 2 FETCH (FLAGS (\Recent) BODY[] {47}
 S: Subject: two parts
 S: 
 S: first line
 S: second line
 S: )
-S: * 3 FETCH (FLAGS () BODY[] {27}
+S: * 3 FETCH (FLAGS (\Recent) BODY[] {27}
 S: first line
 S: 
 S: second line
 S: )
-S: * 4 FETCH (FLAGS () BODY[] {64}
+S: * 4 FETCH (FLAGS (\Recent) BODY[] {64}
 S: From: a@example.org
 S: Subject: parts
 S: 

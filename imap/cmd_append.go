@@ -54,9 +54,11 @@ func cmdAppend(c *conn, cmd *command) result {
 		}
 		flags := slices.DeleteFunc(slices.Clone(m.Flags), func(f string) bool { return strings.EqualFold(f, FlagRecent) })
 		opts := &AppendOptions{Flags: flags, InternalDate: m.Date, Size: m.Size}
-		body := m.Body
+		body := io.Reader(m.Body)
 		var cat *catenateReader
-		if m.Catenate {
+		var sp *spool
+		switch {
+		case m.Catenate:
 			// RFC 4469 5: the parts are read as the store reads the
 			// message; the mailbox is checked first, as for a literal.
 			if err := check(); err != nil {
@@ -69,8 +71,23 @@ func cmdAppend(c *conn, cmd *command) result {
 			}
 			cat = &catenateReader{c: c, urls: urls}
 			body, opts.Size = cat, -1
+		case m.Binary:
+			// RFC 3516 4.4: binary parts are stored in base64
+			// (append_binary.go).
+			if sp, err = spoolMessage(m.Body, m.Size); err != nil {
+				c.p.SkipCommand()
+				c.undoAppend(name, done)
+				return c.backendError("APPEND", err)
+			}
+			body = io.NewSectionReader(sp, 0, m.Size)
+			if r, n, converted, err := withBase64Parts(sp, m.Size); err == nil && converted {
+				body, opts.Size = r, n
+			}
 		}
 		res, err := c.user.Append(c.ctx, name, body, opts)
+		if sp != nil {
+			sp.Close()
+		}
 		if cat != nil {
 			if r := cat.finish(err); r != nil {
 				if err == nil {

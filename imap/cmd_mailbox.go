@@ -72,7 +72,6 @@ func cmdSelect(c *conn, cmd *command) result {
 	}
 	s := &selected{mb: mb, name: name, readOnly: readOnly, recent: map[uint32]struct{}{}}
 	s.msgs = slices.Clone(mb.Messages())
-	s.recentKey = recentKey(c.user.Username(), name, mb.UIDValidity())
 	s.flags = append(slices.Clone(mailboxFlags), mb.Keywords()...)
 	for i := range s.msgs {
 		s.msgs[i].Flags = slices.Clone(s.msgs[i].Flags)
@@ -82,12 +81,10 @@ func cmdSelect(c *conn, cmd *command) result {
 	for i, m := range s.msgs {
 		uids[i] = m.UID
 	}
-	if !readOnly {
-		// EXAMINE does not take \Recent away from other sessions (RFC
-		// 9051 6.3.3: no change to the mailbox's state).
-		for _, u := range c.srv.recent.claim(s.recentKey, uids) {
-			s.recent[u] = struct{}{}
-		}
+	// RFC 3501 6.3.2: EXAMINE reports RECENT as SELECT does, without
+	// taking \Recent away from other sessions.
+	for _, u := range c.recentOf(s, uids) {
+		s.recent[u] = struct{}{}
 	}
 	c.mbox = s
 	c.state.Store(stateSelected)
@@ -240,6 +237,11 @@ func cmdStatus(c *conn, cmd *command) result {
 	if res := c.writeStatus(name, a.Items, true); res != nil {
 		return *res
 	}
+	if c.mbox != nil && c.mbox.name == name {
+		// RFC 3501 6.3.10: STATUS is not meant for the selected
+		// mailbox; RFC 5530 3 answers it with CLIENTBUG (its example).
+		return okCode("CLIENTBUG", "STATUS on the selected mailbox")
+	}
 	return ok("")
 }
 
@@ -254,10 +256,6 @@ func (c *conn) writeStatus(name string, items []statusItem, strict bool) *result
 		}
 		return nil
 	}
-	recent := uint32(0)
-	if c.mbox != nil && c.mbox.name == name {
-		recent = uint32(len(c.mbox.recent))
-	}
 	c.w.Raw("* STATUS ")
 	c.w.Mailbox(name)
 	c.w.Raw(" (")
@@ -271,7 +269,7 @@ func (c *conn) writeStatus(name string, items []statusItem, strict bool) *result
 		case statusMessages:
 			c.w.Number(st.Messages)
 		case statusRecent:
-			c.w.Number(recent)
+			c.w.Number(c.statusRecent(name, &st))
 		case statusUIDNext:
 			c.w.Number(st.UIDNext)
 		case statusUIDValidity:

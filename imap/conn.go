@@ -368,6 +368,8 @@ func (c *conn) writeCapabilities() {
 	// RFC 3502: several messages in one APPEND, all or none; RFC 4469:
 	// CATENATE.
 	c.w.Raw(" MULTIAPPEND CATENATE")
+	// RFC 3516: FETCH BINARY[], BINARY.SIZE and APPEND of literal8.
+	c.w.Raw(" BINARY")
 	// RFC 6855: UTF-8 mailbox names and strings once enabled.
 	c.w.Raw(" UTF8=ACCEPT")
 	// RFC 7162 3.1: CONDSTORE.

@@ -405,11 +405,15 @@ func parseLsub(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
-	pat, err := p.listMailbox()
+	pat, matchable, err := p.listMailbox()
 	if err != nil {
 		return err
 	}
-	cmd.Args = &listArgs{Reference: ref, Patterns: []string{pat}}
+	args := &listArgs{Reference: ref}
+	if matchable {
+		args.Patterns = []string{pat}
+	}
+	cmd.Args = args
 	return nil
 }
 
@@ -447,27 +451,31 @@ func parseList(p *parser, cmd *command) error {
 	}
 	if p.accept('(') {
 		args.Extended = true
+		if p.peek() == ')' {
+			return badf("Empty pattern list")
+		}
 		for first := true; !p.accept(')'); first = false {
 			if !first {
 				if err := p.sp(); err != nil {
 					return err
 				}
 			}
-			pat, err := p.listMailbox()
+			pat, matchable, err := p.listMailbox()
 			if err != nil {
 				return err
 			}
-			args.Patterns = append(args.Patterns, pat)
-		}
-		if len(args.Patterns) == 0 {
-			return badf("Empty pattern list")
+			if matchable {
+				args.Patterns = append(args.Patterns, pat)
+			}
 		}
 	} else {
-		pat, err := p.listMailbox()
+		pat, matchable, err := p.listMailbox()
 		if err != nil {
 			return err
 		}
-		args.Patterns = []string{pat}
+		if matchable {
+			args.Patterns = []string{pat}
+		}
 	}
 	if p.accept(' ') {
 		if !p.acceptKeyword("RETURN") {

@@ -158,7 +158,7 @@ func TestParseFetch(t *testing.T) {
 			{Kind: fetchBinarySection, Section: section{Part: []int{1, 2}}},
 			{Kind: fetchBinarySection, Peek: true, Partial: partial{0, 4096}},
 			{Kind: fetchBinarySize, Section: section{Part: []int{3}}},
-		}, "BINARY[1.2] BINARY[] BINARY.SIZE[3]", fetchArgs{}},
+		}, "BINARY[1.2] BINARY[]<0> BINARY.SIZE[3]", fetchArgs{}},
 		{"1:* (FLAGS) (CHANGEDSINCE 12345)", []fetchItem{{Kind: fetchFlags}}, "FLAGS", fetchArgs{ChangedSince: 12345}},
 	}
 	for _, tt := range tests {

@@ -450,7 +450,19 @@ func (mb *memMailbox) copyLocked(uids imap.SeqSet, dest string) (imap.CopyResult
 		return imap.CopyResult{}, imap.ErrTryCreate
 	}
 	res := imap.CopyResult{UIDValidity: db.uidValidity}
-	for _, msg := range mb.selectLocked(uids) {
+	msgs := mb.selectLocked(uids)
+	inView := 0
+	for _, m := range mb.view {
+		if uids.Contains(m.UID, mb.b.uidNext-1) {
+			inView++
+		}
+	}
+	if len(msgs) < inView {
+		// RFC 3501 6.4.7, all or nothing: another session expunged
+		// one of them.
+		return imap.CopyResult{}, imap.ErrExpungeIssued
+	}
+	for _, msg := range msgs {
 		res.SourceUIDs = append(res.SourceUIDs, msg.uid)
 		res.DestUIDs = append(res.DestUIDs, db.appendLocked(msg.data, msg.flags, msg.date))
 	}
