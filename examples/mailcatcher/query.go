@@ -159,8 +159,9 @@ func (q query) String() string {
 
 // needsQuotes reports whether a word must be quoted to read back as t: a
 // word with blanks, and a word without prefix that would read as negated
-// or prefixed. (A value never holds both a blank and a quote: parseTerm
-// ends a quoted value at a quote and an unquoted one at a blank.)
+// or prefixed. (Such a value never holds a quote: parseTerm ends a quoted
+// value at a quote, an unquoted one at a blank, and reads an unquoted one
+// like these as negated or prefixed.)
 func needsQuotes(t term) bool {
 	if strings.ContainsAny(t.value, " \t") {
 		return true
@@ -169,7 +170,7 @@ func needsQuotes(t term) bool {
 		return false
 	}
 	name, _, prefixed := strings.Cut(t.value, ":")
-	return t.value[0] == '-' || prefixed && knownField(name)
+	return t.value[0] == '-' && !t.negate || prefixed && knownField(name)
 }
 
 // empty reports whether the query matches every message.

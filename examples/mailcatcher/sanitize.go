@@ -66,7 +66,7 @@ func sanitizeHTML(src string, images map[string]inlineImage) (sanitized, error) 
 		return sanitized{}, err // nested deeper than html.Parse allows
 	}
 	var s sanitized
-	var removed []*html.Node
+	var removed, unwrapped []*html.Node
 	for n := range doc.Descendants() {
 		if n.Type == html.CommentNode {
 			removed = append(removed, n) // conditional comments: old Outlook's scripts
@@ -79,12 +79,28 @@ func sanitizeHTML(src string, images map[string]inlineImage) (sanitized, error) 
 			removed = append(removed, n)
 			continue
 		}
+		if n.DataAtom == atom.Noscript && n.Namespace == "" {
+			// With scripting off its content is markup, which html.Render
+			// would write back as raw text: a text "</noscript><script>"
+			// would become a script. The frame shows the content anyway.
+			unwrapped = append(unwrapped, n)
+		}
 		s.rewriteAttributes(n, images)
 	}
 	for _, n := range removed {
 		if n.Parent != nil {
 			n.Parent.RemoveChild(n)
 		}
+	}
+	for _, n := range unwrapped {
+		if n.Parent == nil {
+			continue
+		}
+		for c := n.FirstChild; c != nil; c = n.FirstChild {
+			n.RemoveChild(c)
+			n.Parent.InsertBefore(c, n)
+		}
+		n.Parent.RemoveChild(n)
 	}
 	var b strings.Builder
 	if err := html.Render(&b, doc); err != nil {
