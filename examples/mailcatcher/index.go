@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"slices"
 	"strings"
 	"sync"
 
@@ -138,16 +137,15 @@ func (c *Catcher) list(ctx context.Context, q query, newestFirst bool, offset, l
 	defer f.Close()
 	msgs := f.Messages()
 	c.index.prune(msgs)
-	var newest uint32
+	l := listing{Count: len(msgs), Offset: offset, Limit: limit, Items: []listItem{}}
 	if len(msgs) > 0 {
-		newest = msgs[len(msgs)-1].UID
+		l.Newest = msgs[len(msgs)-1].UID
 	}
-	if newestFirst {
-		msgs = slices.Clone(msgs)
-		slices.Reverse(msgs)
-	}
-	l := listing{Count: len(msgs), Offset: offset, Limit: limit, Items: []listItem{}, Newest: newest}
-	for _, m := range msgs {
+	for i := range msgs {
+		m := msgs[i]
+		if newestFirst {
+			m = msgs[len(msgs)-1-i]
+		}
 		e, err := c.index.get(ctx, f, m)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -156,15 +154,7 @@ func (c *Catcher) list(ctx context.Context, q query, newestFirst bool, offset, l
 			continue // expunged meanwhile
 		}
 		seen := m.HasFlag(mailbox.FlagSeen)
-		var text *string // read once, for any number of body: words
-		body := func() string {
-			if text == nil {
-				s := c.bodyText(ctx, f, m.UID)
-				text = &s
-			}
-			return *text
-		}
-		if !q.empty() && !q.matches(e, seen, body) {
+		if !q.empty() && !q.matches(e, seen, c.bodyReader(ctx, f, m.UID, q)) {
 			continue
 		}
 		l.Total++
@@ -173,6 +163,23 @@ func (c *Catcher) list(ctx context.Context, q query, newestFirst bool, offset, l
 		}
 	}
 	return l, nil
+}
+
+// bodyReader returns the function that gives a query the text of a
+// message, read once for any number of body: words; nil when the query
+// has none.
+func (c *Catcher) bodyReader(ctx context.Context, f *mailbox.Folder, uid uint32, q query) func() string {
+	if !q.needsBody() {
+		return nil
+	}
+	var text *string
+	return func() string {
+		if text == nil {
+			s := c.bodyText(ctx, f, uid)
+			text = &s
+		}
+		return *text
+	}
 }
 
 // bodyText returns the text and HTML of a message in lower case, for a
