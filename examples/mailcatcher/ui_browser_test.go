@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"image"
+	"image/color"
+	"image/png"
 	"errors"
 	"strconv"
 	"strings"
@@ -61,7 +65,6 @@ func TestPageLive(t *testing.T) {
 	if name != "report.bin" || !bytes.Equal(data, welcomeAttachment) {
 		t.Errorf("download %q: % x, want report.bin: % x", name, data, welcomeAttachment)
 	}
-	b.Screenshot("mailcatcher")
 }
 
 // TestPageKeyboard: j and k move through the list, / goes to the search,
@@ -194,4 +197,79 @@ func TestPageHostileMail(t *testing.T) {
 			b.Do(chromedp.Navigate(tc.web.URL+"/messages/"+strconv.Itoa(int(e.ID))), chromedp.WaitVisible(chromedp.CSS("#subject")))
 		},
 	})
+}
+
+// TestPageInlineImages: an image that the HTML refers to by cid: shows in
+// the frame, a remote one is blocked and the page says so. The page, with
+// a few messages of the kinds applications send, is the screenshot of the
+// README.
+func TestPageInlineImages(t *testing.T) {
+	tc := newTestCatcher(t)
+	for _, m := range []struct{ from, to, subject string }{
+		{"Acme Accounts <accounts@acme.example>", "ann@example.org", "Confirm your e-mail address"},
+		{"Acme Security <security@acme.example>", "bob@example.org", "Your password reset code: 482 913"},
+		{"Acme Billing <billing@acme.example>", "carol@example.org", "Invoice INV-2024-0117 (PDF attached)"},
+	} {
+		tc.mustSend(t, "noreply@acme.example", []string{m.to}, "From: "+m.from+"\r\nTo: "+m.to+"\r\nSubject: "+m.subject+"\r\n\r\nHello.\r\n")
+	}
+	tc.mustSend(t, "shop@acme.example", []string{"dave@example.org"}, orderShipped())
+	m := tc.newest(t, "Your order")
+	b := browsertest.New(t, tc.web.URL)
+	b.Do(chromedp.Navigate(tc.web.URL+"/messages/"+strconv.Itoa(int(m.ID))), chromedp.WaitVisible(chromedp.CSS("#html-body")))
+	if got := browsertest.Run(b, chromedp.Text(chromedp.CSS(".view .notice"))); got != "1 remote resource is blocked." {
+		t.Errorf("notice %q", got)
+	}
+	if got := b.FrameText("#html-body", "h1"); got != "Your order #1042 has shipped" {
+		t.Errorf("frame heading %q", got)
+	}
+	if w := b.FrameJS("#html-body", "#logo", "naturalWidth"); w != "160" {
+		t.Errorf("inline logo: naturalWidth %s, want 160", w)
+	}
+	if w := b.FrameJS("#html-body", "#tracker", "naturalWidth"); w != "0" {
+		t.Errorf("remote image: naturalWidth %s, want 0 (blocked)", w)
+	}
+	b.Screenshot("mailcatcher")
+}
+
+// orderShipped is an HTML message with an inline logo and a tracking
+// pixel from a remote host.
+func orderShipped() string {
+	img := image.NewRGBA(image.Rect(0, 0, 160, 40))
+	for x := range 160 {
+		for y := range 40 {
+			img.Set(x, y, color.RGBA{R: 29, G: 78, B: uint8(216 - x/4), A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		panic(err)
+	}
+	html := `<div style="font-family:sans-serif;max-width:560px;margin:auto;color:#1b1f24">` +
+		`<img id="logo" src="cid:logo@acme.example" alt="Acme" width="160" height="40">` +
+		`<h1 style="font-size:22px">Your order #1042 has shipped</h1>` +
+		`<p>Hello Dave, your parcel is on its way and should arrive on <b>Thursday</b>.</p>` +
+		`<table style="border-collapse:collapse;width:100%"><tr><td style="padding:6px;border-bottom:1px solid #ddd">USB-C cable, 2 m</td><td style="text-align:right">2 × 9.90 €</td></tr>` +
+		`<tr><td style="padding:6px;border-bottom:1px solid #ddd">Travel charger 65 W</td><td style="text-align:right">34.00 €</td></tr>` +
+		`<tr><td style="padding:6px"><b>Total</b></td><td style="text-align:right"><b>53.80 €</b></td></tr></table>` +
+		`<p><a href="https://acme.example/track/1042" style="display:inline-block;background:#1d4ed8;color:#fff;padding:8px 14px;border-radius:6px;text-decoration:none">Track your parcel</a></p>` +
+		`<img id="tracker" src="https://tracker.acme.example/open.gif" width="1" height="1" alt=""></div>`
+	return "From: Acme Shop <shop@acme.example>\r\nTo: Dave <dave@example.org>\r\nSubject: Your order #1042 has shipped\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"rel\"\r\n\r\n" +
+		"--rel\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n" +
+		"--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYour order #1042 has shipped.\r\n" +
+		"--alt\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64Lines([]byte(html)) +
+		"--alt--\r\n" +
+		"--rel\r\nContent-Type: image/png\r\nContent-ID: <logo@acme.example>\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64Lines(buf.Bytes()) +
+		"--rel--\r\n"
+}
+
+// base64Lines encodes b in lines of 76 characters (RFC 2045 6.8).
+func base64Lines(b []byte) string {
+	s := base64.StdEncoding.EncodeToString(b)
+	var out strings.Builder
+	for len(s) > 76 {
+		out.WriteString(s[:76] + "\r\n")
+		s = s[76:]
+	}
+	return out.String() + s + "\r\n"
 }

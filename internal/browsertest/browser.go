@@ -135,6 +135,7 @@ func (b *Browser) start() {
 		// The first action binds the browser's life to its context: this
 		// one has no deadline, and the timer below bounds it instead.
 		done <- chromedp.Do(b.ctx,
+			chromedp.EmulateViewport(1280, 800),
 			chromedp.ExposeFunc(ScriptMarker, func(_ context.Context, name string) (bool, error) {
 				b.find("a script ran: %q", name)
 				return true, nil

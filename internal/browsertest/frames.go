@@ -130,3 +130,13 @@ func (b *Browser) clickAll(sel string) {
 		cancel()
 	}
 }
+
+// FrameJS returns a JavaScript property of the first element that matches
+// the CSS selector sel in the document of the iframe that matches frame,
+// as JSON (an image's "naturalWidth" is 0 when it did not load).
+func (b *Browser) FrameJS(frame, sel, property string) string {
+	b.t.Helper()
+	b.WaitFrames()
+	v := Run(b, chromedp.JavascriptAttribute[[]byte](chromedp.CSS(sel), property, chromedp.FromNode(b.frameDocument(frame))))
+	return string(v)
+}
