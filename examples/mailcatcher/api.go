@@ -10,9 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-message"
-	gomail "github.com/emersion/go-message/mail"
-
 	"github.com/mailwright/mailwright/mailbox"
 )
 
@@ -121,6 +118,21 @@ func (c *Catcher) open(ctx context.Context, f *mailbox.Folder, m mailbox.Message
 	}{io.LimitReader(mr, c.maxSize()), mr}, nil
 }
 
+// readMessage returns a message's entry and content; with images, the
+// content keeps the inline images for the HTML view.
+func (c *Catcher) readMessage(ctx context.Context, f *mailbox.Folder, m mailbox.MessageInfo, images bool) (*entry, *content, error) {
+	e, err := c.index.get(ctx, f, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	mr, err := c.open(ctx, f, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer mr.Close()
+	return e, readContent(mr, images), nil
+}
+
 func (c *Catcher) apiGet(w http.ResponseWriter, r *http.Request, f *mailbox.Folder, m mailbox.MessageInfo) {
 	if r.URL.Query().Get("raw") != "" {
 		c.serveRaw(w, r, f, m, false)
@@ -153,16 +165,10 @@ func (c *Catcher) serveRaw(w http.ResponseWriter, r *http.Request, f *mailbox.Fo
 
 // detail reads a message's header fields, bodies and attachments.
 func (c *Catcher) detail(ctx context.Context, f *mailbox.Folder, m mailbox.MessageInfo) (*Detail, error) {
-	e, err := c.index.get(ctx, f, m)
+	e, ct, err := c.readMessage(ctx, f, m, false)
 	if err != nil {
 		return nil, err
 	}
-	mr, err := c.open(ctx, f, m)
-	if err != nil {
-		return nil, err
-	}
-	defer mr.Close()
-	ct := readContent(mr, false)
 	d := &Detail{Summary: e.Summary, Headers: map[string][]string{}, Text: ct.Text, HTML: ct.HTML, Attachments: ct.Files}
 	if d.Text == "" {
 		d.Text = ct.HTML
@@ -170,14 +176,8 @@ func (c *Catcher) detail(ctx context.Context, f *mailbox.Folder, m mailbox.Messa
 	if d.Attachments == nil {
 		d.Attachments = []Attachment{}
 	}
-	h := gomail.Header{Header: message.Header{Header: ct.Header}}
-	fields := h.Fields()
-	for fields.Next() {
-		v, err := fields.Text()
-		if err != nil {
-			v = fields.Value()
-		}
-		d.Headers[fields.Key()] = append(d.Headers[fields.Key()], v)
+	for _, f := range headerFields(ct.Header) {
+		d.Headers[f.Name] = append(d.Headers[f.Name], f.Value)
 	}
 	return d, nil
 }

@@ -70,14 +70,7 @@ func TestFaultsAPI(t *testing.T) {
 	tc := newTestCatcher(t)
 	do := func(method, path, body string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, tc.web.URL+path, strings.NewReader(body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return tc.request(t, method, path, body)
 	}
 	msg := "Subject: x\r\n\r\nx\r\n"
 	if code, body := do("POST", "/api/faults", `{"stage":"rcpt","recipients":["gone@example.org"],"code":550,"enhanced_code":"5.1.1","message":"No such user"}`); code != http.StatusCreated {

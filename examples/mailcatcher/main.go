@@ -26,7 +26,8 @@
 // (in a sandboxed frame whose Content-Security-Policy blocks scripts and
 // remote content), text, header fields, source and attachments; it
 // deletes one message or all, releases a message to a real SMTP server
-// (-release), and switches the failures of the SMTP server.
+// (-release), and switches the failures of the SMTP server. Opening a
+// message on the page marks it read (\Seen, as IMAP shows it).
 //
 // HTTP API (JSON):
 //

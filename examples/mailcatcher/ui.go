@@ -103,25 +103,29 @@ func (c *Catcher) render(w http.ResponseWriter, status int, name string, data an
 		http.Error(w, "template error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", pageCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Cache-Control", "no-store")
+	setHTMLHeaders(w, pageCSP, "same-origin")
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
 }
 
+// setHTMLHeaders sets the headers of an HTML response: its policy and
+// referrer policy, no type sniffing, no caching (the mailbox changes).
+func setHTMLHeaders(w http.ResponseWriter, csp, referrer string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", referrer)
+	h.Set("Cache-Control", "no-store")
+}
+
 // frameHTML serves a message's HTML for the sandboxed frame (frameCSP).
 func (c *Catcher) frameHTML(w http.ResponseWriter, r *http.Request, f *mailbox.Folder, m mailbox.MessageInfo) {
-	mr, err := c.open(r.Context(), f, m)
+	_, ct, err := c.readMessage(r.Context(), f, m, true)
 	if err != nil {
 		httpError(w, err)
 		return
 	}
-	defer mr.Close()
-	ct := readContent(mr, true)
 	if ct.HTML == "" {
 		http.Error(w, "no HTML body", http.StatusNotFound)
 		return
@@ -130,13 +134,8 @@ func (c *Catcher) frameHTML(w http.ResponseWriter, r *http.Request, f *mailbox.F
 	if err != nil {
 		s.HTML = "<p>This HTML cannot be shown safely (" + template.HTMLEscapeString(err.Error()) + "); its source is in the Source view.</p>"
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", frameCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-DNS-Prefetch-Control", "off")
-	h.Set("Cache-Control", "no-store")
+	setHTMLHeaders(w, frameCSP, "no-referrer")
+	w.Header().Set("X-DNS-Prefetch-Control", "off")
 	io.WriteString(w, s.HTML)
 }
 

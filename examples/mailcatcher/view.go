@@ -13,6 +13,7 @@ import (
 
 	"github.com/emersion/go-message"
 	gomail "github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
 
 	"github.com/mailwright/mailwright/mailbox"
 	"github.com/mailwright/mailwright/smtp/smtptest"
@@ -71,6 +72,21 @@ type messageView struct {
 
 // headerField is one header field, decoded.
 type headerField struct{ Name, Value string }
+
+// headerFields returns the fields of a header in order, their encoded
+// words decoded (RFC 2047); a field that does not decode stays as it is.
+func headerFields(th textproto.Header) []headerField {
+	h := gomail.Header{Header: message.Header{Header: th}}
+	var list []headerField
+	for fields := h.Fields(); fields.Next(); {
+		v, err := fields.Text()
+		if err != nil {
+			v = fields.Value()
+		}
+		list = append(list, headerField{fields.Key(), v})
+	}
+	return list
+}
 
 func (c *Catcher) newPageView(r *http.Request, selected uint32) (*pageView, error) {
 	lv, err := c.newListView(r, selected)
@@ -152,26 +168,13 @@ func withParams(path string, p url.Values) string {
 }
 
 func (c *Catcher) newMessageView(ctx context.Context, f *mailbox.Folder, m mailbox.MessageInfo, view string) (*messageView, error) {
-	e, err := c.index.get(ctx, f, m)
+	e, ct, err := c.readMessage(ctx, f, m, false)
 	if err != nil {
 		return nil, err
 	}
-	mr, err := c.open(ctx, f, m)
-	if err != nil {
-		return nil, err
-	}
-	ct := readContent(mr, false)
-	mr.Close()
 	v := &messageView{entry: e, Content: ct, Views: messageViews}
+	v.Headers = headerFields(ct.Header)
 	h := gomail.Header{Header: message.Header{Header: ct.Header}}
-	fields := h.Fields()
-	for fields.Next() {
-		val, err := fields.Text()
-		if err != nil {
-			val = fields.Value()
-		}
-		v.Headers = append(v.Headers, headerField{fields.Key(), val})
-	}
 	v.HeaderFrom, _ = h.Text("From")
 	v.HeaderTo, _ = h.Text("To")
 	v.HeaderCc, _ = h.Text("Cc")
