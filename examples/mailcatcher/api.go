@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/mailwright/mailwright/mailbox"
 )
@@ -62,75 +60,6 @@ func (c *Catcher) apiList(w http.ResponseWriter, r *http.Request) {
 		sums[i] = it.Summary
 	}
 	writeJSON(w, http.StatusOK, sums)
-}
-
-// withMessage runs h for the message named by the path's {id}, or
-// answers 400 or 404.
-func (c *Catcher) withMessage(h func(http.ResponseWriter, *http.Request, *mailbox.Folder, mailbox.MessageInfo)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := strconv.ParseUint(r.PathValue("id"), 10, 32)
-		if err != nil {
-			http.Error(w, "bad message id", http.StatusBadRequest)
-			return
-		}
-		f, err := c.Store.OpenFolder(r.Context(), User, mailbox.Inbox)
-		if err != nil {
-			httpError(w, err)
-			return
-		}
-		defer f.Close()
-		if m, ok := findMessage(f, uint32(id)); ok {
-			h(w, r, f, m)
-			return
-		}
-		http.Error(w, "no such message", http.StatusNotFound)
-	}
-}
-
-// findMessage returns the message with the UID in f.
-func findMessage(f *mailbox.Folder, uid uint32) (mailbox.MessageInfo, bool) {
-	msgs := f.Messages()
-	// Messages are in UID order.
-	lo, hi := 0, len(msgs)
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if msgs[mid].UID < uid {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo < len(msgs) && msgs[lo].UID == uid {
-		return msgs[lo], true
-	}
-	return mailbox.MessageInfo{}, false
-}
-
-// open returns the raw message, bounded by MaxSize.
-func (c *Catcher) open(ctx context.Context, f *mailbox.Folder, m mailbox.MessageInfo) (io.ReadCloser, error) {
-	mr, err := f.Open(ctx, m.UID)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{io.LimitReader(mr, c.maxSize()), mr}, nil
-}
-
-// readMessage returns a message's entry and content; with images, the
-// content keeps the inline images for the HTML view.
-func (c *Catcher) readMessage(ctx context.Context, f *mailbox.Folder, m mailbox.MessageInfo, images bool) (*entry, *content, error) {
-	e, err := c.index.get(ctx, f, m)
-	if err != nil {
-		return nil, nil, err
-	}
-	mr, err := c.open(ctx, f, m)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer mr.Close()
-	return e, readContent(mr, images), nil
 }
 
 func (c *Catcher) apiGet(w http.ResponseWriter, r *http.Request, f *mailbox.Folder, m mailbox.MessageInfo) {
@@ -199,33 +128,6 @@ func (c *Catcher) apiDelete(w http.ResponseWriter, r *http.Request, f *mailbox.F
 	writeJSON(w, http.StatusOK, map[string]int{"deleted": 1})
 }
 
-// deleteAll expunges every message and returns how many.
-func (c *Catcher) deleteAll(ctx context.Context) (int, error) {
-	f, err := c.Store.OpenFolder(ctx, User, mailbox.Inbox)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	var uids []uint32
-	for _, m := range f.Messages() {
-		uids = append(uids, m.UID)
-	}
-	return len(uids), deleteMessages(ctx, f, uids...)
-}
-
-// deleteMessages expunges the messages with the UIDs.
-func deleteMessages(ctx context.Context, f *mailbox.Folder, uids ...uint32) error {
-	if len(uids) == 0 {
-		return nil
-	}
-	set := mailbox.UIDSetOf(uids...)
-	if _, err := f.SetFlags(ctx, set, mailbox.FlagsAdd, []string{`\Deleted`}, nil); err != nil {
-		return err
-	}
-	_, err := f.Expunge(ctx, set)
-	return err
-}
-
 // releaseRequest is the body of POST /api/messages/{id}/release.
 type releaseRequest struct {
 	To []string `json:"to"` // recipients; none: the message's envelope recipients
@@ -243,80 +145,6 @@ func (c *Catcher) apiRelease(w http.ResponseWriter, r *http.Request, f *mailbox.
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
-}
-
-// apiWait long-polls for a message matching the to and subject parameters
-// (case-insensitive substrings of an envelope recipient and of the subject;
-// empty matches all). It looks at messages already there first, so a test
-// may start waiting after sending.
-func (c *Catcher) apiWait(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	to, subject := strings.ToLower(q.Get("to")), strings.ToLower(q.Get("subject"))
-	timeout := 10 * time.Second
-	if t := q.Get("timeout"); t != "" {
-		d, err := time.ParseDuration(t)
-		if err != nil || d < 0 || d > 10*time.Minute {
-			http.Error(w, "bad timeout (a Go duration up to 10m)", http.StatusBadRequest)
-			return
-		}
-		timeout = d
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	defer cancel()
-	// Subscribe before looking, so that nothing arrives unseen between.
-	sub := c.Store.Watch(User, mailbox.Inbox)
-	defer sub.Close()
-	var after uint32 // UIDs up to after have been looked at
-	for {
-		f, err := c.Store.OpenFolder(ctx, User, mailbox.Inbox)
-		if err != nil {
-			break
-		}
-		for _, m := range f.Messages() {
-			if m.UID <= after {
-				continue
-			}
-			after = m.UID
-			e, err := c.index.get(ctx, f, m)
-			if err != nil || !waitMatches(e, to, subject) {
-				continue // expunged meanwhile, or another message
-			}
-			d, err := c.detail(ctx, f, m)
-			f.Close()
-			if err != nil {
-				httpError(w, err)
-				return
-			}
-			writeJSON(w, http.StatusOK, d)
-			return
-		}
-		f.Close()
-		select {
-		case <-sub.Ready():
-			sub.Changes()
-			continue
-		case <-ctx.Done():
-		}
-		break
-	}
-	if r.Context().Err() == nil {
-		http.Error(w, "no matching message before the timeout", http.StatusGatewayTimeout)
-	}
-}
-
-func waitMatches(e *entry, to, subject string) bool {
-	if subject != "" && !strings.Contains(e.subject, subject) {
-		return false
-	}
-	if to == "" {
-		return true
-	}
-	for _, t := range e.To {
-		if strings.Contains(strings.ToLower(t), to) {
-			return true
-		}
-	}
-	return false
 }
 
 // formInt reads a non-negative integer parameter up to max; def when
