@@ -8,18 +8,31 @@
 //
 //	app := httptest.NewServer(handler)
 //	b := browsertest.New(t, app.URL)
-//	b.Do(chromedp.Navigate(app.URL + "/"), chromedp.WaitVisible(chromedp.CSS("#list")))
+//	b.Do(chromedp.Navigate(app.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#list")))
 //	title := browsertest.Run(b, chromedp.Title())
+//	b.Navigating(chromedp.Click(chromedp.CSS("form button"))) // a click that loads a page
+//	text := b.FrameText("#html-body", "h1")                   // the DOM inside a (sandboxed) frame
+//	name, data := b.Download(".files a")                      // a file, as the browser saved it
+//	b.Screenshot("inbox")                                     // to $MAILWRIGHT_SCREENSHOTS/inbox.png
 //
 // Every browser is guarded for the whole test: each request of every tab
 // and frame is intercepted (the DevTools Fetch domain, at the browser
 // level), and one for any origin other than those allowed is refused and
-// fails the test; the page function mailwrightScriptRan, which the hostile
-// messages' scripts call, fails the test when called. CheckHostile runs
-// the corpus of hostile messages (Hostile) through an application.
+// fails the test; the page function mailwrightScriptRan (ScriptMarker),
+// which the scripts of the hostile messages call, fails the test when
+// called. CheckHostile runs the corpus of hostile messages (HostileMail)
+// through an application:
 //
-// The test skips, naming the package to install, where Chromium is absent.
-// MAILWRIGHT_SCREENSHOTS=dir makes Screenshot write PNG files there.
+//	browsertest.CheckHostile(t, b, browsertest.HostileApp{
+//		Origin:  app.URL,
+//		Deliver: func(t testing.TB, m browsertest.Hostile) { /* send m.Raw to the user */ },
+//		Open:    func(t testing.TB, b *browsertest.Browser, m browsertest.Hostile) { /* show it */ },
+//	})
+//
+// Frames run in the page's process (see browserFlags), so that DevTools
+// sees their DOM and their scripts; host names other than localhost do not
+// resolve. The test skips, naming the package to install, where Chromium
+// is absent.
 package browsertest
 
 import (
@@ -56,15 +69,26 @@ const ScriptMarker = "mailwrightScriptRan"
 // Screenshot writes to; unset, Screenshot writes nothing.
 const ScreenshotsEnv = "MAILWRIGHT_SCREENSHOTS"
 
-// Browser is a headless Chromium with one tab, for one test.
+// Browser is a headless Chromium with one tab, for one test. Its methods
+// fail the test it was made for; a subtest uses For(t).
 type Browser struct {
-	t   testing.TB
+	t testing.TB
+	*tab
+}
+
+// tab is what the Browsers of one test and its subtests share.
+type tab struct {
 	ctx context.Context // the tab's chromedp context
 
 	mu       sync.Mutex
 	allowed  map[string]bool // origins, "http://127.0.0.1:8025"
 	findings []string
 }
+
+// For returns the browser with t as the test that its methods fail: in a
+// subtest, b.For(t), since a test may only be failed fatally from its own
+// goroutine.
+func (b *Browser) For(t testing.TB) *Browser { return &Browser{t: t, tab: b.tab} }
 
 // New starts Chromium with a fresh profile and opens a tab that may load
 // from the allowed origins ("http://127.0.0.1:port", as httptest.Server.URL
@@ -77,7 +101,7 @@ func New(t testing.TB, allowed ...string) *Browser {
 	if err != nil {
 		t.Skip("browsertest: chromium is not installed (apt-get install chromium; .ci/run does): browser tests not run")
 	}
-	b := &Browser{t: t, allowed: map[string]bool{}}
+	b := &Browser{t: t, tab: &tab{allowed: map[string]bool{}}}
 	for _, o := range allowed {
 		b.Allow(o)
 	}

@@ -21,6 +21,7 @@ type HostileApp struct {
 	Deliver func(t testing.TB, m Hostile)
 	// Open makes the browser show the message with its content rendered
 	// (the page that frames its HTML) and returns once the page loaded.
+	// b fails t.
 	Open func(t testing.TB, b *Browser, m Hostile)
 }
 
@@ -39,7 +40,7 @@ func CheckHostile(t *testing.T, b *Browser, app HostileApp) {
 	secret := setSecretCookie(t, b, app.Origin)
 	for _, m := range HostileMail(foreign.URL) {
 		t.Run(m.Name, func(t *testing.T) {
-			for _, f := range checkOne(t, b, app, foreign, secret, m) {
+			for _, f := range checkOne(t, b.For(t), app, foreign, secret, m) {
 				t.Errorf("%s (%s): %s", m.Name, m.Attack, f)
 			}
 		})
