@@ -47,9 +47,7 @@ type Server struct {
 	listener testserver.Listener
 	received testserver.Log[*Message]
 
-	mu       sync.Mutex
-	faults   []Fault
-	dataSeen int
+	faults Faults
 
 	// handlers run for every message before the 250 (OnMessage);
 	// handling is read-locked while they run, so that adding one sees
