@@ -99,11 +99,17 @@ type Server struct {
 	// data is sent; also advertised as APPENDLIMIT). Zero means
 	// DefaultMaxAppendSize.
 	MaxAppendSize int64
-	// MaxConnections and MaxConnectionsPerIP cap concurrent connections;
-	// over a cap a connection gets "* BYE [UNAVAILABLE]". Zero means the
-	// default; negative means no cap.
+	// MaxConnections and MaxConnectionsPerIP cap concurrent connections,
+	// overall and from one source (an IPv4 address or an IPv6 /64, see
+	// IPv4PrefixLength); over a cap a connection gets "* BYE
+	// [UNAVAILABLE]". Zero means the default; negative means no cap.
 	MaxConnections      int
 	MaxConnectionsPerIP int
+	// IPv4PrefixLength and IPv6PrefixLength say how many leading bits of a
+	// client's address are one source for MaxConnectionsPerIP: 32 and 64
+	// if zero, since a host on an IPv6 network has a /64 to pick
+	// addresses from.
+	IPv4PrefixLength, IPv6PrefixLength int
 	// MaxAuthFailures is the number of failed LOGIN/AUTHENTICATE after
 	// which the connection is closed. Zero means the default; negative
 	// means no limit.
@@ -210,6 +216,8 @@ func (s *Server) protocol() *netserver.Protocol {
 		HandshakeTimeout:  s.commandTimeout(),
 		MaxConns:          netserver.Limit(s.MaxConnections, DefaultMaxConnections),
 		MaxPerIP:          netserver.Limit(s.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP),
+		PrefixIPv4:        s.IPv4PrefixLength,
+		PrefixIPv6:        s.IPv6PrefixLength,
 		Logger:            s.logger(),
 		BaseContext:       s.BaseContext,
 		ConnContext:       s.ConnContext,

@@ -955,7 +955,7 @@ func TestConnectionLimits(t *testing.T) {
 
 	addr2 := startServer(t, &Server{Backend: &testBackend{}, MaxConnectionsPerIP: 1})
 	transcript(t, dial(t, addr2), `S: 220 *`)
-	transcript(t, dial(t, addr2), `S: 421 4.7.0 Too many connections from your address, try again later`)
+	transcript(t, dial(t, addr2), `S: 421 4.7.0 Too many connections from your address or network, try again later`)
 }
 
 func TestShutdown(t *testing.T) {
