@@ -40,7 +40,9 @@ func TestParseCommand(t *testing.T) {
 		{"ST\x00T", "", nil, errUnknownCommand},
 		{"USER a\x00b", "USER", nil, errBadCharacter},
 		{"USER a\tb", "USER", nil, errBadCharacter},
-		{"PASS a\rb", "PASS", nil, errBadCharacter},
+		{"PASS a\rb", "PASS", nil, errBareLineEnd},
+		{"STAT\nLIST", "", nil, errBareLineEnd},
+		{"\n", "", nil, errBareLineEnd},
 		{"USER caf\xc3\xa9", "USER", []string{"caf\xc3\xa9"}, nil},
 	} {
 		cmd, err := parseCommand([]byte(tc.line))
