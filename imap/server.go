@@ -114,6 +114,14 @@ type Server struct {
 	// which the connection is closed. Zero means the default; negative
 	// means no limit.
 	MaxAuthFailures int
+	// LoginLimiter, if set, throttles logins across sessions: it is asked
+	// before credentials are checked (a refused attempt gets NO
+	// [UNAVAILABLE] and a "login blocked" log line), and told of each
+	// failure and success; a failure is answered after the wait it
+	// returns. One mailbox/throttle.Logins can serve the IMAP, POP3 and
+	// SMTP servers together. Nil: failures are only counted per session
+	// (MaxAuthFailures).
+	LoginLimiter LoginLimiter
 	// MaxBadCommands is the number of BAD responses after which the
 	// connection is closed with BYE. Zero means the default; negative
 	// means no limit.

@@ -106,6 +106,14 @@ type Server struct {
 	// the connection is closed. Zero means DefaultMaxAuthFailures; negative
 	// means no limit.
 	MaxAuthFailures int
+	// LoginLimiter, if set, throttles logins across sessions: it is asked
+	// before credentials are checked (a refused attempt gets -ERR
+	// [SYS/TEMP] and a "login blocked" log line), and told of each
+	// failure and success; a failure is answered after the wait it
+	// returns. One mailbox/throttle.Logins can serve the POP3, IMAP and
+	// SMTP servers together. Nil: failures are only counted per session
+	// (MaxAuthFailures).
+	LoginLimiter LoginLimiter
 
 	// Logger receives connection errors, backend errors, recovered
 	// panics, configuration warnings and failed logins (see the package

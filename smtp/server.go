@@ -77,6 +77,14 @@ type Server struct {
 	MaxBadCommands int
 	// MaxAuthFailures is how many failed AUTH attempts end the session.
 	MaxAuthFailures int
+	// LoginLimiter, if set, throttles AUTH across sessions: it is asked
+	// before credentials are checked (a refused attempt gets 454 4.7.0
+	// and a "login blocked" log line), and told of each failure and
+	// success; a failure is answered after the wait it returns. One
+	// mailbox/throttle.Logins can serve the SMTP, IMAP and POP3 servers
+	// together. Nil: failures are only counted per session
+	// (MaxAuthFailures).
+	LoginLimiter LoginLimiter
 	// MaxConnections caps concurrent connections (DefaultMaxConnections if
 	// 0, no cap if negative); over it a client gets 421 and is disconnected.
 	MaxConnections int

@@ -6,8 +6,11 @@
 package loopback
 
 import (
+	"bufio"
+	"io"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,4 +53,51 @@ func Usable(ip string) bool {
 func Addr(n int) string {
 	b := netip.AddrFrom4([4]byte{127, byte((n + 1) >> 16), byte((n + 1) >> 8), byte(n + 1)})
 	return b.String()
+}
+
+// Client is a test's side of a connection, driven by a transcript.
+type Client struct {
+	t    testing.TB
+	Conn net.Conn
+	r    *bufio.Reader
+}
+
+// DialClient is Dial returning a Client.
+func DialClient(t testing.TB, from, addr string) *Client {
+	t.Helper()
+	c := Dial(t, from, addr)
+	return &Client{t: t, Conn: c, r: bufio.NewReader(c)}
+}
+
+// Run plays a transcript, one step a line (leading blanks ignored): "C:
+// text" sends text and CRLF; "S: text" reads a line and requires it to be
+// text, or to start with it when it ends in "*". Each read waits at most
+// 10 seconds.
+func (c *Client) Run(script string) {
+	c.t.Helper()
+	for _, line := range strings.Split(script, "\n") {
+		line = strings.TrimLeft(line, " \t")
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "C: "):
+			c.Conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.WriteString(c.Conn, line[3:]+"\r\n"); err != nil {
+				c.t.Fatalf("C: %s: %v", line[3:], err)
+			}
+		case strings.HasPrefix(line, "S: "):
+			want := line[3:]
+			c.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			got, err := c.r.ReadString('\n')
+			if err != nil {
+				c.t.Fatalf("S: want %q: %v (got %q)", want, err, got)
+			}
+			got = strings.TrimSuffix(got, "\r\n")
+			if prefix, ok := strings.CutSuffix(want, "*"); ok && strings.HasPrefix(got, prefix) || got == want {
+				continue
+			}
+			c.t.Fatalf("S: want %q\n   got  %q", want, got)
+		default:
+			c.t.Fatalf("bad transcript line %q", line)
+		}
+	}
 }
