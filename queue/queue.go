@@ -71,6 +71,13 @@ type Options struct {
 	// AttemptTimeout bounds one Deliver call (through its context).
 	// Default 15m.
 	AttemptTimeout time.Duration
+	// DomainRate, if set, paces the attempts at each destination domain
+	// (MaxPerDomain bounds those in flight, not how often they start): it
+	// is asked, with the current time, before an attempt at domain
+	// starts, and counts the attempt when it returns 0; a positive wait
+	// postpones the domain's attempts that long, without a failure
+	// counted against the message. mailbox/throttle.Outbound.Wait is one.
+	DomainRate func(domain string, now time.Time) (wait time.Duration)
 
 	// ReturnLimit is the largest message a failure DSN returns in full when
 	// the sender gave no RET; a larger one is returned as headers only.
@@ -142,6 +149,7 @@ type Queue struct {
 	kicked         bool // a kick is pending for the scheduler
 	sleeping       bool // the scheduler is waiting
 	wakeAt         time.Time
+	rateWake       time.Time // a wake-up set for a domain that DomainRate paces
 	closing        bool
 	corrupt        []CorruptMessage
 
@@ -530,7 +538,7 @@ func (q *Queue) nextAttemptLocked() *attemptJob {
 	for n := len(q.readyDomains); n > 0 && q.inflight < q.opts.MaxConcurrency; n-- {
 		d := q.readyDomains[0]
 		q.readyDomains = q.readyDomains[1:]
-		if q.domainInflight[d] >= q.opts.MaxPerDomain {
+		if q.domainInflight[d] >= q.opts.MaxPerDomain || q.domainPacedLocked(d) {
 			q.readyDomains = append(q.readyDomains, d)
 			continue
 		}
