@@ -8,7 +8,7 @@
 // Shutdown, Close) with a small Backend interface of its own:
 //
 //   - smtp: ESMTP and LMTP server, and an SMTP client
-//   - pop3: POP3 server
+//   - pop3: POP3 server, and a POP3 client
 //   - imap: IMAP4rev1 and IMAP4rev2 server
 //
 // The mail system behind them:
@@ -28,5 +28,6 @@
 //   - imap/backendtest, pop3/backendtest
 //
 // Programs: examples/mailserver (the complete system, with user and queue
-// commands), examples/simple, examples/mailcatcher, examples/smtpsink.
+// commands), examples/simple (the simplest server, and a POP3 client that
+// downloads into an mbox file), examples/mailcatcher, examples/smtpsink.
 package mailwright

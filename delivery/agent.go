@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -124,12 +125,7 @@ const (
 	maxExpansion  = 1000
 )
 
-func (a *Agent) logger() *slog.Logger {
-	if a.Logger != nil {
-		return a.Logger
-	}
-	return slog.Default()
-}
+func (a *Agent) logger() *slog.Logger { return cmp.Or(a.Logger, slog.Default()) }
 
 func (a *Agent) hostname() string {
 	a.hostOnce.Do(func() {
@@ -772,36 +768,4 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// QueueRef is a queue.Enqueuer that forwards to a queue given later with
-// Set. It breaks the cycle of the usual wiring, where the queue sends its
-// DSNs through Agent.SendDSN and the Agent enqueues into that queue: the
-// queue may send a DSN (for a message recovered from disk) as soon as
-// queue.Open starts it, before the Agent could be given the queue.
-// Enqueue waits for Set, or for its context to end.
-type QueueRef struct {
-	once  sync.Once
-	ready chan struct{}
-	q     queue.Enqueuer
-}
-
-func (r *QueueRef) init() { r.once.Do(func() { r.ready = make(chan struct{}) }) }
-
-// Set gives the queue; it may be called once.
-func (r *QueueRef) Set(q queue.Enqueuer) {
-	r.init()
-	r.q = q
-	close(r.ready)
-}
-
-// Enqueue implements queue.Enqueuer.
-func (r *QueueRef) Enqueue(ctx context.Context, env queue.Envelope, body io.Reader) (string, error) {
-	r.init()
-	select {
-	case <-r.ready:
-		return r.q.Enqueue(ctx, env, body)
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
 }

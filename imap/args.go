@@ -25,6 +25,8 @@ import "strconv"
 //	ID                             *idArgs
 //	SORT                           *sortArgs
 //	THREAD                         *threadArgs
+//	CANCELUPDATE                   *cancelUpdateArgs
+//	NOTIFY                         *notifyArgs
 type command struct {
 	Tag  string
 	Name string // upper case, without the UID prefix
@@ -136,8 +138,20 @@ const (
 	searchReturnMax
 	searchReturnAll
 	searchReturnCount
-	searchReturnSave // RFC 5182
+	searchReturnSave    // RFC 5182
+	searchReturnUpdate  // RFC 5267 4.3: ADDTO and REMOVEFROM as the mailbox changes
+	searchReturnContext // RFC 5267 4.2: a hint, accepted and ignored
+	searchReturnPartial // RFC 5267 4.4, RFC 9394 3.1: a window of the results
 )
+
+// returnOptions are the RETURN options of SEARCH and SORT.
+type returnOptions struct {
+	Return  searchReturn
+	Partial partialRange // with searchReturnPartial
+	// UpdateItems are the FETCH items of UPDATE (...) (RFC 5465 7),
+	// sent for each new message that joins the result.
+	UpdateItems []fetchItem
+}
 
 // searchArgs are the arguments of SEARCH.
 type searchArgs struct {
@@ -148,7 +162,11 @@ type searchArgs struct {
 	// response. Return holds the options; RETURN () means ALL.
 	ESearch bool
 	Return  searchReturn
-	Key     *searchKey
+	// Partial and UpdateItems go with searchReturnPartial and
+	// searchReturnUpdate (returnOptions).
+	Partial     partialRange
+	UpdateItems []fetchItem
+	Key         *searchKey
 }
 
 // fetchArgs are the arguments of FETCH.
@@ -159,6 +177,9 @@ type fetchArgs struct {
 	// 0 when absent.
 	ChangedSince uint64
 	Vanished     bool // VANISHED modifier, RFC 7162 3.2.6 (UID FETCH only)
+	// Partial is the PARTIAL modifier (RFC 9394 3.3, UID FETCH only);
+	// nil when absent.
+	Partial *partialRange
 }
 
 // fetchKind is a FETCH data item.
@@ -333,11 +354,13 @@ type sortCriterion struct {
 
 // sortArgs are the arguments of SORT (RFC 5256; RETURN options: ESORT, RFC 5267).
 type sortArgs struct {
-	Criteria []sortCriterion
-	Charset  string // upper case
-	ESearch  bool
-	Return   searchReturn
-	Key      *searchKey
+	Criteria    []sortCriterion
+	Charset     string // upper case
+	ESearch     bool
+	Return      searchReturn
+	Partial     partialRange // as in searchArgs
+	UpdateItems []fetchItem
+	Key         *searchKey
 }
 
 // threadArgs are the arguments of THREAD (RFC 5256).
@@ -345,4 +368,68 @@ type threadArgs struct {
 	Algorithm string // upper case: ORDEREDSUBJECT, REFERENCES, ...
 	Charset   string // upper case
 	Key       *searchKey
+}
+
+// cancelUpdateArgs are the tags named in CANCELUPDATE (RFC 5267 4.3.5).
+type cancelUpdateArgs struct {
+	Tags []string
+}
+
+// notifyEvents is a set of NOTIFY events (RFC 5465 5).
+type notifyEvents uint8
+
+// NOTIFY events, in the order of notifyEventNames.
+const (
+	evMessageNew notifyEvents = 1 << iota
+	evMessageExpunge
+	evFlagChange
+	evAnnotationChange
+	evMailboxName
+	evSubscriptionChange
+	evMailboxMetadataChange
+	evServerMetadataChange
+
+	evMessage = evMessageNew | evMessageExpunge | evFlagChange | evAnnotationChange
+	// evSupported are the events this server can produce: it has no
+	// ANNOTATE or METADATA.
+	evSupported = evMessageNew | evMessageExpunge | evFlagChange | evMailboxName | evSubscriptionChange
+)
+
+var notifyEventNames = [...]string{"MessageNew", "MessageExpunge", "FlagChange", "AnnotationChange",
+	"MailboxName", "SubscriptionChange", "MailboxMetadataChange", "ServerMetadataChange"}
+
+// notifyFilter is a filter-mailboxes of NOTIFY other than the selected
+// ones (RFC 5465 6).
+type notifyFilter uint8
+
+const (
+	filterInboxes notifyFilter = iota + 1
+	filterPersonal
+	filterSubscribed
+	filterSubtree
+	filterMailboxes
+)
+
+// notifyGroup is one event-group of NOTIFY SET for other mailboxes.
+type notifyGroup struct {
+	Filter notifyFilter
+	Names  []string // subtree and mailboxes: checked names
+	Events notifyEvents
+}
+
+// notifySelected is the SELECTED or SELECTED-DELAYED event-group.
+type notifySelected struct {
+	Delayed bool // SELECTED-DELAYED: expunges wait for a command that allows them
+	Events  notifyEvents
+	Items   []fetchItem // MessageNew (fetch-att ...)
+}
+
+// notifyArgs are the arguments of NOTIFY (RFC 5465 3.1).
+type notifyArgs struct {
+	None     bool // NOTIFY NONE
+	Status   bool // SET STATUS
+	Selected *notifySelected
+	Groups   []notifyGroup
+	// Unknown are event names this server does not know (BADEVENT).
+	Unknown bool
 }

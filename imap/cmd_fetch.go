@@ -2,6 +2,7 @@ package imap
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 )
@@ -86,6 +87,11 @@ func cmdFetch(c *conn, cmd *command) result {
 			hasModSeq = true
 		}
 	}
+	if a.Partial != nil {
+		// RFC 9394 3.3: only the messages of the set (after
+		// CHANGEDSINCE) in the range, counted in mailbox order.
+		idx = idx.slice(*a.Partial)
+	}
 	if s.readOnly {
 		seen = false
 	}
@@ -115,6 +121,11 @@ func cmdFetch(c *conn, cmd *command) result {
 				}
 			}
 		}
+	}
+	if len(seenNow) > 0 {
+		// Updating searches hear of the new \Seen after the FETCH
+		// responses (RFC 5465 5.1).
+		defer c.contextsChanged(slices.Sorted(maps.Keys(seenNow)))
 	}
 	var failed, unknownCTE bool
 	cache, _ := s.mb.(StructureCache)

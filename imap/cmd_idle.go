@@ -11,6 +11,19 @@ type idleLine struct {
 	err  error
 }
 
+// idleUpdates tells the client in IDLE what changed: everything in the
+// selected mailbox, or under NOTIFY what it asked for.
+func (c *conn) idleUpdates() {
+	if c.notify != nil {
+		c.notifySelectedUpdates()
+		c.deliverNotify()
+		return
+	}
+	if c.mbox != nil {
+		c.sendUpdates(true)
+	}
+}
+
 // cmdIdle waits for DONE (RFC 2177), sending updates of the selected
 // mailbox as they happen. One helper goroutine reads the DONE line while
 // the session goroutine waits for changes; the helper always ends before
@@ -18,9 +31,7 @@ type idleLine struct {
 func cmdIdle(c *conn, cmd *command) result {
 	c.w.Raw("+ idling")
 	c.w.CRLF()
-	if c.mbox != nil {
-		c.sendUpdates(true)
-	}
+	c.idleUpdates()
 	if err := c.flush(); err != nil {
 		return result{bye: true}
 	}
@@ -35,8 +46,9 @@ func cmdIdle(c *conn, cmd *command) result {
 	if c.srv.shuttingDown() {
 		c.raw.SetReadDeadline(time.Unix(1, 0))
 	}
-	var updates <-chan struct{}
-	if c.mbox != nil {
+	// RFC 5465 4: under NOTIFY, IDLE tells what NOTIFY asked for.
+	ready, updates := c.notifyChannels()
+	if c.notify == nil && c.mbox != nil {
 		updates = c.mbox.mb.Updates()
 	}
 	for {
@@ -61,13 +73,17 @@ func cmdIdle(c *conn, cmd *command) result {
 			}
 			return ok("IDLE terminated")
 		case <-updates:
-			c.sendUpdates(true)
-			if err := c.flush(); err != nil {
-				// The helper ends when the connection is closed.
-				c.raw.Close()
-				<-lines
-				return result{bye: true}
-			}
+			c.idleUpdates()
+		case <-ready:
+			c.deliverNotify()
 		}
+		if err := c.flush(); err != nil {
+			// The helper ends when the connection is closed.
+			c.raw.Close()
+			<-lines
+			return result{bye: true}
+		}
+		// NOTIFY may have ended (an overflow).
+		ready, _ = c.notifyChannels()
 	}
 }

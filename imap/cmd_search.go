@@ -2,6 +2,7 @@ package imap
 
 import (
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -60,12 +61,17 @@ func cmdSearch(c *conn, cmd *command) result {
 	a := cmd.Args.(*searchArgs)
 	s := c.mbox
 	save := a.Return&searchReturnSave != 0
+	update := a.Return&searchReturnUpdate != 0
+	if update && s.context(cmd.Tag) != nil {
+		// RFC 5267 4.3: a tag in use by an updating context.
+		return bad("Tag reuse")
+	}
 	m := newMatcher(a.Key)
 	m.MaxSeq = uint32(len(s.msgs))
 	m.MaxUID = s.maxUID()
 	// "$" inside the key is the result saved before this command.
 	m.Saved = SeqSetFromNumbers(s.saved)
-	var foundUIDs []uint32 // for SAVE
+	var foundUIDs []uint32 // for SAVE and UPDATE
 	m.Location = c.srv.location()
 	var found []uint32 // sequence numbers or UIDs
 	var minV, maxV uint32
@@ -115,20 +121,21 @@ func cmdSearch(c *conn, cmd *command) result {
 		maxV = max(maxV, n)
 		highest = max(highest, s.msgs[i].ModSeq)
 		found = append(found, n)
-		if save {
+		if save || update {
 			foundUIDs = append(foundUIDs, s.msgs[i].UID)
 		}
 	}
 	if save {
-		s.saved = savedResult(a.Return, foundUIDs, failed)
+		s.saved = savedResult(a.Return, a.Partial, foundUIDs, failed)
 	}
-	ret := a.Return &^ searchReturnSave
-	if a.ESearch && ret == 0 && save {
+	ret := a.Return &^ (searchReturnSave | searchReturnUpdate | searchReturnContext)
+	if a.ESearch && ret == 0 && save && !update {
 		// RFC 5182 2.1: RETURN (SAVE) alone asks for no
 		// ESEARCH response, only for the result to be kept.
 	} else if a.ESearch || c.rev2 {
-		// RFC 4731 / RFC 9051 7.3.4: ESEARCH.
-		if !a.ESearch || ret == 0 {
+		// RFC 4731 / RFC 9051 7.3.4: ESEARCH. RETURN (UPDATE) alone
+		// answers with the correlator only (RFC 5267 4.3).
+		if !a.ESearch {
 			ret = searchReturnAll
 		}
 		c.w.Raw(`* ESEARCH (TAG `)
@@ -155,6 +162,9 @@ func cmdSearch(c *conn, cmd *command) result {
 			c.w.Raw(" COUNT ")
 			c.w.Number(uint32(len(found)))
 		}
+		if ret&searchReturnPartial != 0 {
+			c.writePartial(a.Partial, found)
+		}
 		if withModSeq && len(found) > 0 {
 			// RFC 7162 3.1.5 (with RFC 4731): MODSEQ after the
 			// ESEARCH return data.
@@ -175,6 +185,9 @@ func cmdSearch(c *conn, cmd *command) result {
 			c.w.Raw(")")
 		}
 		c.w.CRLF()
+	}
+	if update {
+		c.addContext(&searchContext{tag: cmd.Tag, uid: cmd.UID, key: a.Key, items: a.UpdateItems}, foundUIDs)
 	}
 	if failed {
 		return no("", "Some messages could not be searched")
@@ -197,22 +210,44 @@ func hasModSeqKey(k *searchKey) bool {
 
 // savedResult is what SEARCH RETURN (SAVE ...) keeps as "$" (RFC 5182
 // 2.4): with MIN and/or MAX and neither ALL nor COUNT, only the
-// lowest and/or highest message; otherwise all the matches. uids are the
-// UIDs of the matches in mailbox order, hence ascending. A search that
-// fails leaves an empty result (RFC 5182 2.1).
-func savedResult(ret searchReturn, uids []uint32, failed bool) []uint32 {
+// lowest and/or highest message; with PARTIAL and no COUNT, the messages
+// PARTIAL returns, and MIN and MAX if asked (RFC 9394 3.2); otherwise all
+// the matches. uids are the UIDs of the matches in mailbox order, hence
+// ascending. A search that fails leaves an empty result (RFC 5182 2.1).
+func savedResult(ret searchReturn, part partialRange, uids []uint32, failed bool) []uint32 {
 	if failed || len(uids) == 0 {
 		return nil
 	}
-	if ret&(searchReturnAll|searchReturnCount) == 0 && ret&(searchReturnMin|searchReturnMax) != 0 {
-		var out []uint32
-		if ret&searchReturnMin != 0 {
-			out = append(out, uids[0])
-		}
-		if ret&searchReturnMax != 0 && (len(out) == 0 || out[0] != uids[len(uids)-1]) {
-			out = append(out, uids[len(uids)-1])
-		}
-		return out
+	if ret&(searchReturnAll|searchReturnCount) != 0 || ret&(searchReturnMin|searchReturnMax|searchReturnPartial) == 0 {
+		return uids
 	}
-	return uids
+	var out []uint32
+	if ret&searchReturnPartial != 0 {
+		if lo, hi, ok := part.window(len(uids)); ok {
+			out = append(out, uids[lo:hi]...)
+		}
+	}
+	if ret&searchReturnMin != 0 {
+		out = append(out, uids[0])
+	}
+	if ret&searchReturnMax != 0 {
+		out = append(out, uids[len(uids)-1])
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// writePartial writes the PARTIAL return data of RFC 9394 3.1: the range
+// asked for and the results in it (ordered as results is: mailbox order
+// for SEARCH, sort order for SORT), or NIL when it holds none.
+func (c *conn) writePartial(r partialRange, results []uint32) {
+	c.w.Raw(" PARTIAL (")
+	c.w.Raw(r.String())
+	c.w.SP()
+	if lo, hi, ok := r.window(len(results)); ok {
+		c.w.SeqSet(SeqSetFromNumbers(results[lo:hi]))
+	} else {
+		c.w.Nil()
+	}
+	c.w.Raw(")")
 }

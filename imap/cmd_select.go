@@ -39,6 +39,9 @@ func cmdStore(c *conn, cmd *command) result {
 	for _, m := range res.Messages {
 		c.knowFlags(m.Flags)
 	}
+	// RFC 5465 5.1: updating searches hear of the change after the
+	// FETCH responses.
+	defer c.contextsChanged(messageUIDs(res.Messages))
 	for _, m := range res.Messages {
 		j := s.index(m.UID)
 		if j < 0 {

@@ -59,6 +59,12 @@ type conn struct {
 	// told with VANISHED instead of EXPUNGE.
 	qresync bool
 	mbox    *selected
+	// notify is the NOTIFY SET in force (RFC 5465), nil before it and
+	// after NOTIFY NONE; quietFlags is set while NOTIFY applies flag
+	// changes of the selected mailbox that the client did not ask to hear
+	// of.
+	notify     *notifyState
+	quietFlags bool
 
 	// appendCheck, when set, is called by the parser's Continue hook before
 	// the data of an APPEND message is invited.
@@ -184,7 +190,7 @@ func (c *conn) readCommand() (*command, error) {
 			c.idle.Store(false)
 			return nil, errShutdown
 		}
-		_, err := c.br.Peek(1)
+		err := c.waitCommand()
 		c.idle.Store(false)
 		if err != nil {
 			return nil, err
@@ -254,6 +260,7 @@ func (c *conn) endOnReadError(err error) {
 // Finish ends the session when Serve returns: the mailbox is closed, the
 // user logged out, the connection closed and the buffers returned.
 func (c *conn) Finish() {
+	c.stopNotify()
 	c.closeMailbox()
 	if c.user != nil {
 		u := c.user
@@ -369,9 +376,17 @@ func (c *conn) writeCapabilities() {
 	if st != stateNotAuth && c.qresyncOffered() {
 		c.w.Raw(" QRESYNC")
 	}
+	// RFC 5465: NOTIFY, once logged in, when the backend can watch all
+	// the user's mailboxes (NotifyUser).
+	if st != stateNotAuth && c.notifyOffered() {
+		c.w.Raw(" NOTIFY")
+	}
 	// RFC 5256: SORT and THREAD=ORDEREDSUBJECT; RFC 5957: SORT=DISPLAY;
 	// RFC 5267 3: ESORT (SORT RETURN).
 	c.w.Raw(" SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES")
+	// RFC 5267 4: updating and partial SEARCH and SORT; RFC 9394: PARTIAL
+	// with ranges from the end, and UID FETCH (PARTIAL).
+	c.w.Raw(" CONTEXT=SEARCH CONTEXT=SORT PARTIAL")
 }
 
 // sanitize keeps a text on one line of printable characters and removes

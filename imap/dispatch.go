@@ -51,6 +51,8 @@ func init() {
 		"STORE":        {stateSelected, cmdStore},
 		"COPY":         {stateSelected, cmdCopy},
 		"MOVE":         {stateSelected, cmdCopy},
+		"CANCELUPDATE": {stateSelected, cmdCancelUpdate},
+		"NOTIFY":       {authState, cmdNotify},
 	}
 }
 
@@ -95,6 +97,14 @@ func (c *conn) dispatch(cmd *command) (goOn bool) {
 	r := c.run(spec, cmd)
 	if c.mbox != nil && r.status != "BAD" && !r.bye {
 		c.sendUpdates(!holdsExpunge(cmd))
+	}
+	if c.notify != nil && !r.bye {
+		// RFC 5465 3.1: events of other mailboxes, between commands,
+		// but not those of the command itself.
+		if r.status == "OK" {
+			c.noteOwnEvents(cmd)
+		}
+		c.deliverNotify()
 	}
 	if r.text == "" && r.status == "OK" {
 		r.text = cmd.Name + " completed"

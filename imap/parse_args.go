@@ -42,6 +42,8 @@ var commands = func() map[string]*commandSpec {
 		{name: "ID", parse: parseID},
 		{name: "SORT", parse: parseSort, uid: true},
 		{name: "THREAD", parse: parseThread, uid: true},
+		{name: "CANCELUPDATE", parse: parseCancelUpdate},
+		{name: "NOTIFY", parse: parseNotify},
 	}
 	m := make(map[string]*commandSpec, len(list))
 	for i := range list {

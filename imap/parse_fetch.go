@@ -16,22 +16,9 @@ func parseFetch(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
-	if p.accept('(') {
-		args.Items = make([]fetchItem, 0, 8)
-		for first := true; !p.accept(')'); first = false {
-			if !first {
-				if err := p.sp(); err != nil {
-					return err
-				}
-			}
-			it, err := p.fetchAtt()
-			if err != nil {
-				return err
-			}
-			args.Items = append(args.Items, it)
-		}
-		if len(args.Items) == 0 {
-			return badf("Empty fetch attribute list")
+	if p.peek() == '(' {
+		if args.Items, err = p.fetchAttList(); err != nil {
+			return err
 		}
 	} else {
 		if p.acceptKeyword("ALL") {
@@ -55,6 +42,30 @@ func parseFetch(p *parser, cmd *command) error {
 	}
 	cmd.Args = args
 	return nil
+}
+
+// fetchAttList reads "(" fetch-att *(SP fetch-att) ")".
+func (p *parser) fetchAttList() ([]fetchItem, error) {
+	if err := p.expect('(', "Expected fetch attributes"); err != nil {
+		return nil, err
+	}
+	items := make([]fetchItem, 0, 8)
+	for first := true; !p.accept(')'); first = false {
+		if !first {
+			if err := p.sp(); err != nil {
+				return nil, err
+			}
+		}
+		it, err := p.fetchAtt()
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return nil, badf("Empty fetch attribute list")
+	}
+	return items, nil
 }
 
 func (p *parser) fetchModifiers(cmd *command, args *fetchArgs) error {
@@ -86,11 +97,24 @@ func (p *parser) fetchModifiers(cmd *command, args *fetchArgs) error {
 			args.ChangedSince, changed = n, true
 		case "VANISHED":
 			args.Vanished = true
+		case "PARTIAL":
+			// RFC 9394 3.3: UID FETCH only.
+			if !cmd.UID || args.Partial != nil {
+				return badf("PARTIAL needs UID FETCH, once")
+			}
+			if err := p.sp(); err != nil {
+				return err
+			}
+			r, err := p.partialRange()
+			if err != nil {
+				return err
+			}
+			args.Partial = &r
 		default:
 			return badf("Unknown fetch modifier " + kw)
 		}
 	}
-	if !changed && !args.Vanished {
+	if !changed && !args.Vanished && args.Partial == nil {
 		return badf("Empty fetch modifiers")
 	}
 	// RFC 7162 3.2.6: VANISHED only in UID FETCH with CHANGEDSINCE.

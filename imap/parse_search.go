@@ -6,41 +6,75 @@ import (
 )
 
 // searchReturnOpts reads "RETURN" SP "(" [opt *(SP opt)] ")" after the
-// RETURN keyword (RFC 4731 3, RFC 5182 2).
-func (p *parser) searchReturnOpts() (searchReturn, error) {
+// RETURN keyword (RFC 4731 3, RFC 5182 2, RFC 5267 4 with RFC 5465 7,
+// RFC 9394 4):
+//
+//	search-return-opt =/ "CONTEXT" / modifier-partial / modifier-update
+//	modifier-partial  = "PARTIAL" SP partial-range
+//	modifier-update   = "UPDATE" [ "(" fetch-att *(SP fetch-att) ")" ]
+func (p *parser) searchReturnOpts() (returnOptions, error) {
+	var o returnOptions
 	if err := p.sp(); err != nil {
-		return 0, err
+		return o, err
 	}
 	if err := p.expect('(', "Expected return options"); err != nil {
-		return 0, err
+		return o, err
 	}
-	var r searchReturn
 	for first := true; !p.accept(')'); first = false {
 		if !first {
 			if err := p.sp(); err != nil {
-				return 0, err
+				return o, err
 			}
 		}
+		var bit searchReturn
 		switch kw := string(p.keyword()); kw {
 		case "MIN":
-			r |= searchReturnMin
+			bit = searchReturnMin
 		case "MAX":
-			r |= searchReturnMax
+			bit = searchReturnMax
 		case "ALL":
-			r |= searchReturnAll
+			bit = searchReturnAll
 		case "COUNT":
-			r |= searchReturnCount
+			bit = searchReturnCount
 		case "SAVE":
-			r |= searchReturnSave
+			bit = searchReturnSave
+		case "CONTEXT":
+			bit = searchReturnContext
+		case "PARTIAL":
+			bit = searchReturnPartial
+			if err := p.sp(); err != nil {
+				return o, err
+			}
+			r, err := p.partialRange()
+			if err != nil {
+				return o, err
+			}
+			o.Partial = r
+		case "UPDATE":
+			bit = searchReturnUpdate
+			if p.peek() == ' ' && p.pos+1 < len(p.line) && p.line[p.pos+1] == '(' {
+				p.pos++
+				items, err := p.fetchAttList()
+				if err != nil {
+					return o, err
+				}
+				o.UpdateItems = items
+			}
 		default:
-			return 0, badf("Unknown search return option " + kw)
+			return o, badf("Unknown search return option " + kw)
 		}
+		// RFC 9394 3.1: one PARTIAL, one ALL, or neither.
+		if bit&(searchReturnAll|searchReturnPartial) != 0 && o.Return&(searchReturnAll|searchReturnPartial) != 0 {
+			return o, badf("At most one of ALL and PARTIAL")
+		}
+		o.Return |= bit
 	}
-	if r == 0 {
-		// RFC 4731 3.1: RETURN () is the same as RETURN (ALL).
-		r = searchReturnAll
+	if o.Return&^searchReturnContext == 0 {
+		// RFC 4731 3.1: RETURN () is the same as RETURN (ALL); CONTEXT
+		// is only a hint (RFC 5267 4.2).
+		o.Return |= searchReturnAll
 	}
-	return r, nil
+	return o, nil
 }
 
 func parseSearch(p *parser, cmd *command) (rerr error) {
@@ -49,12 +83,12 @@ func parseSearch(p *parser, cmd *command) (rerr error) {
 	}
 	args := &searchArgs{}
 	if p.acceptKeyword("RETURN") {
-		r, err := p.searchReturnOpts()
+		o, err := p.searchReturnOpts()
 		if err != nil {
 			return err
 		}
-		args.ESearch, args.Return = true, r
-		if r&searchReturnSave != 0 {
+		args.ESearch, args.Return, args.Partial, args.UpdateItems = true, o.Return, o.Partial, o.UpdateItems
+		if o.Return&searchReturnSave != 0 {
 			defer func() {
 				var pe *commandError
 				if errors.As(rerr, &pe) {
@@ -112,11 +146,11 @@ func parseSort(p *parser, cmd *command) error {
 	}
 	args := &sortArgs{}
 	if p.acceptKeyword("RETURN") {
-		r, err := p.searchReturnOpts()
+		o, err := p.searchReturnOpts()
 		if err != nil {
 			return err
 		}
-		args.ESearch, args.Return = true, r
+		args.ESearch, args.Return, args.Partial, args.UpdateItems = true, o.Return, o.Partial, o.UpdateItems
 		if err := p.sp(); err != nil {
 			return err
 		}
@@ -194,6 +228,31 @@ func parseThread(p *parser, cmd *command) error {
 	}
 	if args.Key, err = p.searchProgram(cs); err != nil {
 		return err
+	}
+	cmd.Args = args
+	return nil
+}
+
+// parseCancelUpdate reads RFC 5267 5:
+//
+//	cancelupdate = "CANCELUPDATE" 1*(SP quoted)
+func parseCancelUpdate(p *parser, cmd *command) error {
+	args := &cancelUpdateArgs{}
+	for len(args.Tags) == 0 || p.peek() == ' ' {
+		if err := p.sp(); err != nil {
+			return err
+		}
+		if p.peek() != '"' {
+			return badf("Expected a quoted tag")
+		}
+		b, err := p.quoted()
+		if err != nil {
+			return err
+		}
+		if len(args.Tags) >= maxSearchContexts {
+			return badf("Too many tags")
+		}
+		args.Tags = append(args.Tags, string(b))
 	}
 	cmd.Args = args
 	return nil

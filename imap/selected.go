@@ -31,6 +31,9 @@ type selected struct {
 	// and CLOSE, which replace or drop the selected state, reset it to
 	// empty (RFC 5182 2.1).
 	saved []uint32
+	// contexts are the searches that asked for updates (RFC 5267 4.3);
+	// they end with the selection.
+	contexts []*searchContext
 	// quiet is a mod-sequence below every expunge held back in pending:
 	// everything up to it has been told to the client. With QRESYNC it
 	// is announced while expunges are held back (RFC 7162 3.2).
@@ -321,6 +324,7 @@ func (c *conn) applyUpdate(u Update) {
 			s.pending[uid] = struct{}{}
 		}
 	}
+	var changed []uint32
 	for i := range u.Changed {
 		m := &u.Changed[i]
 		idx := s.index(m.UID)
@@ -330,8 +334,12 @@ func (c *conn) applyUpdate(u Update) {
 		if _, gone := s.pending[m.UID]; gone {
 			continue
 		}
+		changed = append(changed, m.UID)
 		s.msgs[idx].Flags = slices.Clone(m.Flags)
 		s.msgs[idx].ModSeq = m.ModSeq
+		if c.quietFlags {
+			continue
+		}
 		c.knowFlags(m.Flags)
 		c.w.Raw("* ")
 		c.w.Number(uint32(idx + 1))
@@ -350,6 +358,7 @@ func (c *conn) applyUpdate(u Update) {
 		c.w.Raw(")")
 		c.w.CRLF()
 	}
+	c.contextsChanged(changed)
 	if len(u.Added) > 0 {
 		uids := make([]uint32, 0, len(u.Added))
 		for _, m := range u.Added {
@@ -375,6 +384,8 @@ func (c *conn) applyUpdate(u Update) {
 				c.w.Raw(" RECENT")
 				c.w.CRLF()
 			}
+			c.newMessagesFetched(uids)
+			c.contextsAdded(uids)
 		}
 	}
 }
@@ -400,6 +411,7 @@ func (c *conn) flushExpunges() {
 func (c *conn) expunged(uids []uint32) {
 	s := c.mbox
 	slices.Sort(uids)
+	c.contextsExpunged(uids)
 	if c.qresync {
 		// One pass over the view (both lists ascending), not a delete per
 		// message: an expunge of many messages stays linear.

@@ -201,45 +201,51 @@ func (c *conn) matchForSort(key *searchKey) (items []sortItem, failed, bye bool)
 			v.close()
 			continue
 		}
-		subj, _ := h.Get("Subject")
-		base, reply := baseSubjectReply(subj)
-		var msgID string
-		if v, ok := h.Get("Message-ID"); ok {
-			if ids := msgIDs(v); len(ids) > 0 {
-				msgID = ids[0]
-			}
-		}
-		var refs []string
-		if v, ok := h.Get("References"); ok {
-			refs = msgIDs(v)
-		}
-		if len(refs) == 0 {
-			if v, ok := h.Get("In-Reply-To"); ok {
-				if ids := msgIDs(v); len(ids) > 0 {
-					refs = ids[:1]
-				}
-			}
-		}
-		it := sortItem{
-			seq:      uint32(i + 1),
-			uid:      s.msgs[i].UID,
-			arrival:  s.msgs[i].InternalDate,
-			date:     sentDate(h, s.msgs[i].InternalDate),
-			size:     s.msgs[i].Size,
-			subject:  foldCase(base),
-			reply:    reply,
-			msgID:    msgID,
-			refs:     refs,
-			from:     firstMailbox(h, "From"),
-			to:       firstMailbox(h, "To"),
-			cc:       firstMailbox(h, "Cc"),
-			dispFrom: displayOf(h, "From"),
-			dispTo:   displayOf(h, "To"),
-		}
+		it := newSortItem(uint32(i+1), &s.msgs[i], h)
 		v.close()
 		items = append(items, it)
 	}
 	return items, failed, false
+}
+
+// newSortItem gathers the sort and thread keys of message m, sequence
+// number seq, from its header.
+func newSortItem(seq uint32, m *MessageInfo, h *Header) sortItem {
+	subj, _ := h.Get("Subject")
+	base, reply := baseSubjectReply(subj)
+	var msgID string
+	if v, ok := h.Get("Message-ID"); ok {
+		if ids := msgIDs(v); len(ids) > 0 {
+			msgID = ids[0]
+		}
+	}
+	var refs []string
+	if v, ok := h.Get("References"); ok {
+		refs = msgIDs(v)
+	}
+	if len(refs) == 0 {
+		if v, ok := h.Get("In-Reply-To"); ok {
+			if ids := msgIDs(v); len(ids) > 0 {
+				refs = ids[:1]
+			}
+		}
+	}
+	return sortItem{
+		seq:      seq,
+		uid:      m.UID,
+		arrival:  m.InternalDate,
+		date:     sentDate(h, m.InternalDate),
+		size:     m.Size,
+		subject:  foldCase(base),
+		reply:    reply,
+		msgID:    msgID,
+		refs:     refs,
+		from:     firstMailbox(h, "From"),
+		to:       firstMailbox(h, "To"),
+		cc:       firstMailbox(h, "Cc"),
+		dispFrom: displayOf(h, "From"),
+		dispTo:   displayOf(h, "To"),
+	}
 }
 
 func compareBy(a, b *sortItem, key string) int {
@@ -266,6 +272,21 @@ func compareBy(a, b *sortItem, key string) int {
 	return 0
 }
 
+// compareSorted orders two messages by the criteria of a SORT.
+func compareSorted(criteria []sortCriterion, x, y *sortItem) int {
+	for _, k := range criteria {
+		r := compareBy(x, y, k.Key)
+		if k.Reverse {
+			r = -r
+		}
+		if r != 0 {
+			return r
+		}
+	}
+	// RFC 5256 3: ties are broken by sequence number.
+	return cmp.Compare(x.seq, y.seq)
+}
+
 // cmdSort serves SORT and UID SORT (RFC 5256 3).
 func cmdSort(c *conn, cmd *command) result {
 	a := cmd.Args.(*sortArgs)
@@ -274,25 +295,25 @@ func cmdSort(c *conn, cmd *command) result {
 		// SAVE there is CONTEXT=SORT's business, not offered.
 		return bad("SORT RETURN (SAVE) is not supported")
 	}
+	update := a.Return&searchReturnUpdate != 0
+	if update && c.mbox.context(cmd.Tag) != nil {
+		// RFC 5267 4.3: a tag in use by an updating context.
+		return bad("Tag reuse")
+	}
 	items, failed, bye := c.matchForSort(a.Key)
 	if bye {
 		return result{bye: true}
 	}
-	slices.SortFunc(items, func(x, y sortItem) int {
-		for _, k := range a.Criteria {
-			r := compareBy(&x, &y, k.Key)
-			if k.Reverse {
-				r = -r
-			}
-			if r != 0 {
-				return r
-			}
+	slices.SortFunc(items, func(x, y sortItem) int { return compareSorted(a.Criteria, &x, &y) })
+	if update {
+		uids := make([]uint32, len(items))
+		for i := range items {
+			uids[i] = items[i].uid
 		}
-		// RFC 5256 3: ties are broken by sequence number.
-		return cmp.Compare(x.seq, y.seq)
-	})
+		defer c.addContext(&searchContext{tag: cmd.Tag, uid: cmd.UID, key: a.Key, sort: a.Criteria, items: a.UpdateItems}, uids)
+	}
 	if a.ESearch {
-		c.writeESort(cmd, a.Return, items)
+		c.writeESort(cmd, a, items)
 		if failed {
 			return no("", "Some messages could not be sorted")
 		}
@@ -398,10 +419,8 @@ func cmdThread(c *conn, cmd *command) result {
 // ALL the matches in sort order (ranges only where consecutive numbers
 // follow each other in that order), COUNT their number. RETURN () means
 // ALL, as for SEARCH (RFC 4731 3.1).
-func (c *conn) writeESort(cmd *command, ret searchReturn, items []sortItem) {
-	if ret == 0 {
-		ret = searchReturnAll
-	}
+func (c *conn) writeESort(cmd *command, a *sortArgs, items []sortItem) {
+	ret := a.Return
 	num := func(it *sortItem) uint32 {
 		if cmd.UID {
 			return it.uid
@@ -435,6 +454,14 @@ func (c *conn) writeESort(cmd *command, ret searchReturn, items []sortItem) {
 	if ret&searchReturnCount != 0 {
 		c.w.Raw(" COUNT ")
 		c.w.Number(uint32(len(items)))
+	}
+	if ret&searchReturnPartial != 0 {
+		// RFC 5267 4.4: positions in sort order.
+		nums := make([]uint32, len(items))
+		for i := range items {
+			nums[i] = num(&items[i])
+		}
+		c.writePartial(a.Partial, nums)
 	}
 	c.w.CRLF()
 }

@@ -54,7 +54,11 @@ func (s *Store) CreateFolder(ctx context.Context, user, name string) error {
 	if s.folderExists(user, canon) {
 		return ErrFolderExists
 	}
-	return s.createWithParents(user, canon)
+	if err := s.createWithParents(user, canon); err != nil {
+		return err
+	}
+	s.notifier.Publish(Change{Kind: ChangeFolderCreated, User: user, Folder: canon})
+	return nil
 }
 
 func (s *Store) createWithParents(user, canon string) error {
@@ -123,8 +127,9 @@ func (s *Store) DeleteFolder(ctx context.Context, user, name string) error {
 }
 
 // dropFolderStates forgets the loaded state of a folder (and its children
-// if withChildren) and tells its watchers.
+// if withChildren, for a rename) and tells its watchers.
 func (s *Store) dropFolderStates(user, canon string, withChildren bool) {
+	renaming := withChildren
 	var states []*folderState
 	for _, st := range s.statesUnder(user, canon) {
 		if st.name == canon || withChildren {
@@ -133,10 +138,10 @@ func (s *Store) dropFolderStates(user, canon string, withChildren bool) {
 	}
 	s.forget(states)
 	for _, st := range states {
-		s.notifier.Publish(Change{Kind: ChangeFolderDeleted, User: user, Folder: st.name})
+		s.notifier.Publish(Change{Kind: ChangeFolderDeleted, User: user, Folder: st.name, Renaming: renaming})
 	}
 	if len(states) == 0 {
-		s.notifier.Publish(Change{Kind: ChangeFolderDeleted, User: user, Folder: canon})
+		s.notifier.Publish(Change{Kind: ChangeFolderDeleted, User: user, Folder: canon, Renaming: renaming})
 	}
 }
 
@@ -229,6 +234,7 @@ func (s *Store) RenameFolder(ctx context.Context, user, oldName, newName string)
 	if err := s.fs.SyncDir(userDir(user)); err != nil {
 		return err
 	}
+	s.notifier.Publish(Change{Kind: ChangeFolderRenamed, User: user, Folder: to, OldFolder: from})
 	if uses, err := s.readSpecialUse(user); err == nil {
 		changed := false
 		for name, use := range uses {
@@ -309,6 +315,9 @@ func (s *Store) renameInbox(user, to string) error {
 	if ch != nil {
 		s.notifier.Publish(*ch)
 	}
+	// RFC 5465 5.4: INBOX renamed is a new folder with INBOX's old
+	// messages, and an INBOX that is still there.
+	s.notifier.Publish(Change{Kind: ChangeFolderRenamed, User: user, Folder: to, OldFolder: Inbox})
 	return firstErr
 }
 
@@ -453,7 +462,11 @@ func (s *Store) editSubscriptions(ctx context.Context, user, name string, add bo
 	if add == found && len(out) == len(subs) {
 		return nil
 	}
-	return s.writeSubscriptions(user, out)
+	if err := s.writeSubscriptions(user, out); err != nil {
+		return err
+	}
+	s.notifier.Publish(Change{Kind: ChangeSubscription, User: user, Folder: canon})
+	return nil
 }
 
 // Subscriptions returns the user's subscribed folder names.

@@ -74,13 +74,13 @@ func (b *IMAPBackend) Login(ctx context.Context, conn imap.ConnInfo, username, p
 		}
 		return nil, &imap.Error{Code: "AUTHENTICATIONFAILED", Err: err}
 	}
-	return &imapUser{s: b.Store, user: user, cache: b.caches()}, nil
+	return b.Store.newIMAPUser(&imapUser{s: b.Store, user: user, cache: b.caches()}), nil
 }
 
 // IMAPUser returns the imap.User of a user of the store, without
 // authentication (for a backend that authenticates by other means).
 func (s *Store) IMAPUser(user string) imap.User {
-	return &imapUser{s: s, user: user}
+	return s.newIMAPUser(&imapUser{s: s, user: user})
 }
 
 type imapUser struct {

@@ -13,9 +13,17 @@ const (
 	ChangeFlags
 	// ChangeExpunge: the messages were removed.
 	ChangeExpunge
-	// ChangeFolderDeleted: the folder was deleted or renamed away; open
-	// handles on it fail from now on.
+	// ChangeFolderDeleted: the folder was deleted or renamed away
+	// (Renaming); open handles on it fail from now on.
 	ChangeFolderDeleted
+	// ChangeFolderCreated: the folder was created.
+	ChangeFolderCreated
+	// ChangeFolderRenamed: the folder OldFolder, with its children, is
+	// now Folder.
+	ChangeFolderRenamed
+	// ChangeSubscription: the folder name was subscribed or
+	// unsubscribed.
+	ChangeSubscription
 )
 
 // Change describes one change to a folder, as published to the sessions
@@ -31,6 +39,11 @@ type Change struct {
 	// Origin identifies the Folder handle that made the change (0 for
 	// Append and for changes found on disk), so a session can skip its own.
 	Origin uint64
+	// OldFolder is the former name, with ChangeFolderRenamed.
+	OldFolder string
+	// Renaming marks the ChangeFolderDeleted of a folder renamed away: a
+	// ChangeFolderRenamed follows.
+	Renaming bool
 }
 
 // Notifier carries changes between the sessions of a store. The store
@@ -66,12 +79,13 @@ const maxQueuedChanges = 1024
 // bounded queue; when it overflows the queue is dropped and the subscriber
 // is told to resynchronize, so a publisher never waits.
 func NewNotifier() Notifier {
-	return &hub{subs: map[string]map[*hubSub]struct{}{}}
+	return &hub{subs: map[string]map[*hubSub]struct{}{}, users: map[string]map[*userWatch]struct{}{}}
 }
 
 type hub struct {
-	mu   sync.Mutex
-	subs map[string]map[*hubSub]struct{}
+	mu    sync.Mutex
+	subs  map[string]map[*hubSub]struct{}
+	users map[string]map[*userWatch]struct{} // notify_user.go
 }
 
 type hubSub struct {
@@ -110,7 +124,14 @@ func (h *hub) Publish(c Change) {
 	for s := range m {
 		subs = append(subs, s)
 	}
+	watches := make([]*userWatch, 0, len(h.users[c.User]))
+	for w := range h.users[c.User] {
+		watches = append(watches, w)
+	}
 	h.mu.Unlock()
+	for _, w := range watches {
+		w.add(c)
+	}
 	for _, s := range subs {
 		s.mu.Lock()
 		if !s.closed {

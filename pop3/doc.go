@@ -1,6 +1,7 @@
-// Package pop3 is a POP3 server: RFC 1939 with CAPA and extended response
-// codes (RFC 2449), STLS (RFC 2595), SASL AUTH with PLAIN and LOGIN
-// (RFC 5034) and the SYS and AUTH response codes (RFC 3206).
+// Package pop3 is a POP3 server and client: RFC 1939 with CAPA and
+// extended response codes (RFC 2449), STLS (RFC 2595), SASL AUTH
+// (RFC 5034; the server offers PLAIN and LOGIN, the client takes any
+// go-sasl mechanism) and the SYS and AUTH response codes (RFC 3206).
 //
 // The package knows the protocol and nothing about storage: a Backend
 // checks credentials and opens a user's Maildrop, which lists, streams and
@@ -32,6 +33,50 @@
 // UPDATE state); a dropped connection deletes nothing. Message bodies are
 // streamed with CRLF line endings and byte-stuffing, with memory bounded
 // by buffers.
+//
+// The Client fetches mail from any POP3 server (this is ExampleClient,
+// where addr, tlsConfig and save are made):
+//
+//	c, err := pop3.DialContext(ctx, addr)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer c.Close()
+//	if err := c.StartTLS(ctx, tlsConfig); err != nil { // before the password
+//		log.Fatal(err)
+//	}
+//	if err := c.Login(ctx, "bob", "password"); err != nil {
+//		log.Fatal(err)
+//	}
+//	list, err := c.List(ctx)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	for _, m := range list {
+//		msg, err := c.Retrieve(ctx, m.Number) // streamed, dots unstuffed
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		err = save(msg)
+//		msg.Close()
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		if err := c.Delete(ctx, m.Number); err != nil {
+//			log.Fatal(err)
+//		}
+//	}
+//	if err := c.Quit(ctx); err != nil { // the deletions happen here
+//		log.Fatal(err)
+//	}
+//
+// A message from Retrieve or Top is read from the connection as the
+// caller reads it, so its size does not matter; the next command waits
+// for it to be read or closed (until then it is refused). Every method
+// takes a context for that call. Replies are bounded in line length and
+// count; a -ERR is an *Error with its response code, so that
+// errors.Is(err, ErrInUse) and errors.Is(err, ErrAuthFailed) work on
+// either side.
 //
 // # Logging
 //

@@ -8,23 +8,27 @@ import (
 )
 
 // TestDocSnippetCompiles: the code in the package doc is part of
-// ExampleServer_ListenAndServe, word for word, so it compiles (it did
-// not: it gave the store itself as the Backend).
+// ExampleServer_ListenAndServe or ExampleClient, word for word, so it
+// compiles (it did not: it gave the store itself as the Backend).
 func TestDocSnippetCompiles(t *testing.T) {
 	blocks, err := doccheck.DocCode("doc.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := doccheck.FuncBody("example_listen_test.go", "ExampleServer_ListenAndServe")
+	server, err := doccheck.FuncBody("example_listen_test.go", "ExampleServer_ListenAndServe")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(blocks) == 0 {
-		t.Fatal("the package doc shows no code")
+	client, err := doccheck.FuncBody("example_client_test.go", "ExampleClient")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("the package doc shows %d blocks of code, want the server's and the client's", len(blocks))
 	}
 	for _, b := range blocks {
-		if !strings.Contains(body, b) {
-			t.Errorf("the package doc's code is not in ExampleServer_ListenAndServe:\n%s", b)
+		if !strings.Contains(server, b) && !strings.Contains(client, b) {
+			t.Errorf("the package doc's code is in neither ExampleServer_ListenAndServe nor ExampleClient:\n%s", b)
 		}
 	}
 }

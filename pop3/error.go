@@ -12,6 +12,9 @@ import "errors"
 // is logged.
 // Codes a backend may use: "IN-USE", "LOGIN-DELAY" (RFC 2449 section 8),
 // "AUTH", "SYS/TEMP", "SYS/PERM" (RFC 3206).
+//
+// The Client returns a server's -ERR as an *Error too, with the response
+// code the server sent (empty if none) and its text as Message.
 type Error struct {
 	Code    string // response code without brackets, e.g. "IN-USE"; may be empty
 	Message string

@@ -1,6 +1,9 @@
 package queue
 
-import "container/heap"
+import (
+	"container/heap"
+	"time"
+)
 
 // domainPacedLocked asks Options.DomainRate whether an attempt at domain
 // d may start now. If not, it sets a wake-up for when it may: a timer
@@ -10,7 +13,7 @@ func (q *Queue) domainPacedLocked(d string) bool {
 	if q.opts.DomainRate == nil {
 		return false
 	}
-	now := q.clock.Now()
+	now := time.Now()
 	wait := q.opts.DomainRate(d, now)
 	if wait <= 0 {
 		return false

@@ -48,4 +48,18 @@
 // message cannot smuggle a second one past this server. A message is
 // acknowledged with 250 only when Session.Data returns nil, so a backend
 // that stores durably before returning makes every 250 durable.
+//
+// The client (DialContext, Client, SendMail) pipelines, streams messages
+// with DATA or BDAT, and bounds the length and count of the server's reply
+// lines. Every call that talks to the server takes a context, as
+// net.Dialer.DialContext and database/sql's methods do: when it ends, the
+// read or write in progress returns at once with an error that wraps
+// ctx.Err().
+//
+//	c, err := smtp.DialContext(ctx, "mx.example.net:25")
+//	if err != nil { ... }
+//	defer c.Close()
+//	results, err := c.Send(ctx, from, nil, rcpts, body)
+//	...
+//	c.Quit(ctx)
 package smtp

@@ -161,15 +161,14 @@ func run(cfg *config, logger *slog.Logger) error {
 	store.SyncFS = cfg.syncFS
 
 	// The queue sends its DSNs through the agent, and the agent enqueues
-	// into the queue: QueueRef ties the knot.
-	queueRef := &delivery.QueueRef{}
+	// into the queue: the queue is opened first, given to the agent, and
+	// started once both know each other.
 	agent := &delivery.Agent{
 		Hostname:      cfg.domains[0],
 		Domains:       cfg.domains,
 		Accounts:      accounts,
 		Store:         store,
 		Aliases:       aliases,
-		Queue:         queueRef,
 		RelayNetworks: cfg.relayNetworks,
 		Logger:        logger,
 	}
@@ -186,7 +185,10 @@ func run(cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	queueRef.Set(q)
+	agent.Queue = q
+	if err := q.Start(); err != nil {
+		return err
+	}
 
 	var servers []listener
 	addSMTP := func(name, addr string, submission, implicitTLS bool) {

@@ -1,10 +1,17 @@
-// Command simple is the simplest mail server that works: a list of
-// accounts, one mbox file per account, SMTP appends to the recipient's
-// file, POP3 hands the file out and erases what the client deleted.
+// Command simple is the simplest mail server that works, and the simplest
+// mail client. The server: a list of accounts, one mbox file per account,
+// SMTP appends to the recipient's file, POP3 hands the file out and erases
+// what the client deleted.
 //
 //	go run ./examples/simple -users alice:secret,bob:secret
 //	curl smtp://127.0.0.1:2525 --mail-from alice@localhost --mail-rcpt bob@localhost -T msg.txt
 //	curl pop3://bob:secret@127.0.0.1:1110/1
+//
+// The client (client.go) downloads a user's mail over POP3 into a local
+// mbox file, erases it from the server, lists the messages of the file
+// (sender, subject, date, size) and shows the text of one:
+//
+//	go run ./examples/simple client -user bob -password secret -mbox bob.mbox -show 1
 package main
 
 import (
@@ -88,6 +95,12 @@ func (s *server) Login(ctx context.Context, _ pop3.ConnInfo, user, password stri
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "client" {
+		if err := client(os.Args[2:]); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	dir := flag.String("dir", "simple-mail", "directory of the mbox files")
 	users := flag.String("users", "alice:secret,bob:secret", "accounts as user:password,...")
 	smtpAddr := flag.String("smtp", "127.0.0.1:2525", "SMTP address")

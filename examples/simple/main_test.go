@@ -11,6 +11,31 @@ import (
 	"github.com/mailwright/mailwright/internal/interop"
 )
 
+// build builds the example into dir and returns the program's path.
+func build(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "simple")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startServer runs the server with its mbox files in mail, for alice
+// (password pa55) and bob (s3cret), and returns its SMTP and POP3
+// addresses.
+func startServer(t *testing.T, bin, mail string) (smtpAddr, pop3Addr string) {
+	t.Helper()
+	smtpAddr, pop3Addr = interop.FreeAddr(t), interop.FreeAddr(t)
+	cmd := exec.Command(bin, "-dir", mail, "-users", "alice:pa55,bob:s3cret", "-smtp", smtpAddr, "-pop3", pop3Addr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	interop.WaitListening(t, nil, smtpAddr, pop3Addr)
+	return smtpAddr, pop3Addr
+}
+
 // TestSimpleServer builds and runs the example as a process and drives it
 // with Python's smtplib and poplib: mail sent to bob over SMTP is read and
 // deleted over POP3, and the file is empty afterwards.
@@ -20,18 +45,9 @@ func TestSimpleServer(t *testing.T) {
 		t.Skip("python3 is not installed")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "simple")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	smtpAddr, pop3Addr := interop.FreeAddr(t), interop.FreeAddr(t)
+	bin := build(t, dir)
 	mail := filepath.Join(dir, "mail")
-	cmd := exec.Command(bin, "-dir", mail, "-users", "alice:pa55,bob:s3cret", "-smtp", smtpAddr, "-pop3", pop3Addr)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	interop.WaitListening(t, nil, smtpAddr, pop3Addr)
+	smtpAddr, pop3Addr := startServer(t, bin, mail)
 
 	sh, sp, _ := net.SplitHostPort(smtpAddr)
 	ph, pp, _ := net.SplitHostPort(pop3Addr)

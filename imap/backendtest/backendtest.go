@@ -231,6 +231,13 @@ func Run(t *testing.T, newBackend func(t *testing.T) Harness) {
 		}
 	})
 
+	// RFC 5465 (NOTIFY), for a User that offers it (imap.NotifyUser):
+	// changes to any mailbox reach a watch of the user's mailboxes.
+	t.Run("Watch", func(t *testing.T) {
+		_, u := login(t)
+		testWatch(t, u)
+	})
+
 	t.Run("PollAndUpdates", func(t *testing.T) {
 		_, u := login(t)
 		appendMsg(t, u, "INBOX")

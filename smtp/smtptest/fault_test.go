@@ -1,6 +1,7 @@
 package smtptest_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ func TestFaultDefaultReply(t *testing.T) {
 	} {
 		srv := smtptest.NewServer(t)
 		srv.Inject(smtptest.Fault{Stage: tc.stage})
-		err := srv.SendMail("a@example.org", []string{"b@example.org"}, strings.NewReader("Subject: x\r\n\r\nx\r\n"))
+		err := srv.SendMail(context.Background(), "a@example.org", []string{"b@example.org"}, strings.NewReader("Subject: x\r\n\r\nx\r\n"))
 		var se *mwsmtp.Error
 		if !errors.As(err, &se) || se.Code != tc.code || !strings.Contains(se.Message, "Injected fault") {
 			t.Errorf("stage %d: %v, want %d Injected fault", tc.stage, err, tc.code)

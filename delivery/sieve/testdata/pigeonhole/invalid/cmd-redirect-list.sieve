@@ -1,0 +1,1 @@
+redirect ["a@example.com", "b@example.com"];

@@ -1,0 +1,2 @@
+require "enotify";
+notify :from "nope" "mailto:a@example.com";

@@ -1,0 +1,2 @@
+require "enotify";
+notify :importance "5" "mailto:a@example.com";

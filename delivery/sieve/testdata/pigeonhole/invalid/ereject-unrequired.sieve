@@ -1,0 +1,1 @@
+ereject "no";

@@ -1,0 +1,2 @@
+require "relational";
+if header :count "subject" "1" { keep; }

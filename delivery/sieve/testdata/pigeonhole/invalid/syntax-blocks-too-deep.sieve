@@ -1,0 +1,67 @@
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+if true {
+keep;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}

@@ -1,0 +1,1 @@
+if not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not not true { keep; }

@@ -1,0 +1,1 @@
+if header :is "subject" 5 { keep; }

@@ -1,0 +1,1 @@
+if header :comparator "i;ascii-numeric" "subject" "1" { keep; }

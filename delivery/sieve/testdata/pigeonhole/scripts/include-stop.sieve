@@ -1,0 +1,4 @@
+# stop in an included script ends everything.
+require ["include", "fileinto"];
+include "stopper";
+fileinto "NotReached";

@@ -1,0 +1,3 @@
+# vacation with defaults.
+require "vacation";
+vacation "I am away until Monday.";

@@ -1,0 +1,5 @@
+# execute
+# messages: plain.eml
+# from: user@example.com
+require "vacation";
+vacation "Away.";
