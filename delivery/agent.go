@@ -654,7 +654,8 @@ func (s *session) trace() []byte {
 	if len(s.tx.rcpts) == 1 {
 		f.rcpt = s.tx.rcpts[0].addr
 	}
-	return append(appendReceived(make([]byte, 0, 256+len(s.tags)), &f), s.tags...)
+	tags := s.tagFields()
+	return append(appendReceived(make([]byte, 0, 256+len(tags)), &f), tags...)
 }
 
 func (s *session) protocol() string {

@@ -125,6 +125,15 @@ func dnsblRefusal(ip netip.Addr, l dnsbl.Listing) *smtp.Error {
 	return &smtp.Error{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: msg}
 }
 
+// tagFields returns the header fields that Tag zones add to a message:
+// none once the client has authenticated, as it is not refused either.
+func (s *session) tagFields() []byte {
+	if s.c.AuthIdentity() != "" {
+		return nil
+	}
+	return s.tags
+}
+
 // appendDNSBLTag appends the header field that a Tag listing adds:
 //
 //	X-DNSBL: bl.example (127.0.0.2) reason

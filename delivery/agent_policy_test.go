@@ -70,7 +70,8 @@ func TestDNSBLReject(t *testing.T) {
 	}
 }
 
-// A Tag zone lets the mail in with a header field saying so.
+// A Tag zone lets the mail in with a header field saying so, except the
+// mail of a session that authenticated.
 func TestDNSBLTag(t *testing.T) {
 	dns := blocklists(t)
 	a := testAgent(t)
@@ -79,9 +80,15 @@ func TestDNSBLTag(t *testing.T) {
 	sendFrom(t, "127.0.0.2", addr, `
 		C: MAIL FROM:<someone@example.com>
 		S: 250 *`+oneMessage)
+	sendFrom(t, "127.0.0.2", addr, authPlain+`
+		C: MAIL FROM:<alice@example.org>
+		S: 250 *`+oneMessage)
 	msgs := inbox(t, a.Store, "alice")
-	if len(msgs) != 1 || !strings.Contains(msgs[0], "\r\nX-DNSBL: bl.test (127.0.0.2) listed for testing\r\n") {
+	if len(msgs) != 2 || !strings.Contains(msgs[0], "\r\nX-DNSBL: bl.test (127.0.0.2) listed for testing\r\n") {
 		t.Errorf("messages: %q", msgs)
+	}
+	if strings.Contains(msgs[1], "X-DNSBL") {
+		t.Errorf("the message of an authenticated session is tagged: %q", msgs[1])
 	}
 }
 

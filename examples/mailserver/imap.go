@@ -11,7 +11,7 @@ import (
 
 // imapListeners returns the IMAP (STARTTLS) and IMAPS (implicit TLS)
 // listeners, serving the store.
-func imapListeners(cfg *config, store *mailbox.Store, accounts mailbox.Accounts, tlsConfig *tls.Config, logger *slog.Logger) []listener {
+func imapListeners(cfg *config, store *mailbox.Store, accounts mailbox.Accounts, tlsConfig *tls.Config, def *defence, logger *slog.Logger) []listener {
 	backend := mailbox.NewIMAPBackend(store, accounts)
 	var out []listener
 	add := func(name, addr string, implicitTLS bool) {
@@ -19,7 +19,8 @@ func imapListeners(cfg *config, store *mailbox.Store, accounts mailbox.Accounts,
 			return
 		}
 		s := &imap.Server{Addr: addr, Backend: backend, TLSConfig: tlsConfig,
-			AllowInsecureAuth: cfg.insecureAuth, MaxConnectionsPerIP: 256, Logger: logger}
+			AllowInsecureAuth: cfg.insecureAuth, Logger: logger}
+		def.imap(s)
 		serve := s.ListenAndServe
 		if implicitTLS {
 			serve = func() error { return s.ListenAndServeTLS("", "") }

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/mailwright/mailwright/delivery"
+	"github.com/mailwright/mailwright/delivery/dnsbl"
 	"github.com/mailwright/mailwright/mailbox"
 	"github.com/mailwright/mailwright/pop3"
 	"github.com/mailwright/mailwright/queue"
@@ -51,6 +52,7 @@ type config struct {
 	remotePort                                 int
 	debugAddr                                  string
 	syncFS                                     bool
+	defence                                    defenceConfig
 }
 
 func main() {
@@ -99,7 +101,9 @@ func serverFlags(fs *flag.FlagSet) func() *config {
 	fs.IntVar(&c.remotePort, "remote-port", 25, "port that outbound delivery connects to")
 	fs.BoolVar(&c.syncFS, "syncfs", true, "make accepted mail durable with one syncfs(2) per batch of messages (fast when the data directory's file system is not busy with other writers); false: an fsync per file")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)")
+	finishDefence := defenceFlags(fs, &c.defence)
 	return func() *config {
+		finishDefence()
 		c.domains = splitList(*domains)
 		if len(c.domains) == 0 {
 			c.domains = []string{"localhost"}
@@ -162,22 +166,30 @@ func run(cfg *config, logger *slog.Logger) error {
 
 	// The queue sends its DSNs through the agent, and the agent enqueues
 	// into the queue: the queue is opened first, given to the agent, and
-	// started once both know each other.
-	agent := &delivery.Agent{
-		Hostname:      cfg.domains[0],
-		Domains:       cfg.domains,
-		Accounts:      accounts,
-		Store:         store,
-		Aliases:       aliases,
-		RelayNetworks: cfg.relayNetworks,
-		Logger:        logger,
+	// started once both know each other. The MX port has an agent of its
+	// own, which looks its clients up in the DNSBLs.
+	def := newDefence(&cfg.defence, cfg.resolver, logger)
+	newAgent := func(blocklists *dnsbl.Checker) *delivery.Agent {
+		return &delivery.Agent{
+			Hostname:      cfg.domains[0],
+			Domains:       cfg.domains,
+			Accounts:      accounts,
+			Store:         store,
+			Aliases:       aliases,
+			RelayNetworks: cfg.relayNetworks,
+			SendLimiter:   def.sending,
+			DNSBL:         blocklists,
+			Logger:        logger,
+		}
 	}
+	agent, mxAgent := newAgent(nil), newAgent(def.dnsbl)
 	remote := &delivery.Remote{LocalName: cfg.domains[0], Port: cfg.remotePort, DNSServer: cfg.resolver, Logger: logger}
 	q, err := queue.Open(filepath.Join(cfg.data, "queue"), queue.Options{
-		Deliverer: remote,
-		Hostname:  cfg.domains[0],
-		SendDSN:   agent.SendDSN,
-		Logger:    logger,
+		Deliverer:  remote,
+		Hostname:   cfg.domains[0],
+		SendDSN:    agent.SendDSN,
+		DomainRate: def.outbound.Wait,
+		Logger:     logger,
 		OnEvent: func(e queue.Event) {
 			logger.Info("queue", "event", e.Kind.String(), "id", e.ID, "rcpts", e.Recipients)
 		},
@@ -185,7 +197,7 @@ func run(cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	agent.Queue = q
+	agent.Queue, mxAgent.Queue = q, q
 	if err := q.Start(); err != nil {
 		return err
 	}
@@ -195,12 +207,13 @@ func run(cfg *config, logger *slog.Logger) error {
 		if addr == "" {
 			return
 		}
-		var backend smtp.Backend = agent
+		var backend smtp.Backend = mxAgent
 		if submission {
 			backend = requireAuth{agent}
 		}
 		s := &smtp.Server{Addr: addr, Domain: cfg.domains[0], Backend: backend, TLSConfig: tlsConfig,
 			AllowInsecureAuth: cfg.insecureAuth, EnableDSN: true, Logger: logger}
+		def.smtp(s)
 		serve := s.ListenAndServe
 		if implicitTLS {
 			serve = func() error { return s.ListenAndServeTLS("", "") }
@@ -217,7 +230,8 @@ func run(cfg *config, logger *slog.Logger) error {
 			return
 		}
 		s := &pop3.Server{Addr: addr, Backend: pop3Backend, TLSConfig: tlsConfig,
-			AllowInsecureAuth: cfg.insecureAuth, MaxConnectionsPerIP: 256, Logger: logger}
+			AllowInsecureAuth: cfg.insecureAuth, Logger: logger}
+		def.pop3(s)
 		serve := s.ListenAndServe
 		if implicitTLS {
 			serve = func() error { return s.ListenAndServeTLS("", "") }
@@ -226,7 +240,7 @@ func run(cfg *config, logger *slog.Logger) error {
 	}
 	addPOP3("pop3", cfg.pop3, false)
 	addPOP3("pop3s", cfg.pop3s, true)
-	servers = append(servers, imapListeners(cfg, store, accounts, tlsConfig, logger)...)
+	servers = append(servers, imapListeners(cfg, store, accounts, tlsConfig, def, logger)...)
 
 	if cfg.debugAddr != "" {
 		go func() { logger.Error("debug listener", "err", http.ListenAndServe(cfg.debugAddr, nil)) }()

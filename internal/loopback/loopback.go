@@ -71,8 +71,9 @@ func DialClient(t testing.TB, from, addr string) *Client {
 
 // Run plays a transcript, one step a line (leading blanks ignored): "C:
 // text" sends text and CRLF; "S: text" reads a line and requires it to be
-// text, or to start with it when it ends in "*". Each read waits at most
-// 10 seconds.
+// text, or to start with it when it ends in "*"; "S...: text" reads lines
+// until one is text in the same way (the end of a multiline reply whose
+// other lines do not matter). Each read waits at most 10 seconds.
 func (c *Client) Run(script string) {
 	c.t.Helper()
 	for _, line := range strings.Split(script, "\n") {
@@ -85,19 +86,35 @@ func (c *Client) Run(script string) {
 				c.t.Fatalf("C: %s: %v", line[3:], err)
 			}
 		case strings.HasPrefix(line, "S: "):
-			want := line[3:]
-			c.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-			got, err := c.r.ReadString('\n')
-			if err != nil {
-				c.t.Fatalf("S: want %q: %v (got %q)", want, err, got)
+			if got := c.readLine(line[3:]); !matches(got, line[3:]) {
+				c.t.Fatalf("S: want %q\n   got  %q", line[3:], got)
 			}
-			got = strings.TrimSuffix(got, "\r\n")
-			if prefix, ok := strings.CutSuffix(want, "*"); ok && strings.HasPrefix(got, prefix) || got == want {
-				continue
+		case strings.HasPrefix(line, "S...: "):
+			for i := 0; !matches(c.readLine(line[6:]), line[6:]); i++ {
+				if i == 1000 {
+					c.t.Fatalf("S...: no line %q in 1000", line[6:])
+				}
 			}
-			c.t.Fatalf("S: want %q\n   got  %q", want, got)
 		default:
 			c.t.Fatalf("bad transcript line %q", line)
 		}
 	}
+}
+
+// readLine reads a line for the step that wants want.
+func (c *Client) readLine(want string) string {
+	c.t.Helper()
+	c.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := c.r.ReadString('\n')
+	if err != nil {
+		c.t.Fatalf("S: want %q: %v (got %q)", want, err, got)
+	}
+	return strings.TrimSuffix(got, "\r\n")
+}
+
+// matches reports whether a line is want, or starts with want's text
+// before a final "*".
+func matches(got, want string) bool {
+	prefix, ok := strings.CutSuffix(want, "*")
+	return ok && strings.HasPrefix(got, prefix) || got == want
 }
