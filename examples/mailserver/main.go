@@ -14,6 +14,11 @@
 //	go run ./examples/mailserver queue list -data /var/lib/mailwright
 //
 // Flags go before or after the arguments; "mailserver -h" lists them.
+//
+// Its open ports defend themselves (see defence.go and the README):
+// connections capped per client address, one login throttle for SMTP AUTH,
+// IMAP and POP3, sending limits per account and per address, DNSBLs on the
+// MX port (-dnsbl), and outbound delivery paced per domain.
 package main
 
 import (
