@@ -1,10 +1,12 @@
 package throttle_test
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,15 +25,29 @@ import (
 type servers struct {
 	smtp, imap, pop3 string // addresses
 	logs             *logtest.Buffer
+	checks           *atomic.Int64 // passwords the accounts checked
+}
+
+// countingAccounts counts the passwords that reach the accounts.
+type countingAccounts struct {
+	*mailbox.MemoryAccounts
+	n *atomic.Int64
+}
+
+func (c countingAccounts) Authenticate(ctx context.Context, user, pass string) (string, error) {
+	c.n.Add(1)
+	return c.MemoryAccounts.Authenticate(ctx, user, pass)
 }
 
 func startServers(t *testing.T, logins *throttle.Logins) *servers {
 	t.Helper()
-	accounts := mailbox.NewMemoryAccounts("example.org")
-	accounts.Add("alice", "secret")
+	memory := mailbox.NewMemoryAccounts("example.org")
+	memory.Add("alice", "secret")
+	s := &servers{checks: new(atomic.Int64)}
+	accounts := countingAccounts{memory, s.checks}
 	store := mailbox.NewMemoryStore()
 	logger, logs := logtest.New()
-	s := &servers{logs: logs}
+	s.logs = logs
 	listen := func() net.Listener {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -109,8 +125,9 @@ func (s *servers) pop3Login(t *testing.T, from, pass, want string) {
 
 // The same password guessed over SMTP, IMAP and POP3 from many sessions
 // of one address: once the failures add up to MaxFailures the address is
-// refused on all three, even with the right password, while another
-// address logs in; after BlockFor it may log in again.
+// refused on all three, even with the right password, which the accounts
+// (and their login cache) never see, while another address logs in; after
+// BlockFor it may log in again.
 func TestGuessingBlockedAcrossProtocols(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -124,9 +141,13 @@ func TestGuessingBlockedAcrossProtocols(t *testing.T) {
 		s.imapLogin(t, attacker, "guess", "a NO [AUTHENTICATIONFAILED] *")
 		s.pop3Login(t, attacker, "guess", "-ERR [AUTH] *")
 	}
+	checked := s.checks.Load()
 	s.smtpLogin(t, attacker, "secret", "454 4.7.0 Too many failed logins; try again later")
 	s.imapLogin(t, attacker, "secret", "a NO [UNAVAILABLE] Too many failed logins; try again later")
 	s.pop3Login(t, attacker, "secret", "-ERR [SYS/TEMP] Too many failed logins; try again later")
+	if n := s.checks.Load() - checked; n != 0 {
+		t.Errorf("%d passwords of a blocked address reached the accounts (and their cache)", n)
+	}
 
 	s.imapLogin(t, "127.0.0.1", "secret", "a OK *")
 
