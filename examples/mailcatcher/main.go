@@ -70,7 +70,9 @@ func main() {
 		Domain:          "mailcatcher.localhost",
 		Backend:         c,
 		MaxMessageBytes: *maxSize,
-		Logger:          logger,
+		// The tests that send here share an address or two.
+		MaxConnectionsPerIP: -1,
+		Logger:              logger,
 	}
 	imapSrv := &imap.Server{
 		Backend:           mailbox.NewIMAPBackend(store, anyone),
