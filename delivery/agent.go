@@ -71,6 +71,11 @@ type Agent struct {
 	// RelayNetworks are the client networks trusted to relay without
 	// authenticating (e.g. 127.0.0.0/8 for local programs).
 	RelayNetworks []netip.Prefix
+	// BURL, if set, lets authenticated clients send a message that is on
+	// an IMAP server by naming it with a URL (RFC 4468): sessions offer
+	// "BURL imap" and read the URLs through it. IMAPURLs resolves them
+	// through the IMAP backend of this server, in-process.
+	BURL URLFetcher
 	// VerifyExpand makes sessions answer VRFY and EXPN from Accounts and
 	// Aliases (RFC 5321 3.5). Off by default: they tell spammers which
 	// addresses exist (RFC 5321 7.3).
@@ -198,8 +203,12 @@ func (a *Agent) NewSession(ctx context.Context, c *smtp.Conn) (smtp.Session, err
 		return lmtpVerifySession{s}, nil
 	case lmtp:
 		return lmtpSession{s}, nil
+	case a.VerifyExpand && a.BURL != nil:
+		return burlVerifySession{verifySession{s}}, nil
 	case a.VerifyExpand:
 		return verifySession{s}, nil
+	case a.BURL != nil:
+		return burlSession{s}, nil
 	}
 	return s, nil
 }

@@ -27,6 +27,9 @@ import "strconv"
 //	THREAD                         *threadArgs
 //	CANCELUPDATE                   *cancelUpdateArgs
 //	NOTIFY                         *notifyArgs
+//	GENURLAUTH                     *genURLAuthArgs
+//	RESETKEY                       *resetKeyArgs
+//	URLFETCH                       *urlFetchArgs
 type command struct {
 	Tag  string
 	Name string // upper case, without the UID prefix

@@ -69,9 +69,13 @@ type User interface {
 	// Status returns a mailbox's counters without selecting it. A missing
 	// mailbox gives ErrNonexistent.
 	Status(ctx context.Context, name string) (MailboxStatus, error)
-	// Append stores a message, read from r (exactly size bytes), in a
-	// mailbox; a missing mailbox gives ErrTryCreate. It returns once the
-	// message is stored durably.
+	// Append stores a message, read from r (exactly opts.Size bytes, or
+	// to its end when opts.Size is -1), in a mailbox; a missing mailbox
+	// gives ErrTryCreate. It returns once the message is stored durably.
+	// For a CATENATE message (RFC 4469) the server reads the parts as r
+	// is read, and may call Open (and read the messages of the Mailbox it
+	// returns) from within r's Read: Append must not hold what Open
+	// needs while it reads r. A read error from r fails the Append.
 	Append(ctx context.Context, name string, r io.Reader, opts *AppendOptions) (AppendResult, error)
 	// Open opens a mailbox for SELECT (readOnly false) or EXAMINE
 	// (readOnly true). A missing mailbox gives ErrNonexistent.
@@ -93,7 +97,10 @@ type CreateOptions struct {
 type AppendOptions struct {
 	Flags        []string  // system flags and keywords; never \Recent
 	InternalDate time.Time // zero means now
-	Size         int64     // the number of bytes r yields
+	// Size is the number of bytes r yields, or -1 when it is not known
+	// in advance (CATENATE, RFC 4469): r is then read to its end; the
+	// server keeps it within MaxAppendSize.
+	Size int64
 }
 
 // AppendResult is what the backend assigned to an appended message, for

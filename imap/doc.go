@@ -42,7 +42,11 @@
 // to Server.Logger. Optional interfaces unlock more: StructureCache and
 // HeaderCache spare message parsing, and a User implementing QResyncUser
 // whose mailboxes implement VanishedReporter (they remember expunged UIDs
-// by mod-sequence) gets QRESYNC (RFC 7162 3.2).
+// by mod-sequence) gets QRESYNC (RFC 7162 3.2). A Backend implementing
+// URLAuthBackend whose Users implement AccessKeyUser (they keep a secret
+// key per mailbox) gets URLAUTH (RFC 4467, RFC 5524), and FetchURL lets a
+// submission server in the same process read what such URLs name (BURL,
+// RFC 4468; see ExampleFetchURL).
 //
 // # Logging
 //

@@ -138,13 +138,19 @@ type parser struct {
 	// appendParen is set while the data of an APPEND message given as
 	// UTF8 (literal8) is read: its closing ")" follows the data.
 	appendParen bool
+	// needLine is set once the data of an APPEND literal has been read:
+	// the command goes on on the next line.
+	needLine bool
+	catParts int  // parts of the current CATENATE message so far
+	catParen bool // like appendParen, for a UTF8 part of CATENATE
 }
 
 const (
-	stateIdle   = iota // between commands
-	stateLine          // inside a command; line holds the current line
-	stateAppend        // APPEND: the parser is before the next message or the end
-	stateBody          // APPEND: message data is being read by the server
+	stateIdle     = iota // between commands
+	stateLine            // inside a command; line holds the current line
+	stateAppend          // APPEND: the parser is before the next message or the end
+	stateBody            // APPEND: message data (or a CATENATE TEXT part) is being read by the server
+	stateCatenate        // APPEND: inside CATENATE (RFC 4469), before the next part or ")"
 )
 
 // litInfo is a literal announcement "{n}", "{n+}" or "~{n}" ending a line.
@@ -225,8 +231,8 @@ func (p *parser) ReadCommand() (*command, error) {
 			return nil, err
 		}
 	}
-	p.text, p.lits, p.discarded, p.keys, p.nAppend = 0, 0, 0, 0, 0
-	p.appendParen = false
+	p.text, p.lits, p.discarded, p.keys, p.nAppend, p.catParts = 0, 0, 0, 0, 0, 0
+	p.appendParen, p.needLine, p.catParen = false, false, false
 	p.tag = ""
 	for {
 		if err := p.readLine(); err != nil {
@@ -259,12 +265,13 @@ func (p *parser) SkipCommand() error {
 	switch p.state {
 	case stateIdle:
 		return nil
-	case stateBody, stateAppend:
+	case stateBody, stateAppend, stateCatenate:
 		if err := p.discardBody(); err != nil {
 			return err
 		}
-		if p.nAppend > 0 {
+		if p.needLine {
 			// Message data ends a line: what follows it is on the next.
+			p.needLine = false
 			p.text = 0
 			if err := p.readLine(); err != nil {
 				p.state = stateIdle

@@ -44,6 +44,9 @@ var commands = func() map[string]*commandSpec {
 		{name: "THREAD", parse: parseThread, uid: true},
 		{name: "CANCELUPDATE", parse: parseCancelUpdate},
 		{name: "NOTIFY", parse: parseNotify},
+		{name: "GENURLAUTH", parse: parseGenURLAuth},
+		{name: "RESETKEY", parse: parseResetKey},
+		{name: "URLFETCH", parse: parseURLFetch},
 	}
 	m := make(map[string]*commandSpec, len(list))
 	for i := range list {

@@ -670,14 +670,14 @@ func TestParseAppendErrors(t *testing.T) {
 		t.Errorf("after abandoned APPEND: %v %v", cmd, err)
 	}
 
-	// CATENATE is not supported.
-	p, _ = testParser("a APPEND INBOX CATENATE (URL \"/x\")\r\nb NOOP\r\n")
+	// An append-data extension the server does not know.
+	p, _ = testParser("a APPEND INBOX XFOO (URL \"/x\")\r\nb NOOP\r\n")
 	p.ReadCommand()
 	if _, err := p.NextAppendMessage(); !errors.As(err, &pe) {
-		t.Fatalf("CATENATE: %v", err)
+		t.Fatalf("XFOO: %v", err)
 	}
 	if cmd, err := p.ReadCommand(); err != nil || cmd.Tag != "b" {
-		t.Errorf("after CATENATE: %v %v", cmd, err)
+		t.Errorf("after XFOO: %v %v", cmd, err)
 	}
 
 	// Bad date-time.

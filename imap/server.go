@@ -47,8 +47,10 @@ const (
 // 6855), CONDSTORE (RFC 7162 3.1), QRESYNC (RFC 7162 3.2, advertised after login when the User implements QResyncUser and
 // its mailboxes VanishedReporter), SORT, THREAD=ORDEREDSUBJECT and
 // THREAD=REFERENCES (RFC 5256), ESORT (RFC 5267 3: SORT RETURN
-// with MIN, MAX, COUNT, ALL), SORT=DISPLAY (RFC 5957), STARTTLS and
-// LOGINDISABLED.
+// with MIN, MAX, COUNT, ALL), SORT=DISPLAY (RFC 5957), CATENATE (RFC
+// 4469), URLAUTH and URLAUTH=BINARY (RFC 4467, RFC 5524: advertised when
+// the Backend is a URLAuthBackend and, after login, the User an
+// AccessKeyUser), STARTTLS and LOGINDISABLED.
 //
 // MULTIAPPEND is all or none (RFC 3502): the messages are stored as they
 // arrive, and when a later one fails those already stored are removed

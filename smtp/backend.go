@@ -91,6 +91,23 @@ type Expander interface {
 	Expand(ctx context.Context, list string) (members []string, err error)
 }
 
+// BURLSession is implemented by sessions that take message data from a
+// URL (BURL, RFC 4468): a client sends a message it has stored on an IMAP
+// server by naming it, instead of uploading it again. The server then
+// advertises "BURL imap" (with CHUNKING) and takes BURL commands, mixed
+// with BDAT, as chunks of the message data.
+type BURLSession interface {
+	// FetchURL opens the content the URL names, usually a URLAUTH-
+	// authorized IMAP URL (RFC 4467) for the authenticated user; the
+	// server streams it into the message and closes it. Return an *Error
+	// to refuse: RFC 4468 6 has 554 5.6.6 for a URL that cannot be
+	// resolved, 530 5.7.0 without authentication and 554 5.7.14 when the
+	// URL's server does not trust this one; any other error gives 451
+	// 4.3.0. A refused BURL ends the transaction: nothing of the message
+	// is delivered, and the client starts again with MAIL.
+	FetchURL(ctx context.Context, url string) (io.ReadCloser, error)
+}
+
 // LMTPSession is implemented by sessions that give a separate result for
 // each recipient after DATA in LMTP mode (RFC 2033 4.2). Without it the
 // result of Data applies to every recipient.

@@ -293,6 +293,7 @@ func init() {
 		"RCPT":     (*Conn).cmdRCPT,
 		"DATA":     (*Conn).cmdDATA,
 		"BDAT":     (*Conn).cmdBDAT,
+		"BURL":     (*Conn).cmdBURL,
 		"RSET":     (*Conn).cmdRSET,
 		"NOOP":     (*Conn).cmdNOOP,
 		"QUIT":     (*Conn).cmdQUIT,
@@ -446,7 +447,7 @@ func (c *Conn) hello(arg string, extended bool) error {
 // configuration enables and the session implements.
 func (c *Conn) writeExtensions() {
 	s := c.server
-	var ext [8]string
+	var ext [9]string
 	n := 0
 	add := func(e string) { ext[n] = e; n++ }
 	if !s.DisableChunking {
@@ -469,6 +470,10 @@ func (c *Conn) writeExtensions() {
 	}
 	if _, ok := c.session.(Verifier); ok {
 		add("VRFY")
+	}
+	if _, ok := c.session.(BURLSession); ok && !s.DisableChunking {
+		// RFC 4468 3: the session resolves IMAP URLs.
+		add("BURL imap")
 	}
 	c.bw.WriteString("250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n")
 	sep := "250-SIZE "

@@ -10,9 +10,8 @@ import (
 )
 
 // imapListeners returns the IMAP (STARTTLS) and IMAPS (implicit TLS)
-// listeners, serving the store.
-func imapListeners(cfg *config, store *mailbox.Store, accounts mailbox.Accounts, tlsConfig *tls.Config, def *defence, logger *slog.Logger) []listener {
-	backend := mailbox.NewIMAPBackend(store, accounts)
+// listeners, serving the store through backend.
+func imapListeners(cfg *config, backend *mailbox.IMAPBackend, tlsConfig *tls.Config, def *defence, logger *slog.Logger) []listener {
 	var out []listener
 	add := func(name, addr string, implicitTLS bool) {
 		if addr == "" {

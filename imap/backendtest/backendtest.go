@@ -179,6 +179,29 @@ func Run(t *testing.T, newBackend func(t *testing.T) Harness) {
 		}
 	})
 
+	// RFC 4469 (CATENATE): the server does not know the size in advance
+	// and passes -1; the backend reads to the end.
+	t.Run("AppendUnknownSize", func(t *testing.T) {
+		_, u := login(t)
+		res, err := u.Append(ctx, "INBOX", strings.NewReader(testMsg), &imap.AppendOptions{Size: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := open(t, u, "INBOX").Open(ctx, res.UID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if b, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size())); err != nil || string(b) != testMsg {
+			t.Errorf("content %q, %v", b, err)
+		}
+	})
+
+	t.Run("URLAuth", func(t *testing.T) {
+		h, u := login(t)
+		testURLAuth(t, h, u)
+	})
+
 	t.Run("FlagsCopyMoveExpunge", func(t *testing.T) {
 		_, u := login(t)
 		r1 := appendMsg(t, u, "INBOX")
