@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailwright/mailwright/delivery/dnsbl"
 	"github.com/mailwright/mailwright/mailbox"
 	"github.com/mailwright/mailwright/queue"
 	"github.com/mailwright/mailwright/smtp"
@@ -87,6 +88,23 @@ type Agent struct {
 	// in SpoolDir (os.TempDir() if empty). Default 64 KiB.
 	SpoolMemory int
 	SpoolDir    string
+	// SendLimiter, if set, limits the messages and recipients each sender
+	// may send per time window (mailbox/throttle.Sending is one): a
+	// session that authenticated counts against its account, any other
+	// against its client's network, except clients of RelayNetworks.
+	// Over a limit MAIL FROM gets 451 4.7.1, RCPT TO 450 4.7.1.
+	SendLimiter SendLimiter
+	// DNSBL, if set, looks each client up in DNS blocklists (RFC 5782)
+	// from the start of its session, and applies the listings at MAIL
+	// FROM: a Reject zone refuses the client's mail with 554 5.7.1 and
+	// the list's reason, a Tag zone adds an X-DNSBL header field to each
+	// message, and every listing is logged. A lookup that has not
+	// answered by the Checker's Timeout counts as not listed. Clients of
+	// RelayNetworks are not looked up, and a session that authenticated
+	// is not refused; still, give it only the Agent of the MX port (a
+	// second Agent with the same Store, Accounts and Queue): users often
+	// submit from addresses that lists name as dynamic.
+	DNSBL *dnsbl.Checker
 	// Logger receives what cannot be told to the client, such as alias
 	// targets that do not exist. Default slog.Default().
 	Logger *slog.Logger
@@ -178,6 +196,7 @@ func (a *Agent) NewSession(ctx context.Context, c *smtp.Conn) (smtp.Session, err
 		return nil, fmt.Errorf("delivery: Agent: %w", err)
 	}
 	s := &session{a: a, c: c}
+	s.startChecks(ctx)
 	lmtp := c.Server() != nil && c.Server().LMTP
 	switch {
 	case lmtp && a.VerifyExpand:
@@ -527,6 +546,11 @@ type session struct {
 	a  *Agent
 	c  *smtp.Conn
 	tx transaction
+
+	dnsbl        *dnsbl.Lookup // the client's DNSBL lookups, if any
+	dnsblDone    bool          // their listings have been applied
+	dnsblRefusal *smtp.Error   // the reply to a client in a Reject zone
+	tags         []byte        // header fields that Tag zones add
 }
 
 var (
@@ -557,6 +581,9 @@ func (s *session) AuthPassword(ctx context.Context, identity, username, password
 }
 
 func (s *session) Mail(ctx context.Context, from string, opts *smtp.MailOptions) error {
+	if err := s.checkSender(ctx); err != nil {
+		return err
+	}
 	s.tx = transaction{from: from}
 	if opts != nil {
 		s.tx.opts = *opts
@@ -567,15 +594,20 @@ func (s *session) Mail(ctx context.Context, from string, opts *smtp.MailOptions)
 // Rcpt routes the recipient: unknown local users get 550 5.1.1, other
 // domains 550 5.7.1 unless the client may relay.
 func (s *session) Rcpt(ctx context.Context, to string, opts *smtp.RcptOptions) error {
+	if err := s.checkRecipient(ctx); err != nil {
+		return err
+	}
 	return s.a.route(ctx, &s.tx, to, opts, s.mayRelay())
 }
 
 // mayRelay says whether the client may send to other domains: it
 // authenticated, or it connects from a trusted network.
 func (s *session) mayRelay() bool {
-	if s.c.AuthIdentity() != "" {
-		return true
-	}
+	return s.c.AuthIdentity() != "" || s.fromRelayNetwork()
+}
+
+// fromRelayNetwork says whether the client connects from RelayNetworks.
+func (s *session) fromRelayNetwork() bool {
 	if len(s.a.RelayNetworks) == 0 {
 		return false
 	}
@@ -631,7 +663,8 @@ func (s *session) trace() []byte {
 	if len(s.tx.rcpts) == 1 {
 		f.rcpt = s.tx.rcpts[0].addr
 	}
-	return appendReceived(make([]byte, 0, 256), &f)
+	tags := s.tagFields()
+	return append(appendReceived(make([]byte, 0, 256+len(tags)), &f), tags...)
 }
 
 func (s *session) protocol() string {

@@ -39,7 +39,8 @@ func cmdStartTLS(c *conn, cmd *command) result {
 
 // authFailed answers a failed LOGIN or AUTHENTICATE (method) of user.
 // Refused credentials are logged in the format the protocols share
-// (netserver.LoginFailed); a backend failure gets its own response.
+// (netserver.LoginFailed), counted by the LoginLimiter and answered after
+// its delay; a backend failure gets its own response.
 func (c *conn) authFailed(user, method string, err error) result {
 	var e *Error
 	if c.ctx.Err() != nil {
@@ -47,12 +48,14 @@ func (c *conn) authFailed(user, method string, err error) result {
 	}
 	r := no("AUTHENTICATIONFAILED", "Authentication failed")
 	switch {
+	case err == errLoginBlocked:
+		r = no(errLoginBlocked.Code, errLoginBlocked.Text) // logged by Allowed
 	case !errors.As(err, &e):
 		// Not a refusal the Backend documents: no fail2ban line, which
 		// would ban users for a backend failure.
 		c.logger().Info("imap: backend login error", "err", err)
 	case e.Code == "AUTHENTICATIONFAILED" || e.Code == "AUTHORIZATIONFAILED":
-		netserver.LoginFailed(c.ctx, c.srv.logger(), "imap", c.raw.RemoteAddr(), user, method)
+		c.logins().Failed(c.ctx, c.raw.RemoteAddr(), user, method)
 		if e.Code == "AUTHORIZATIONFAILED" {
 			r = c.backendError("LOGIN", err)
 		}
@@ -68,7 +71,12 @@ func (c *conn) authFailed(user, method string, err error) result {
 	return r
 }
 
-func (c *conn) login(username, password string) error {
+// login checks the credentials with the Backend (method is the command,
+// for the log), once the LoginLimiter lets the attempt through.
+func (c *conn) login(method, username, password string) error {
+	if !c.logins().Allowed(c.ctx, c.raw.RemoteAddr(), username, method) {
+		return errLoginBlocked
+	}
 	u, err := c.srv.Backend.Login(c.ctx, c.connInfo(), username, password)
 	if err != nil {
 		return err
@@ -76,6 +84,7 @@ func (c *conn) login(username, password string) error {
 	if u == nil {
 		return errors.New("imap: Backend.Login returned a nil User")
 	}
+	c.logins().Succeeded(c.ctx, c.raw.RemoteAddr(), username)
 	c.user = u
 	c.state.Store(stateAuth)
 	return nil
@@ -93,7 +102,7 @@ func cmdLogin(c *conn, cmd *command) result {
 	}
 	a := cmd.Args.(*loginArgs)
 	c.curTag = cmd.Tag
-	if err := c.login(a.Username, a.Password); err != nil {
+	if err := c.login("LOGIN", a.Username, a.Password); err != nil {
 		return c.authFailed(a.Username, "LOGIN", err)
 	}
 	return c.loggedIn()
@@ -126,7 +135,7 @@ func cmdAuthenticate(c *conn, cmd *command) result {
 			loginErr = &Error{Code: "AUTHORIZATIONFAILED", Text: "Authorization identity refused"}
 			return loginErr
 		}
-		loginErr = c.login(username, password)
+		loginErr = c.login("AUTHENTICATE PLAIN", username, password)
 		return loginErr
 	})
 	resp := a.InitialResponse

@@ -11,7 +11,7 @@ const maxMailboxName = 1024
 
 // checkName validates a decoded mailbox name before it reaches the
 // backend: no wildcards, control characters or empty components (RFC 9051
-// 5.1), a bounded length. INBOX as a first component is spelled in
+// 5.1), no namespace prefix ("~", "#"), a bounded length. INBOX as a first component is spelled in
 // upper case (RFC 9051 5.1: INBOX is case-insensitive).
 func checkName(name string) (string, *result) {
 	bad := func(text string) (string, *result) {
@@ -31,6 +31,13 @@ func checkName(name string) (string, *result) {
 		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '%' || r == '*' {
 			return bad("Mailbox name contains a character that is not allowed")
 		}
+	}
+	if name[0] == '~' || name[0] == '#' {
+		// RFC 2342 (NAMESPACE): other servers read "~user/" as another
+		// user's folders and "#..." as a namespace; this server offers
+		// only the personal one, with no prefix. A leading "/" is refused
+		// below as an empty component.
+		return bad("Mailbox names starting with " + name[:1] + " are namespaces this server does not serve")
 	}
 	if first, rest, found := strings.Cut(name, "/"); strings.EqualFold(first, "INBOX") {
 		name = "INBOX"

@@ -63,5 +63,7 @@
 //
 //	level=WARN msg="login failed" proto=imap ip=192.0.2.7 user=alice method=LOGIN
 //
-// method is LOGIN or "AUTHENTICATE PLAIN".
+// method is LOGIN or "AUTHENTICATE PLAIN". A login that the LoginLimiter
+// refuses before checking it is logged as "login blocked", with the
+// limiter's reason.
 package imap

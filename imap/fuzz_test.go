@@ -32,6 +32,7 @@ func FuzzParseCommand(f *testing.F) {
 		"a LOGIN {999999999+}\r\nxx", "a SEARCH ((((((ALL))))))\r\n",
 		"a CREATE x (USE (\\Sent))\r\na RENAME a b\r\na STATUS x (UIDNEXT)\r\na ENABLE X\r\n",
 		"a APPEND x UTF8 (~{3}\r\nabc) (\\Seen) UTF8 (~{0+}\r\n)\r\na APPEND x UTF8 (~{1+}\r\nz {1+}\r\ny\r\n",
+		"a SELECT \"x\nb DELETE INBOX\nc NOOP\"\r\nd NOOP\n\r\n", "a LOGIN {3+}\r\nbob x\ry {2+}\r\nzz\r\na NOOP\r\n",
 		"a UID SEARCH RETURN (UPDATE (FLAGS) PARTIAL -1:-5 CONTEXT) ALL\r\na CANCELUPDATE \"a\" \"b\"\r\na UID FETCH 1:* (UID) (PARTIAL 1:9)\r\n",
 		"a NOTIFY SET STATUS (selected (MessageNew (UID FLAGS) MessageExpunge)) (subtree (Lists \"x y\") (MessageNew MailboxName))\r\na NOTIFY NONE\r\n",
 		"a APPEND x (\\Seen) CATENATE (URL \"/INBOX/;UID=1\" TEXT {3+}\r\nabc URL {5+}\r\n;UID=2) CATENATE (TEXT ~{1+}\r\nz UTF8 (~{2+}\r\nhi)) {1+}\r\nx\r\n",

@@ -62,11 +62,17 @@ func (p *parser) parseCommand() (*command, error) {
 		p.pos++
 	}
 	if p.pos == start {
+		if p.bare {
+			return nil, badf(errBareLine)
+		}
 		return nil, badf("Invalid tag")
 	}
 	p.tag = string(p.line[start:p.pos])
 	if p.truncated {
 		return nil, &commandError{Status: "BAD", Code: "TOOBIG", Message: "Command line too long"}
+	}
+	if p.bare {
+		return nil, badf(errBareLine)
 	}
 	if err := p.sp(); err != nil {
 		return nil, badf("Missing command")

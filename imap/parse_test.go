@@ -38,7 +38,7 @@ func TestParseCommands(t *testing.T) {
 	}{
 		{"a1 CAPABILITY\r\n", command{Tag: "a1", Name: "CAPABILITY"}},
 		{"a1 noop\r\n", command{Tag: "a1", Name: "NOOP"}},
-		{"x] LOGOUT\n", command{Tag: "x]", Name: "LOGOUT"}}, // ']' is a tag char; bare LF accepted
+		{"x] LOGOUT\r\n", command{Tag: "x]", Name: "LOGOUT"}}, // ']' is a tag char
 		{"t STARTTLS\r\n", command{Tag: "t", Name: "STARTTLS"}},
 		{"t CHECK\r\n", command{Tag: "t", Name: "CHECK"}},
 		{"t CLOSE\r\n", command{Tag: "t", Name: "CLOSE"}},

@@ -260,6 +260,9 @@ func (p *parser) nextLine() error {
 	if p.truncated {
 		return &commandError{Status: "BAD", Code: "TOOBIG", Message: "Command line too long"}
 	}
+	if p.bare {
+		return badf(errBareLine)
+	}
 	return nil
 }
 

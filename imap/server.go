@@ -101,15 +101,29 @@ type Server struct {
 	// data is sent; also advertised as APPENDLIMIT). Zero means
 	// DefaultMaxAppendSize.
 	MaxAppendSize int64
-	// MaxConnections and MaxConnectionsPerIP cap concurrent connections;
-	// over a cap a connection gets "* BYE [UNAVAILABLE]". Zero means the
-	// default; negative means no cap.
+	// MaxConnections and MaxConnectionsPerIP cap concurrent connections,
+	// overall and from one source (an IPv4 address or an IPv6 /64, see
+	// IPv4PrefixLength); over a cap a connection gets "* BYE
+	// [UNAVAILABLE]". Zero means the default; negative means no cap.
 	MaxConnections      int
 	MaxConnectionsPerIP int
+	// IPv4PrefixLength and IPv6PrefixLength say how many leading bits of a
+	// client's address are one source for MaxConnectionsPerIP: 32 and 64
+	// if zero, since a host on an IPv6 network has a /64 to pick
+	// addresses from.
+	IPv4PrefixLength, IPv6PrefixLength int
 	// MaxAuthFailures is the number of failed LOGIN/AUTHENTICATE after
 	// which the connection is closed. Zero means the default; negative
 	// means no limit.
 	MaxAuthFailures int
+	// LoginLimiter, if set, throttles logins across sessions: it is asked
+	// before credentials are checked (a refused attempt gets NO
+	// [UNAVAILABLE] and a "login blocked" log line), and told of each
+	// failure and success; a failure is answered after the wait it
+	// returns. One mailbox/throttle.Logins can serve the IMAP, POP3 and
+	// SMTP servers together. Nil: failures are only counted per session
+	// (MaxAuthFailures).
+	LoginLimiter LoginLimiter
 	// MaxBadCommands is the number of BAD responses after which the
 	// connection is closed with BYE. Zero means the default; negative
 	// means no limit.
@@ -212,6 +226,8 @@ func (s *Server) protocol() *netserver.Protocol {
 		HandshakeTimeout:  s.commandTimeout(),
 		MaxConns:          netserver.Limit(s.MaxConnections, DefaultMaxConnections),
 		MaxPerIP:          netserver.Limit(s.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP),
+		PrefixIPv4:        s.IPv4PrefixLength,
+		PrefixIPv6:        s.IPv6PrefixLength,
 		Logger:            s.logger(),
 		BaseContext:       s.BaseContext,
 		ConnContext:       s.ConnContext,

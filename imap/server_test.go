@@ -174,7 +174,7 @@ func TestConnectionCapPerIP(t *testing.T) {
 	c := ts.dial(t)
 	_ = c
 	nc2 := ts.dialRaw(t)
-	nc2.run(`S: * BYE [UNAVAILABLE] Too many connections from your address, try again later`)
+	nc2.run(`S: * BYE [UNAVAILABLE] Too many connections from your address or network, try again later`)
 	nc2.expectClosed()
 }
 

@@ -41,14 +41,18 @@ func (c *conn) cmdAUTH(cmd *command) bool {
 		loginErr error
 		loggedIn bool
 	)
+	op := "AUTH " + string(bytes.ToUpper(cmd.arg(0)))
 	login := func(username, password string) error {
 		user = username
 		loggedIn = true
+		if !c.allowed(op, username) {
+			loginErr = errLoginBlocked
+			return loginErr
+		}
 		md, loginErr = c.srv.Backend.Login(c.ctx, c.connInfo(), username, password)
 		return loginErr
 	}
 	var srv sasl.Server
-	op := "AUTH " + string(bytes.ToUpper(cmd.arg(0)))
 	switch op {
 	case "AUTH " + sasl.Plain:
 		srv = sasl.NewPlainServer(func(identity, username, password string) error {

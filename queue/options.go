@@ -61,6 +61,13 @@ type Options struct {
 	// AttemptTimeout bounds one Deliver call (through its context).
 	// Default 15m.
 	AttemptTimeout time.Duration
+	// DomainRate, if set, paces the attempts at each destination domain
+	// (MaxPerDomain bounds those in flight, not how often they start): it
+	// is asked, with the current time, before an attempt at domain
+	// starts, and counts the attempt when it returns 0; a positive wait
+	// postpones the domain's attempts that long, without a failure
+	// counted against the message. mailbox/throttle.Outbound.Wait is one.
+	DomainRate func(domain string, now time.Time) (wait time.Duration)
 
 	// ReturnLimit is the largest message a failure DSN returns in full when
 	// the sender gave no RET; a larger one is returned as headers only.

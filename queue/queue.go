@@ -51,7 +51,8 @@ type Queue struct {
 	readyDomains   []string            // domains with ready jobs, round robin
 	inflight       int
 	domainInflight map[string]int
-	started        bool // Start was called: the scheduler runs
+	started        bool      // Start was called: the scheduler runs
+	rateWake       time.Time // a wake-up set for a domain that DomainRate paces
 	closing        bool
 	corrupt        []CorruptMessage
 

@@ -100,7 +100,7 @@ func (q *Queue) nextAttemptLocked() *attemptJob {
 	for n := len(q.readyDomains); n > 0 && q.inflight < q.opts.MaxConcurrency; n-- {
 		d := q.readyDomains[0]
 		q.readyDomains = q.readyDomains[1:]
-		if q.domainInflight[d] >= q.opts.MaxPerDomain {
+		if q.domainInflight[d] >= q.opts.MaxPerDomain || q.domainPacedLocked(d) {
 			q.readyDomains = append(q.readyDomains, d)
 			continue
 		}

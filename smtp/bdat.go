@@ -153,6 +153,9 @@ func (r *bdatReader) nextChunk() {
 			return
 		}
 		verb, arg := parseCommand(line)
+		if hasBadChars(line) {
+			verb = "" // refused below, as any command but BDAT, NOOP, RSET and QUIT
+		}
 		switch verb {
 		case "BDAT":
 			size, last, ok := parseBDAT(arg)

@@ -42,7 +42,9 @@
 //	level=WARN msg="login failed" proto=smtp ip=192.0.2.7 user=alice method="AUTH PLAIN"
 //
 // method is "AUTH " and the SASL mechanism; user is the name the client
-// gave (empty when the exchange broke off before it).
+// gave (empty when the exchange broke off before it). An AUTH that the
+// LoginLimiter refuses before checking it is logged as "login blocked",
+// with the limiter's reason.
 //
 // Only <CRLF>.<CRLF> ends message data; a bare LF or CR never does, so a
 // message cannot smuggle a second one past this server. A message is

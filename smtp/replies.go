@@ -23,7 +23,7 @@ var (
 	replyTLSFailed     = &Error{Code: 454, EnhancedCode: EnhancedCode{4, 7, 0}, Message: "TLS not available"}
 	replyUnknown       = &Error{Code: 500, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "Command not recognized"}
 	replyLineTooLong   = &Error{Code: 500, EnhancedCode: EnhancedCode{5, 5, 2}, Message: "Line too long"}
-	replyBadChars      = &Error{Code: 500, EnhancedCode: EnhancedCode{5, 5, 2}, Message: "NUL or bare CR not allowed in commands"}
+	replyBadChars      = &Error{Code: 500, EnhancedCode: EnhancedCode{5, 5, 2}, Message: "NUL, bare CR or bare LF not allowed in commands"}
 	replyNoParams      = &Error{Code: 501, EnhancedCode: EnhancedCode{5, 5, 4}, Message: "This command takes no parameters"}
 	replyNeedHostname  = &Error{Code: 501, EnhancedCode: EnhancedCode{5, 5, 4}, Message: "Hostname required"}
 	replyAuthCancelled = &Error{Code: 501, EnhancedCode: EnhancedCode{5, 0, 0}, Message: "Authentication cancelled"}

@@ -128,7 +128,9 @@ func main() {
 		Backend:         c,
 		MaxMessageBytes: *maxSize,
 		TLSConfig:       tlsConfig,
-		Logger:          logger,
+		// The tests that send here share an address or two.
+		MaxConnectionsPerIP: -1,
+		Logger:              logger,
 	}
 	imapSrv := &imap.Server{
 		Backend:           mailbox.NewIMAPBackend(store, anyone),

@@ -14,6 +14,11 @@
 //	go run ./examples/mailserver queue list -data /var/lib/mailwright
 //
 // Flags go before or after the arguments; "mailserver -h" lists them.
+//
+// Its open ports defend themselves (see defence.go and the README):
+// connections capped per client address, one login throttle for SMTP AUTH,
+// IMAP and POP3, sending limits per account and per address, DNSBLs on the
+// MX port (-dnsbl), and outbound delivery paced per domain.
 package main
 
 import (
@@ -35,6 +40,7 @@ import (
 	"time"
 
 	"github.com/mailwright/mailwright/delivery"
+	"github.com/mailwright/mailwright/delivery/dnsbl"
 	"github.com/mailwright/mailwright/mailbox"
 	"github.com/mailwright/mailwright/pop3"
 	"github.com/mailwright/mailwright/queue"
@@ -54,6 +60,7 @@ type config struct {
 	syncFS                                     bool
 	acme                                       acmeConfig
 	autoconfig                                 string // HTTPS listener for client account setup
+	defence                                    defenceConfig
 }
 
 func main() {
@@ -104,7 +111,9 @@ func serverFlags(fs *flag.FlagSet) func() *config {
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)")
 	acmeFlags(fs, &c.acme)
 	fs.StringVar(&c.autoconfig, "autoconfig", "", "serve client account setup (Thunderbird autoconfig, Outlook autodiscover, Apple profile) over HTTPS on this address (e.g. :443); off by default")
+	finishDefence := defenceFlags(fs, &c.defence)
 	return func() *config {
+		finishDefence()
 		c.domains = splitList(*domains)
 		if len(c.domains) == 0 {
 			c.domains = []string{"localhost"}
@@ -168,22 +177,30 @@ func run(cfg *config, logger *slog.Logger) error {
 
 	// The queue sends its DSNs through the agent, and the agent enqueues
 	// into the queue: the queue is opened first, given to the agent, and
-	// started once both know each other.
-	agent := &delivery.Agent{
-		Hostname:      cfg.domains[0],
-		Domains:       cfg.domains,
-		Accounts:      accounts,
-		Store:         store,
-		Aliases:       aliases,
-		RelayNetworks: cfg.relayNetworks,
-		Logger:        logger,
+	// started once both know each other. The MX port has an agent of its
+	// own, which looks its clients up in the DNSBLs.
+	def := newDefence(&cfg.defence, cfg.resolver, logger)
+	newAgent := func(blocklists *dnsbl.Checker) *delivery.Agent {
+		return &delivery.Agent{
+			Hostname:      cfg.domains[0],
+			Domains:       cfg.domains,
+			Accounts:      accounts,
+			Store:         store,
+			Aliases:       aliases,
+			RelayNetworks: cfg.relayNetworks,
+			SendLimiter:   def.sending,
+			DNSBL:         blocklists,
+			Logger:        logger,
+		}
 	}
+	agent, mxAgent := newAgent(nil), newAgent(def.dnsbl)
 	remote := &delivery.Remote{LocalName: cfg.domains[0], Port: cfg.remotePort, DNSServer: cfg.resolver, Logger: logger}
 	q, err := queue.Open(filepath.Join(cfg.data, "queue"), queue.Options{
-		Deliverer: remote,
-		Hostname:  cfg.domains[0],
-		SendDSN:   agent.SendDSN,
-		Logger:    logger,
+		Deliverer:  remote,
+		Hostname:   cfg.domains[0],
+		SendDSN:    agent.SendDSN,
+		DomainRate: def.outbound.Wait,
+		Logger:     logger,
 		OnEvent: func(e queue.Event) {
 			logger.Info("queue", "event", e.Kind.String(), "id", e.ID, "rcpts", e.Recipients)
 		},
@@ -191,7 +208,7 @@ func run(cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	agent.Queue = q
+	agent.Queue, mxAgent.Queue = q, q
 	if err := q.Start(); err != nil {
 		return err
 	}
@@ -205,12 +222,13 @@ func run(cfg *config, logger *slog.Logger) error {
 		if addr == "" {
 			return
 		}
-		var backend smtp.Backend = agent
+		var backend smtp.Backend = mxAgent
 		if submission {
 			backend = requireAuth{agent: agent, urls: delivery.IMAPURLs{Backend: imapBackend}}
 		}
 		s := &smtp.Server{Addr: addr, Domain: cfg.domains[0], Backend: backend, TLSConfig: tlsConfig,
 			AllowInsecureAuth: cfg.insecureAuth, EnableDSN: true, Logger: logger}
+		def.smtp(s)
 		serve := s.ListenAndServe
 		if implicitTLS {
 			serve = func() error { return s.ListenAndServeTLS("", "") }
@@ -227,7 +245,8 @@ func run(cfg *config, logger *slog.Logger) error {
 			return
 		}
 		s := &pop3.Server{Addr: addr, Backend: pop3Backend, TLSConfig: tlsConfig,
-			AllowInsecureAuth: cfg.insecureAuth, MaxConnectionsPerIP: 256, Logger: logger}
+			AllowInsecureAuth: cfg.insecureAuth, Logger: logger}
+		def.pop3(s)
 		serve := s.ListenAndServe
 		if implicitTLS {
 			serve = func() error { return s.ListenAndServeTLS("", "") }
@@ -236,7 +255,7 @@ func run(cfg *config, logger *slog.Logger) error {
 	}
 	addPOP3("pop3", cfg.pop3, false)
 	addPOP3("pop3s", cfg.pop3s, true)
-	servers = append(servers, imapListeners(cfg, imapBackend, tlsConfig, logger)...)
+	servers = append(servers, imapListeners(cfg, imapBackend, tlsConfig, def, logger)...)
 	web, err := webListeners(cfg, certs, logger)
 	if err != nil {
 		return err

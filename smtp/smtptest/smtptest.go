@@ -78,6 +78,8 @@ func NewUnstartedServer(t testing.TB) *Server {
 		Logger:  slog.New(slog.DiscardHandler),
 		// Test setups rarely have TLS on every path: AUTH works in plaintext.
 		AllowInsecureAuth: true,
+		// Every client of a test comes from loopback.
+		MaxConnectionsPerIP: -1,
 	}
 	if t != nil {
 		t.Cleanup(s.Close)
