@@ -54,6 +54,7 @@ type config struct {
 	syncFS                                     bool
 	acme                                       acmeConfig
 	autoconfig                                 string // HTTPS listener for client account setup
+	transport                                  transportConfig
 }
 
 func main() {
@@ -103,7 +104,8 @@ func serverFlags(fs *flag.FlagSet) func() *config {
 	fs.BoolVar(&c.syncFS, "syncfs", true, "make accepted mail durable with one syncfs(2) per batch of messages (fast when the data directory's file system is not busy with other writers); false: an fsync per file")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)")
 	acmeFlags(fs, &c.acme)
-	fs.StringVar(&c.autoconfig, "autoconfig", "", "serve client account setup (Thunderbird autoconfig, Outlook autodiscover, Apple profile) over HTTPS on this address (e.g. :443); off by default")
+	fs.StringVar(&c.autoconfig, "autoconfig", "", "serve client account setup (Thunderbird autoconfig, Outlook autodiscover, Apple profile) and the MTA-STS policy over HTTPS on this address (e.g. :443); off by default")
+	transportFlags(fs, &c.transport)
 	return func() *config {
 		c.domains = splitList(*domains)
 		if len(c.domains) == 0 {
@@ -179,6 +181,10 @@ func run(cfg *config, logger *slog.Logger) error {
 		Logger:        logger,
 	}
 	remote := &delivery.Remote{LocalName: cfg.domains[0], Port: cfg.remotePort, DNSServer: cfg.resolver, Logger: logger}
+	transport, err := setupTransport(cfg, remote, logger)
+	if err != nil {
+		return err
+	}
 	q, err := queue.Open(filepath.Join(cfg.data, "queue"), queue.Options{
 		Deliverer: remote,
 		Hostname:  cfg.domains[0],
@@ -195,6 +201,9 @@ func run(cfg *config, logger *slog.Logger) error {
 	if err := q.Start(); err != nil {
 		return err
 	}
+	jobs, stopJobs := context.WithCancel(context.Background())
+	defer stopJobs()
+	transport.start(jobs, q)
 
 	// One IMAP backend for the IMAP listeners and for BURL on submission
 	// (RFC 4468): a client sends a message it stored over IMAP by naming
@@ -210,7 +219,7 @@ func run(cfg *config, logger *slog.Logger) error {
 			backend = requireAuth{agent: agent, urls: delivery.IMAPURLs{Backend: imapBackend}}
 		}
 		s := &smtp.Server{Addr: addr, Domain: cfg.domains[0], Backend: backend, TLSConfig: tlsConfig,
-			AllowInsecureAuth: cfg.insecureAuth, EnableDSN: true, Logger: logger}
+			AllowInsecureAuth: cfg.insecureAuth, EnableDSN: true, EnableRequireTLS: true, Logger: logger}
 		serve := s.ListenAndServe
 		if implicitTLS {
 			serve = func() error { return s.ListenAndServeTLS("", "") }

@@ -61,11 +61,7 @@ func (ca *CA) Issue(names ...string) (tls.Certificate, error) {
 // IssueValid is Issue with the validity period given: an expired
 // certificate for the tests of clients that must refuse one.
 func (ca *CA) IssueValid(notBefore, notAfter time.Time, names ...string) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	key, serial, err := newKey()
 	if err != nil {
 		return tls.Certificate{}, err
 	}
@@ -87,4 +83,14 @@ func (ca *CA) IssueValid(notBefore, notAfter time.Time, names ...string) (tls.Ce
 		return tls.Certificate{}, err
 	}
 	return tls.Certificate{Certificate: [][]byte{der, ca.Cert.Raw}, PrivateKey: key, Leaf: leaf}, nil
+}
+
+// newKey makes a P-256 key and a random serial number for a certificate.
+func newKey() (*ecdsa.PrivateKey, *big.Int, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	return key, serial, err
 }
