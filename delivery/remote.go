@@ -450,7 +450,7 @@ func (r *Remote) connect(ctx context.Context, dst *destination, pol *tlsPolicy, 
 	case !tlsOn && useTLS:
 		report(tlsrpt.ResultStartTLSNotSupported, nil)
 	case tlsOn && !recorded:
-		r.recordSession(dst, pol, host, ip, "", nil)
+		r.recordSession(dst, pol, host, ip, pol.tlsResult, nil)
 	}
 	if !tlsOn && (r.RequireTLS || pol.required) {
 		c.Quit(ctx)

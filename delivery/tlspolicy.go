@@ -34,6 +34,9 @@ type tlsPolicy struct {
 	enforce bool
 	// report is the TLS-RPT policy the sessions are counted under.
 	report tlsrpt.Policy
+	// tlsResult, when set, is the TLS-RPT failure that a session counts
+	// as even when it negotiated TLS (TLSA records all unusable).
+	tlsResult string
 }
 
 // Policy kinds.
@@ -88,6 +91,21 @@ func (r *Remote) destinationOf(ctx context.Context, d *queue.Delivery) *destinat
 // MX and address records were authenticated (RFC 7672 2.2.1, 2.2.2). A
 // non-nil Result means the host must not be used, and says why.
 func (r *Remote) policyFor(ctx context.Context, dst *destination, host string, secure bool) (*tlsPolicy, *queue.Result) {
+	p, res := r.hostPolicy(ctx, dst, host, secure)
+	if res == nil && dst.requireTLS && !p.authenticated() {
+		// RFC 8689 4.2.1: only TLS that DANE or MTA-STS authenticates.
+		r2 := queue.PermFail(550, "5.7.10", "REQUIRETLS: "+host+" can be authenticated neither by DANE nor by MTA-STS", "")
+		if dst.stsErr != nil {
+			// The policy may be there once it can be fetched.
+			r2 = queue.TempFail(450, "4.7.10", "REQUIRETLS: no MTA-STS policy for "+dst.domain+" ("+dst.stsErr.Error()+")", "")
+		}
+		return nil, &r2
+	}
+	return p, res
+}
+
+// hostPolicy is policyFor without REQUIRETLS.
+func (r *Remote) hostPolicy(ctx context.Context, dst *destination, host string, secure bool) (*tlsPolicy, *queue.Result) {
 	p := &tlsPolicy{report: tlsrpt.Policy{Type: tlsrpt.PolicyNone, Domain: dst.domain}}
 	if dst.ignorePolicies {
 		return p, nil
@@ -108,14 +126,6 @@ func (r *Remote) policyFor(ctx context.Context, dst *destination, host string, s
 	if dst.sts != nil && dst.sts.Mode != mtasts.ModeNone {
 		return r.stsPolicy(dst, host)
 	}
-	if dst.requireTLS {
-		res := queue.PermFail(550, "5.7.10", "REQUIRETLS: "+host+" can be authenticated neither by DANE nor by MTA-STS", "")
-		if dst.stsErr != nil {
-			// The policy may be there once it can be fetched.
-			res = queue.TempFail(450, "4.7.10", "REQUIRETLS: no MTA-STS policy for "+dst.domain+" ("+dst.stsErr.Error()+")", "")
-		}
-		return nil, &res
-	}
 	return p, nil
 }
 
@@ -129,7 +139,7 @@ func (r *Remote) danePolicy(dst *destination, host string, tlsa *dane.Policy) *t
 	if !tlsa.Authenticated() {
 		// RFC 7672 2.2: unusable records still make TLS mandatory.
 		p.kind = kindDANEPlain
-		r.record(dst, p, tlsrpt.Failure{Result: tlsrpt.ResultTLSAInvalid, ReceivingMXHostname: host})
+		p.tlsResult = tlsrpt.ResultTLSAInvalid
 		return p
 	}
 	// RFC 7672 3.2.2: the MX host name and the next-hop domain.

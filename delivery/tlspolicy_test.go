@@ -346,6 +346,20 @@ func TestDANE(t *testing.T) {
 		wantRefused(t, w.deliver("bob@signed.test", testMsg, false), srv, queue.StatusTemporary, "4.7.5")
 		checkReport(t, w, "signed.test", tlsrpt.PolicyTLSA, 0, 1, "validation-failure×1")
 	})
+	t.Run("only unusable records", func(t *testing.T) {
+		// RFC 7672 2.2: TLS stays mandatory, without authentication.
+		w := newSecureWorld(t, stsEnforce)
+		cert := w.issue("mx.elsewhere.test")
+		w.dane(dane.Record(dane.UsagePKIXEE, 1, 1, cert.Leaf))
+		srv := w.sink(&cert)
+		wantDelivered(t, w.deliver("bob@signed.test", testMsg, false), srv, true)
+		checkReport(t, w, "signed.test", tlsrpt.PolicyTLSA, 0, 1, "tlsa-invalid×1")
+
+		w = newSecureWorld(t, stsEnforce)
+		w.dane(dane.Record(dane.UsagePKIXEE, 1, 1, cert.Leaf))
+		srv = w.sink(nil)
+		wantRefused(t, w.deliver("bob@signed.test", testMsg, false), srv, queue.StatusTemporary, "4.7.5")
+	})
 	t.Run("TLSA lookup fails", func(t *testing.T) {
 		w := newSecureWorld(t, stsEnforce)
 		w.dane()
@@ -413,6 +427,14 @@ func TestRequireTLS(t *testing.T) {
 		w.dane(dane.Record(3, 1, 1, cert.Leaf))
 		srv := w.sink(&cert, enableRequireTLS)
 		wantDelivered(t, w.deliver("bob@signed.test", testMsg, true), srv, true)
+	})
+	t.Run("DANE with unusable records only", func(t *testing.T) {
+		// TLS is mandatory but not authenticated: not enough.
+		w := newSecureWorld(t, stsEnforce)
+		cert := testcert.Static()
+		w.dane(dane.Record(dane.UsagePKIXEE, 1, 1, cert.Leaf))
+		srv := w.sink(&cert, enableRequireTLS)
+		wantRefused(t, w.deliver("bob@signed.test", testMsg, true), srv, queue.StatusPermanent, "5.7.10")
 	})
 	t.Run("next hop without REQUIRETLS", func(t *testing.T) {
 		w := newSecureWorld(t, stsEnforce)
