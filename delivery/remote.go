@@ -222,9 +222,18 @@ func (r *Remote) deliverTo(ctx context.Context, dst *destination, pol *tlsPolicy
 		} else {
 			pc.c.Close()
 		}
+		if len(results) == 1 && results[0].EnhancedCode == requireTLSMissing {
+			// RFC 8689 4.2.1: another MX host may offer REQUIRETLS; the
+			// message bounces only when none does.
+			return nil, results[0], false
+		}
 		return results, queue.Result{}, true
 	}
 }
+
+// requireTLSMissing is the status of a REQUIRETLS message at a next hop
+// that does not offer REQUIRETLS (RFC 8689 5).
+const requireTLSMissing = "5.7.30"
 
 // send runs one transaction on pc. reuse says whether the connection can
 // serve another; closed that the connection turned out to be closed
@@ -277,7 +286,7 @@ func (r *Remote) send(ctx context.Context, pc *pooledClient, d *queue.Delivery) 
 			return permAll(553, "5.6.7", host+" does not support SMTPUTF8, which the message needs", host), true, false
 		case "REQUIRETLS":
 			// RFC 8689 4.2.1: the next hop must promise TLS onwards.
-			return permAll(550, "5.7.30", "REQUIRETLS support required, and "+host+" does not offer it", host), true, false
+			return permAll(550, requireTLSMissing, "REQUIRETLS support required, and "+host+" does not offer it", host), true, false
 		default:
 			return permAll(554, "5.6.3", host+" does not support "+missing.Extension+", which the message needs", host), true, false
 		}
@@ -411,9 +420,10 @@ func (r *Remote) connect(ctx context.Context, dst *destination, pol *tlsPolicy, 
 		return fail(err)
 	}
 	recorded := false // a failure of this session was recorded
+	local := conn.LocalAddr()
 	report := func(result string, err error) {
 		recorded = true
-		r.recordSession(dst, pol, host, ip, result, err)
+		r.recordSession(dst, pol, host, ip, local, result, err)
 	}
 	if ok, _ := c.Extension("STARTTLS"); ok && useTLS {
 		cfg := r.tlsConfig(host)
@@ -450,7 +460,7 @@ func (r *Remote) connect(ctx context.Context, dst *destination, pol *tlsPolicy, 
 	case !tlsOn && useTLS:
 		report(tlsrpt.ResultStartTLSNotSupported, nil)
 	case tlsOn && !recorded:
-		r.recordSession(dst, pol, host, ip, pol.tlsResult, nil)
+		r.recordSession(dst, pol, host, ip, local, pol.tlsResult, nil)
 	}
 	if !tlsOn && (r.RequireTLS || pol.required) {
 		c.Quit(ctx)

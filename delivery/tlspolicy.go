@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -231,12 +232,16 @@ func (r *Remote) record(dst *destination, p *tlsPolicy, f tlsrpt.Failure) {
 	r.TLSRPT.Failure(policy, f)
 }
 
-// recordSession records the outcome of setting up TLS with host at ip.
-func (r *Remote) recordSession(dst *destination, p *tlsPolicy, host string, ip netip.Addr, result string, err error) {
+// recordSession records the outcome of setting up TLS with host at ip,
+// from our address local.
+func (r *Remote) recordSession(dst *destination, p *tlsPolicy, host string, ip netip.Addr, local net.Addr, result string, err error) {
 	f := tlsrpt.Failure{Result: result}
 	if result != "" {
 		f.ReceivingMXHostname = host
 		f.ReceivingIP = ip.String()
+		if ap, err := netip.ParseAddrPort(local.String()); err == nil {
+			f.SendingMTAIP = ap.Addr().Unmap().String()
+		}
 		if err != nil {
 			f.AdditionalInformation = err.Error()
 		}

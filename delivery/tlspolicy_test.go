@@ -438,9 +438,13 @@ func TestRequireTLS(t *testing.T) {
 	})
 	t.Run("next hop without REQUIRETLS", func(t *testing.T) {
 		w := newSecureWorld(t, stsEnforce)
-		cert := w.issue("mx.sts.test")
+		cert := w.issue("mx.sts.test", "mx2.mx.sts.test")
 		srv := w.sink(&cert)
+		// Both MX hosts are tried before the message bounces.
+		w.dns.Add("sts.test. 300 IN MX 20 mx2.mx.sts.test.", "mx2.mx.sts.test. 300 IN A 127.0.0.1")
+		w.remote.MaxIdle = -1
 		wantRefused(t, w.deliver("bob@sts.test", testMsg, true), srv, queue.StatusPermanent, "5.7.30")
+		checkReport(t, w, "sts.test", tlsrpt.PolicySTS, 2, 0)
 	})
 	t.Run("TLS-Required: No does not override REQUIRETLS", func(t *testing.T) {
 		w := newSecureWorld(t, stsEnforce)
@@ -495,7 +499,14 @@ func TestTLSRPTCounts(t *testing.T) {
 	if n := len(srv.Messages()); n != 3 {
 		t.Fatalf("%d messages", n)
 	}
-	checkReport(t, w, "sts.test", tlsrpt.PolicySTS, 0, 3, "certificate-host-mismatch×3")
+	pols := w.report("sts.test")
+	if len(pols) != 1 || pols[0].Summary != (tlsrpt.Summary{Failed: 3}) || len(pols[0].FailureDetails) != 1 {
+		t.Fatalf("TLS-RPT: %+v", pols)
+	}
+	f := pols[0].FailureDetails[0]
+	if f.Result != tlsrpt.ResultHostMismatch || f.Count != 3 || f.ReceivingMXHostname != "mx.sts.test" || f.ReceivingIP != "127.0.0.1" || f.SendingMTAIP != "127.0.0.1" {
+		t.Errorf("failure details: %+v", f)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
