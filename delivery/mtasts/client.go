@@ -51,6 +51,10 @@ type Client struct {
 	RefreshInterval time.Duration
 	// Logger receives refresh failures; nil means slog.Default().
 	Logger *slog.Logger
+	// OnUpdate, if set, is called after a policy was fetched into the
+	// cache, so that the cache can be saved (Save) to survive a restart.
+	// It may be called from several goroutines at once.
+	OnUpdate func()
 
 	clientOnce sync.Once
 	client     *http.Client
@@ -116,9 +120,9 @@ func (c *Client) cached(domain string, now time.Time) *entry {
 	return e
 }
 
+// store caches e for domain, and calls OnUpdate.
 func (c *Client) store(domain string, e *entry) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.cache == nil {
 		c.cache = make(map[string]*entry)
 	}
@@ -126,6 +130,10 @@ func (c *Client) store(domain string, e *entry) {
 		c.evictLocked()
 	}
 	c.cache[domain] = e
+	c.mu.Unlock()
+	if c.OnUpdate != nil {
+		c.OnUpdate()
+	}
 }
 
 // evictLocked makes room: expired entries go, and if none had expired,

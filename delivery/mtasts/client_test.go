@@ -1,6 +1,7 @@
 package mtasts
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -223,5 +225,48 @@ func TestCacheBound(t *testing.T) {
 	}
 	if c.Cached("4") == nil {
 		t.Error("the newest policy was evicted")
+	}
+}
+
+// TestSaveLoad: the cache survives a restart through Save and Load, and
+// OnUpdate says when to save.
+func TestSaveLoad(t *testing.T) {
+	w := newPolicyWorld(t)
+	updates := 0
+	w.client.OnUpdate = func() { updates++ }
+	if _, err := w.client.Lookup(t.Context(), "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if updates != 1 {
+		t.Errorf("%d updates, want 1", updates)
+	}
+	old := &Policy{Mode: ModeNone, MaxAge: time.Hour}
+	w.client.store("expired.test", &entry{policy: old, id: "1", fetched: time.Now().Add(-2 * time.Hour)})
+	var b bytes.Buffer
+	if err := w.client.Save(&b); err != nil {
+		t.Fatal(err)
+	}
+	saved := b.String()
+
+	// A new Client, as after a restart, with the policy server gone: the
+	// saved policy is in force.
+	c := &Client{Resolver: w.client.Resolver}
+	if err := c.Load(strings.NewReader(saved)); err != nil {
+		t.Fatal(err)
+	}
+	if p := c.Cached("example.test"); p == nil || p.Mode != ModeEnforce || !p.Match("mx.example.test") {
+		t.Errorf("loaded: %+v", p)
+	}
+	if p := c.Cached("expired.test"); p != nil {
+		t.Errorf("an expired policy was saved: %+v", p)
+	}
+	p, err := c.Lookup(t.Context(), "example.test") // same id: no fetch
+	if err != nil || p == nil || w.hits.Load() != 1 {
+		t.Errorf("Lookup after Load: %+v, %v, %d fetches", p, err, w.hits.Load())
+	}
+	for _, bad := range []string{"garbage", `[{"domain":"x.test","id":"1","fetched":"2026-01-01T00:00:00Z","policy":"version: STSv9"}]`} {
+		if err := (&Client{}).Load(strings.NewReader(bad)); err == nil {
+			t.Errorf("Load(%q) succeeded", bad)
+		}
 	}
 }

@@ -114,6 +114,9 @@ func setupTransport(cfg *config, remote *delivery.Remote, logger *slog.Logger) (
 	remote.DANEResolver = tc.daneResolver
 	if tc.mtaSTS {
 		ts.sts = &mtasts.Client{Resolver: dns, RootCAs: roots, Logger: logger}
+		if err := persistSTSCache(ts.sts, cfg.data, logger); err != nil {
+			return nil, err
+		}
 		remote.MTASTS = ts.sts
 	}
 	if tc.tlsrpt != "" {

@@ -3,11 +3,14 @@ package main
 import (
 	"crypto/x509"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/mailwright/mailwright/delivery"
 	"github.com/mailwright/mailwright/delivery/mtasts"
@@ -65,9 +68,9 @@ func TestSetupTransport(t *testing.T) {
 	if err := os.WriteFile(roots, testcert.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := &config{domains: []string{"a.test"}, transport: transportConfig{mtaSTS: true, daneResolver: "127.0.0.1:53", tlsrpt: "tlsrpt@a.test", tlsRoots: roots}}
+	cfg := &config{data: t.TempDir(), domains: []string{"a.test"}, transport: transportConfig{mtaSTS: true, daneResolver: "127.0.0.1:53", tlsrpt: "tlsrpt@a.test", tlsRoots: roots}}
 	remote := &delivery.Remote{}
-	ts, err := setupTransport(cfg, remote, nil)
+	ts, err := setupTransport(cfg, remote, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,15 +84,51 @@ func TestSetupTransport(t *testing.T) {
 		t.Errorf("the added CA is not trusted: %v", err)
 	}
 	cfg.transport.tlsRoots = filepath.Join(t.TempDir(), "missing.pem")
-	if _, err := setupTransport(cfg, &delivery.Remote{}, nil); err == nil {
+	if _, err := setupTransport(cfg, &delivery.Remote{}, slog.New(slog.DiscardHandler)); err == nil {
 		t.Error("a missing -tls-roots file accepted")
 	}
 	remote = &delivery.Remote{}
-	if _, err := setupTransport(&config{domains: []string{"a.test"}}, remote, nil); err != nil || remote.MTASTS != nil || remote.DANEResolver != "" || remote.TLSRPT != nil {
+	if _, err := setupTransport(&config{domains: []string{"a.test"}}, remote, slog.New(slog.DiscardHandler)); err != nil || remote.MTASTS != nil || remote.DANEResolver != "" || remote.TLSRPT != nil {
 		t.Errorf("by default: %+v, %v", remote, err)
 	}
 }
 
 func x509Opts(r *delivery.Remote) x509.VerifyOptions {
 	return x509.VerifyOptions{Roots: r.TLSConfig.RootCAs, DNSName: "localhost"}
+}
+
+// TestSTSCachePersisted: the MTA-STS cache is saved into the data
+// directory when it changes, and loaded from there at the next start.
+func TestSTSCachePersisted(t *testing.T) {
+	dir := t.TempDir()
+	logger := slog.New(slog.DiscardHandler)
+	policy := "version: STSv1\r\nmode: enforce\r\nmx: mx.b.test\r\nmax_age: 86400\r\n"
+	saved := `[{"domain":"b.test","id":"1","fetched":"` + time.Now().UTC().Format(time.RFC3339) + `","policy":` + strconv.Quote(policy) + `}]`
+	if err := os.WriteFile(filepath.Join(dir, stsCacheFile), []byte(saved), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sts := &mtasts.Client{}
+	if err := persistSTSCache(sts, dir, logger); err != nil {
+		t.Fatal(err)
+	}
+	if p := sts.Cached("b.test"); p == nil || !p.Match("mx.b.test") {
+		t.Fatalf("not loaded: %+v", p)
+	}
+	os.Remove(filepath.Join(dir, stsCacheFile))
+	sts.OnUpdate()
+	again := &mtasts.Client{}
+	if err := persistSTSCache(again, dir, logger); err != nil {
+		t.Fatal(err)
+	}
+	if p := again.Cached("b.test"); p == nil || p.Mode != mtasts.ModeEnforce {
+		t.Errorf("not saved: %+v", p)
+	}
+	if names, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(names) != 0 {
+		t.Errorf("temporary files left: %v", names)
+	}
+	// A damaged file is logged and ignored.
+	os.WriteFile(filepath.Join(dir, stsCacheFile), []byte("{"), 0o600)
+	if err := persistSTSCache(&mtasts.Client{}, dir, logger); err != nil {
+		t.Errorf("damaged cache: %v", err)
+	}
 }
