@@ -454,6 +454,7 @@ func (a *Agent) deliver(ctx context.Context, t *transaction, trace []byte, r io.
 				EnvelopeID: t.opts.EnvelopeID,
 				UTF8:       t.opts.UTF8,
 				BodyType:   string(t.opts.Body),
+				RequireTLS: t.opts.RequireTLS,
 			}
 			_, queueErr = a.Queue.Enqueue(ctx, env, io.MultiReader(bytes.NewReader(trace), sp.reader()))
 		})
@@ -519,6 +520,7 @@ func (a *Agent) SendDSN(ctx context.Context, env queue.Envelope, msg io.Reader) 
 	t := &transaction{from: env.From, opts: smtp.MailOptions{
 		Body: smtp.BodyType(env.BodyType), UTF8: env.UTF8,
 		Return: smtp.DSNReturn(env.Return), EnvelopeID: env.EnvelopeID,
+		RequireTLS: env.RequireTLS,
 	}}
 	for _, r := range env.Recipients {
 		err := a.route(ctx, t, r.Address, nil, true)

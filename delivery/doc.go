@@ -15,6 +15,10 @@
 // github.com/miekg/dns (null MX, implicit MX), opportunistic STARTTLS,
 // pipelining, connection reuse, SIZE, and per-recipient results that the
 // queue turns into retries and RFC 3464 bounces.
+// Where the destination asks for it, TLS becomes mandatory and
+// authenticated: DANE (Remote.DANEResolver, package dane), MTA-STS
+// (Remote.MTASTS, package mtasts), and REQUIRETLS messages (RFC 8689);
+// Remote.TLSRPT counts the sessions for TLS-RPT (package tlsrpt).
 //
 // A whole MTA in a few lines:
 //

@@ -44,27 +44,29 @@ type mxTarget struct {
 // order of preference, shuffled among equals; the domain itself when it
 // has no MX; nothing when it has a null MX (RFC 7505). Addresses are
 // looked up lazily by the caller through resolveHost. implicit is set
-// when the domain has no MX. A non-nil Result is the verdict for the whole
-// delivery.
-func (r *Remote) route(ctx context.Context, domain string) (hosts []string, implicit bool, res *queue.Result) {
+// when the domain has no MX; secure when the MX answer was authenticated
+// by the trusted resolver (DANE). A non-nil Result is the verdict for the
+// whole delivery.
+func (r *Remote) route(ctx context.Context, domain string) (hosts []string, implicit, secure bool, res *queue.Result) {
 	if !isASCII(domain) {
 		// Internationalized domains need their A-label (RFC 5890), which
 		// needs IDNA tables this package does not carry.
 		res := queue.PermFail(0, "5.1.2", "internationalized domain names are not supported: "+domain, "")
-		return nil, false, &res
+		return nil, false, false, &res
 	}
 	if ip, ok := addressLiteral(domain); ok {
-		return []string{ip.String()}, false, nil // RFC 5321 4.1.3
+		return []string{ip.String()}, false, false, nil // RFC 5321 4.1.3
 	}
 	resp, err := r.query(ctx, domain, dns.TypeMX)
 	switch {
 	case errors.Is(err, errDNSNotFound):
 		res := queue.PermFail(0, "5.1.2", "domain "+domain+" not found (NXDOMAIN)", "")
-		return nil, false, &res
+		return nil, false, false, &res
 	case err != nil:
 		res := queue.TempFail(0, "4.4.3", "MX lookup for "+domain+": "+err.Error(), "")
-		return nil, false, &res
+		return nil, false, false, &res
 	}
+	secure = r.authenticated(resp)
 	var mxs []*dns.MX
 	for _, rr := range resp.Answer {
 		if mx, ok := rr.(*dns.MX); ok {
@@ -74,11 +76,11 @@ func (r *Remote) route(ctx context.Context, domain string) (hosts []string, impl
 	if len(mxs) == 1 && mxs[0].Mx == "." {
 		// RFC 7505 3: a single MX of "." says the domain takes no mail.
 		res := queue.PermFail(556, "5.1.10", "domain "+domain+" does not accept mail (null MX)", "")
-		return nil, false, &res
+		return nil, false, false, &res
 	}
 	if len(mxs) == 0 {
 		// RFC 5321 5.1: no MX, the domain itself is the implicit MX.
-		return []string{domain}, true, nil
+		return []string{domain}, true, secure, nil
 	}
 	// Shuffle, then sort stably: equal preferences stay in random order,
 	// so that load spreads over them (RFC 5321 5.1).
@@ -91,23 +93,32 @@ func (r *Remote) route(ctx context.Context, domain string) (hosts []string, impl
 		}
 		hosts = append(hosts, strings.TrimSuffix(mx.Mx, "."))
 	}
-	return hosts, false, nil
+	return hosts, false, secure, nil
+}
+
+// authenticated reports whether resp is a DNSSEC-validated answer from
+// the resolver the operator trusts (RFC 7672 2.1): only with
+// DANEResolver set does the AD bit mean anything.
+func (r *Remote) authenticated(resp *dns.Msg) bool {
+	return r.DANEResolver != "" && resp != nil && resp.AuthenticatedData
 }
 
 // resolveHost returns the addresses of host, IPv4 first (loopback and
-// many networks lack IPv6 routes), then IPv6.
-func (r *Remote) resolveHost(ctx context.Context, host string) ([]netip.Addr, error) {
+// many networks lack IPv6 routes), then IPv6. secure is set when every
+// answer was authenticated (RFC 7672 2.2.2: DANE applies only then).
+func (r *Remote) resolveHost(ctx context.Context, host string) (addrs []netip.Addr, secure bool, err error) {
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return []netip.Addr{ip}, nil
+		return []netip.Addr{ip}, false, nil
 	}
-	var addrs []netip.Addr
 	var errs []error
+	secure = true
 	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		resp, err := r.query(ctx, host, qtype)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		secure = secure && r.authenticated(resp)
 		for _, rr := range resp.Answer {
 			var ip netip.Addr
 			switch rr := rr.(type) {
@@ -123,14 +134,14 @@ func (r *Remote) resolveHost(ctx context.Context, host string) ([]netip.Addr, er
 	}
 	if len(addrs) == 0 {
 		if len(errs) == 2 && errors.Is(errs[0], errDNSNotFound) && errors.Is(errs[1], errDNSNotFound) {
-			return nil, errDNSNotFound
+			return nil, false, errDNSNotFound
 		}
 		if len(errs) > 0 {
-			return nil, errors.Join(errs...)
+			return nil, false, errors.Join(errs...)
 		}
-		return nil, fmt.Errorf("%s: %w", host, errNoAddress)
+		return nil, false, fmt.Errorf("%s: %w", host, errNoAddress)
 	}
-	return addrs, nil
+	return addrs, secure, nil
 }
 
 // addressLiteral parses a domain that is an address literal: [192.0.2.1]
@@ -147,9 +158,12 @@ func addressLiteral(domain string) (netip.Addr, bool) {
 	return ip, err == nil
 }
 
-// dnsServers returns the servers to ask: DNSServer, or those of
-// /etc/resolv.conf (read once).
+// dnsServers returns the servers to ask: DANEResolver, DNSServer, or
+// those of /etc/resolv.conf (read once).
 func (r *Remote) dnsServers() ([]string, error) {
+	if r.DANEResolver != "" {
+		return []string{r.DANEResolver}, nil
+	}
 	if r.DNSServer != "" {
 		return []string{r.DNSServer}, nil
 	}
@@ -185,12 +199,14 @@ type dnsKey struct {
 }
 
 type dnsEntry struct {
-	resp    *dns.Msg // nil with errDNSNotFound
+	resp    *dns.Msg
+	nx      bool // NXDOMAIN
 	expires time.Time
 }
 
 // query answers from the cache, or asks the DNS and caches the answer.
-// The returned message must not be modified.
+// NXDOMAIN is errDNSNotFound, returned with the answer (whose AD bit
+// DANE reads). The returned message must not be modified.
 func (r *Remote) query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
 	key := dnsKey{strings.ToLower(dns.Fqdn(name)), qtype}
 	now := time.Now()
@@ -198,8 +214,8 @@ func (r *Remote) query(ctx context.Context, name string, qtype uint16) (*dns.Msg
 	e, ok := r.dnsCache[key]
 	r.dnsMu.Unlock()
 	if ok && now.Before(e.expires) {
-		if e.resp == nil {
-			return nil, errDNSNotFound
+		if e.nx {
+			return e.resp, errDNSNotFound
 		}
 		return e.resp, nil
 	}
@@ -215,7 +231,7 @@ func (r *Remote) query(ctx context.Context, name string, qtype uint16) (*dns.Msg
 		}
 		e = dnsEntry{resp: resp, expires: now.Add(ttl)}
 	case errors.Is(err, errDNSNotFound):
-		e = dnsEntry{expires: now.Add(negativeTTL)}
+		e = dnsEntry{resp: resp, nx: true, expires: now.Add(negativeTTL)}
 	default:
 		return nil, err // failures are not cached: the next attempt asks again
 	}
@@ -239,6 +255,9 @@ func (r *Remote) exchange(ctx context.Context, name string, qtype uint16) (*dns.
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)
 	m.RecursionDesired = true
+	// RFC 6840 5.7: ask a validating resolver to say (AD) whether it
+	// authenticated the answer.
+	m.AuthenticatedData = true
 	m.SetEdns0(1232, false) // the DNS flag day 2020 size: no IP fragmentation
 	timeout := r.DNSTimeout
 	if timeout <= 0 {
@@ -263,9 +282,19 @@ func (r *Remote) exchange(ctx context.Context, name string, qtype uint16) (*dns.
 		case dns.RcodeSuccess:
 			return resp, nil
 		case dns.RcodeNameError:
-			return nil, errDNSNotFound
+			return resp, errDNSNotFound
 		}
 		last = fmt.Errorf("DNS server %s answered %s", srv, dns.RcodeToString[resp.Rcode])
 	}
 	return nil, last
+}
+
+// queryDANE is query in the terms of dane.Resolver: the answer for
+// NOERROR and NXDOMAIN alike.
+func (r *Remote) queryDANE(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+	resp, err := r.query(ctx, name, qtype)
+	if errors.Is(err, errDNSNotFound) && resp != nil {
+		return resp, nil
+	}
+	return resp, err
 }

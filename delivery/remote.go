@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailwright/mailwright/delivery/mtasts"
+	"github.com/mailwright/mailwright/delivery/tlsrpt"
 	"github.com/mailwright/mailwright/queue"
 	"github.com/mailwright/mailwright/smtp"
 )
@@ -45,7 +47,13 @@ type Dialer interface {
 // TLS is opportunistic by default, as between MTAs: certificates are not
 // verified (most MX certificates would fail, and refusing them would only
 // push the mail to plain text), and a failed handshake falls back to plain
-// text. RequireTLS and VerifyTLS make it strict.
+// text. RequireTLS and VerifyTLS make it strict for every domain; the
+// domains' own policies make it strict where they ask: DANE (RFC 7672,
+// with DANEResolver) and MTA-STS (RFC 8461, with MTASTS), DANE first
+// where both apply (RFC 8461 2). A message received with REQUIRETLS (RFC
+// 8689) goes only to hosts that one of them authenticates; one with the
+// header field "TLS-Required: No" ignores both. TLSRPT counts the
+// sessions for TLS-RPT (RFC 8460).
 //
 // The zero value is usable; set the fields before the first delivery.
 // Close releases the idle connections.
@@ -76,8 +84,25 @@ type Remote struct {
 	RequireTLS bool
 	// VerifyTLS verifies the certificate of each MX host against its name.
 	VerifyTLS bool
-	// DisableTLS never uses STARTTLS.
+	// DisableTLS never uses STARTTLS, except where a policy requires it.
 	DisableTLS bool
+
+	// MTASTS, when set, applies the MTA-STS policies (RFC 8461) of the
+	// destination domains: in enforce mode mail goes only to MX hosts
+	// that the policy names, over TLS 1.2 or later with a certificate
+	// valid for the MX host name (verified with TLSConfig.RootCAs, or
+	// the system roots); in testing mode failures are only reported.
+	MTASTS *mtasts.Client
+	// DANEResolver, when set, enables DANE (RFC 7672): it is the
+	// "host:port" of a DNSSEC-validating resolver that the operator
+	// trusts, ideally on loopback. Every lookup of Remote then goes to
+	// it instead of DNSServer, and its AD bit tells which answers are
+	// secure. An MX host whose MX, address and TLSA records are secure
+	// gets mail only over TLS authenticated by its TLSA records.
+	DANEResolver string
+	// TLSRPT, when set, counts the TLS sessions, successful and failed,
+	// per destination domain and policy, for TLS-RPT (RFC 8460) reports.
+	TLSRPT *tlsrpt.Recorder
 
 	// MaxIdle is the number of idle connections kept per host. Default
 	// 10; negative disables reuse.
@@ -130,13 +155,14 @@ var _ queue.Deliverer = (*Remote)(nil)
 // message. Connection failures move on to the next host (temporary); 4xx
 // and 5xx replies are per recipient, temporary and permanent.
 func (r *Remote) Deliver(ctx context.Context, d *queue.Delivery) []queue.Result {
-	hosts, implicit, res := r.route(ctx, d.Domain)
+	hosts, implicit, mxSecure, res := r.route(ctx, d.Domain)
 	if res != nil {
 		return []queue.Result{*res}
 	}
+	dst := r.destinationOf(ctx, d)
 	last := queue.TempFail(0, "4.4.1", "no MX host of "+d.Domain+" could be reached", "")
 	for _, host := range hosts {
-		addrs, err := r.resolveHost(ctx, host)
+		addrs, addrSecure, err := r.resolveHost(ctx, host)
 		if err != nil {
 			if implicit && !isTemporaryDNS(err) {
 				// RFC 5321 5.1: no MX and no address: not a mail domain.
@@ -145,8 +171,13 @@ func (r *Remote) Deliver(ctx context.Context, d *queue.Delivery) []queue.Result 
 			last = queue.TempFail(0, "4.4.3", "address lookup for "+host+": "+err.Error(), "")
 			continue
 		}
+		pol, res := r.policyFor(ctx, dst, host, mxSecure && addrSecure)
+		if res != nil {
+			last = *res
+			continue
+		}
 		for _, ip := range addrs {
-			results, res, done := r.deliverTo(ctx, host, ip, d)
+			results, res, done := r.deliverTo(ctx, dst, pol, host, ip, d)
 			if done {
 				return results
 			}
@@ -163,14 +194,14 @@ func isTemporaryDNS(err error) bool {
 	return !errors.Is(err, errDNSNotFound) && !errors.Is(err, errNoAddress)
 }
 
-// deliverTo sends d to one address of host. done is false when the
-// connection could not be set up, with res saying why; then the next
-// address is tried.
-func (r *Remote) deliverTo(ctx context.Context, host string, ip netip.Addr, d *queue.Delivery) (results []queue.Result, res queue.Result, done bool) {
-	key := host + " " + ip.String()
+// deliverTo sends d to one address of host under pol. done is false
+// when the connection could not be set up, with res saying why; then the
+// next address is tried.
+func (r *Remote) deliverTo(ctx context.Context, dst *destination, pol *tlsPolicy, host string, ip netip.Addr, d *queue.Delivery) (results []queue.Result, res queue.Result, done bool) {
+	key := host + " " + ip.String() + " " + pol.kind
 	pooled := true
 	for {
-		pc, fresh, res := r.get(ctx, key, host, ip, pooled)
+		pc, fresh, res := r.get(ctx, dst, pol, key, host, ip, pooled)
 		if pc == nil {
 			return nil, res, false
 		}
@@ -191,9 +222,18 @@ func (r *Remote) deliverTo(ctx context.Context, host string, ip netip.Addr, d *q
 		} else {
 			pc.c.Close()
 		}
+		if len(results) == 1 && results[0].EnhancedCode == requireTLSMissing {
+			// RFC 8689 4.2.1: another MX host may offer REQUIRETLS; the
+			// message bounces only when none does.
+			return nil, results[0], false
+		}
 		return results, queue.Result{}, true
 	}
 }
+
+// requireTLSMissing is the status of a REQUIRETLS message at a next hop
+// that does not offer REQUIRETLS (RFC 8689 5).
+const requireTLSMissing = "5.7.30"
 
 // send runs one transaction on pc. reuse says whether the connection can
 // serve another; closed that the connection turned out to be closed
@@ -211,6 +251,7 @@ func (r *Remote) send(ctx context.Context, pc *pooledClient, d *queue.Delivery) 
 		UTF8:       d.UTF8,
 		Return:     smtp.DSNReturn(d.Return),
 		EnvelopeID: d.EnvelopeID,
+		RequireTLS: d.RequireTLS,
 	}
 	if opts.Body == smtp.Body8BitMIME {
 		if ok, _ := c.Extension("8BITMIME"); !ok {
@@ -243,6 +284,9 @@ func (r *Remote) send(ctx context.Context, pc *pooledClient, d *queue.Delivery) 
 		case "SMTPUTF8":
 			// RFC 6531 3.2: no downgrade; the message cannot go there.
 			return permAll(553, "5.6.7", host+" does not support SMTPUTF8, which the message needs", host), true, false
+		case "REQUIRETLS":
+			// RFC 8689 4.2.1: the next hop must promise TLS onwards.
+			return permAll(550, requireTLSMissing, "REQUIRETLS support required, and "+host+" does not offer it", host), true, false
 		default:
 			return permAll(554, "5.6.3", host+" does not support "+missing.Extension+", which the message needs", host), true, false
 		}
@@ -309,20 +353,21 @@ func permAll(code int, enh, msg, host string) []queue.Result {
 	return []queue.Result{queue.PermFail(code, enh, msg, host)}
 }
 
-// get returns a kept connection to key (if pooled), or a new one. fresh
-// is true for a new connection. On failure it returns nil and the temporary Result.
-func (r *Remote) get(ctx context.Context, key, host string, ip netip.Addr, pooled bool) (pc *pooledClient, fresh bool, res queue.Result) {
+// get returns a kept connection to key (if pooled), or a new one under
+// pol. fresh is true for a new connection. On failure it returns nil and
+// the temporary Result.
+func (r *Remote) get(ctx context.Context, dst *destination, pol *tlsPolicy, key, host string, ip netip.Addr, pooled bool) (pc *pooledClient, fresh bool, res queue.Result) {
 	if pooled {
 		if pc := r.take(ctx, key); pc != nil {
 			return pc, false, queue.Result{}
 		}
 	}
-	c, err := r.connect(ctx, host, ip, !r.DisableTLS)
+	c, err := r.connect(ctx, dst, pol, host, ip, !r.DisableTLS || pol.required)
 	var tlsErr *tlsFailure
-	if errors.As(err, &tlsErr) && !r.RequireTLS {
+	if errors.As(err, &tlsErr) && !r.RequireTLS && !pol.required {
 		// Opportunistic TLS: a failed handshake is no reason to defer.
 		r.logger().Info("delivery: STARTTLS failed, retrying in plain text", "host", host, "addr", ip, "err", tlsErr.err)
-		c, err = r.connect(ctx, host, ip, false)
+		c, err = r.connect(ctx, dst, pol, host, ip, false)
 	}
 	if err != nil {
 		r.logger().Info("delivery: cannot use MX host", "host", host, "addr", ip, "err", err)
@@ -348,8 +393,9 @@ func (e *tlsFailure) Error() string { return "STARTTLS: " + e.err.Error() }
 var errNoTLS = errors.New("server does not offer STARTTLS, and TLS is required")
 
 // connect dials ip, reads the greeting, says EHLO and, if useTLS and the
-// server offers it, switches to TLS. ctx bounds the whole setup.
-func (r *Remote) connect(ctx context.Context, host string, ip netip.Addr, useTLS bool) (*smtp.Client, error) {
+// server offers it, switches to TLS under pol, and records the outcome
+// for TLS-RPT. ctx bounds the whole setup.
+func (r *Remote) connect(ctx context.Context, dst *destination, pol *tlsPolicy, host string, ip netip.Addr, useTLS bool) (*smtp.Client, error) {
 	port := cmp.Or(r.Port, DefaultPort)
 	dialer := r.Dialer
 	if dialer == nil {
@@ -373,18 +419,50 @@ func (r *Remote) connect(ctx context.Context, host string, ip netip.Addr, useTLS
 	if err := c.Hello(ctx, ""); err != nil {
 		return fail(err)
 	}
+	recorded := false // a failure of this session was recorded
+	local := conn.LocalAddr()
+	report := func(result string, err error) {
+		recorded = true
+		r.recordSession(dst, pol, host, ip, local, result, err)
+	}
 	if ok, _ := c.Extension("STARTTLS"); ok && useTLS {
 		cfg := r.tlsConfig(host)
+		if pol.verify != nil {
+			// DANE or MTA-STS authenticates the server, not the PKIX
+			// check of VerifyTLS.
+			cfg.InsecureSkipVerify = true
+			cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12) // RFC 8461 4.2
+			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+				err := pol.verify(cs)
+				if err != nil {
+					report(resultOfTLS(err), err)
+					if pol.enforce {
+						return err
+					}
+				}
+				return nil
+			}
+		}
 		if err := c.StartTLS(ctx, cfg); err != nil {
 			var se *smtp.Error
 			if !errors.As(err, &se) {
+				if !recorded {
+					report(tlsrpt.ResultValidationFailure, err)
+				}
 				return fail(&tlsFailure{err})
 			}
 			// Refused (454): the session goes on in plain text.
 			r.logger().Info("delivery: STARTTLS refused", "host", host, "err", err)
 		}
 	}
-	if _, ok := c.TLSConnectionState(); !ok && r.RequireTLS {
+	_, tlsOn := c.TLSConnectionState()
+	switch {
+	case !tlsOn && useTLS:
+		report(tlsrpt.ResultStartTLSNotSupported, nil)
+	case tlsOn && !recorded:
+		r.recordSession(dst, pol, host, ip, local, pol.tlsResult, nil)
+	}
+	if !tlsOn && (r.RequireTLS || pol.required) {
 		c.Quit(ctx)
 		return nil, errNoTLS
 	}

@@ -43,6 +43,8 @@ type Delivery struct {
 	// UTF8 and BodyType are the SMTPUTF8 and BODY= parameters to relay.
 	UTF8     bool
 	BodyType string
+	// RequireTLS is REQUIRETLS (RFC 8689) to honour and relay.
+	RequireTLS bool
 	// Domain is the destination shared by all Recipients, in lower case.
 	Domain string
 	// Recipients are the recipients of Domain still to deliver, with their

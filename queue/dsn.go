@@ -94,7 +94,7 @@ func (q *Queue) collectReportLocked(e *entry, now time.Time) *report {
 		}
 	}
 	rep.msg = &Message{ID: m.ID, From: m.From, Return: m.Return, EnvelopeID: m.EnvelopeID,
-		UTF8: m.UTF8, BodyType: m.BodyType, Arrival: m.Arrival, Size: m.Size}
+		UTF8: m.UTF8, BodyType: m.BodyType, RequireTLS: m.RequireTLS, Arrival: m.Arrival, Size: m.Size}
 	return rep
 }
 
@@ -156,7 +156,9 @@ var errDSNAbandoned = errors.New("queue: DSN not read to the end")
 func (q *Queue) sendReport(rep *report) (string, error) {
 	m := rep.msg
 	full := rep.returnsFull(q.opts.ReturnLimit)
-	env := Envelope{From: "", Recipients: []Recipient{{Address: m.From}}, UTF8: m.UTF8}
+	// RFC 8689 5: the report on a REQUIRETLS message travels under
+	// REQUIRETLS too.
+	env := Envelope{From: "", Recipients: []Recipient{{Address: m.From}}, UTF8: m.UTF8, RequireTLS: m.RequireTLS}
 	if full {
 		// The returned message keeps its content, so the DSN needs the
 		// same transport (8BITMIME, BINARYMIME).
@@ -188,6 +190,11 @@ func (q *Queue) sendReport(rep *report) (string, error) {
 // reason to send the whole message back.
 func (r *report) returnsFull(limit int64) bool {
 	if !r.has(actionFailed) {
+		return false
+	}
+	if r.msg.RequireTLS {
+		// RFC 8689 5: a bounce of a REQUIRETLS message returns only its
+		// header, as if RET=HDRS.
 		return false
 	}
 	switch r.msg.Return {

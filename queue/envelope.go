@@ -52,6 +52,10 @@ type Envelope struct {
 	// BodyType is the BODY= value to relay with ("7BIT", "8BITMIME",
 	// "BINARYMIME"); empty when unspecified.
 	BodyType string
+	// RequireTLS records REQUIRETLS (RFC 8689): the deliverer must send
+	// the message only over TLS verified by DANE or MTA-STS, and relay
+	// the parameter.
+	RequireTLS bool
 }
 
 // Recipient is one forward-path with its DSN parameters.
@@ -149,6 +153,9 @@ type Message struct {
 	EnvelopeID string    `json:"envid,omitempty"`
 	UTF8       bool      `json:"utf8,omitempty"`
 	BodyType   string    `json:"body,omitempty"`
+	// RequireTLS is absent from the envelope files of older versions,
+	// which read as false.
+	RequireTLS bool `json:"requiretls,omitempty"`
 	// Arrival is when the message was enqueued (Arrival-Date of its DSNs).
 	Arrival time.Time `json:"arrival"`
 	// Size is the body size in bytes.
@@ -162,7 +169,7 @@ type Message struct {
 
 // Envelope returns the envelope the message was enqueued with.
 func (m *Message) Envelope() Envelope {
-	e := Envelope{From: m.From, Return: m.Return, EnvelopeID: m.EnvelopeID, UTF8: m.UTF8, BodyType: m.BodyType}
+	e := Envelope{From: m.From, Return: m.Return, EnvelopeID: m.EnvelopeID, UTF8: m.UTF8, BodyType: m.BodyType, RequireTLS: m.RequireTLS}
 	for _, r := range m.Recipients {
 		e.Recipients = append(e.Recipients, cloneRecipient(r.Recipient))
 	}

@@ -13,7 +13,7 @@ import (
 func FuzzEnvelope(f *testing.F) {
 	m := &Message{
 		ID: "0000018f2a3b4c5d-0a1b2c3d", From: "alice@sender.example", Return: ReturnFull, EnvelopeID: "QQ314159",
-		UTF8: true, BodyType: "8BITMIME", Arrival: t0, Size: 1234, DelayWarned: true,
+		UTF8: true, BodyType: "8BITMIME", RequireTLS: true, Arrival: t0, Size: 1234, DelayWarned: true,
 		Recipients: []RecipientStatus{
 			{Recipient: Recipient{Address: "bob@b.example", Notify: []DSNNotify{NotifySuccess, NotifyDelay}, OriginalRecipientType: "rfc822", OriginalRecipient: "bob@b.example"},
 				State: StateDeferred, Attempts: 3, LastAttempt: t0.Add(time.Hour), NextAttempt: t0.Add(75 * time.Minute),

@@ -97,6 +97,8 @@ type call struct {
 	rcpts   []Recipient
 	body    string
 	attempt int
+	// requireTLS is the Delivery's RequireTLS.
+	requireTLS bool
 }
 
 func (c call) addrs() []string {
@@ -142,7 +144,7 @@ func (f *fakeDeliverer) Deliver(ctx context.Context, d *Delivery) []Result {
 		return []Result{TempFail(0, "", "cannot read body: "+err.Error(), "")}
 	}
 	f.mu.Lock()
-	f.calls = append(f.calls, call{at: time.Now(), id: d.ID, from: d.From, domain: d.Domain, rcpts: d.Recipients, body: string(body), attempt: d.Attempt})
+	f.calls = append(f.calls, call{at: time.Now(), id: d.ID, from: d.From, domain: d.Domain, rcpts: d.Recipients, body: string(body), attempt: d.Attempt, requireTLS: d.RequireTLS})
 	f.inflight++
 	f.maxInflight = max(f.maxInflight, f.inflight)
 	f.domainInflight[d.Domain]++

@@ -262,6 +262,7 @@ func (q *Queue) enqueue(ctx context.Context, env Envelope, body io.Reader, inter
 		EnvelopeID: env.EnvelopeID,
 		UTF8:       env.UTF8,
 		BodyType:   env.BodyType,
+		RequireTLS: env.RequireTLS,
 		Arrival:    now,
 	}
 	for _, r := range env.Recipients {

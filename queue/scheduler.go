@@ -152,6 +152,7 @@ func (q *Queue) prepareAttemptLocked(id, d string) *attemptJob {
 		EnvelopeID: m.EnvelopeID,
 		UTF8:       m.UTF8,
 		BodyType:   m.BodyType,
+		RequireTLS: m.RequireTLS,
 		Domain:     d,
 		Size:       m.Size,
 	}

@@ -697,6 +697,14 @@ func (c *Client) mailLine(from string, opts *MailOptions) (line string, utf8, bi
 			b.WriteString(encodeXtext(opts.EnvelopeID))
 		}
 	}
+	if opts.RequireTLS {
+		// RFC 8689 4.2.1: the next hop must support REQUIRETLS, and it
+		// offers it only over TLS.
+		if _, tlsOn := c.TLSConnectionState(); !c.hasExt("REQUIRETLS") || !tlsOn {
+			return "", false, false, &MissingExtensionError{Extension: "REQUIRETLS"}
+		}
+		b.WriteString(" REQUIRETLS")
+	}
 	if opts.Auth != "" && c.hasExt("AUTH") {
 		// RFC 4954 section 5: AUTH=<> means the submitter is unknown.
 		b.WriteString(" AUTH=")

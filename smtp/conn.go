@@ -447,7 +447,7 @@ func (c *Conn) hello(arg string, extended bool) error {
 // configuration enables and the session implements.
 func (c *Conn) writeExtensions() {
 	s := c.server
-	var ext [9]string
+	var ext [10]string
 	n := 0
 	add := func(e string) { ext[n] = e; n++ }
 	if !s.DisableChunking {
@@ -462,6 +462,9 @@ func (c *Conn) writeExtensions() {
 	}
 	if netserver.HasCertificate(s.TLSConfig) && c.tlsState == nil {
 		add("STARTTLS")
+	}
+	if s.EnableRequireTLS && c.tlsState != nil {
+		add("REQUIRETLS") // RFC 8689 4: only on a TLS session
 	}
 	if c.authAllowed() {
 		if mechs := c.authMechanisms(); len(mechs) > 0 {
@@ -587,6 +590,11 @@ func (c *Conn) mailParams(params []param, opts *MailOptions) *Error {
 				return replyBadParamValue
 			}
 			opts.EnvelopeID = v
+		case "REQUIRETLS": // RFC 8689 4.1, advertised only over TLS
+			if !s.EnableRequireTLS || c.tlsState == nil || p.Set {
+				return replyBadParam
+			}
+			opts.RequireTLS = true
 		case "AUTH": // RFC 4954 5
 			if len(c.authMechanisms()) == 0 {
 				return replyBadParam

@@ -45,6 +45,10 @@ type MailOptions struct {
 	// Auth is the AUTH= parameter (RFC 4954 section 5), xtext-decoded: the
 	// identity that submitted the message, or "<>" for unknown. Empty when absent.
 	Auth string
+	// RequireTLS is REQUIRETLS (RFC 8689): the message must travel only
+	// over TLS with a verified certificate (on the server, only accepted
+	// on a TLS session with Server.EnableRequireTLS).
+	RequireTLS bool
 }
 
 // RcptOptions are the parameters of RCPT TO.

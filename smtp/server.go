@@ -65,6 +65,10 @@ type Server struct {
 	DisableSMTPUTF8 bool
 	// DisableChunking stops advertising CHUNKING and BINARYMIME (RFC 3030).
 	DisableChunking bool
+	// EnableRequireTLS advertises REQUIRETLS (RFC 8689) on TLS sessions
+	// and accepts its MAIL parameter (MailOptions.RequireTLS). Enable it
+	// only if the backend honours it; delivery.Agent does.
+	EnableRequireTLS bool
 
 	// MaxMessageBytes is the largest message accepted, advertised with SIZE.
 	MaxMessageBytes int64

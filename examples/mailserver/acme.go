@@ -35,7 +35,7 @@ func acmeFlags(fs *flag.FlagSet, a *acmeConfig) {
 	fs.StringVar(&a.email, "acme-email", "", "get certificates with ACME (RFC 8555), this address as the account's contact; accepts the CA's terms of service")
 	fs.StringVar(&a.directory, "acme-directory", "", "ACME directory URL; default Let's Encrypt's ("+autocert.DefaultACMEDirectory+") when -acme-email is set")
 	fs.StringVar(&a.caFile, "acme-ca", "", "PEM file of a CA to trust, besides the system's, for the ACME server's HTTPS (a private or test CA)")
-	fs.StringVar(&a.hosts, "acme-hosts", "", "host names to get certificates for, comma separated, the first for clients without SNI; default: every -domain, and with -autoconfig the autoconfig. and autodiscover. name of each")
+	fs.StringVar(&a.hosts, "acme-hosts", "", "host names to get certificates for, comma separated, the first for clients without SNI; default: every -domain, and with -autoconfig the autoconfig., autodiscover. and mta-sts. name of each")
 	fs.StringVar(&a.httpAddr, "acme-http", "", "answer ACME http-01 challenges on this address (the CA asks port 80); tls-alpn-01 is answered by the -autoconfig listener (the CA asks port 443)")
 }
 
@@ -108,7 +108,8 @@ func newCertSource(cfg *config, logger *slog.Logger) (*certSource, error) {
 // acmeHosts returns the names that get a certificate: -acme-hosts, or
 // every local domain (the first is the host name clients and other
 // servers connect to) and with -autoconfig the autoconfig. and
-// autodiscover. names that Thunderbird and Outlook look up for each.
+// autodiscover. names that Thunderbird and Outlook look up for each, and
+// the mta-sts. name of its MTA-STS policy.
 func acmeHosts(cfg *config) ([]string, error) {
 	var hosts []string
 	add := func(h string) {
@@ -129,6 +130,7 @@ func acmeHosts(cfg *config) ([]string, error) {
 			for _, d := range cfg.domains {
 				add("autoconfig." + d)
 				add("autodiscover." + d)
+				add("mta-sts." + d) // RFC 8461 3.3: the policy host
 			}
 		}
 	}

@@ -207,7 +207,7 @@ func TestACMEPebble(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Pebble and the server: not in -short mode")
 	}
-	names := []string{"a.test", "b.test", "autoconfig.a.test", "autodiscover.a.test", "autoconfig.b.test", "autodiscover.b.test"}
+	names := []string{"a.test", "b.test", "autoconfig.a.test", "autodiscover.a.test", "mta-sts.a.test", "autoconfig.b.test", "autodiscover.b.test", "mta-sts.b.test"}
 	var records []string
 	for _, n := range names {
 		records = append(records, n+". 60 IN A 127.0.0.1")
@@ -423,7 +423,7 @@ func TestACMEHosts(t *testing.T) {
 	}{
 		{[]string{"Mail.A.Test", "b.test."}, "", "", []string{"mail.a.test", "b.test"}},
 		{[]string{"mail.a.test", "b.test"}, ":443", "", []string{"mail.a.test", "b.test", "autoconfig.mail.a.test",
-			"autodiscover.mail.a.test", "autoconfig.b.test", "autodiscover.b.test"}},
+			"autodiscover.mail.a.test", "mta-sts.mail.a.test", "autoconfig.b.test", "autodiscover.b.test", "mta-sts.b.test"}},
 		{[]string{"mail.a.test", "b.test"}, ":443", "mail.a.test, autoconfig.b.test,MAIL.a.test", []string{"mail.a.test", "autoconfig.b.test"}},
 		{[]string{"a.test"}, "", "a.test,bad_name", nil},
 		{[]string{"a.test"}, "", " , ", nil},

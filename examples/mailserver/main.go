@@ -61,6 +61,7 @@ type config struct {
 	acme                                       acmeConfig
 	autoconfig                                 string // HTTPS listener for client account setup
 	defence                                    defenceConfig
+	transport                                  transportConfig
 }
 
 func main() {
@@ -110,8 +111,9 @@ func serverFlags(fs *flag.FlagSet) func() *config {
 	fs.BoolVar(&c.syncFS, "syncfs", true, "make accepted mail durable with one syncfs(2) per batch of messages (fast when the data directory's file system is not busy with other writers); false: an fsync per file")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)")
 	acmeFlags(fs, &c.acme)
-	fs.StringVar(&c.autoconfig, "autoconfig", "", "serve client account setup (Thunderbird autoconfig, Outlook autodiscover, Apple profile) over HTTPS on this address (e.g. :443); off by default")
+	fs.StringVar(&c.autoconfig, "autoconfig", "", "serve client account setup (Thunderbird autoconfig, Outlook autodiscover, Apple profile) and the MTA-STS policy over HTTPS on this address (e.g. :443); off by default")
 	finishDefence := defenceFlags(fs, &c.defence)
+	transportFlags(fs, &c.transport)
 	return func() *config {
 		finishDefence()
 		c.domains = splitList(*domains)
@@ -195,6 +197,10 @@ func run(cfg *config, logger *slog.Logger) error {
 	}
 	agent, mxAgent := newAgent(nil), newAgent(def.dnsbl)
 	remote := &delivery.Remote{LocalName: cfg.domains[0], Port: cfg.remotePort, DNSServer: cfg.resolver, Logger: logger}
+	transport, err := setupTransport(cfg, remote, logger)
+	if err != nil {
+		return err
+	}
 	q, err := queue.Open(filepath.Join(cfg.data, "queue"), queue.Options{
 		Deliverer:  remote,
 		Hostname:   cfg.domains[0],
@@ -212,6 +218,9 @@ func run(cfg *config, logger *slog.Logger) error {
 	if err := q.Start(); err != nil {
 		return err
 	}
+	jobs, stopJobs := context.WithCancel(context.Background())
+	defer stopJobs()
+	transport.start(jobs, q)
 
 	// One IMAP backend for the IMAP listeners and for BURL on submission
 	// (RFC 4468): a client sends a message it stored over IMAP by naming
@@ -227,7 +236,7 @@ func run(cfg *config, logger *slog.Logger) error {
 			backend = requireAuth{agent: agent, urls: delivery.IMAPURLs{Backend: imapBackend}}
 		}
 		s := &smtp.Server{Addr: addr, Domain: cfg.domains[0], Backend: backend, TLSConfig: tlsConfig,
-			AllowInsecureAuth: cfg.insecureAuth, EnableDSN: true, Logger: logger}
+			AllowInsecureAuth: cfg.insecureAuth, EnableDSN: true, EnableRequireTLS: true, Logger: logger}
 		def.smtp(s)
 		serve := s.ListenAndServe
 		if implicitTLS {

@@ -30,7 +30,11 @@ func webListeners(cfg *config, certs *certSource, logger *slog.Logger) ([]listen
 		if err != nil {
 			return nil, err
 		}
-		l, err := httpListener("autoconfig", cfg.autoconfig, autoconfigHandler(settings, logger), certs.serverConfig(), logger)
+		handler, err := withMTASTSPolicy(cfg, autoconfigHandler(settings, logger))
+		if err != nil {
+			return nil, err
+		}
+		l, err := httpListener("autoconfig", cfg.autoconfig, handler, certs.serverConfig(), logger)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,11 @@
 // with no records (NODATA). CNAMEs inside the zone are followed.
 // Failures are injected by name: an RCODE (SERVFAIL, REFUSED) or silence
 // (the query is dropped, so the client times out).
+//
+// The server can also play a DNSSEC-validating resolver, for DANE: the
+// answers for names under a zone marked with Secure carry the AD bit
+// (RFC 4035 3.2.3) when the query asked with AD or DO (RFC 6840 5.7).
+// No signatures are made: the client trusts the resolver.
 package dnstest
 
 import (
@@ -36,6 +41,7 @@ type Server struct {
 	rcodes  map[string]int      // injected answers by name
 	drop    map[string]bool     // names whose queries are dropped
 	queries map[string]int      // "name TYPE" -> count
+	secure  []string            // zones whose answers are authenticated
 }
 
 // Start parses records (zone-file lines: "example.org. 300 IN TXT \"v=spf1 -all\"")
@@ -125,6 +131,25 @@ func (s *Server) Fail(name string, rcode int) {
 	s.mu.Unlock()
 }
 
+// Secure marks zone (and every name under it) as signed and validated:
+// answers about its names, NXDOMAIN and NODATA included, carry the AD
+// bit.
+func (s *Server) Secure(zone string) {
+	s.mu.Lock()
+	s.secure = append(s.secure, key(zone))
+	s.mu.Unlock()
+}
+
+// authenticated reports whether name is under a Secure zone. s.mu is held.
+func (s *Server) authenticated(name string) bool {
+	for _, z := range s.secure {
+		if name == z || strings.HasSuffix(name, "."+z) || z == "." {
+			return true
+		}
+	}
+	return false
+}
+
 // Drop makes the server ignore queries for name, so that clients time out.
 func (s *Server) Drop(name string) {
 	s.mu.Lock()
@@ -173,6 +198,9 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		m.Rcode = rcode
 	} else {
 		m.Answer, m.Rcode = s.answer(name, q.Qtype)
+		opt := req.IsEdns0()
+		asked := req.AuthenticatedData || (opt != nil && opt.Do())
+		m.AuthenticatedData = asked && s.authenticated(name) && m.Rcode != dns.RcodeServerFailure
 	}
 	s.mu.Unlock()
 	if drop {

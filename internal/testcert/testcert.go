@@ -5,13 +5,10 @@
 package testcert
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"time"
 )
@@ -20,11 +17,7 @@ import (
 // can trust it directly) for localhost, 127.0.0.1 and ::1, valid for a
 // week.
 func Certificate() (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	key, serial, err := newKey()
 	if err != nil {
 		return tls.Certificate{}, err
 	}
