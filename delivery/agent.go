@@ -73,6 +73,9 @@ type Agent struct {
 	// NoSubaddress turns sub-addressing off: "alice+lists" is then only
 	// the alias or account of that exact name.
 	NoSubaddress bool
+	// Sieve, if set, runs each local user's Sieve script on the mail
+	// delivered into Store (see SieveFilter).
+	Sieve *SieveFilter
 	// Queue receives mail for other domains, and alias targets there.
 	// Nil means no relaying: such recipients are refused.
 	Queue queue.Enqueuer
@@ -208,8 +211,10 @@ type localTarget struct {
 	user string // canonical account name: the Store key
 	addr string // its address, for a LocalDeliverer
 	// to is the address that reached the account, with its detail
-	// ("alice+lists@example.org"), for Sieve's envelope test.
-	to string
+	// ("alice+lists@example.org"), for Sieve's envelope test; origTo the
+	// recipient the client gave (ORCPT, or before alias expansion) when
+	// it is another.
+	to, origTo string
 }
 
 // routedRcpt is a recipient as the client gave it, and where it leads.
@@ -224,6 +229,9 @@ type routedRcpt struct {
 type transaction struct {
 	from    string
 	opts    smtp.MailOptions
+	auth    string // the client's authenticated identity
+	client  bool   // a client waits for the answer (not a DSN from the queue)
+	lmtp    bool   // it waits for one answer per recipient
 	rcpts   []routedRcpt
 	locals  []localTarget
 	remotes []queue.Recipient
@@ -258,6 +266,7 @@ func (a *Agent) route(ctx context.Context, t *transaction, addr string, opts *sm
 	}
 	r := routedRcpt{addr: addr}
 	for _, l := range e.locals {
+		l.origTo = originalRecipient(addr, l.to, opts)
 		r.local = append(r.local, t.addLocal(l))
 	}
 	for _, to := range e.remotes {
@@ -457,7 +466,8 @@ func (a *Agent) mailboxAddress(user, domain string) string {
 // and the queue's error; when the message cannot be read, that error is
 // every result.
 func (a *Agent) deliver(ctx context.Context, t *transaction, trace []byte, r io.Reader) (localErrs []error, queueErr error) {
-	if len(t.locals) == 1 && len(t.remotes) == 0 {
+	filters := a.sieveScripts(ctx, t)
+	if len(t.locals) == 1 && len(t.remotes) == 0 && filters == nil {
 		// The hot path: one mailbox, streamed straight in.
 		return []error{a.deliverLocal(ctx, t, trace, []localTarget{t.locals[0]}, func() io.Reader { return r })[0]}, nil
 	}
@@ -485,7 +495,10 @@ func (a *Agent) deliver(ctx context.Context, t *transaction, trace []byte, r io.
 			_, queueErr = a.Queue.Enqueue(ctx, env, io.MultiReader(bytes.NewReader(trace), sp.reader()))
 		})
 	}
-	if len(t.locals) > 0 {
+	switch {
+	case filters != nil:
+		localErrs = a.deliverFiltered(ctx, t, trace, sp, filters)
+	case len(t.locals) > 0:
 		localErrs = a.deliverLocal(ctx, t, trace, t.locals, sp.reader)
 	}
 	wg.Wait()
@@ -603,7 +616,7 @@ func (s *session) AuthPassword(ctx context.Context, identity, username, password
 }
 
 func (s *session) Mail(ctx context.Context, from string, opts *smtp.MailOptions) error {
-	s.tx = transaction{from: from}
+	s.tx = transaction{from: from, auth: s.c.AuthIdentity(), client: true, lmtp: s.c.Server() != nil && s.c.Server().LMTP}
 	if opts != nil {
 		s.tx.opts = *opts
 	}
