@@ -2,7 +2,8 @@
 // mailwright's packages: SMTP for mail from other servers, submission with
 // AUTH (STARTTLS and implicit TLS), POP3 and IMAP (each plain+STARTTLS and
 // implicit TLS), the queue with remote delivery by MX lookup, local delivery
-// into Maildir, accounts and aliases.
+// into Maildir through each user's Sieve filter (scripts uploaded over
+// ManageSieve), accounts and aliases with sub-addresses and catch-alls.
 //
 // With no arguments it runs on a fresh machine: data under
 // ./mailwright-data, domain localhost, loopback only, unprivileged ports, a
@@ -47,6 +48,7 @@ type config struct {
 	domains                                    []string
 	smtp, submission, submissions, pop3, pop3s string
 	imap, imaps                                string
+	managesieve                                string
 	relayNetworks                              []netip.Prefix
 	insecureAuth                               bool
 	remotePort                                 int
@@ -94,6 +96,7 @@ func serverFlags(fs *flag.FlagSet) func() *config {
 	fs.StringVar(&c.pop3s, "pop3s", "127.0.0.1:1995", "POP3 with implicit TLS; empty disables")
 	fs.StringVar(&c.imap, "imap", "127.0.0.1:1143", "IMAP listener (STARTTLS); empty disables")
 	fs.StringVar(&c.imaps, "imaps", "127.0.0.1:1993", "IMAP with implicit TLS; empty disables")
+	fs.StringVar(&c.managesieve, "managesieve", "127.0.0.1:4190", "ManageSieve listener (STARTTLS) for users' Sieve filters; empty disables")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "certificate file (PEM); default: a self-signed one in the data directory")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "key file (PEM) of -tls-cert")
 	relay := fs.String("relay-networks", "", "client networks allowed to relay without AUTH, comma separated CIDRs")
@@ -176,6 +179,7 @@ func run(cfg *config, logger *slog.Logger) error {
 		Store:         store,
 		Aliases:       aliases,
 		RelayNetworks: cfg.relayNetworks,
+		Sieve:         &delivery.SieveFilter{}, // users' scripts, uploaded over ManageSieve
 		Logger:        logger,
 	}
 	remote := &delivery.Remote{LocalName: cfg.domains[0], Port: cfg.remotePort, DNSServer: cfg.resolver, Logger: logger}
@@ -237,6 +241,7 @@ func run(cfg *config, logger *slog.Logger) error {
 	addPOP3("pop3", cfg.pop3, false)
 	addPOP3("pop3s", cfg.pop3s, true)
 	servers = append(servers, imapListeners(cfg, imapBackend, tlsConfig, logger)...)
+	servers = append(servers, manageSieveListener(cfg, store, accounts, agent.Sieve, tlsConfig, logger)...)
 	web, err := webListeners(cfg, certs, logger)
 	if err != nil {
 		return err
@@ -278,7 +283,7 @@ func run(cfg *config, logger *slog.Logger) error {
 }
 
 func isClosed(err error) bool {
-	return errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, pop3.ErrServerClosed) || isIMAPClosed(err)
+	return errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, pop3.ErrServerClosed) || isIMAPClosed(err) || isManageSieveClosed(err)
 }
 
 // requireAuth is the submission port's policy (RFC 6409 4.3): every
