@@ -196,33 +196,9 @@ reject "I do not want this.";
 func TestSieveRejectLMTP(t *testing.T) {
 	a, q := sieveAgent(t, `require "reject"; reject "Go away";`)
 	conn := dial(t, serve(t, a, func(s *smtp.Server) { s.LMTP = true }))
-	transcript(t, conn, bufio.NewReader(conn), `
-		S: 220 *
-		C: LHLO client.test
-		S: 250-mx.example.org*
-		S: 250-PIPELINING
-		S: 250-8BITMIME
-		S: 250-ENHANCEDSTATUSCODES
-		S: 250-SIZE 33554432
-		S: 250-CHUNKING
-		S: 250-BINARYMIME
-		S: 250-SMTPUTF8
-		S: 250-DSN
-		S: 250 AUTH PLAIN LOGIN
-		C: MAIL FROM:<x@elsewhere.test>
-		C: RCPT TO:<alice@example.org>
-		C: RCPT TO:<bob@example.org>
-		C: DATA
-		S: 250 2.1.0 Sender OK
-		S: 250 2.1.5 Recipient OK
-		S: 250 2.1.5 Recipient OK
-		S: 354 *
-		C: Subject: lmtp
-		C:
-		C: .
-		S: 550 5.7.1 Go away
-		S: 250 2.0.0 *
-	`)
+	lhlo := strings.Replace(ehlo, "C: EHLO", "C: LHLO", 1)
+	transcript(t, conn, bufio.NewReader(conn), lhlo+
+		mailTo("x@elsewhere.test", []string{"alice@example.org", "bob@example.org"}, "Subject: lmtp", "550 5.7.1 Go away\n\t\tS: 250 2.0.0 *"))
 	if len(inbox(t, a.Store, "alice")) != 0 || len(inbox(t, a.Store, "bob")) != 1 {
 		t.Error("alice's copy stored or bob's lost")
 	}

@@ -190,15 +190,22 @@ func (s *Store) PutSieveScript(ctx context.Context, user, name string, src []byt
 	}
 	us.sieveMu.Lock()
 	defer us.sieveMu.Unlock()
-	dir := userDir(user) + "/" + sieveDir
-	if err := s.fs.Mkdir(dir); err == nil {
-		if err := s.fs.SyncDir(userDir(user)); err != nil {
-			return err
-		}
-	} else if !isExist(err) {
+	if err := s.makeSieveDir(user); err != nil {
 		return err
 	}
-	return writeAtomicBytes(s.fs, dir, sieveFileName(name), src)
+	return writeAtomicBytes(s.fs, userDir(user)+"/"+sieveDir, sieveFileName(name), src)
+}
+
+// makeSieveDir creates the user's Sieve directory, durably, if needed.
+func (s *Store) makeSieveDir(user string) error {
+	err := s.fs.Mkdir(userDir(user) + "/" + sieveDir)
+	switch {
+	case err == nil:
+		return s.fs.SyncDir(userDir(user))
+	case isExist(err):
+		return nil
+	}
+	return err
 }
 
 // DeleteSieveScript removes a script; the active one cannot be removed

@@ -155,14 +155,10 @@ func parseTracker(data []byte, tr *tracker) {
 // openTrackerLog opens the log for appending, creating it (durably) with
 // its header when it does not exist.
 func (s *Store) openTrackerLog(user string, tr *tracker) error {
-	dir := userDir(user) + "/" + sieveDir
-	if err := s.fs.Mkdir(dir); err == nil {
-		if err := s.fs.SyncDir(userDir(user)); err != nil {
-			return err
-		}
-	} else if !isExist(err) {
+	if err := s.makeSieveDir(user); err != nil {
 		return err
 	}
+	dir := userDir(user) + "/" + sieveDir
 	path := sievePath(user, sieveTrackerFile)
 	if _, err := s.fs.Stat(path); isNotExist(err) {
 		if err := writeAtomicBytes(s.fs, dir, sieveTrackerFile, []byte(sieveTrackerHeader)); err != nil {

@@ -157,19 +157,30 @@ func (c *client) startTLS(cfg *tls.Config) {
 // literal is the "{n+}" marker of a script, as a transcript C: line ends.
 func literal(script string) string { return "{" + strconv.Itoa(len(script)) + "+}" }
 
-// caps are the capability lines of a server with the default options,
-// on a plaintext connection that allows passwords.
-const caps = `
-	S: "IMPLEMENTATION" "mailwright"
-	S: "SASL" "PLAIN"
-	S: "SIEVE" "body comparator-i;ascii-numeric copy date duplicate editheader encoded-character enotify envelope ereject fileinto imap4flags include index mailbox regex reject relational subaddress vacation vacation-seconds variables"
-	S: "NOTIFY" "mailto"
-	S: "MAXREDIRECTS" "4"
-	S: "UNAUTHENTICATE"
-	S: "VERSION" "1.0"`
+// capLines are the capability lines of a server with the default
+// options: SASL lists sasl, and the lines of more ("STARTTLS", an OWNER)
+// come before UNAUTHENTICATE.
+func capLines(sasl string, more ...string) string {
+	lines := []string{
+		`S: "IMPLEMENTATION" "mailwright"`,
+		`S: "SASL" "` + sasl + `"`,
+		`S: "SIEVE" "body comparator-i;ascii-numeric copy date duplicate editheader encoded-character enotify envelope ereject fileinto imap4flags include index mailbox regex reject relational subaddress vacation vacation-seconds variables"`,
+		`S: "NOTIFY" "mailto"`,
+		`S: "MAXREDIRECTS" "4"`,
+	}
+	for _, m := range more {
+		lines = append(lines, "S: "+m)
+	}
+	lines = append(lines, `S: "UNAUTHENTICATE"`, `S: "VERSION" "1.0"`)
+	return "\n" + strings.Join(lines, "\n")
+}
+
+// caps are the capability lines on a plaintext connection that allows
+// passwords.
+var caps = capLines("PLAIN")
 
 // loginAlice is the greeting and AUTHENTICATE PLAIN of alice.
-const loginAlice = caps + `
+var loginAlice = caps + `
 	S: OK "ManageSieve ready"
 	C: AUTHENTICATE "PLAIN" "AGFsaWNlAHNlY3JldA=="
 	S: OK "Logged in"`

@@ -152,15 +152,7 @@ func TestAuthenticate(t *testing.T) {
 		C: {20+}
 		C: AGFsaWNlAHNlY3JldA==
 		S: OK "Logged in"
-		C: CAPABILITY
-		S: "IMPLEMENTATION" "mailwright"
-		S: "SASL" "PLAIN"
-		S: "SIEVE" *
-		S: "NOTIFY" "mailto"
-		S: "MAXREDIRECTS" "4"
-		S: "OWNER" "alice"
-		S: "UNAUTHENTICATE"
-		S: "VERSION" "1.0"
+		C: CAPABILITY` + capLines("PLAIN", `"OWNER" "alice"`) + `
 		S: OK "Capability completed"
 		C: AUTHENTICATE "PLAIN" "AGFsaWNlAHNlY3JldA=="
 		S: NO "Already logged in"
@@ -187,15 +179,7 @@ func TestStartTLS(t *testing.T) {
 		s.TLSConfig = testcert.ServerConfig()
 	})
 	c := dial(t, ts.addr)
-	c.run(`
-		S: "IMPLEMENTATION" "mailwright"
-		S: "SASL" ""
-		S: "SIEVE" *
-		S: "NOTIFY" "mailto"
-		S: "MAXREDIRECTS" "4"
-		S: "STARTTLS"
-		S: "UNAUTHENTICATE"
-		S: "VERSION" "1.0"
+	c.run(capLines("", `"STARTTLS"`) + `
 		S: OK "ManageSieve ready"
 		C: AUTHENTICATE "PLAIN" "AGFsaWNlAHNlY3JldA=="
 		S: NO (ENCRYPT-NEEDED) "Authentication needs TLS; use STARTTLS first"
