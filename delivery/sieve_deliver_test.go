@@ -303,3 +303,23 @@ func TestSieveInclude(t *testing.T) {
 		t.Errorf("Sorted holds %d messages", len(got))
 	}
 }
+
+// TestSieveCompileCache: a version of a script is compiled once, whoever
+// runs it; the cache keeps at most MaxCached versions.
+func TestSieveCompileCache(t *testing.T) {
+	a := testAgent(t)
+	f := &SieveFilter{MaxCached: 2}
+	f.init(a)
+	one := f.compile([]byte("keep;"))
+	if f.compile([]byte("keep;")) != one {
+		t.Error("the same source compiled twice")
+	}
+	f.compile([]byte("discard;"))
+	f.compile([]byte("stop;"))
+	if f.lru.Len() != 2 || f.compile([]byte("keep;")) == one {
+		t.Errorf("%d versions cached, the oldest kept", f.lru.Len())
+	}
+	if bad := f.compile([]byte("frob;")); bad.err == nil || bad.script != nil {
+		t.Errorf("a script that does not compile: %+v", bad)
+	}
+}
