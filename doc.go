@@ -10,6 +10,8 @@
 //   - smtp: ESMTP and LMTP server, and an SMTP client
 //   - pop3: POP3 server, and a POP3 client
 //   - imap: IMAP4rev1 and IMAP4rev2 server
+//   - delivery/managesieve: ManageSieve server, where users upload the
+//     Sieve filters that delivery runs
 //
 // The mail system behind them:
 //
@@ -17,8 +19,9 @@
 //     IMAP and POP3 (NewIMAPBackend, NewPOP3Backend), accounts with bcrypt
 //     passwords (AccountsFile), mbox files
 //   - delivery: the mail transfer agent, an smtp.Backend (Agent) that
-//     delivers local mail into the store and hands the rest to the queue,
-//     and remote delivery by MX lookup (Remote)
+//     delivers local mail into the store, through each user's Sieve
+//     filter (delivery/sieve), and hands the rest to the queue, and
+//     remote delivery by MX lookup (Remote)
 //   - queue: the durable outbound queue, with retries and bounces
 //   - mailbox/throttle: login throttling shared by the SMTP, IMAP and
 //     POP3 servers, sending limits for the Agent, the queue's pace per

@@ -65,6 +65,18 @@ type Agent struct {
 	// Aliases, if set, redirects local names to users, lists and
 	// external addresses.
 	Aliases *Aliases
+	// SubaddressDelimiters separate a user from a detail in the local
+	// part of a recipient (RFC 5233): "alice+lists@example.org" reaches
+	// alice unless an alias or account has that whole name, and her Sieve
+	// script sees "lists" as the :detail. Any of the characters counts;
+	// the first one in the address splits it. Default "+".
+	SubaddressDelimiters string
+	// NoSubaddress turns sub-addressing off: "alice+lists" is then only
+	// the alias or account of that exact name.
+	NoSubaddress bool
+	// Sieve, if set, runs each local user's Sieve script on the mail
+	// delivered into Store (see SieveFilter).
+	Sieve *SieveFilter
 	// Queue receives mail for other domains, and alias targets there.
 	// Nil means no relaying: such recipients are refused.
 	Queue queue.Enqueuer
@@ -217,6 +229,11 @@ func (a *Agent) NewSession(ctx context.Context, c *smtp.Conn) (smtp.Session, err
 type localTarget struct {
 	user string // canonical account name: the Store key
 	addr string // its address, for a LocalDeliverer
+	// to is the address that reached the account, with its detail
+	// ("alice+lists@example.org"), for Sieve's envelope test; origTo the
+	// recipient the client gave (ORCPT, or before alias expansion) when
+	// it is another.
+	to, origTo string
 }
 
 // routedRcpt is a recipient as the client gave it, and where it leads.
@@ -231,6 +248,9 @@ type routedRcpt struct {
 type transaction struct {
 	from    string
 	opts    smtp.MailOptions
+	auth    string // the client's authenticated identity
+	client  bool   // a client waits for the answer (not a DSN from the queue)
+	lmtp    bool   // it waits for one answer per recipient
 	rcpts   []routedRcpt
 	locals  []localTarget
 	remotes []queue.Recipient
@@ -265,6 +285,7 @@ func (a *Agent) route(ctx context.Context, t *transaction, addr string, opts *sm
 	}
 	r := routedRcpt{addr: addr}
 	for _, l := range e.locals {
+		l.origTo = originalRecipient(addr, l.to, opts)
 		r.local = append(r.local, t.addLocal(l))
 	}
 	for _, to := range e.remotes {
@@ -326,7 +347,7 @@ func (e *expansion) walk(ctx context.Context, addr string, depth int) error {
 	if e.n++; e.n > maxExpansion {
 		return &smtp.Error{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 3, 0}, Message: "Alias expansion too large"}
 	}
-	local, domain := splitAddress(addr)
+	_, domain := splitAddress(addr)
 	if domain != "" && !a.isLocalDomain(domain) {
 		if a.Queue == nil {
 			a.logger().Warn("delivery: alias target at another domain, but there is no queue", "target", addr)
@@ -340,45 +361,79 @@ func (e *expansion) walk(ctx context.Context, addr string, depth int) error {
 		e.remotes = append(e.remotes, addr)
 		return nil
 	}
-	if targets, key, ok := a.lookupAlias(addr); ok && !e.seen[key] && depth < maxAliasDepth {
-		if e.seen == nil {
-			e.seen = make(map[string]bool)
+	// Exact names first, the address as given before its user without
+	// the detail (RFC 5233); patterns only for what no name takes.
+	forms := a.addressForms(addr)
+	for _, f := range forms {
+		if done, err := e.expandAlias(ctx, f, domain, depth, a.lookupAlias); done {
+			return err
 		}
-		e.seen[key] = true
-		for _, t := range targets {
-			if domain != "" && !strings.Contains(t, "@") {
-				t += "@" + domain // a bare target stays in the domain it was reached at
-			}
-			if err := e.walk(ctx, t, depth+1); err != nil {
-				return err
-			}
+		fl, _ := splitAddress(f)
+		user, ok, err := a.lookupAccount(ctx, fl, domain)
+		if err != nil {
+			return err
 		}
-		return nil
-	}
-	// Not an alias (or one already expanded: "root: root, backup" delivers
-	// to the account root).
-	user, ok, err := a.lookupAccount(ctx, local, domain)
-	switch {
-	case err != nil:
-		return err
-	case ok:
-	case strings.EqualFold(local, "postmaster"):
-		// RFC 5321 4.5.1: postmaster must be accepted. Without an alias
-		// or account it has a mailbox of its own in the store.
-		user = "postmaster"
-	case depth == 0:
-		return errNoSuchUser
-	default:
-		a.logger().Warn("delivery: alias target does not exist", "target", addr)
-		return nil
-	}
-	for _, l := range e.locals {
-		if l.user == user {
+		if ok {
+			e.addLocal(user, addr, domain)
 			return nil
 		}
 	}
-	e.locals = append(e.locals, localTarget{user: user, addr: a.mailboxAddress(user, domain)})
+	if user, _ := splitAddress(forms[len(forms)-1]); strings.EqualFold(user, "postmaster") {
+		// RFC 5321 4.5.1: postmaster must be accepted. Without an alias
+		// or account it has a mailbox of its own in the store.
+		e.addLocal("postmaster", addr, domain)
+		return nil
+	}
+	for _, f := range forms {
+		if done, err := e.expandAlias(ctx, f, domain, depth, a.matchAlias); done {
+			return err
+		}
+	}
+	if depth == 0 {
+		return errNoSuchUser
+	}
+	a.logger().Warn("delivery: alias target does not exist", "target", addr)
 	return nil
+}
+
+// expandAlias expands the alias that find returns for addr into its
+// targets, recursively, and reports whether there was one to expand. An
+// alias already expanded on this path is not expanded again ("root:
+// root, backup" delivers to the account root).
+func (e *expansion) expandAlias(ctx context.Context, addr, domain string, depth int, find func(string) ([]string, string, bool)) (bool, error) {
+	targets, key, ok := find(addr)
+	if !ok || e.seen[key] || depth >= maxAliasDepth {
+		return false, nil
+	}
+	if e.seen == nil {
+		e.seen = make(map[string]bool)
+	}
+	e.seen[key] = true
+	for _, t := range targets {
+		if domain != "" && !strings.Contains(t, "@") {
+			t += "@" + domain // a bare target stays in the domain it was reached at
+		}
+		if err := e.walk(ctx, t, depth+1); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// addLocal adds the mailbox of user, reached at the address to.
+func (e *expansion) addLocal(user, to, domain string) {
+	for _, l := range e.locals {
+		if l.user == user {
+			return
+		}
+	}
+	e.locals = append(e.locals, localTarget{user: user, addr: e.a.mailboxAddress(user, domain), to: to})
+}
+
+// matchAlias finds the pattern alias for addr (see Aliases).
+func (a *Agent) matchAlias(addr string) ([]string, string, bool) {
+	t, pattern, ok := a.Aliases.Match(addr)
+	return t, "\x00" + pattern, ok // a key no exact name has
 }
 
 // lookupAlias finds the alias for addr: the full address first, then the
@@ -430,7 +485,8 @@ func (a *Agent) mailboxAddress(user, domain string) string {
 // and the queue's error; when the message cannot be read, that error is
 // every result.
 func (a *Agent) deliver(ctx context.Context, t *transaction, trace []byte, r io.Reader) (localErrs []error, queueErr error) {
-	if len(t.locals) == 1 && len(t.remotes) == 0 {
+	filters := a.sieveScripts(ctx, t)
+	if len(t.locals) == 1 && len(t.remotes) == 0 && filters == nil {
 		// The hot path: one mailbox, streamed straight in.
 		return []error{a.deliverLocal(ctx, t, trace, []localTarget{t.locals[0]}, func() io.Reader { return r })[0]}, nil
 	}
@@ -459,7 +515,10 @@ func (a *Agent) deliver(ctx context.Context, t *transaction, trace []byte, r io.
 			_, queueErr = a.Queue.Enqueue(ctx, env, io.MultiReader(bytes.NewReader(trace), sp.reader()))
 		})
 	}
-	if len(t.locals) > 0 {
+	switch {
+	case filters != nil:
+		localErrs = a.deliverFiltered(ctx, t, trace, sp, filters)
+	case len(t.locals) > 0:
 		localErrs = a.deliverLocal(ctx, t, trace, t.locals, sp.reader)
 	}
 	wg.Wait()
@@ -586,7 +645,7 @@ func (s *session) Mail(ctx context.Context, from string, opts *smtp.MailOptions)
 	if err := s.checkSender(ctx); err != nil {
 		return err
 	}
-	s.tx = transaction{from: from}
+	s.tx = transaction{from: from, auth: s.c.AuthIdentity(), client: true, lmtp: s.c.Server() != nil && s.c.Server().LMTP}
 	if opts != nil {
 		s.tx.opts = *opts
 	}
@@ -689,20 +748,24 @@ func (s *session) verify(ctx context.Context, name string) (string, error) {
 	if domain == "" {
 		domain = a.primaryDomain()
 	}
-	if _, _, ok := a.lookupAlias(local + "@" + domain); ok {
-		return local + "@" + domain, nil
-	}
-	user, ok, err := a.lookupAccount(ctx, local, domain)
-	if err != nil {
-		return "", err
-	}
-	if !ok {
-		if strings.EqualFold(local, "postmaster") {
-			return local + "@" + domain, nil
+	addr := local + "@" + domain
+	for _, f := range a.addressForms(addr) {
+		if _, _, ok := a.lookupAlias(f); ok {
+			return addr, nil
 		}
-		return "", errNoSuchUser
+		fl, _ := splitAddress(f)
+		user, ok, err := a.lookupAccount(ctx, fl, domain)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return a.mailboxAddress(user, domain), nil
+		}
 	}
-	return a.mailboxAddress(user, domain), nil
+	if _, _, ok := a.matchAlias(addr); ok || strings.EqualFold(local, "postmaster") {
+		return addr, nil
+	}
+	return "", errNoSuchUser
 }
 
 // expand answers EXPN: the final targets of an alias.

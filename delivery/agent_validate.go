@@ -43,6 +43,7 @@ func (a *Agent) configuredDomains() []string {
 //     would receive mail that she could not log in to read. Open the
 //     accounts with the domains (mailbox.OpenAccountsFile(path,
 //     "example.org")) and leave Domains empty;
+//   - Sieve without Store: the scripts would never run;
 //   - an invalid prefix in RelayNetworks.
 func (a *Agent) Validate() error {
 	var errs []string
@@ -57,6 +58,9 @@ func (a *Agent) Validate() error {
 					d, strings.Join(known, " "), d))
 			}
 		}
+	}
+	if a.Sieve != nil && a.Store == nil {
+		errs = append(errs, "Sieve is set but Store is not: Sieve runs where the Agent stores local mail (a LocalDeliverer filters itself)")
 	}
 	for _, p := range a.RelayNetworks {
 		if !p.IsValid() {

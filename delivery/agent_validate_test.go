@@ -38,6 +38,8 @@ func TestValidate(t *testing.T) {
 		// domains, the domain given to the Agent only.
 		{"domain unknown to the accounts", func(a *Agent) { a.Accounts = noDomains }, "domain example.org is not among the domains of Accounts"},
 		{"invalid relay network", func(a *Agent) { a.RelayNetworks = []netip.Prefix{{}} }, "invalid prefix"},
+		{"Sieve with Store", func(a *Agent) { a.Sieve = &SieveFilter{} }, ""},
+		{"Sieve without Store", func(a *Agent) { a.Store, a.Local, a.Sieve = nil, &LMTP{}, &SieveFilter{} }, "Sieve is set but Store is not"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := testAgent(t)

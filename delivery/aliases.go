@@ -2,10 +2,12 @@ package delivery
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
@@ -31,7 +33,14 @@ const (
 //
 // A name is a local part (matching that name at every local domain) or
 // a full address (matching at that domain only, for hosting several
-// domains). Targets are local users, other aliases (expanded in turn),
+// domains). A name may also be a pattern, tried only for addresses that
+// no alias or account names exactly: "*" in the local part matches any
+// text ("*-dev@example.org", "bounces-*"), and "@example.org" is the
+// catch-all of a domain, which takes every address there that nothing
+// else takes. The pattern with the most literal characters wins, one
+// with a domain before one without. A domain without a catch-all still
+// refuses unknown users at RCPT, so no mail is accepted that would later
+// bounce. Targets are local users, other aliases (expanded in turn),
 // or addresses at other domains, which mail is forwarded to. Entries are
 // separated by commas and may continue on lines that start with white
 // space; lines whose first non-blank character is '#' are comments, also
@@ -43,8 +52,49 @@ const (
 // An Aliases is safe for concurrent use; Update replaces its contents
 // atomically, for a reload while the server runs.
 type Aliases struct {
-	m atomic.Pointer[map[string][]string]
+	m atomic.Pointer[aliasTable]
 }
+
+// aliasTable is the parsed file: names matched exactly, and patterns in
+// the order they are tried.
+type aliasTable struct {
+	exact map[string][]string
+	wild  []wildAlias
+}
+
+// wildAlias is a pattern alias: a glob on the local part, at a domain or
+// (domain "") at every local domain.
+type wildAlias struct {
+	name, local, domain string
+	targets             []string
+}
+
+func newAliasTable(m map[string][]string) *aliasTable {
+	t := &aliasTable{exact: map[string][]string{}}
+	for name, targets := range m {
+		if !isAliasPattern(name) {
+			t.exact[name] = targets
+			continue
+		}
+		local, domain := splitAddress(name)
+		t.wild = append(t.wild, wildAlias{name: name, local: local, domain: domain, targets: targets})
+	}
+	// Most specific first: more literal characters, then a domain.
+	slices.SortFunc(t.wild, func(a, b wildAlias) int {
+		if c := cmp.Compare(len(b.local)-strings.Count(b.local, "*"), len(a.local)-strings.Count(a.local, "*")); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(b.domain), len(a.domain)); c != 0 && (a.domain == "" || b.domain == "") {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return t
+}
+
+// isAliasPattern tells a pattern name ("*" in the local part; a
+// catch-all "@domain" is parsed as "*@domain") from a plain one.
+func isAliasPattern(name string) bool { return strings.Contains(name, "*") }
 
 // ParseAliases reads an aliases file. An error names the offending line.
 func ParseAliases(r io.Reader) (*Aliases, error) {
@@ -53,7 +103,7 @@ func ParseAliases(r io.Reader) (*Aliases, error) {
 		return nil, err
 	}
 	a := new(Aliases)
-	a.m.Store(&m)
+	a.m.Store(newAliasTable(m))
 	return a, nil
 }
 
@@ -81,14 +131,34 @@ func (a *Aliases) Lookup(name string) ([]string, bool) {
 	if m == nil {
 		return nil, false
 	}
-	t, ok := (*m)[strings.ToLower(name)]
+	t, ok := m.exact[strings.ToLower(name)]
 	return t, ok
 }
 
-// Len returns the number of aliases.
+// Match returns the targets of the first pattern alias that matches addr
+// (a full address at a local domain), and the pattern as the file wrote
+// it (lower case). Exact names are Lookup's.
+func (a *Aliases) Match(addr string) (targets []string, pattern string, ok bool) {
+	if a == nil {
+		return nil, "", false
+	}
+	m := a.m.Load()
+	if m == nil {
+		return nil, "", false
+	}
+	local, domain := splitAddress(strings.ToLower(addr))
+	for _, w := range m.wild {
+		if (w.domain == "" || sameDomain(w.domain, domain)) && globMatch(w.local, local) {
+			return w.targets, w.name, true
+		}
+	}
+	return nil, "", false
+}
+
+// Len returns the number of aliases, patterns included.
 func (a *Aliases) Len() int {
 	if m := a.m.Load(); m != nil {
-		return len(*m)
+		return len(m.exact) + len(m.wild)
 	}
 	return 0
 }
@@ -167,8 +237,11 @@ func parseAliasEntry(s string) (string, []string, error) {
 		return "", nil, errors.New(`missing ":" after the alias name`)
 	}
 	name = strings.TrimSpace(name)
-	if err := checkAliasWord(name); err != nil {
+	if err := checkAliasName(name); err != nil {
 		return "", nil, fmt.Errorf("alias name: %w", err)
+	}
+	if strings.HasPrefix(name, "@") {
+		name = "*" + name // the catch-all is the pattern of every local part
 	}
 	var targets []string
 	for t := range strings.SplitSeq(list, ",") {
@@ -183,6 +256,9 @@ func parseAliasEntry(s string) (string, []string, error) {
 			return "", nil, fmt.Errorf("alias %q: :include: is not supported", name)
 		}
 		t = strings.TrimSuffix(strings.TrimPrefix(t, "<"), ">")
+		if strings.Contains(t, "*") {
+			return "", nil, fmt.Errorf("alias %q: target %q: wildcards are for alias names only", name, t)
+		}
 		if err := checkAliasWord(t); err != nil {
 			return "", nil, fmt.Errorf("alias %q: target %q: %w", name, t, err)
 		}
@@ -195,6 +271,48 @@ func parseAliasEntry(s string) (string, []string, error) {
 		return "", nil, fmt.Errorf("alias %q has no targets", name)
 	}
 	return strings.ToLower(name), targets, nil
+}
+
+// checkAliasName checks an alias name: a word as checkAliasWord allows,
+// or a pattern: "@domain", or "*" wildcards in the local part.
+func checkAliasName(s string) error {
+	if domain, ok := strings.CutPrefix(s, "@"); ok {
+		if domain == "" || strings.ContainsAny(domain, "@*") {
+			return errors.New("malformed catch-all: want @domain")
+		}
+		return checkAliasWord("x" + s)
+	}
+	if _, domain := splitAddress(s); strings.Contains(domain, "*") {
+		return errors.New("wildcard in the domain")
+	}
+	return checkAliasWord(s)
+}
+
+// globMatch reports whether s matches pattern, where "*" matches any
+// text (also none). Backtracking only to the last "*" keeps it linear
+// in practice and quadratic at worst.
+func globMatch(pattern, s string) bool {
+	p, i := 0, 0
+	star, next := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, next = p, i
+			p++
+		case p < len(pattern) && pattern[p] == s[i]:
+			p++
+			i++
+		case star >= 0:
+			p, next = star+1, next+1
+			i = next
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 // checkAliasWord checks a name or target: a local part or an address, with

@@ -38,8 +38,7 @@ func BenchmarkLocalDelivery(b *testing.B) {
 		return &Agent{Hostname: "mx.example.org", Accounts: accts, Store: store, Logger: discardLogger()}
 	}
 	msg := message("bench", 1024)
-	b.Run("smtp", func(b *testing.B) {
-		a := setup(b)
+	sendAll := func(b *testing.B, a *Agent) {
 		addr := serve(b, a)
 		var next atomic.Int64
 		b.SetBytes(int64(len(msg)))
@@ -62,6 +61,25 @@ func BenchmarkLocalDelivery(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	}
+	b.Run("smtp", func(b *testing.B) { sendAll(b, setup(b)) })
+	// Sieve on, and no user has a script: the cost of looking.
+	b.Run("smtp-sieve-none", func(b *testing.B) {
+		a := setup(b)
+		a.Sieve = &SieveFilter{}
+		sendAll(b, a)
+	})
+	// Each user's script files the message into a folder with a flag.
+	b.Run("smtp-sieve-fileinto", func(b *testing.B) {
+		a := setup(b)
+		a.Sieve = &SieveFilter{}
+		for i := range users {
+			u := "u" + strconv.Itoa(i)
+			a.Store.PutSieveScript(context.Background(), u, "main", []byte(`require ["fileinto", "imap4flags", "mailbox"];
+if header :contains "subject" "bench" { fileinto :create :flags "\\Seen" "Bench"; }`))
+			a.Store.ActivateSieveScript(context.Background(), u, "main")
+		}
+		sendAll(b, a)
 	})
 	b.Run("append", func(b *testing.B) {
 		a := setup(b)

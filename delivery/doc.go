@@ -2,14 +2,16 @@
 // each message goes and takes it there.
 //
 // Agent is the smtp.Backend of an MX or submission server. It accepts
-// mail for the local domains' users (mailbox.Accounts) and aliases
-// (Aliases, an /etc/aliases style file), refuses unknown users at RCPT
-// (550 5.1.1), relays to other domains only for authenticated clients and
-// trusted networks (550 5.7.1 otherwise), adds the Received trace field,
-// refuses looping mail, and stores every copy durably before it answers
-// 250: local mailboxes through mailbox.Store (or an LMTP server), other
-// domains through the queue. On an LMTP server it reports a result per
-// recipient.
+// mail for the local domains' users (mailbox.Accounts), their
+// sub-addresses ("alice+lists", RFC 5233) and aliases (Aliases, an
+// /etc/aliases style file with catch-alls and wildcards), refuses unknown
+// users at RCPT (550 5.1.1), relays to other domains only for
+// authenticated clients and trusted networks (550 5.7.1 otherwise), adds
+// the Received trace field, refuses looping mail, runs each local user's
+// Sieve filter (SieveFilter, scripts uploaded with delivery/managesieve),
+// and stores every copy durably before it answers 250: local mailboxes
+// through mailbox.Store (or an LMTP server), other domains through the
+// queue. On an LMTP server it reports a result per recipient.
 //
 // Remote is the queue.Deliverer that sends queued mail on: MX lookup with
 // github.com/miekg/dns (null MX, implicit MX), opportunistic STARTTLS,

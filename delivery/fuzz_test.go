@@ -26,6 +26,8 @@ func FuzzParseAliases(f *testing.F) {
 		"a:b:c\n",
 		"a: b@c@d\n",
 		"a: b\na: c\n",
+		"@example.org: catchall\n*-dev@example.org: alice\nbounces-*: bob\n",
+		"@: x\n*@*.org: x\na: b*\n",
 	} {
 		f.Add(s)
 	}
@@ -37,7 +39,7 @@ func FuzzParseAliases(f *testing.F) {
 		var b strings.Builder
 		names := make([]string, 0, len(m))
 		for name, targets := range m {
-			if name != strings.ToLower(name) || checkAliasWord(name) != nil {
+			if name != strings.ToLower(name) || checkAliasName(name) != nil {
 				t.Fatalf("bad name %q accepted", name)
 			}
 			if len(targets) == 0 || len(targets) > maxAliasTargets {

@@ -385,3 +385,16 @@ func message(subject string, size int) string {
 }
 
 func plainAuth(user, pass string) sasl.Client { return sasl.NewPlainClient("", user, pass) }
+
+// kindsOf returns the events of one kind, in order.
+func (l *eventLog) kindsOf(kind queue.EventKind) []queue.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []queue.Event
+	for _, e := range l.events {
+		if e.Kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
+}

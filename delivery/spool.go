@@ -78,6 +78,14 @@ func (s *spool) reader() io.Reader {
 	return io.NewSectionReader(s.f, 0, s.size)
 }
 
+// readerAt returns the message for random access, and its size.
+func (s *spool) readerAt() (io.ReaderAt, int64) {
+	if s.f == nil {
+		return bytes.NewReader(s.mem), s.size
+	}
+	return s.f, s.size
+}
+
 // Close releases the memory or the file.
 func (s *spool) Close() error {
 	var err error

@@ -103,6 +103,9 @@ type userState struct {
 	mu    sync.Mutex // folder structure: create, delete, rename, subscriptions
 	uvMu  sync.Mutex // the UIDVALIDITY counter
 	ready bool       // provisioned (guarded by mu)
+
+	sieveMu sync.Mutex // Sieve scripts and the response tracker
+	tracker *tracker   // loaded on first use (guarded by sieveMu)
 }
 
 // NewMemoryStore returns a store that keeps everything in memory. It
@@ -224,6 +227,7 @@ func (s *Store) Close() error {
 		st.evicted = true
 		st.mu.Unlock()
 	}
+	s.closeTrackers()
 	if s.rootLock != nil {
 		return s.rootLock.Close()
 	}

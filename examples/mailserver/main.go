@@ -2,7 +2,8 @@
 // mailwright's packages: SMTP for mail from other servers, submission with
 // AUTH (STARTTLS and implicit TLS), POP3 and IMAP (each plain+STARTTLS and
 // implicit TLS), the queue with remote delivery by MX lookup, local delivery
-// into Maildir, accounts and aliases.
+// into Maildir through each user's Sieve filter (scripts uploaded over
+// ManageSieve), accounts and aliases with sub-addresses and catch-alls.
 //
 // With no arguments it runs on a fresh machine: data under
 // ./mailwright-data, domain localhost, loopback only, unprivileged ports, a
@@ -53,6 +54,7 @@ type config struct {
 	domains                                    []string
 	smtp, submission, submissions, pop3, pop3s string
 	imap, imaps                                string
+	managesieve                                string
 	relayNetworks                              []netip.Prefix
 	insecureAuth                               bool
 	remotePort                                 int
@@ -102,6 +104,7 @@ func serverFlags(fs *flag.FlagSet) func() *config {
 	fs.StringVar(&c.pop3s, "pop3s", "127.0.0.1:1995", "POP3 with implicit TLS; empty disables")
 	fs.StringVar(&c.imap, "imap", "127.0.0.1:1143", "IMAP listener (STARTTLS); empty disables")
 	fs.StringVar(&c.imaps, "imaps", "127.0.0.1:1993", "IMAP with implicit TLS; empty disables")
+	fs.StringVar(&c.managesieve, "managesieve", "127.0.0.1:4190", "ManageSieve listener (STARTTLS) for users' Sieve filters; empty disables")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "certificate file (PEM); default: a self-signed one in the data directory")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "key file (PEM) of -tls-cert")
 	relay := fs.String("relay-networks", "", "client networks allowed to relay without AUTH, comma separated CIDRs")
@@ -180,8 +183,10 @@ func run(cfg *config, logger *slog.Logger) error {
 	// The queue sends its DSNs through the agent, and the agent enqueues
 	// into the queue: the queue is opened first, given to the agent, and
 	// started once both know each other. The MX port has an agent of its
-	// own, which looks its clients up in the DNSBLs.
+	// own, which looks its clients up in the DNSBLs. Both run the users'
+	// Sieve scripts, uploaded over ManageSieve.
 	def := newDefence(&cfg.defence, cfg.resolver, logger)
+	sieve := &delivery.SieveFilter{}
 	newAgent := func(blocklists *dnsbl.Checker) *delivery.Agent {
 		return &delivery.Agent{
 			Hostname:      cfg.domains[0],
@@ -192,6 +197,7 @@ func run(cfg *config, logger *slog.Logger) error {
 			RelayNetworks: cfg.relayNetworks,
 			SendLimiter:   def.sending,
 			DNSBL:         blocklists,
+			Sieve:         sieve,
 			Logger:        logger,
 		}
 	}
@@ -265,6 +271,7 @@ func run(cfg *config, logger *slog.Logger) error {
 	addPOP3("pop3", cfg.pop3, false)
 	addPOP3("pop3s", cfg.pop3s, true)
 	servers = append(servers, imapListeners(cfg, imapBackend, tlsConfig, def, logger)...)
+	servers = append(servers, manageSieveListener(cfg, store, accounts, sieve, tlsConfig, logger)...)
 	web, err := webListeners(cfg, certs, logger)
 	if err != nil {
 		return err
@@ -306,7 +313,7 @@ func run(cfg *config, logger *slog.Logger) error {
 }
 
 func isClosed(err error) bool {
-	return errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, pop3.ErrServerClosed) || isIMAPClosed(err)
+	return errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, pop3.ErrServerClosed) || isIMAPClosed(err) || isManageSieveClosed(err)
 }
 
 // requireAuth is the submission port's policy (RFC 6409 4.3): every

@@ -21,7 +21,7 @@ type instance struct {
 	data                     string
 	smtp, submission, pop3   string
 	submissions, pop3s, imap string
-	imaps                    string
+	imaps, managesieve       string
 }
 
 func buildServer(t *testing.T) string {
@@ -36,13 +36,21 @@ func buildServer(t *testing.T) string {
 // start runs a mailserver for domain with its own data directory and ports.
 func start(t *testing.T, bin, domain string, extra ...string) *instance {
 	t.Helper()
-	in := &instance{data: filepath.Join(t.TempDir(), domain)}
+	return startIn(t, bin, domain, filepath.Join(t.TempDir(), domain), extra...)
+}
+
+// startIn is start with the data directory data, which may hold files
+// the server reads at start (aliases).
+func startIn(t *testing.T, bin, domain, data string, extra ...string) *instance {
+	t.Helper()
+	in := &instance{data: data}
 	free := interop.FreeAddr
 	in.smtp, in.submission, in.submissions = free(t), free(t), free(t)
 	in.pop3, in.pop3s, in.imap, in.imaps = free(t), free(t), free(t), free(t)
+	in.managesieve = free(t)
 	args := append([]string{"-data", in.data, "-domain", domain, "-smtp", in.smtp, "-submission", in.submission,
 		"-submissions", in.submissions, "-pop3", in.pop3, "-pop3s", in.pop3s, "-imap", in.imap, "-imaps", in.imaps,
-		"-insecure-auth"}, extra...)
+		"-managesieve", in.managesieve, "-insecure-auth"}, extra...)
 	cmd := exec.Command(bin, args...)
 	logf, _ := os.Create(filepath.Join(t.TempDir(), domain+".log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
