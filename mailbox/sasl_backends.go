@@ -76,7 +76,7 @@ type pop3SASL struct {
 func (s *pop3SASL) Next(response []byte) ([]byte, bool, error) {
 	ch, done, err := s.ex.Next(response)
 	if errors.Is(err, ErrAuthFailed) {
-		err = &pop3.Error{Code: "AUTH", Message: "authentication failed", Err: err}
+		err = &pop3.Error{Code: "AUTH", Err: err} // the standard text
 	}
 	return ch, done, err
 }
