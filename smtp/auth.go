@@ -73,6 +73,9 @@ func (c *Conn) cmdAUTH(arg string) error {
 	for {
 		challenge, done, err := server.Next(response)
 		if err != nil {
+			if u, ok := server.(interface{ Username() string }); ok && user == "" {
+				user = u.Username()
+			}
 			return c.authFailed(user, mech, err)
 		}
 		if done {
