@@ -183,7 +183,13 @@ func exchange(c *SCRAMClient, s *SCRAMServer) (serverErr, clientErr error) {
 		return nil, err
 	}
 	s.Plus = strings.HasSuffix(mech, PlusSuffix)
-	resp := ir
+	return runFrom(c, s, string(ir))
+}
+
+// runFrom goes on with an exchange whose client has started and whose
+// first message is first.
+func runFrom(c *SCRAMClient, s *SCRAMServer, first string) (serverErr, clientErr error) {
+	resp := []byte(first)
 	for {
 		ch, done, err := s.Next(resp)
 		if err != nil {
@@ -292,10 +298,21 @@ func TestChannelBindingFlags(t *testing.T) {
 			t.Fatal("-PLUS accepted flag n")
 		}
 	})
-	t.Run("p without -PLUS", func(t *testing.T) {
+	t.Run("p without -PLUS and without binding data", func(t *testing.T) {
 		s := &SCRAMServer{Mech: SHA256, Lookup: func(string) (Credentials, bool, error) { return cred, true, nil }}
 		if _, _, err := s.Next([]byte("p=tls-exporter,,n=user,r=abc")); err == nil {
-			t.Fatal("SCRAM-SHA-256 accepted flag p")
+			t.Fatal("SCRAM-SHA-256 accepted flag p without TLS")
+		}
+	})
+	t.Run("p under the name without -PLUS, as Cyrus SASL sends it", func(t *testing.T) {
+		c := &SCRAMClient{Mech: SHA256, Username: "user", Password: "pencil", CBType: TLSExporter}
+		c.Bind(cliState, []string{"SCRAM-SHA-256-PLUS"})
+		s := &SCRAMServer{Mech: SHA256, PlusOffered: true,
+			Binding: func(kind string) ([]byte, error) { return Binding(kind, srvState, ServedCertificate(cfg)) },
+			Lookup:  func(string) (Credentials, bool, error) { return cred, true, nil }}
+		c.Start()
+		if serr, cerr := runFrom(c, s, "p=tls-exporter,,"+c.bare); serr != nil || cerr != nil {
+			t.Fatalf("server %v, client %v", serr, cerr)
 		}
 	})
 }
