@@ -31,6 +31,5 @@ func NewSCRAMClient(username, password string) sasl.Client {
 // holds the status and scope of the server's error (errors.As finds
 // both).
 func NewOAuthBearerClient(opts *sasl.OAuthBearerOptions) sasl.Client {
-	return &saslmech.OAuthBearerClient{Message: saslmech.OAuthBearerMessage{
-		AuthzID: opts.Username, Host: opts.Host, Port: opts.Port, Token: opts.Token}}
+	return saslmech.NewOAuthBearerClient(opts)
 }

@@ -227,6 +227,12 @@ type OAuthBearerClient struct {
 	refused *OAuthError
 }
 
+// NewOAuthBearerClient returns a client for go-sasl's options: Username is
+// the authorization identity.
+func NewOAuthBearerClient(opts *sasl.OAuthBearerOptions) *OAuthBearerClient {
+	return &OAuthBearerClient{Message: OAuthBearerMessage{AuthzID: opts.Username, Host: opts.Host, Port: opts.Port, Token: opts.Token}}
+}
+
 // Start implements sasl.Client.
 func (c *OAuthBearerClient) Start() (string, []byte, error) {
 	if _, err := bearerToken("Bearer " + c.Message.Token); err != nil {

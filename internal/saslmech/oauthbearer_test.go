@@ -43,22 +43,11 @@ func TestParseOAuthBearer(t *testing.T) {
 // oauthExchange runs client c against s; it returns the server's error
 // and the client's outcome.
 func oauthExchange(c *OAuthBearerClient, s *OAuthBearerServer) (error, error) {
-	_, resp, err := c.Start()
+	_, ir, err := c.Start()
 	if err != nil {
 		return nil, err
 	}
-	for {
-		ch, done, err := s.Next(resp)
-		if err != nil {
-			return err, c.End(err)
-		}
-		if done {
-			return nil, c.End(nil)
-		}
-		if resp, err = c.Next(ch); err != nil {
-			return errors.New("cancelled"), err
-		}
-	}
+	return runFrom(c, s, ir)
 }
 
 func TestOAuthBearerExchange(t *testing.T) {

@@ -183,13 +183,19 @@ func exchange(c *SCRAMClient, s *SCRAMServer) (serverErr, clientErr error) {
 		return nil, err
 	}
 	s.Plus = strings.HasSuffix(mech, PlusSuffix)
-	return runFrom(c, s, string(ir))
+	return runFrom(c, s, ir)
 }
 
 // runFrom goes on with an exchange whose client has started and whose
-// first message is first.
-func runFrom(c *SCRAMClient, s *SCRAMServer, first string) (serverErr, clientErr error) {
-	resp := []byte(first)
+// first message is first; it returns the server's error and the client's
+// outcome.
+func runFrom(c interface {
+	Next([]byte) ([]byte, error)
+	Ender
+}, s interface {
+	Next([]byte) ([]byte, bool, error)
+}, first []byte) (serverErr, clientErr error) {
+	resp := first
 	for {
 		ch, done, err := s.Next(resp)
 		if err != nil {
@@ -311,7 +317,7 @@ func TestChannelBindingFlags(t *testing.T) {
 			Binding: func(kind string) ([]byte, error) { return Binding(kind, srvState, ServedCertificate(cfg)) },
 			Lookup:  func(string) (Credentials, bool, error) { return cred, true, nil }}
 		c.Start()
-		if serr, cerr := runFrom(c, s, "p=tls-exporter,,"+c.bare); serr != nil || cerr != nil {
+		if serr, cerr := runFrom(c, s, []byte("p=tls-exporter,,"+c.bare)); serr != nil || cerr != nil {
 			t.Fatalf("server %v, client %v", serr, cerr)
 		}
 	})
