@@ -75,7 +75,7 @@ func ExampleSASL() {
 	})
 
 	withTokens := mailbox.SASL{Auth: accounts, TokenVerifier: backend.TokenVerifier}
-	fmt.Println(withTokens.Mechanisms(nil))                   // no TLS
+	fmt.Println(withTokens.Mechanisms(nil))                    // no TLS
 	fmt.Println(withTokens.Mechanisms(&tls.ConnectionState{})) // TLS
 	// Output:
 	// [SCRAM-SHA-256 OAUTHBEARER]
