@@ -55,21 +55,32 @@ func TestInteropGSASLSCRAM(t *testing.T) {
 	gsasl := interop.Need(t, "gsasl")
 	srvTLS, _ := testCert(t)
 	ts := startServer(t, func(s *imap.Server) { s.TLSConfig = srvTLS })
+	tls12 := srvTLS.Clone()
+	tls12.MaxVersion = tls.VersionTLS12
+	ts12 := startServer(t, func(s *imap.Server) { s.TLSConfig = tls12 })
 	certFile, _ := testcert.Files(t)
+	const (
+		exporter = "cD10bHMtZXhwb3J0ZXIs" // base64 of "p=tls-exporter,"
+		unique   = "cD10bHMtdW5pcXVlLC"   // "p=tls-unique,"
+		none     = "biws"                 // "n,,"
+	)
 	for _, tc := range []struct {
 		name, mech, password string
+		ts                   *testServer
 		tls                  []string
+		gs2                  string // the start of the client's first message
 		ok                   bool
 	}{
-		{"TLS 1.3, tls-exporter", "SCRAM-SHA-256-PLUS", "secret", []string{"--x509-ca-file=" + certFile, "--hostname=localhost"}, true},
-		{"TLS 1.3, wrong password", "SCRAM-SHA-256-PLUS", "wrong", []string{"--x509-ca-file=" + certFile, "--hostname=localhost"}, false},
-		{"without TLS", "SCRAM-SHA-256", "secret", []string{"--no-starttls"}, true},
+		{"TLS 1.3, tls-exporter", "SCRAM-SHA-256-PLUS", "secret", ts, []string{"--x509-ca-file=" + certFile, "--hostname=localhost"}, exporter, true},
+		{"TLS 1.3, wrong password", "SCRAM-SHA-256-PLUS", "wrong", ts, []string{"--x509-ca-file=" + certFile, "--hostname=localhost"}, exporter, false},
+		{"TLS 1.2, tls-unique", "SCRAM-SHA-256-PLUS", "secret", ts12, []string{"--x509-ca-file=" + certFile, "--hostname=localhost"}, unique, true},
+		{"without TLS", "SCRAM-SHA-256", "secret", ts, []string{"--no-starttls"}, none, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append(tc.tls, "--imap", "--verbose", "-m", tc.mech, "-a", "alice", "-p", tc.password, "--connect="+ts.addr)
+			args := append(tc.tls, "--imap", "--verbose", "-m", tc.mech, "-a", "alice", "-p", tc.password, "--connect="+tc.ts.addr)
 			out, err := interop.Output(t, "", gsasl, args...)
-			if !strings.Contains(out, ". AUTHENTICATE "+tc.mech) {
-				t.Fatalf("gsasl did not use %s:\n%s", tc.mech, out)
+			if !strings.Contains(out, ". AUTHENTICATE "+tc.mech) || !strings.Contains(out, "\n"+tc.gs2) {
+				t.Fatalf("gsasl did not use %s with %s:\n%s", tc.mech, tc.gs2, out)
 			}
 			if ok := err == nil && strings.Contains(out, "\n. OK [CAPABILITY"); ok != tc.ok {
 				t.Fatalf("gsasl: %v, want success %v:\n%s", err, tc.ok, out)

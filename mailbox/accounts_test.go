@@ -507,6 +507,7 @@ func FuzzAccountsFile(f *testing.F) {
 	for _, s := range []string{
 		"", "a:" + h + "\n", "# c\n\nA@B.org:" + h + "\r\nb:*\nc:!\nd:!" + h,
 		"a:" + h + "\na:" + h, "x", "a:$2a$99$", ":", "a:\n", "\xff:" + h,
+		"a:" + h + ":" + accountSCRAM(h, "pw", 0).String() + "\n", "a:" + h + ":{SCRAM-SHA-256}1,AA==,AA==,AA==",
 	} {
 		f.Add([]byte(s))
 	}
@@ -527,6 +528,9 @@ func FuzzAccountsFile(f *testing.F) {
 			}
 			if checkAccountHash(l.hash) != nil {
 				t.Fatalf("bad hash %q accepted", l.hash)
+			}
+			if _, err := ParseSCRAMCredentials(l.scram); l.scram != "" && err != nil {
+				t.Fatalf("bad SCRAM field %q accepted", l.scram)
 			}
 		}
 		// What we write, we read back the same.
