@@ -40,16 +40,6 @@ func TestParseOAuthBearer(t *testing.T) {
 	}
 }
 
-// oauthExchange runs client c against s; it returns the server's error
-// and the client's outcome.
-func oauthExchange(c *OAuthBearerClient, s *OAuthBearerServer) (error, error) {
-	_, ir, err := c.Start()
-	if err != nil {
-		return nil, err
-	}
-	return runFrom(c, s, ir)
-}
-
 func TestOAuthBearerExchange(t *testing.T) {
 	verify := func(m OAuthBearerMessage) error {
 		switch m.Token {
@@ -61,12 +51,12 @@ func TestOAuthBearerExchange(t *testing.T) {
 		return &OAuthError{Status: "invalid_token", Scope: "mail"}
 	}
 	s := &OAuthBearerServer{Verify: verify}
-	if serr, cerr := oauthExchange(&OAuthBearerClient{Message: OAuthBearerMessage{AuthzID: "u", Token: "good"}}, s); serr != nil || cerr != nil {
+	if serr, cerr := Exchange(&OAuthBearerClient{Message: OAuthBearerMessage{AuthzID: "u", Token: "good"}}, s); serr != nil || cerr != nil {
 		t.Fatalf("good token: %v, %v", serr, cerr)
 	}
 
 	s = &OAuthBearerServer{Verify: verify}
-	serr, cerr := oauthExchange(&OAuthBearerClient{Message: OAuthBearerMessage{AuthzID: "u,v", Token: "bad"}}, s)
+	serr, cerr := Exchange(&OAuthBearerClient{Message: OAuthBearerMessage{AuthzID: "u,v", Token: "bad"}}, s)
 	var f *Failure
 	if !errors.As(serr, &f) || f.Code != "invalid_token" || s.Username() != "u,v" {
 		t.Fatalf("bad token: server %v, user %q", serr, s.Username())
@@ -77,7 +67,7 @@ func TestOAuthBearerExchange(t *testing.T) {
 	}
 
 	s = &OAuthBearerServer{Verify: verify}
-	if serr, _ := oauthExchange(&OAuthBearerClient{Message: OAuthBearerMessage{Token: "broken"}}, s); serr == nil || errors.As(serr, &f) {
+	if serr, _ := Exchange(&OAuthBearerClient{Message: OAuthBearerMessage{Token: "broken"}}, s); serr == nil || errors.As(serr, &f) {
 		t.Fatalf("verifier failure: %v", serr)
 	}
 

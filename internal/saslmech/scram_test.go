@@ -175,39 +175,15 @@ func tlsPair(t *testing.T, version uint16) (server, client *tls.ConnectionState,
 	return server, &st, serverCfg
 }
 
-// exchange runs client c against server s and returns the server's
-// error (nil: authenticated) and the client's outcome.
+// exchange runs client c against server s, choosing the mechanism as a
+// protocol would from c's Start.
 func exchange(c *SCRAMClient, s *SCRAMServer) (serverErr, clientErr error) {
 	mech, ir, err := c.Start()
 	if err != nil {
 		return nil, err
 	}
 	s.Plus = strings.HasSuffix(mech, PlusSuffix)
-	return runFrom(c, s, ir)
-}
-
-// runFrom goes on with an exchange whose client has started and whose
-// first message is first; it returns the server's error and the client's
-// outcome.
-func runFrom(c interface {
-	Next([]byte) ([]byte, error)
-	Ender
-}, s interface {
-	Next([]byte) ([]byte, bool, error)
-}, first []byte) (serverErr, clientErr error) {
-	resp := first
-	for {
-		ch, done, err := s.Next(resp)
-		if err != nil {
-			return err, c.End(err)
-		}
-		if done {
-			return nil, c.End(nil)
-		}
-		if resp, err = c.Next(ch); err != nil {
-			return errors.New("client cancelled"), err
-		}
-	}
+	return exchangeFrom(c, s, ir)
 }
 
 func TestChannelBinding(t *testing.T) {
@@ -317,7 +293,7 @@ func TestChannelBindingFlags(t *testing.T) {
 			Binding: func(kind string) ([]byte, error) { return Binding(kind, srvState, ServedCertificate(cfg)) },
 			Lookup:  func(string) (Credentials, bool, error) { return cred, true, nil }}
 		c.Start()
-		if serr, cerr := runFrom(c, s, []byte("p=tls-exporter,,"+c.bare)); serr != nil || cerr != nil {
+		if serr, cerr := exchangeFrom(c, s, []byte("p=tls-exporter,,"+c.bare)); serr != nil || cerr != nil {
 			t.Fatalf("server %v, client %v", serr, cerr)
 		}
 	})
