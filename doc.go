@@ -20,6 +20,10 @@
 //     delivers local mail into the store and hands the rest to the queue,
 //     and remote delivery by MX lookup (Remote)
 //   - queue: the durable outbound queue, with retries and bounces
+//   - mailbox/throttle: login throttling shared by the SMTP, IMAP and
+//     POP3 servers, sending limits for the Agent, the queue's pace per
+//     destination domain
+//   - delivery/dnsbl: DNS blocklist checks for the Agent of the MX port
 //
 // For tests, servers on a loopback port in the style of
 // net/http/httptest, and conformance suites for backends of your own:

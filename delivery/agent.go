@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailwright/mailwright/delivery/dnsbl"
 	"github.com/mailwright/mailwright/mailbox"
 	"github.com/mailwright/mailwright/queue"
 	"github.com/mailwright/mailwright/smtp"
@@ -74,6 +76,11 @@ type Agent struct {
 	// RelayNetworks are the client networks trusted to relay without
 	// authenticating (e.g. 127.0.0.0/8 for local programs).
 	RelayNetworks []netip.Prefix
+	// BURL, if set, lets authenticated clients send a message that is on
+	// an IMAP server by naming it with a URL (RFC 4468): sessions offer
+	// "BURL imap" and read the URLs through it. IMAPURLs resolves them
+	// through the IMAP backend of this server, in-process.
+	BURL URLFetcher
 	// VerifyExpand makes sessions answer VRFY and EXPN from Accounts and
 	// Aliases (RFC 5321 3.5). Off by default: they tell spammers which
 	// addresses exist (RFC 5321 7.3).
@@ -86,6 +93,23 @@ type Agent struct {
 	// in SpoolDir (os.TempDir() if empty). Default 64 KiB.
 	SpoolMemory int
 	SpoolDir    string
+	// SendLimiter, if set, limits the messages and recipients each sender
+	// may send per time window (mailbox/throttle.Sending is one): a
+	// session that authenticated counts against its account, any other
+	// against its client's network, except clients of RelayNetworks.
+	// Over a limit MAIL FROM gets 451 4.7.1, RCPT TO 450 4.7.1.
+	SendLimiter SendLimiter
+	// DNSBL, if set, looks each client up in DNS blocklists (RFC 5782)
+	// from the start of its session, and applies the listings at MAIL
+	// FROM: a Reject zone refuses the client's mail with 554 5.7.1 and
+	// the list's reason, a Tag zone adds an X-DNSBL header field to each
+	// message, and every listing is logged. A lookup that has not
+	// answered by the Checker's Timeout counts as not listed. Clients of
+	// RelayNetworks are not looked up, and a session that authenticated
+	// is not refused; still, give it only the Agent of the MX port (a
+	// second Agent with the same Store, Accounts and Queue): users often
+	// submit from addresses that lists name as dynamic.
+	DNSBL *dnsbl.Checker
 	// Logger receives what cannot be told to the client, such as alias
 	// targets that do not exist. Default slog.Default().
 	Logger *slog.Logger
@@ -111,12 +135,7 @@ const (
 	maxExpansion  = 1000
 )
 
-func (a *Agent) logger() *slog.Logger {
-	if a.Logger != nil {
-		return a.Logger
-	}
-	return slog.Default()
-}
+func (a *Agent) logger() *slog.Logger { return cmp.Or(a.Logger, slog.Default()) }
 
 func (a *Agent) hostname() string {
 	a.hostOnce.Do(func() {
@@ -182,14 +201,19 @@ func (a *Agent) NewSession(ctx context.Context, c *smtp.Conn) (smtp.Session, err
 		return nil, fmt.Errorf("delivery: Agent: %w", err)
 	}
 	s := &session{a: a, c: c}
+	s.startChecks(ctx)
 	lmtp := c.Server() != nil && c.Server().LMTP
 	switch {
 	case lmtp && a.VerifyExpand:
 		return lmtpVerifySession{s}, nil
 	case lmtp:
 		return lmtpSession{s}, nil
+	case a.VerifyExpand && a.BURL != nil:
+		return burlVerifySession{verifySession{s}}, nil
 	case a.VerifyExpand:
 		return verifySession{s}, nil
+	case a.BURL != nil:
+		return burlSession{s}, nil
 	}
 	return s, nil
 }
@@ -527,6 +551,11 @@ type session struct {
 	a  *Agent
 	c  *smtp.Conn
 	tx transaction
+
+	dnsbl        *dnsbl.Lookup // the client's DNSBL lookups, if any
+	dnsblDone    bool          // their listings have been applied
+	dnsblRefusal *smtp.Error   // the reply to a client in a Reject zone
+	tags         []byte        // header fields that Tag zones add
 }
 
 var (
@@ -557,6 +586,9 @@ func (s *session) AuthPassword(ctx context.Context, identity, username, password
 }
 
 func (s *session) Mail(ctx context.Context, from string, opts *smtp.MailOptions) error {
+	if err := s.checkSender(ctx); err != nil {
+		return err
+	}
 	s.tx = transaction{from: from}
 	if opts != nil {
 		s.tx.opts = *opts
@@ -567,15 +599,20 @@ func (s *session) Mail(ctx context.Context, from string, opts *smtp.MailOptions)
 // Rcpt routes the recipient: unknown local users get 550 5.1.1, other
 // domains 550 5.7.1 unless the client may relay.
 func (s *session) Rcpt(ctx context.Context, to string, opts *smtp.RcptOptions) error {
+	if err := s.checkRecipient(ctx); err != nil {
+		return err
+	}
 	return s.a.route(ctx, &s.tx, to, opts, s.mayRelay())
 }
 
 // mayRelay says whether the client may send to other domains: it
 // authenticated, or it connects from a trusted network.
 func (s *session) mayRelay() bool {
-	if s.c.AuthIdentity() != "" {
-		return true
-	}
+	return s.c.AuthIdentity() != "" || s.fromRelayNetwork()
+}
+
+// fromRelayNetwork says whether the client connects from RelayNetworks.
+func (s *session) fromRelayNetwork() bool {
 	if len(s.a.RelayNetworks) == 0 {
 		return false
 	}
@@ -631,7 +668,8 @@ func (s *session) trace() []byte {
 	if len(s.tx.rcpts) == 1 {
 		f.rcpt = s.tx.rcpts[0].addr
 	}
-	return appendReceived(make([]byte, 0, 256), &f)
+	tags := s.tagFields()
+	return append(appendReceived(make([]byte, 0, 256+len(tags)), &f), tags...)
 }
 
 func (s *session) protocol() string {
@@ -745,36 +783,4 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// QueueRef is a queue.Enqueuer that forwards to a queue given later with
-// Set. It breaks the cycle of the usual wiring, where the queue sends its
-// DSNs through Agent.SendDSN and the Agent enqueues into that queue: the
-// queue may send a DSN (for a message recovered from disk) as soon as
-// queue.Open starts it, before the Agent could be given the queue.
-// Enqueue waits for Set, or for its context to end.
-type QueueRef struct {
-	once  sync.Once
-	ready chan struct{}
-	q     queue.Enqueuer
-}
-
-func (r *QueueRef) init() { r.once.Do(func() { r.ready = make(chan struct{}) }) }
-
-// Set gives the queue; it may be called once.
-func (r *QueueRef) Set(q queue.Enqueuer) {
-	r.init()
-	r.q = q
-	close(r.ready)
-}
-
-// Enqueue implements queue.Enqueuer.
-func (r *QueueRef) Enqueue(ctx context.Context, env queue.Envelope, body io.Reader) (string, error) {
-	r.init()
-	select {
-	case <-r.ready:
-		return r.q.Enqueue(ctx, env, body)
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
 }

@@ -46,7 +46,7 @@ func smtpClient(t *testing.T, addr string, version uint16) *smtp.Client {
 	if version != 0 {
 		cfg := testcert.StaticClientConfig()
 		cfg.MaxVersion = version
-		if err := c.StartTLS(cfg); err != nil {
+		if err := c.StartTLS(t.Context(), cfg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -77,13 +77,13 @@ func TestAuthSCRAM(t *testing.T) {
 		if !c.SupportsAuth("SCRAM-SHA-256") || c.SupportsAuth("SCRAM-SHA-256-PLUS") {
 			t.Fatal("without TLS: SCRAM-SHA-256 and no -PLUS expected")
 		}
-		wantAuthFailed(t, c.Auth(smtp.NewSCRAMClient("alice", "wrong")))
-		wantAuthFailed(t, c.Auth(smtp.NewSCRAMClient("nobody", testPassword)))
-		if err := c.Auth(smtp.NewSCRAMClient("alice@example.org", testPassword)); err != nil {
+		wantAuthFailed(t, c.Auth(t.Context(), smtp.NewSCRAMClient("alice", "wrong")))
+		wantAuthFailed(t, c.Auth(t.Context(), smtp.NewSCRAMClient("nobody", testPassword)))
+		if err := c.Auth(t.Context(), smtp.NewSCRAMClient("alice@example.org", testPassword)); err != nil {
 			t.Fatal(err)
 		}
 		// Authenticated: relaying is allowed.
-		if err := c.Mail("alice@example.org", nil); err != nil {
+		if err := c.Mail(t.Context(), "alice@example.org", nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, want := range []string{
@@ -110,9 +110,9 @@ func TestAuthSCRAM(t *testing.T) {
 				t.Fatal("no SCRAM-SHA-256-PLUS over TLS")
 			}
 			wrong := &saslmech.SCRAMClient{Mech: saslmech.SHA256, Username: "alice", Password: "wrong", CBType: tc.kind}
-			wantAuthFailed(t, c.Auth(wrong))
+			wantAuthFailed(t, c.Auth(t.Context(), wrong))
 			right := &saslmech.SCRAMClient{Mech: saslmech.SHA256, Username: "alice", Password: testPassword, CBType: tc.kind}
-			if err := c.Auth(right); err != nil {
+			if err := c.Auth(t.Context(), right); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -123,7 +123,7 @@ func TestAuthSCRAM(t *testing.T) {
 	t.Run("downgrade", func(t *testing.T) {
 		c := smtpClient(t, addr, tls.VersionTLS13)
 		cl := offering{&saslmech.SCRAMClient{Mech: saslmech.SHA256, Username: "alice", Password: testPassword}, []string{"SCRAM-SHA-256"}}
-		wantAuthFailed(t, c.Auth(cl))
+		wantAuthFailed(t, c.Auth(t.Context(), cl))
 	})
 	t.Run("channel binding mismatch", func(t *testing.T) {
 		conn := dial(t, addr)
@@ -161,7 +161,7 @@ func TestAuthSCRAM(t *testing.T) {
 func TestAuthOAuthBearer(t *testing.T) {
 	addr, logs := saslAgent(t)
 	c := smtpClient(t, addr, tls.VersionTLS13)
-	err := c.Auth(smtp.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: "alice", Token: "stolen"}))
+	err := c.Auth(t.Context(), smtp.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: "alice", Token: "stolen"}))
 	wantAuthFailed(t, err)
 	var oe *sasl.OAuthBearerError
 	if !errors.As(err, &oe) || oe.Status != "invalid_token" || oe.Scope != "smtp" {
@@ -170,7 +170,7 @@ func TestAuthOAuthBearer(t *testing.T) {
 	if !logs.Has(`level=WARN msg="login failed" proto=smtp ip=127.0.0.1 user=alice method="AUTH OAUTHBEARER"`) {
 		t.Errorf("no log line:\n%s", logs)
 	}
-	if err := c.Auth(smtp.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Token: "alice-token"})); err != nil {
+	if err := c.Auth(t.Context(), smtp.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Token: "alice-token"})); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -496,10 +496,10 @@ func TestSpoolToFile(t *testing.T) {
 	}
 	defer c.Close()
 	body := message("big", 200<<10)
-	if err := c.Auth(plainAuth("alice", testPassword)); err != nil {
+	if err := c.Auth(t.Context(), plainAuth("alice", testPassword)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SendMail("alice@example.org", []string{"alice@example.org", "bob@example.org", "carol@elsewhere.test"}, strings.NewReader(body)); err != nil {
+	if err := c.SendMail(t.Context(), "alice@example.org", []string{"alice@example.org", "bob@example.org", "carol@elsewhere.test"}, strings.NewReader(body)); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"alice", "bob"} {

@@ -22,20 +22,19 @@
 //	accounts, _ := mailbox.OpenAccountsFile("/etc/mailwright/accounts", "example.org")
 //	aliases, _ := delivery.LoadAliases("/etc/mailwright/aliases")
 //	remote := &delivery.Remote{LocalName: "mx.example.org"}
-//	queueRef := new(delivery.QueueRef) // the queue, once it is open
 //	agent := &delivery.Agent{
 //		Hostname: "mx.example.org",
 //		Accounts: accounts, // its domains are the local domains
 //		Store:    store,
 //		Aliases:  aliases,
-//		Queue:    queueRef,
 //	}
 //	q, _ := queue.Open("/var/spool/mailwright", queue.Options{
 //		Deliverer: remote,
 //		Hostname:  "mx.example.org",
 //		SendDSN:   agent.SendDSN, // bounces to local senders go straight to their INBOX
 //	})
-//	queueRef.Set(q)
+//	agent.Queue = q // the agent enqueues, the queue sends its DSNs through the agent
+//	q.Start()       // deliveries and DSNs begin once both know each other
 //	srv := &smtp.Server{Addr: ":25", Domain: "mx.example.org", Backend: agent}
 //	log.Fatal(srv.ListenAndServe())
 package delivery

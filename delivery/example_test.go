@@ -7,6 +7,8 @@ import (
 	"log"
 	"log/slog"
 	"net"
+	"net/netip"
+	"os"
 	"strings"
 
 	"github.com/mailwright/mailwright/delivery"
@@ -39,10 +41,10 @@ func ExampleAgent() {
 	go srv.Serve(l)
 	defer srv.Close()
 
-	err = smtp.SendMail(l.Addr().String(), nil, "bob@example.net", []string{"alice@example.org"},
+	err = smtp.SendMail(context.Background(), l.Addr().String(), nil, "bob@example.net", []string{"alice@example.org"},
 		strings.NewReader("Subject: Hello\r\n\r\nHi Alice.\r\n"))
 	fmt.Println("sent:", err)
-	err = smtp.SendMail(l.Addr().String(), nil, "bob@example.net", []string{"mallory@example.org"},
+	err = smtp.SendMail(context.Background(), l.Addr().String(), nil, "bob@example.net", []string{"mallory@example.org"},
 		strings.NewReader("Subject: Hello\r\n\r\nHi?\r\n"))
 	fmt.Println("unknown user:", err)
 
@@ -65,6 +67,65 @@ func ExampleAgent() {
 	// Return-Path
 	// Received
 	// Subject
+}
+
+// With a queue, an Agent takes mail for other domains too: the queue
+// stores it and hands it to its Deliverer (a Remote in production), and
+// sends its bounces back through the Agent. Open loads the queue; Start
+// begins delivery once the Agent has the queue.
+func ExampleAgent_queue() {
+	accounts := mailbox.NewMemoryAccounts()
+	accounts.Domains = []string{"example.org"}
+	accounts.Add("alice", "secret")
+	store := mailbox.NewMemoryStore()
+	defer store.Close()
+	agent := &delivery.Agent{
+		Hostname:      "mx.example.org",
+		Domains:       []string{"example.org"},
+		Accounts:      accounts,
+		Store:         store,
+		RelayNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, // else only after AUTH
+	}
+	dir, err := os.MkdirTemp("", "queue")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	delivered := make(chan string, 1)
+	q, err := queue.Open(dir, queue.Options{
+		// &delivery.Remote{LocalName: "mx.example.org"} sends to the
+		// domain's MX; this one only says what it was given.
+		Deliverer: queue.DelivererFunc(func(ctx context.Context, d *queue.Delivery) []queue.Result {
+			delivered <- d.Recipients[0].Address
+			return []queue.Result{queue.Delivered(250, "2.0.0", "OK", "mx."+d.Domain)}
+		}),
+		SendDSN:  agent.SendDSN, // bounces to alice go straight to her INBOX
+		Hostname: "mx.example.org",
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer q.Close()
+	agent.Queue = q
+	if err := q.Start(); err != nil {
+		log.Fatal(err)
+	}
+
+	srv := &smtp.Server{Domain: "mx.example.org", Backend: agent}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	err = smtp.SendMail(context.Background(), l.Addr().String(), nil, "alice@example.org", []string{"bob@example.net"},
+		strings.NewReader("Subject: Hi\r\n\r\nHello, Bob.\r\n"))
+	if err != nil {
+		log.Fatal(err) // not queued: there would be nothing to wait for
+	}
+	fmt.Println("delivered to", <-delivered)
+	// Output: delivered to bob@example.net
 }
 
 // Remote delivers a queued message: here to an address literal, which

@@ -92,17 +92,15 @@ func (l *LMTP) send(ctx context.Context, from string, opts *smtp.MailOptions, to
 	if err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	c, err := smtp.NewLMTPClient(conn)
+	c, err := smtp.NewLMTPClient(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
 	c.LocalName = l.LocalName
-	res, err := c.Send(from, opts, to, r)
+	res, err := c.Send(ctx, from, opts, to, r)
 	if res != nil {
-		c.Quit()
+		c.Quit(ctx)
 	}
 	return res, err
 }

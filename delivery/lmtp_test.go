@@ -46,7 +46,7 @@ func TestAgentWithLMTP(t *testing.T) {
 	c.LocalName = "client.test"
 	msg := "Subject: via lmtp\r\n\r\nHello.\r\n"
 	for _, rcpts := range [][]string{{"alice@example.org"}, {"alice@example.org", "bob@example.net"}} {
-		if err := c.SendMail("x@elsewhere.test", rcpts, strings.NewReader(msg)); err != nil {
+		if err := c.SendMail(t.Context(), "x@elsewhere.test", rcpts, strings.NewReader(msg)); err != nil {
 			t.Fatalf("to %v: %v", rcpts, err)
 		}
 	}

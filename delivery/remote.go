@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -117,8 +118,9 @@ const quitTimeout = 5 * time.Second
 
 // quit ends the connection politely (RFC 5321 4.1.1.10).
 func (pc *pooledClient) quit() {
-	pc.c.CommandTimeout = quitTimeout
-	pc.c.Quit()
+	ctx, cancel := context.WithTimeout(context.Background(), quitTimeout)
+	defer cancel()
+	pc.c.Quit(ctx)
 }
 
 var _ queue.Deliverer = (*Remote)(nil)
@@ -172,11 +174,10 @@ func (r *Remote) deliverTo(ctx context.Context, host string, ip netip.Addr, d *q
 		if pc == nil {
 			return nil, res, false
 		}
-		// Honour ctx during the transaction: closing the connection makes
-		// the Client return at once.
-		stop := context.AfterFunc(ctx, func() { pc.c.Close() })
-		results, reuse, closed := r.send(pc, d)
-		alive := stop()
+		// ctx bounds the transaction: the Client's call in progress
+		// returns when it ends, and the connection is then unusable.
+		results, reuse, closed := r.send(ctx, pc, d)
+		alive := ctx.Err() == nil
 		if closed && !fresh && alive {
 			// A kept connection that the server had closed meanwhile
 			// (often with a 421 for its idle timeout): no recipient took
@@ -197,7 +198,7 @@ func (r *Remote) deliverTo(ctx context.Context, host string, ip netip.Addr, d *q
 // send runs one transaction on pc. reuse says whether the connection can
 // serve another; closed that the connection turned out to be closed
 // before any recipient took the message (a broken connection or a 421).
-func (r *Remote) send(pc *pooledClient, d *queue.Delivery) (results []queue.Result, reuse, closed bool) {
+func (r *Remote) send(ctx context.Context, pc *pooledClient, d *queue.Delivery) (results []queue.Result, reuse, closed bool) {
 	c, host := pc.c, pc.host
 	if max, ok := c.MaxMessageSize(); ok && d.Size > max {
 		// RFC 1870 6: do not send what the server said it would refuse.
@@ -235,7 +236,7 @@ func (r *Remote) send(pc *pooledClient, d *queue.Delivery) (results []queue.Resu
 	}
 	defer body.Close()
 	pc.uses++
-	sent, err := c.Send(d.From, opts, rcpts, body)
+	sent, err := c.Send(ctx, d.From, opts, rcpts, body)
 	var missing *smtp.MissingExtensionError
 	if errors.As(err, &missing) {
 		switch missing.Extension {
@@ -312,7 +313,7 @@ func permAll(code int, enh, msg, host string) []queue.Result {
 // is true for a new connection. On failure it returns nil and the temporary Result.
 func (r *Remote) get(ctx context.Context, key, host string, ip netip.Addr, pooled bool) (pc *pooledClient, fresh bool, res queue.Result) {
 	if pooled {
-		if pc := r.take(key); pc != nil {
+		if pc := r.take(ctx, key); pc != nil {
 			return pc, false, queue.Result{}
 		}
 	}
@@ -349,21 +350,16 @@ var errNoTLS = errors.New("server does not offer STARTTLS, and TLS is required")
 // connect dials ip, reads the greeting, says EHLO and, if useTLS and the
 // server offers it, switches to TLS. ctx bounds the whole setup.
 func (r *Remote) connect(ctx context.Context, host string, ip netip.Addr, useTLS bool) (*smtp.Client, error) {
-	port := r.Port
-	if port == 0 {
-		port = DefaultPort
-	}
+	port := cmp.Or(r.Port, DefaultPort)
 	dialer := r.Dialer
 	if dialer == nil {
-		dialer = &net.Dialer{Timeout: cmpOr(r.DialTimeout, DefaultDialTimeout)}
+		dialer = &net.Dialer{Timeout: cmp.Or(r.DialTimeout, DefaultDialTimeout)}
 	}
 	conn, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
 	if err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	c, err := smtp.NewClient(conn)
+	c, err := smtp.NewClient(ctx, conn)
 	if err != nil {
 		return nil, err // NewClient closed conn
 	}
@@ -374,12 +370,12 @@ func (r *Remote) connect(ctx context.Context, host string, ip netip.Addr, useTLS
 		c.Close()
 		return nil, err
 	}
-	if err := c.Hello(""); err != nil {
+	if err := c.Hello(ctx, ""); err != nil {
 		return fail(err)
 	}
 	if ok, _ := c.Extension("STARTTLS"); ok && useTLS {
 		cfg := r.tlsConfig(host)
-		if err := c.StartTLS(cfg); err != nil {
+		if err := c.StartTLS(ctx, cfg); err != nil {
 			var se *smtp.Error
 			if !errors.As(err, &se) {
 				return fail(&tlsFailure{err})
@@ -389,7 +385,7 @@ func (r *Remote) connect(ctx context.Context, host string, ip netip.Addr, useTLS
 		}
 	}
 	if _, ok := c.TLSConnectionState(); !ok && r.RequireTLS {
-		c.Quit()
+		c.Quit(ctx)
 		return nil, errNoTLS
 	}
 	return c, nil
@@ -420,25 +416,12 @@ func (r *Remote) localName() string {
 	return "localhost"
 }
 
-func (r *Remote) logger() *slog.Logger {
-	if r.Logger != nil {
-		return r.Logger
-	}
-	return slog.Default()
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
+func (r *Remote) logger() *slog.Logger { return cmp.Or(r.Logger, slog.Default()) }
 
 // take pops the most recently used idle connection to key that is still
 // young enough. A connection idle for more than a second is checked with
-// NOOP first.
-func (r *Remote) take(key string) *pooledClient {
+// NOOP first, within ctx.
+func (r *Remote) take(ctx context.Context, key string) *pooledClient {
 	for {
 		r.mu.Lock()
 		list := r.idle[key]
@@ -451,11 +434,11 @@ func (r *Remote) take(key string) *pooledClient {
 		r.nidle--
 		r.mu.Unlock()
 		idle := time.Since(pc.since)
-		if idle > cmpOr(r.IdleTimeout, DefaultIdleTimeout) {
+		if idle > cmp.Or(r.IdleTimeout, DefaultIdleTimeout) {
 			pc.quit()
 			continue
 		}
-		if idle > time.Second && pc.c.Noop() != nil {
+		if idle > time.Second && pc.c.Noop(ctx) != nil {
 			pc.c.Close()
 			continue
 		}
@@ -466,9 +449,9 @@ func (r *Remote) take(key string) *pooledClient {
 // put keeps pc for reuse, or closes it when the pool for its host is full
 // or it has served MaxReuse messages.
 func (r *Remote) put(key string, pc *pooledClient) {
-	maxIdle := cmpOr(r.MaxIdle, DefaultMaxIdle)
+	maxIdle := cmp.Or(r.MaxIdle, DefaultMaxIdle)
 	r.mu.Lock()
-	if r.closed || maxIdle < 0 || len(r.idle[key]) >= maxIdle || pc.uses >= cmpOr(r.MaxReuse, DefaultMaxReuse) {
+	if r.closed || maxIdle < 0 || len(r.idle[key]) >= maxIdle || pc.uses >= cmp.Or(r.MaxReuse, DefaultMaxReuse) {
 		r.mu.Unlock()
 		pc.quit()
 		return
@@ -480,7 +463,7 @@ func (r *Remote) put(key string, pc *pooledClient) {
 	r.idle[key] = append(r.idle[key], pc)
 	r.nidle++
 	if r.janitor == nil {
-		r.janitor = time.AfterFunc(cmpOr(r.IdleTimeout, DefaultIdleTimeout), r.sweep)
+		r.janitor = time.AfterFunc(cmp.Or(r.IdleTimeout, DefaultIdleTimeout), r.sweep)
 	}
 	r.mu.Unlock()
 }
@@ -488,7 +471,7 @@ func (r *Remote) put(key string, pc *pooledClient) {
 // sweep closes the connections idle for longer than IdleTimeout, and runs
 // again while any are left.
 func (r *Remote) sweep() {
-	timeout := cmpOr(r.IdleTimeout, DefaultIdleTimeout)
+	timeout := cmp.Or(r.IdleTimeout, DefaultIdleTimeout)
 	var expired []*pooledClient
 	r.mu.Lock()
 	now := time.Now()

@@ -229,11 +229,15 @@ func (t *addrTokenizer) mailbox(inGroup bool) (address, int) {
 		}
 		return address{Name: name}, addrGroupStart
 	case '<':
+		// A comment before the bracket may stand for the display name;
+		// one inside it is white space in the addr-spec (RFC 5322
+		// 3.4.1), never a name.
+		before := t.lastComment
 		t.i++
 		a := t.angleAddr()
 		a.Name = name
-		if a.Name == "" && t.lastComment != "" {
-			a.Name = t.lastComment
+		if a.Name == "" {
+			a.Name = before
 		}
 		return a, addrMailbox
 	case '@':
@@ -304,6 +308,46 @@ func (t *addrTokenizer) angleAddr() address {
 		a.Host = missingDomain
 	}
 	return a
+}
+
+// formatAddresses writes parsed addresses as one string, the way SEARCH
+// looks at them: "Name <mailbox@host>" or "mailbox@host" with the display
+// name decoded (RFC 2047), a group as "name: members;", separated by
+// ", ".
+func formatAddresses(as []address) string {
+	var b strings.Builder
+	inGroup := false
+	for i, a := range as {
+		switch {
+		case a.Host == "" && a.Mailbox == "":
+			b.WriteByte(';') // group end
+			inGroup = false
+			continue
+		case i > 0 && !(inGroup && as[i-1].Host == ""):
+			b.WriteString(", ")
+		case inGroup:
+			b.WriteByte(' ')
+		}
+		if a.Host == "" {
+			b.WriteString(a.Mailbox) // group start
+			b.WriteByte(':')
+			inGroup = true
+			continue
+		}
+		if n := decodeHeaderValue(a.Name); n != "" {
+			b.WriteString(n)
+			b.WriteString(" <")
+			b.WriteString(a.Mailbox)
+			b.WriteByte('@')
+			b.WriteString(a.Host)
+			b.WriteByte('>')
+			continue
+		}
+		b.WriteString(a.Mailbox)
+		b.WriteByte('@')
+		b.WriteString(a.Host)
+	}
+	return b.String()
 }
 
 func dropSpace(r rune) rune {

@@ -27,6 +27,9 @@ import "strconv"
 //	THREAD                         *threadArgs
 //	CANCELUPDATE                   *cancelUpdateArgs
 //	NOTIFY                         *notifyArgs
+//	GENURLAUTH                     *genURLAuthArgs
+//	RESETKEY                       *resetKeyArgs
+//	URLFETCH                       *urlFetchArgs
 type command struct {
 	Tag  string
 	Name string // upper case, without the UID prefix
@@ -84,8 +87,10 @@ type renameArgs struct {
 // LIST-STATUS RFC 5819, SPECIAL-USE RFC 6154) and LSUB.
 type listArgs struct {
 	Reference string
-	Patterns  []string // one for basic LIST and LSUB; several with LIST-EXTENDED
-	Extended  bool     // selection or return options, or a pattern list, were given
+	// Patterns: one for basic LIST and LSUB, several with LIST-EXTENDED;
+	// none when no pattern can match (listMailbox).
+	Patterns []string
+	Extended bool // selection or return options, or a pattern list, were given
 
 	SelectSubscribed     bool
 	SelectRemote         bool
@@ -274,9 +279,13 @@ func (s section) AppendTo(b []byte) []byte {
 
 // AppendResponseName appends the name under which the item's data is
 // returned in a FETCH response: BODY.PEEK[...] is answered as BODY[...],
-// a partial BODY as "<origin>" (RFC 9051 7.5.2). A partial BINARY
-// is answered without the origin, as the msg-att-static grammar of RFC
-// 3516 and RFC 9051 has it.
+// a partial BODY or BINARY with "<origin>" (RFC 9051 7.5.2 names the
+// data items BODY[<section>]<<origin octet>> and
+// BINARY[<section-binary>]<<number>>; RFC 3516 4.3 the same; Dovecot
+// sends it, imaptest wants it). The msg-att-static grammar of RFC 3516
+// and RFC 9051 leaves the BINARY origin out, and so do clients that
+// follow it to the letter (go-imap v2 among them) when they read a
+// partial BINARY.
 func (it fetchItem) AppendResponseName(b []byte) []byte {
 	if int(it.Kind) >= len(fetchNames) || it.Kind == 0 {
 		return b
@@ -287,7 +296,7 @@ func (it fetchItem) AppendResponseName(b []byte) []byte {
 		b = append(b, '[')
 		b = it.Section.AppendTo(b)
 		b = append(b, ']')
-		if it.Partial.Count > 0 && it.Kind == fetchBodySection {
+		if it.Partial.Count > 0 && it.Kind != fetchBinarySize {
 			b = append(b, '<')
 			b = strconv.AppendInt(b, it.Partial.Offset, 10)
 			b = append(b, '>')

@@ -64,7 +64,8 @@ func (f BackendFunc) Login(ctx context.Context, conn ConnInfo, username, passwor
 // The server calls the methods of one User from one goroutine.
 type User interface {
 	// Username is the canonical name of the user; the server uses it to
-	// share \Recent between the user's sessions.
+	// share \Recent between the user's sessions, unless the mailboxes
+	// keep it (RecentMailbox).
 	Username() string
 	// List returns every mailbox of the user (LIST filters them).
 	List(ctx context.Context) ([]MailboxInfo, error)
@@ -86,9 +87,13 @@ type User interface {
 	// Status returns a mailbox's counters without selecting it. A missing
 	// mailbox gives ErrNonexistent.
 	Status(ctx context.Context, name string) (MailboxStatus, error)
-	// Append stores a message, read from r (exactly size bytes), in a
-	// mailbox; a missing mailbox gives ErrTryCreate. It returns once the
-	// message is stored durably.
+	// Append stores a message, read from r (exactly opts.Size bytes, or
+	// to its end when opts.Size is -1), in a mailbox; a missing mailbox
+	// gives ErrTryCreate. It returns once the message is stored durably.
+	// For a CATENATE message (RFC 4469) the server reads the parts as r
+	// is read, and may call Open (and read the messages of the Mailbox it
+	// returns) from within r's Read: Append must not hold what Open
+	// needs while it reads r. A read error from r fails the Append.
 	Append(ctx context.Context, name string, r io.Reader, opts *AppendOptions) (AppendResult, error)
 	// Open opens a mailbox for SELECT (readOnly false) or EXAMINE
 	// (readOnly true). A missing mailbox gives ErrNonexistent.
@@ -110,7 +115,10 @@ type CreateOptions struct {
 type AppendOptions struct {
 	Flags        []string  // system flags and keywords; never \Recent
 	InternalDate time.Time // zero means now
-	Size         int64     // the number of bytes r yields
+	// Size is the number of bytes r yields, or -1 when it is not known
+	// in advance (CATENATE, RFC 4469): r is then read to its end; the
+	// server keeps it within MaxAppendSize.
+	Size int64
 }
 
 // AppendResult is what the backend assigned to an appended message, for
@@ -139,6 +147,9 @@ type MailboxStatus struct {
 	Deleted       uint32
 	Size          int64
 	HighestModSeq uint64
+	// Recent is the number of messages no session has taken \Recent
+	// from (RFC 3501 6.3.10), for a User implementing RecentUser.
+	Recent uint32
 }
 
 // MessageInfo is the metadata of one message in a Mailbox's view.
@@ -212,16 +223,21 @@ type Mailbox interface {
 	// CanCreateKeywords tells whether STORE and APPEND may use new
 	// keywords (\* in PERMANENTFLAGS).
 	CanCreateKeywords() bool
-	// Open returns the content of a message of the view.
+	// Open returns the content of a message of the view. For one that
+	// another session expunged it may still return it (RFC 2180 4.1.1)
+	// or fail with ErrExpungeIssued.
 	Open(ctx context.Context, uid uint32) (MessageReader, error)
 	// SetFlags changes the flags of the messages in uids.
 	SetFlags(ctx context.Context, uids SeqSet, mode StoreMode, flags []string, opts *StoreOptions) (FlagResult, error)
 	// Copy copies messages to another mailbox; a missing one gives
-	// ErrTryCreate.
+	// ErrTryCreate. It is all or nothing (RFC 3501 6.4.7): when another
+	// session expunged one of the messages, it copies none and returns
+	// ErrExpungeIssued.
 	Copy(ctx context.Context, uids SeqSet, dest string) (CopyResult, error)
 	// Move moves messages to another mailbox (RFC 6851) and removes them
 	// from the view; the server sends the EXPUNGE responses. A missing
-	// mailbox gives ErrTryCreate.
+	// mailbox gives ErrTryCreate, an expunged message ErrExpungeIssued,
+	// as for Copy.
 	Move(ctx context.Context, uids SeqSet, dest string) (CopyResult, error)
 	// Expunge removes the messages flagged \Deleted, only those in uids
 	// when uids is not nil (UID EXPUNGE), and returns their UIDs
@@ -242,9 +258,39 @@ type Mailbox interface {
 // A Backend returns an *Error (possibly wrapped) to choose what the client
 // sees; any other error becomes "NO [SERVERBUG]" with a generic text.
 //
-// Codes (RFC 9051 7.1, RFC 5530): TRYCREATE, NONEXISTENT,
-// ALREADYEXISTS, CANNOT, OVERQUOTA, LIMIT, INUSE, NOPERM,
-// AUTHENTICATIONFAILED, UNAVAILABLE, TOOBIG, USEATTR, CONTACTADMIN...
+// The response codes of RFC 5530 (and RFC 9051 7.1), and where the
+// server or a backend uses them:
+//
+//   - UNAVAILABLE: a subsystem is down (the user database, the store);
+//     the client may try again later. Login and any other method.
+//   - AUTHENTICATIONFAILED (ErrAuthFailed): bad user name or password.
+//   - AUTHORIZATIONFAILED: the server sends it when an AUTHENTICATE
+//     authorization identity is refused.
+//   - EXPIRED: the password is no longer valid (from Login).
+//   - PRIVACYREQUIRED: the server sends it for a password over a
+//     connection without TLS.
+//   - CONTACTADMIN: the user should contact the administrator (a
+//     disabled account, from Login).
+//   - NOPERM: access control refuses the operation.
+//   - INUSE: a resource someone else holds (a lock, a mailbox in use).
+//   - EXPUNGEISSUED (ErrExpungeIssued): a message another session
+//     expunged; Mailbox.Open of such a message may return it, Copy and
+//     Move do. The server answers FETCH, COPY and MOVE with NO and this
+//     code, and STORE, SEARCH, SORT and THREAD with OK and this code, when
+//     they meet such messages (RFC 2180 4).
+//   - CORRUPTION: the backend found its data damaged.
+//   - SERVERBUG: any error that is not an *Error.
+//   - CLIENTBUG: the server sends it with OK for STATUS of the selected
+//     mailbox (RFC 9051 6.3.11 advises against it).
+//   - CANNOT: the operation can never succeed (deleting INBOX, a name
+//     the store refuses).
+//   - LIMIT: an implementation limit (too many keywords).
+//   - OVERQUOTA: the user is (or would be) over quota, or the disk is
+//     full.
+//   - ALREADYEXISTS (ErrAlreadyExists), NONEXISTENT (ErrNonexistent),
+//     TRYCREATE (ErrTryCreate): a mailbox that exists, or does not.
+//
+// Other codes a backend may use: TOOBIG, USEATTR (RFC 6154).
 type Error struct {
 	Code string // response code without brackets; may be ""
 	Text string // human-readable; a standard text when empty
@@ -286,6 +332,9 @@ var (
 	ErrTryCreate = &Error{Code: "TRYCREATE"}
 	// ErrAlreadyExists reports a CREATE or RENAME onto an existing mailbox.
 	ErrAlreadyExists = &Error{Code: "ALREADYEXISTS"}
+	// ErrExpungeIssued reports a message that another session expunged
+	// (RFC 5530 3: EXPUNGEISSUED).
+	ErrExpungeIssued = &Error{Code: "EXPUNGEISSUED"}
 )
 
 // missingMailboxCode gives the response code for a mailbox that does not
@@ -307,17 +356,25 @@ func missingMailboxCode(op, code string) string {
 
 // codeText is the standard text of a response code without a message.
 var codeText = map[string]string{
+	"UNAVAILABLE":          "Temporarily unavailable, try again later",
 	"AUTHENTICATIONFAILED": "Authentication failed",
-	"NONEXISTENT":          "No such mailbox",
-	"TRYCREATE":            "No such mailbox",
-	"ALREADYEXISTS":        "Mailbox already exists",
-	"CANNOT":               "Operation not allowed",
-	"OVERQUOTA":            "Quota exceeded",
-	"LIMIT":                "Limit reached",
-	"INUSE":                "Mailbox in use",
+	"AUTHORIZATIONFAILED":  "Authorization failed",
+	"EXPIRED":              "Password expired",
+	"PRIVACYREQUIRED":      "Not allowed without TLS",
+	"CONTACTADMIN":         "Contact the administrator",
 	"NOPERM":               "Permission denied",
-	"UNAVAILABLE":          "Temporarily unavailable",
-	"TOOBIG":               "Message too large",
-	"USEATTR":              "Special-use attribute not supported",
-	"SERVERBUG":            "Internal server error, try again later",
+	"INUSE":                "In use, try again later",
+	// imaptest (and clients written against Dovecot) recognize
+	// Dovecot's wording of a FETCH that met expunged messages.
+	"EXPUNGEISSUED": "Some of the requested messages no longer exist",
+	"CORRUPTION":    "Mailbox data is damaged",
+	"SERVERBUG":     "Internal server error, try again later",
+	"CANNOT":        "Operation not allowed",
+	"LIMIT":         "Limit reached",
+	"OVERQUOTA":     "Quota exceeded",
+	"ALREADYEXISTS": "Mailbox already exists",
+	"NONEXISTENT":   "No such mailbox",
+	"TRYCREATE":     "No such mailbox",
+	"TOOBIG":        "Message too large",
+	"USEATTR":       "Special-use attribute not supported",
 }

@@ -26,8 +26,11 @@ type SASLBackend interface {
 // ErrAuthFailed (an *Error with the code AUTHENTICATIONFAILED) for what
 // the client sent, logged as a failed login (netserver's format, with
 // the method "AUTHENTICATE <mech>" and, if the server has a method
-// Username() string, that user); any other error is a failure of the
-// backend, "NO [AUTHENTICATIONFAILED]" without that log line.
+// Username() string, that user) and counted by the server's
+// LoginLimiter; any other error is a failure of the backend, "NO
+// [AUTHENTICATIONFAILED]" without that log line. The LoginLimiter is asked
+// before the first step and again before the step after Username names
+// a user, so a blocked client never reaches the proof.
 type SASLServer interface {
 	sasl.Server
 	// User returns the session of the user the exchange authenticated.

@@ -14,7 +14,7 @@ func cmdAppend(c *conn, cmd *command) result {
 		return *r
 	}
 	checked := false
-	c.appendCheck = func(l announcedLiteral) error {
+	check := func() error {
 		if checked {
 			return nil
 		}
@@ -27,7 +27,10 @@ func cmdAppend(c *conn, cmd *command) result {
 		}
 		return nil
 	}
+	c.appendCheck = func(announcedLiteral) error { return check() }
 	defer func() { c.appendCheck = nil }()
+	urls := c.urlResolver()
+	defer urls.close()
 	// RFC 3502 6.3.11: with MULTIAPPEND, if any message cannot be
 	// appended, none of them may be. The messages are stored one by one
 	// as they arrive (bodies are streamed, never buffered), so on a
@@ -51,10 +54,54 @@ func cmdAppend(c *conn, cmd *command) result {
 		}
 		flags := slices.DeleteFunc(slices.Clone(m.Flags), func(f string) bool { return strings.EqualFold(f, FlagRecent) })
 		opts := &AppendOptions{Flags: flags, InternalDate: m.Date, Size: m.Size}
-		res, err := c.user.Append(c.ctx, name, m.Body, opts)
+		body := io.Reader(m.Body)
+		var cat *catenateReader
+		var sp *spool
+		switch {
+		case m.Catenate:
+			// RFC 4469 5: the parts are read as the store reads the
+			// message; the mailbox is checked first, as for a literal.
+			if err := check(); err != nil {
+				c.undoAppend(name, done)
+				if c.p.SkipCommand() != nil {
+					return result{bye: true}
+				}
+				pe := err.(*commandError)
+				return result{status: pe.Status, code: pe.Code, text: pe.Message}
+			}
+			cat = &catenateReader{c: c, urls: urls}
+			body, opts.Size = cat, -1
+		case m.Binary:
+			// RFC 3516 4.4: binary parts are stored in base64
+			// (append_binary.go).
+			if sp, err = spoolMessage(m.Body, m.Size); err != nil {
+				c.p.SkipCommand()
+				c.undoAppend(name, done)
+				return c.backendError("APPEND", err)
+			}
+			body = io.NewSectionReader(sp, 0, m.Size)
+			if r, n, converted, err := withBase64Parts(sp, m.Size); err == nil && converted {
+				body, opts.Size = r, n
+			}
+		}
+		res, err := c.user.Append(c.ctx, name, body, opts)
+		if sp != nil {
+			sp.Close()
+		}
+		if cat != nil {
+			if r := cat.finish(err); r != nil {
+				if err == nil {
+					done = append(done, res)
+				}
+				c.undoAppend(name, done)
+				return *r
+			}
+		}
 		if err != nil {
-			io.Copy(io.Discard, m.Body)
-			c.p.SkipCommand()
+			if cat == nil {
+				io.Copy(io.Discard, m.Body)
+				c.p.SkipCommand()
+			}
 			c.undoAppend(name, done)
 			return c.backendError("APPEND", err)
 		}

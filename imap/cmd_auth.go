@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"cmp"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -41,7 +42,8 @@ func cmdStartTLS(c *conn, cmd *command) result {
 
 // authFailed answers a failed LOGIN or AUTHENTICATE (method) of user.
 // Refused credentials are logged in the format the protocols share
-// (netserver.LoginFailed); a backend failure gets its own response.
+// (netserver.LoginFailed), counted by the LoginLimiter and answered after
+// its delay; a backend failure gets its own response.
 func (c *conn) authFailed(user, method string, err error) result {
 	var e *Error
 	if c.ctx.Err() != nil {
@@ -49,12 +51,14 @@ func (c *conn) authFailed(user, method string, err error) result {
 	}
 	r := no("AUTHENTICATIONFAILED", "Authentication failed")
 	switch {
+	case err == errLoginBlocked:
+		r = no(errLoginBlocked.Code, errLoginBlocked.Text) // logged by Allowed
 	case !errors.As(err, &e):
 		// Not a refusal the Backend documents: no fail2ban line, which
 		// would ban users for a backend failure.
 		c.logger().Info("imap: backend login error", "err", err)
 	case e.Code == "AUTHENTICATIONFAILED" || e.Code == "AUTHORIZATIONFAILED":
-		netserver.LoginFailed(c.ctx, c.srv.logger(), "imap", c.raw.RemoteAddr(), user, method)
+		c.logins().Failed(c.ctx, c.raw.RemoteAddr(), user, method)
 		if e.Code == "AUTHORIZATIONFAILED" {
 			r = c.backendError("LOGIN", err)
 		}
@@ -70,7 +74,12 @@ func (c *conn) authFailed(user, method string, err error) result {
 	return r
 }
 
-func (c *conn) login(username, password string) error {
+// login checks the credentials with the Backend (method is the command,
+// for the log), once the LoginLimiter lets the attempt through.
+func (c *conn) login(method, username, password string) error {
+	if !c.logins().Allowed(c.ctx, c.raw.RemoteAddr(), username, method) {
+		return errLoginBlocked
+	}
 	u, err := c.srv.Backend.Login(c.ctx, c.connInfo(), username, password)
 	if err != nil {
 		return err
@@ -78,6 +87,7 @@ func (c *conn) login(username, password string) error {
 	if u == nil {
 		return errors.New("imap: Backend.Login returned a nil User")
 	}
+	c.logins().Succeeded(c.ctx, c.raw.RemoteAddr(), username)
 	c.user = u
 	c.state.Store(stateAuth)
 	return nil
@@ -95,7 +105,7 @@ func cmdLogin(c *conn, cmd *command) result {
 	}
 	a := cmd.Args.(*loginArgs)
 	c.curTag = cmd.Tag
-	if err := c.login(a.Username, a.Password); err != nil {
+	if err := c.login("LOGIN", a.Username, a.Password); err != nil {
 		return c.authFailed(a.Username, "LOGIN", err)
 	}
 	return c.loggedIn()
@@ -134,7 +144,7 @@ func cmdAuthenticate(c *conn, cmd *command) result {
 			loginErr = &Error{Code: "AUTHORIZATIONFAILED", Text: "Authorization identity refused"}
 			return loginErr
 		}
-		loginErr = c.login(username, password)
+		loginErr = c.login("AUTHENTICATE PLAIN", username, password)
 		return loginErr
 	})
 	if r, err := c.saslExchange(srv, a.InitialResponse); r != nil {
@@ -157,24 +167,23 @@ func (c *conn) authenticateSASL(sb SASLBackend, method, mech string, ir []byte) 
 	if err != nil {
 		return c.authFailed("", method, err)
 	}
-	user := func() string {
-		if u, ok := srv.(interface{ Username() string }); ok {
-			return u.Username()
-		}
-		return ""
-	}
-	if r, err := c.saslExchange(srv, ir); r != nil {
+	// The LoginLimiter is asked before the first step, and again once the
+	// mechanism names the user before checking its proof (SCRAM), as
+	// login asks before the password.
+	step := c.logins().GateSASL(c.ctx, c.raw.RemoteAddr(), method, srv, errLoginBlocked)
+	if r, err := c.saslExchange(step, ir); r != nil {
 		return *r
 	} else if err != nil {
-		return c.authFailed(user(), method, err)
+		return c.authFailed(netserver.SASLUsername(srv), method, err)
 	}
 	u, err := srv.User(c.ctx)
 	if err == nil && u == nil {
 		err = errors.New("imap: SASLServer.User returned a nil User")
 	}
 	if err != nil {
-		return c.authFailed(user(), method, err)
+		return c.authFailed(netserver.SASLUsername(srv), method, err)
 	}
+	c.logins().Succeeded(c.ctx, c.raw.RemoteAddr(), cmp.Or(netserver.SASLUsername(srv), u.Username()))
 	c.user = u
 	c.state.Store(stateAuth)
 	return c.loggedIn()
@@ -183,7 +192,7 @@ func (c *conn) authenticateSASL(sb SASLBackend, method, mech string, ir []byte) 
 // saslExchange runs srv from the initial response ir (nil if none) until
 // it is done (nil, nil) or fails (its error); stop is set when the
 // exchange ended otherwise (cancelled, a bad line, a broken connection).
-func (c *conn) saslExchange(srv sasl.Server, ir []byte) (stop *result, err error) {
+func (c *conn) saslExchange(srv netserver.SASLStep, ir []byte) (stop *result, err error) {
 	resp := ir
 	for {
 		challenge, done, err := srv.Next(resp)

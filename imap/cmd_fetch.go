@@ -127,7 +127,8 @@ func cmdFetch(c *conn, cmd *command) result {
 		// responses (RFC 5465 5.1).
 		defer c.contextsChanged(slices.Sorted(maps.Keys(seenNow)))
 	}
-	var failed, unknownCTE bool
+	var unknownCTE bool
+	var skip skipped
 	cache, _ := s.mb.(StructureCache)
 	// structOnly: every item that needs the message can be answered from
 	// its structure (ENVELOPE, BODY, BODYSTRUCTURE), so with a cache hit
@@ -143,7 +144,7 @@ func cmdFetch(c *conn, cmd *command) result {
 		if _, gone := s.pending[m.UID]; gone {
 			// RFC 2180 4.1.2: expunged by another session and
 			// not told yet: no data, and a NO at the end.
-			failed = true
+			skip.note(nil)
 			continue
 		}
 		var msg *message
@@ -160,8 +161,11 @@ func cmdFetch(c *conn, cmd *command) result {
 			var err error
 			msg, rd, err = c.openMessage(m.UID)
 			if err != nil {
-				c.logger().Info("imap: cannot open message", "uid", m.UID, "err", err)
-				failed = true
+				// Expunged by another session since this one
+				// last looked (RFC 2180 4.1.2), or unreadable.
+				if !skip.note(err) && c.ctx.Err() == nil {
+					c.logger().Error("imap: cannot open message", "uid", m.UID, "err", err)
+				}
 				continue
 			}
 		}
@@ -324,8 +328,8 @@ func cmdFetch(c *conn, cmd *command) result {
 				c.logger().Error("imap: reading message failed mid-literal", "uid", m.UID, "err", rerr)
 				return result{bye: true}
 			}
-			c.logger().Warn("imap: reading message failed", "uid", m.UID, "err", rerr)
-			failed = true
+			c.logger().Error("imap: reading message failed", "uid", m.UID, "err", rerr)
+			skip.failed = true
 		}
 		c.w.Raw(")")
 		c.w.CRLF()
@@ -333,8 +337,11 @@ func cmdFetch(c *conn, cmd *command) result {
 	if unknownCTE {
 		return no("UNKNOWN-CTE", "Cannot decode the content transfer encoding of a part")
 	}
-	if failed {
-		return no("", "Some messages could not be fetched")
+	if skip.expunged && !skip.failed {
+		// RFC 2180 4.1.2 (Dovecot does the same): the data of the
+		// others, then NO. A NO that says the messages no longer exist
+		// is what clients expect of a FETCH (imaptest too).
+		return expungeIssued()
 	}
-	return ok("")
+	return skip.done("fetched")
 }

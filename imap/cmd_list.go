@@ -57,6 +57,9 @@ func cmdList(c *conn, cmd *command) result {
 		c.w.CRLF()
 		return ok("")
 	}
+	if len(a.Patterns) == 0 {
+		return ok("") // no pattern can match (listMailbox)
+	}
 	infos, err := c.user.List(c.ctx)
 	if err != nil {
 		return c.backendError("LIST", err)
@@ -89,8 +92,10 @@ func cmdList(c *conn, cmd *command) result {
 	}
 	// RFC 5258 3.5: with RECURSIVEMATCH, a name that does not meet
 	// the selection criteria itself but has a descendant that does is
-	// listed too, with CHILDINFO extended data. Only SUBSCRIBED has a
-	// CHILDINFO tag; RECURSIVEMATCH with SPECIAL-USE alone adds nothing.
+	// listed too, with CHILDINFO extended data, only when such a
+	// descendant is not returned itself (it does not match the
+	// patterns). Only SUBSCRIBED has a CHILDINFO tag; RECURSIVEMATCH
+	// with SPECIAL-USE alone adds nothing.
 	var childSub map[string]bool
 	if a.SelectRecursiveMatch && a.SelectSubscribed {
 		special := map[string]bool{}
@@ -99,7 +104,7 @@ func cmdList(c *conn, cmd *command) result {
 		}
 		childSub = map[string]bool{}
 		for n := range subs {
-			if a.SelectSpecialUse && !special[n] {
+			if a.SelectSpecialUse && !special[n] || matches(n) {
 				continue
 			}
 			for i := len(n) - 1; i > 0; i-- {
@@ -196,6 +201,9 @@ func listAttrs(mi MailboxInfo, subscribed bool) []string {
 
 func cmdLsub(c *conn, cmd *command) result {
 	a := cmd.Args.(*listArgs)
+	if len(a.Patterns) == 0 {
+		return ok("")
+	}
 	if a.Patterns[0] == "" {
 		c.untagged(`LSUB (\Noselect) "/" ""`)
 		return ok("")

@@ -11,7 +11,7 @@ const maxMailboxName = 1024
 
 // checkName validates a decoded mailbox name before it reaches the
 // backend: no wildcards, control characters or empty components (RFC 9051
-// 5.1), a bounded length. INBOX as a first component is spelled in
+// 5.1), no namespace prefix ("~", "#"), a bounded length. INBOX as a first component is spelled in
 // upper case (RFC 9051 5.1: INBOX is case-insensitive).
 func checkName(name string) (string, *result) {
 	bad := func(text string) (string, *result) {
@@ -31,6 +31,13 @@ func checkName(name string) (string, *result) {
 		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '%' || r == '*' {
 			return bad("Mailbox name contains a character that is not allowed")
 		}
+	}
+	if name[0] == '~' || name[0] == '#' {
+		// RFC 2342 (NAMESPACE): other servers read "~user/" as another
+		// user's folders and "#..." as a namespace; this server offers
+		// only the personal one, with no prefix. A leading "/" is refused
+		// below as an empty component.
+		return bad("Mailbox names starting with " + name[:1] + " are namespaces this server does not serve")
 	}
 	if first, rest, found := strings.Cut(name, "/"); strings.EqualFold(first, "INBOX") {
 		name = "INBOX"
@@ -72,7 +79,6 @@ func cmdSelect(c *conn, cmd *command) result {
 	}
 	s := &selected{mb: mb, name: name, readOnly: readOnly, recent: map[uint32]struct{}{}}
 	s.msgs = slices.Clone(mb.Messages())
-	s.recentKey = recentKey(c.user.Username(), name, mb.UIDValidity())
 	s.flags = append(slices.Clone(mailboxFlags), mb.Keywords()...)
 	for i := range s.msgs {
 		s.msgs[i].Flags = slices.Clone(s.msgs[i].Flags)
@@ -82,12 +88,10 @@ func cmdSelect(c *conn, cmd *command) result {
 	for i, m := range s.msgs {
 		uids[i] = m.UID
 	}
-	if !readOnly {
-		// EXAMINE does not take \Recent away from other sessions (RFC
-		// 9051 6.3.3: no change to the mailbox's state).
-		for _, u := range c.srv.recent.claim(s.recentKey, uids) {
-			s.recent[u] = struct{}{}
-		}
+	// RFC 3501 6.3.2: EXAMINE reports RECENT as SELECT does, without
+	// taking \Recent away from other sessions.
+	for _, u := range c.recentOf(s, uids) {
+		s.recent[u] = struct{}{}
 	}
 	c.mbox = s
 	c.state.Store(stateSelected)
@@ -240,6 +244,11 @@ func cmdStatus(c *conn, cmd *command) result {
 	if res := c.writeStatus(name, a.Items, true); res != nil {
 		return *res
 	}
+	if c.mbox != nil && c.mbox.name == name {
+		// RFC 3501 6.3.10: STATUS is not meant for the selected
+		// mailbox; RFC 5530 3 answers it with CLIENTBUG (its example).
+		return okCode("CLIENTBUG", "STATUS on the selected mailbox")
+	}
 	return ok("")
 }
 
@@ -254,10 +263,6 @@ func (c *conn) writeStatus(name string, items []statusItem, strict bool) *result
 		}
 		return nil
 	}
-	recent := uint32(0)
-	if c.mbox != nil && c.mbox.name == name {
-		recent = uint32(len(c.mbox.recent))
-	}
 	c.w.Raw("* STATUS ")
 	c.w.Mailbox(name)
 	c.w.Raw(" (")
@@ -271,7 +276,7 @@ func (c *conn) writeStatus(name string, items []statusItem, strict bool) *result
 		case statusMessages:
 			c.w.Number(st.Messages)
 		case statusRecent:
-			c.w.Number(recent)
+			c.w.Number(c.statusRecent(name, &st))
 		case statusUIDNext:
 			c.w.Number(st.UIDNext)
 		case statusUIDValidity:

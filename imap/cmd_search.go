@@ -1,7 +1,6 @@
 package imap
 
 import (
-	"errors"
 	"slices"
 	"time"
 )
@@ -82,11 +81,13 @@ func cmdSearch(c *conn, cmd *command) result {
 	if withModSeq {
 		c.enableCondStore()
 	}
-	var highest uint64
+	var highest, minMod, maxMod uint64
 	v := &messageView{c: c}
-	failed := false
+	var skip skipped
 	for i := range s.msgs {
 		if _, gone := s.pending[s.msgs[i].UID]; gone {
+			// RFC 5530 3: left out, and the OK says EXPUNGEISSUED.
+			skip.note(nil)
 			continue
 		}
 		v.seq = uint32(i + 1)
@@ -97,15 +98,11 @@ func cmdSearch(c *conn, cmd *command) result {
 			if c.ctx.Err() != nil {
 				return result{bye: true}
 			}
-			var ie *Error
-			if errors.As(err, &ie) && ie.Code == "EXPUNGEISSUED" {
-				// Expunged by another session, not yet announced here:
-				// it matches nothing (RFC 2180 4.1.2 lets the
-				// server leave it out).
-				continue
+			// Expunged by another session, not yet announced here:
+			// it matches nothing; or unreadable.
+			if !skip.note(err) {
+				c.logger().Error("imap: search could not read a message", "uid", s.msgs[i].UID, "err", err)
 			}
-			c.logger().Info("imap: search could not read a message", "uid", s.msgs[i].UID, "err", err)
-			failed = true
 			continue
 		}
 		if !hit {
@@ -116,9 +113,11 @@ func cmdSearch(c *conn, cmd *command) result {
 			n = s.msgs[i].UID
 		}
 		if minV == 0 || n < minV {
-			minV = n
+			minV, minMod = n, s.msgs[i].ModSeq
 		}
-		maxV = max(maxV, n)
+		if n >= maxV {
+			maxV, maxMod = n, s.msgs[i].ModSeq
+		}
 		highest = max(highest, s.msgs[i].ModSeq)
 		found = append(found, n)
 		if save || update {
@@ -126,7 +125,7 @@ func cmdSearch(c *conn, cmd *command) result {
 		}
 	}
 	if save {
-		s.saved = savedResult(a.Return, a.Partial, foundUIDs, failed)
+		s.saved = savedResult(a.Return, a.Partial, foundUIDs, skip.failed)
 	}
 	ret := a.Return &^ (searchReturnSave | searchReturnUpdate | searchReturnContext)
 	if a.ESearch && ret == 0 && save && !update {
@@ -167,7 +166,18 @@ func cmdSearch(c *conn, cmd *command) result {
 		}
 		if withModSeq && len(found) > 0 {
 			// RFC 7162 3.1.5 (with RFC 4731): MODSEQ after the
-			// ESEARCH return data.
+			// ESEARCH return data. RFC 4731 3.2: with MIN and/or MAX
+			// alone, the highest mod-sequence of the message(s)
+			// returned, not of all that matched.
+			if ret&(searchReturnAll|searchReturnCount|searchReturnPartial) == 0 {
+				highest = 0
+				if ret&searchReturnMin != 0 {
+					highest = minMod
+				}
+				if ret&searchReturnMax != 0 {
+					highest = max(highest, maxMod)
+				}
+			}
 			c.w.Raw(" MODSEQ ")
 			c.w.Number64(highest)
 		}
@@ -189,10 +199,7 @@ func cmdSearch(c *conn, cmd *command) result {
 	if update {
 		c.addContext(&searchContext{tag: cmd.Tag, uid: cmd.UID, key: a.Key, items: a.UpdateItems}, foundUIDs)
 	}
-	if failed {
-		return no("", "Some messages could not be searched")
-	}
-	return ok("")
+	return skip.done("searched")
 }
 
 // hasModSeqKey reports whether a search key uses MODSEQ anywhere.

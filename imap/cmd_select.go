@@ -22,8 +22,12 @@ func cmdStore(c *conn, cmd *command) result {
 		}
 	}
 	set, n := s.uidSet(idx)
+	// RFC 2180 4.2: messages another session expunged are left alone;
+	// STORE succeeds for the others (as Dovecot's does: clients and
+	// imaptest take a NO to STORE for a failure) and says EXPUNGEISSUED.
+	skip := skipped{expunged: n < idx.Len()}
 	if n == 0 {
-		return ok("")
+		return skip.done("stored")
 	}
 	var opts *StoreOptions
 	if a.HasUnchangedSince {
@@ -35,6 +39,10 @@ func cmdStore(c *conn, cmd *command) result {
 	res, err := s.mb.SetFlags(c.ctx, set, a.Mode, a.Flags, opts)
 	if err != nil {
 		return c.backendError("STORE", err)
+	}
+	if len(res.Messages)+len(res.Modified) < n {
+		// Expunged since this session last looked.
+		skip.expunged = true
 	}
 	for _, m := range res.Messages {
 		c.knowFlags(m.Flags)
@@ -89,7 +97,7 @@ func cmdStore(c *conn, cmd *command) result {
 			return okCode("MODIFIED "+SeqSetFromNumbers(mod).String(), "Conditional STORE failed for some messages")
 		}
 	}
-	return ok("")
+	return skip.done("stored")
 }
 
 func cmdCopy(c *conn, cmd *command) result {
@@ -108,10 +116,13 @@ func cmdCopy(c *conn, cmd *command) result {
 		return no("READ-ONLY", "Mailbox is read-only")
 	}
 	set, n := s.uidSet(idx)
+	if n < idx.Len() {
+		// RFC 3501 6.4.7: COPY is all or nothing; a message another
+		// session expunged fails it (the backend says the same when it
+		// finds one gone that this session still has).
+		return expungeIssued()
+	}
 	if n == 0 {
-		if idx.Len() > 0 {
-			return no("EXPUNGEISSUED", "Messages were expunged")
-		}
 		return ok("")
 	}
 	var res CopyResult

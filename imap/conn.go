@@ -373,8 +373,11 @@ func (c *conn) writeCapabilities() {
 	c.w.Number64(uint64(c.srv.maxAppendSize()))
 	// RFC 8438: STATUS SIZE, in IMAP4rev1 sessions too.
 	c.w.Raw(" STATUS=SIZE")
-	// RFC 3502: several messages in one APPEND, all or none.
-	c.w.Raw(" MULTIAPPEND")
+	// RFC 3502: several messages in one APPEND, all or none; RFC 4469:
+	// CATENATE.
+	c.w.Raw(" MULTIAPPEND CATENATE")
+	// RFC 3516: FETCH BINARY[], BINARY.SIZE and APPEND of literal8.
+	c.w.Raw(" BINARY")
 	// RFC 6855: UTF-8 mailbox names and strings once enabled.
 	c.w.Raw(" UTF8=ACCEPT")
 	// RFC 7162 3.1: CONDSTORE.
@@ -395,6 +398,9 @@ func (c *conn) writeCapabilities() {
 	// RFC 5267 4: updating and partial SEARCH and SORT; RFC 9394: PARTIAL
 	// with ranges from the end, and UID FETCH (PARTIAL).
 	c.w.Raw(" CONTEXT=SEARCH CONTEXT=SORT PARTIAL")
+	if c.urlAuthOffered() {
+		c.w.Raw(" URLAUTH URLAUTH=BINARY")
+	}
 }
 
 // sanitize keeps a text on one line of printable characters and removes

@@ -53,6 +53,9 @@ func init() {
 		"MOVE":         {stateSelected, cmdCopy},
 		"CANCELUPDATE": {stateSelected, cmdCancelUpdate},
 		"NOTIFY":       {authState, cmdNotify},
+		"GENURLAUTH":   {authState, cmdGenURLAuth},
+		"RESETKEY":     {authState, cmdResetKey},
+		"URLFETCH":     {authState, cmdURLFetch},
 	}
 }
 

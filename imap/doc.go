@@ -40,9 +40,16 @@
 // ErrAlreadyExists, OVERQUOTA ...; see ExampleError); any other error
 // reaches the client as NO [SERVERBUG] with a generic text, and is logged
 // to Server.Logger. Optional interfaces unlock more: StructureCache and
-// HeaderCache spare message parsing, and a User implementing QResyncUser
+// HeaderCache spare message parsing, a User implementing QResyncUser
 // whose mailboxes implement VanishedReporter (they remember expunged UIDs
-// by mod-sequence) gets QRESYNC (RFC 7162 3.2).
+// by mod-sequence) gets QRESYNC (RFC 7162 3.2), and one implementing
+// RecentUser whose mailboxes implement RecentMailbox keeps \Recent in its
+// store, for every server on it (RFC 3501 2.3.2; otherwise the Server
+// keeps it in memory). A Backend implementing
+// URLAuthBackend whose Users implement AccessKeyUser (they keep a secret
+// key per mailbox) gets URLAUTH (RFC 4467, RFC 5524), and FetchURL lets a
+// submission server in the same process read what such URLs name (BURL,
+// RFC 4468; see ExampleFetchURL).
 //
 // # Logging
 //
@@ -56,5 +63,7 @@
 //
 //	level=WARN msg="login failed" proto=imap ip=192.0.2.7 user=alice method=LOGIN
 //
-// method is LOGIN or "AUTHENTICATE PLAIN".
+// method is LOGIN or "AUTHENTICATE PLAIN". A login that the LoginLimiter
+// refuses before checking it is logged as "login blocked", with the
+// limiter's reason.
 package imap

@@ -152,3 +152,52 @@ func ExampleError() {
 	// Output:
 	// b NO [OVERQUOTA] Mailbox is full
 }
+
+// A submission server acting for alice reads the message she named with
+// a URL her IMAP server signed for it (BURL, RFC 4468): GENURLAUTH over
+// IMAP, then FetchURL in the same process.
+func ExampleFetchURL() {
+	store := mailbox.NewMemoryStore()
+	defer store.Close()
+	accounts := mailbox.NewMemoryAccounts()
+	accounts.Add("alice", "secret")
+	store.Append(context.Background(), "alice", "INBOX", strings.NewReader("Subject: draft\r\n\r\nSee you\r\n"), nil)
+	backend := mailbox.NewIMAPBackend(store, accounts)
+
+	srv := &imap.Server{Backend: backend, AllowInsecureAuth: true}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	c, _ := net.Dial("tcp", l.Addr().String())
+	defer c.Close()
+	r := bufio.NewReader(c)
+	r.ReadString('\n') // greeting
+	fmt.Fprint(c, "a LOGIN alice secret\r\n"+
+		`b GENURLAUTH "imap://alice@example.org/INBOX/;UID=1;URLAUTH=submit+alice" INTERNAL`+"\r\n")
+	var url string
+	for url == "" {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			panic(err)
+		}
+		if u, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "* GENURLAUTH "); ok {
+			url = strings.Trim(u, `"`)
+		}
+	}
+
+	data, size, err := imap.FetchURL(context.Background(), backend, "alice", url)
+	if err != nil {
+		panic(err)
+	}
+	defer data.Close()
+	msg, _ := io.ReadAll(data)
+	fmt.Printf("%d bytes: %q\n", size, msg)
+	_, _, err = imap.FetchURL(context.Background(), backend, "bob", url)
+	fmt.Println("for bob:", errors.Is(err, imap.ErrBadURL))
+	// Output:
+	// 27 bytes: "Subject: draft\r\n\r\nSee you\r\n"
+	// for bob: true
+}

@@ -102,7 +102,7 @@ C: a10 NOOP
 S: a10 OK NOOP completed
 C: a11 STATUS INBOX (MESSAGES)
 S: * STATUS INBOX (MESSAGES 3)
-S: a11 OK STATUS completed`)
+S: a11 OK [CLIENTBUG] STATUS on the selected mailbox`)
 }
 
 // RFC 6855: ENABLE UTF8=ACCEPT switches the session to raw UTF-8 mailbox
@@ -227,7 +227,7 @@ S: * ESEARCH (TAG "b8") UID ALL 1,3 COUNT 2 MODSEQ 5
 S: b8 OK SEARCH completed
 C: b9 STATUS INBOX (HIGHESTMODSEQ MESSAGES)
 S: * STATUS INBOX (HIGHESTMODSEQ 6 MESSAGES 3)
-S: b9 OK STATUS completed`)
+S: b9 OK [CLIENTBUG] STATUS on the selected mailbox`)
 }
 
 // RFC 7162 3.1: an enabling command in the selected state reports
@@ -256,7 +256,7 @@ S: a2 OK FETCH completed
 C: a3 STATUS INBOX (HIGHESTMODSEQ)
 S: * OK [HIGHESTMODSEQ 3] Highest
 S: * STATUS INBOX (HIGHESTMODSEQ 3)
-S: a3 OK STATUS completed
+S: a3 OK [CLIENTBUG] STATUS on the selected mailbox
 C: a4 FETCH 2 (BODY[TEXT])
 S: * 2 FETCH (UID 2 FLAGS (\Seen \Recent) MODSEQ (4) BODY[TEXT] {6}
 S: body

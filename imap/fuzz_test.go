@@ -32,8 +32,11 @@ func FuzzParseCommand(f *testing.F) {
 		"a LOGIN {999999999+}\r\nxx", "a SEARCH ((((((ALL))))))\r\n",
 		"a CREATE x (USE (\\Sent))\r\na RENAME a b\r\na STATUS x (UIDNEXT)\r\na ENABLE X\r\n",
 		"a APPEND x UTF8 (~{3}\r\nabc) (\\Seen) UTF8 (~{0+}\r\n)\r\na APPEND x UTF8 (~{1+}\r\nz {1+}\r\ny\r\n",
+		"a SELECT \"x\nb DELETE INBOX\nc NOOP\"\r\nd NOOP\n\r\n", "a LOGIN {3+}\r\nbob x\ry {2+}\r\nzz\r\na NOOP\r\n",
 		"a UID SEARCH RETURN (UPDATE (FLAGS) PARTIAL -1:-5 CONTEXT) ALL\r\na CANCELUPDATE \"a\" \"b\"\r\na UID FETCH 1:* (UID) (PARTIAL 1:9)\r\n",
 		"a NOTIFY SET STATUS (selected (MessageNew (UID FLAGS) MessageExpunge)) (subtree (Lists \"x y\") (MessageNew MailboxName))\r\na NOTIFY NONE\r\n",
+		"a APPEND x (\\Seen) CATENATE (URL \"/INBOX/;UID=1\" TEXT {3+}\r\nabc URL {5+}\r\n;UID=2) CATENATE (TEXT ~{1+}\r\nz UTF8 (~{2+}\r\nhi)) {1+}\r\nx\r\n",
+		"a GENURLAUTH \"imap://a@h/INBOX/;UID=1;URLAUTH=authuser\" INTERNAL\r\nb URLFETCH x (\"y\" BINARY BODYPARTSTRUCTURE)\r\nc RESETKEY INBOX INTERNAL\r\n",
 	} {
 		f.Add([]byte(s), false, false)
 	}
@@ -78,6 +81,15 @@ func FuzzParseCommand(f *testing.F) {
 					if err != nil || m == nil {
 						break
 					}
+					if m.Catenate {
+						if m.Body != nil {
+							t.Fatal("CATENATE message with a Body")
+						}
+						if !readCatenate(t, p, j%2 == 0) {
+							break
+						}
+						continue
+					}
 					if j%2 == 0 {
 						n, _ := io.Copy(io.Discard, m.Body)
 						if n > m.Size {
@@ -85,6 +97,94 @@ func FuzzParseCommand(f *testing.F) {
 						}
 					}
 				}
+			}
+		}
+	})
+}
+
+// readCatenate reads the parts of a CATENATE message, the TEXT ones to
+// their end when readBodies is set; it reports whether the command goes on.
+func readCatenate(t *testing.T, p *parser, readBodies bool) bool {
+	var used int64
+	for k := 0; k < 20; k++ {
+		part, err := p.NextCatenatePart(used)
+		if err != nil {
+			return false
+		}
+		if part == nil {
+			return true
+		}
+		if part.URL != "" {
+			if part.Body != nil {
+				t.Fatal("URL part with a Body")
+			}
+			continue
+		}
+		if part.Size > p.maxAppend()-used {
+			t.Fatalf("TEXT part of %d bytes past the limit (%d used)", part.Size, used)
+		}
+		used += part.Size
+		if readBodies {
+			n, _ := io.Copy(io.Discard, part.Body)
+			if n > part.Size {
+				t.Fatalf("TEXT part gave %d bytes of %d", n, part.Size)
+			}
+		}
+	}
+	return false
+}
+
+// FuzzCatenate feeds arbitrary CATENATE part lists (RFC 4469 5) to the
+// parser: it must not panic, must keep TEXT parts within MaxAppendSize,
+// and must leave the stream at the next command.
+func FuzzCatenate(f *testing.F) {
+	for _, s := range []string{
+		`URL "/INBOX/;UID=1/;SECTION=HEADER" TEXT {5}` + "\r\nhello)",
+		`TEXT {3+}` + "\r\nabc" + ` URL {4+}` + "\r\n;U=1" + ` TEXT ~{2}` + "\r\n\x00\x01)",
+		`UTF8 (~{2}` + "\r\nhi" + `) URL x)`, `)`, `URL`, `TEXT {99999999}`, `URL "x" URL "y") CATENATE (TEXT {0}` + "\r\n)",
+	} {
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, parts string, readBodies bool) {
+		in := "a APPEND x CATENATE (" + parts + "\r\nz NOOP\r\n"
+		p := newParser(bufio.NewReaderSize(strings.NewReader(in), 64))
+		p.MaxLineLength = 512
+		p.MaxLiteralSize = 256
+		p.MaxAppendSize = 1024
+		p.MaxDiscard = 4096
+		p.Continue = func(l announcedLiteral) error {
+			if l.Size == 7 {
+				return errors.New("refused")
+			}
+			return nil
+		}
+		cmd, err := p.ReadCommand()
+		var pe *commandError
+		if errors.As(err, &pe) {
+			return // a line over MaxLineLength
+		}
+		if err != nil || cmd.Name != "APPEND" {
+			t.Fatalf("APPEND: %v", err)
+		}
+		for j := 0; j < 5; j++ {
+			m, err := p.NextAppendMessage()
+			if err != nil || m == nil {
+				break
+			}
+			if !m.Catenate || !readCatenate(t, p, readBodies) {
+				break
+			}
+		}
+		// Whatever the parts were, the parser finds the end of the
+		// command (unless a literal swallowed the next line).
+		for i := 0; i < 10; i++ {
+			cmd, err := p.ReadCommand()
+			var pe *commandError
+			if errors.As(err, &pe) && !pe.Fatal {
+				continue
+			}
+			if err != nil || cmd.Tag == "z" {
+				return
 			}
 		}
 	})
@@ -119,6 +219,21 @@ func checkCommand(t *testing.T, cmd *command, utf8Mode bool) {
 		checkSearchRoundTrip(t, a.Key)
 	case *sortArgs:
 		checkSearchRoundTrip(t, a.Key)
+	case *urlFetchArgs:
+		for _, u := range a.URLs {
+			if u.Body && u.Binary || !u.Extended && (u.Body || u.Binary || u.BodyPartStructure) {
+				t.Fatalf("URLFETCH parameters %+v", u)
+			}
+		}
+	case *genURLAuthArgs:
+		if len(a.Rumps) == 0 || len(a.Rumps) != len(a.Mechanisms) {
+			t.Fatalf("GENURLAUTH %+v", a)
+		}
+	case *resetKeyArgs:
+		if a.Mailbox == "" && len(a.Mechanisms) > 0 {
+			t.Fatalf("RESETKEY %+v", a)
+		}
+		mailboxes = append(mailboxes, a.Mailbox)
 	}
 	for _, m := range mailboxes {
 		if !utf8.ValidString(m) {

@@ -87,6 +87,21 @@ func wrapUsers(wrap func(imap.User) imap.User) func(*imap.Server) {
 	}
 }
 
+// plainUser hides the optional interfaces of a User and of its mailboxes
+// (RecentUser, RecentMailbox and the others), as a minimal backend has
+// none.
+type plainUser struct{ imap.User }
+
+func (u plainUser) Open(ctx context.Context, name string, readOnly bool) (imap.Mailbox, error) {
+	mb, err := u.User.Open(ctx, name, readOnly)
+	if err != nil {
+		return nil, err
+	}
+	return plainMailbox{mb}, nil
+}
+
+type plainMailbox struct{ imap.Mailbox }
+
 // deliver appends a message to a user's folder through the store, as
 // local delivery does.
 func (ts *testServer) deliver(t *testing.T, user, folder, msg string, flags ...string) uint32 {

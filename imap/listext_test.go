@@ -41,14 +41,20 @@ S: * LIST (\HasChildren) "/" Lists ("CHILDINFO" ("SUBSCRIBED"))
 S: * LIST (\NonExistent \Subscribed) "/" Gone
 S: * LIST (\NonExistent) "/" Old ("CHILDINFO" ("SUBSCRIBED"))
 S: b1 OK LIST completed
+# RFC 5258 3.5: no CHILDINFO for a parent whose subscribed children
+# are returned themselves (with "*", Lists/Go and Old/2020 are).
 C: b2 LIST (RECURSIVEMATCH SUBSCRIBED) "" *
 S: * LIST (\HasNoChildren \Subscribed) "/" INBOX
-S: * LIST (\HasChildren) "/" Lists ("CHILDINFO" ("SUBSCRIBED"))
 S: * LIST (\HasNoChildren \Subscribed) "/" Lists/Go
 S: * LIST (\NonExistent \Subscribed) "/" Gone
-S: * LIST (\NonExistent) "/" Old ("CHILDINFO" ("SUBSCRIBED"))
 S: * LIST (\NonExistent \Subscribed) "/" Old/2020
 S: b2 OK LIST completed
+C: b2a LIST (SUBSCRIBED RECURSIVEMATCH) "" (Lists Lists/Go)
+S: * LIST (\HasNoChildren \Subscribed) "/" Lists/Go
+S: b2a OK LIST completed
+C: b2b LIST (SUBSCRIBED RECURSIVEMATCH) "" (Lists)
+S: * LIST (\HasChildren) "/" Lists ("CHILDINFO" ("SUBSCRIBED"))
+S: b2b OK LIST completed
 # Without RECURSIVEMATCH, only what is subscribed.
 C: b3 LIST (SUBSCRIBED) "" %
 S: * LIST (\HasNoChildren \Subscribed) "/" INBOX

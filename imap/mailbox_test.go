@@ -136,7 +136,7 @@ func TestStatusSelectExamine(t *testing.T) {
 	c := ts.login(t)
 	c.run(`
 C: a1 STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE)
-S: * STATUS INBOX (MESSAGES 2 RECENT 0 UIDNEXT 3 UIDVALIDITY {*} UNSEEN 1 SIZE {*})
+S: * STATUS INBOX (MESSAGES 2 RECENT 2 UIDNEXT 3 UIDVALIDITY {*} UNSEEN 1 SIZE {*})
 S: a1 OK STATUS completed
 C: a2 STATUS Nope (MESSAGES)
 S: a2 NO [NONEXISTENT] No such mailbox
@@ -144,7 +144,7 @@ C: a3 EXAMINE INBOX
 S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
 S: * OK [PERMANENTFLAGS ()] Flags permitted
 S: * 2 EXISTS
-S: * 0 RECENT
+S: * 2 RECENT
 S: * OK [UNSEEN 2] First unseen
 S: * OK [UIDVALIDITY {*}] UIDs valid
 S: * OK [UIDNEXT 3] Predicted next UID
@@ -160,7 +160,7 @@ S: * OK [UIDNEXT 3] Predicted next UID
 S: a4 OK [READ-WRITE] SELECT completed
 C: a5 STATUS INBOX (RECENT)
 S: * STATUS INBOX (RECENT 2)
-S: a5 OK STATUS completed
+S: a5 OK [CLIENTBUG] STATUS on the selected mailbox
 C: a6 SELECT Nope
 S: a6 NO [NONEXISTENT] No such mailbox
 C: a7 FETCH 1 FLAGS

@@ -113,7 +113,7 @@ S: Hi Bob.
 S: )
 S: a2 OK FETCH completed
 C: a3 FETCH 1 FLAGS
-S: * 1 FETCH (FLAGS ())
+S: * 1 FETCH (FLAGS (\Recent))
 S: a3 OK FETCH completed
 C: a4 STORE 1 +FLAGS (\Seen)
 S: a4 NO [READ-ONLY] Mailbox is read-only

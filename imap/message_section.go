@@ -158,6 +158,9 @@ type headerFilter struct {
 	include bool
 	pending []byte
 	done    bool
+	// beforeBlank, when set, is sent before the blank line that ends
+	// the header (the field that BINARY puts in place of a removed one).
+	beforeBlank []byte
 }
 
 func newHeaderFilter(r io.ReaderAt, start, end int64, fields []string, not bool) *headerFilter {
@@ -183,6 +186,9 @@ func (h *headerFilter) Read(p []byte) (int, error) {
 			case isBlankLine(d):
 				h.include = true // the blank line is always sent
 				h.done = true
+				if h.beforeBlank != nil {
+					d = append(h.beforeBlank[:len(h.beforeBlank):len(h.beforeBlank)], d...)
+				}
 			case d[0] == ' ' || d[0] == '\t':
 				// a continuation keeps the field's choice
 			default:
@@ -255,10 +261,12 @@ func (m *message) binaryReader(path []int) (io.Reader, error) {
 	if p == nil {
 		return nil, errNoSection
 	}
-	body, _ := m.rangeOf(p.BodyStart, p.End)
 	if p.IsMultipart() || p.Message != nil {
-		return body, nil
+		// The leaves inside are decoded (RFC 5524 and Dovecot's FETCH
+		// BINARY agree on message/rfc822 parts).
+		return m.binaryBody(p, false)
 	}
+	body, _ := m.rangeOf(p.BodyStart, p.End)
 	return decodeTransfer(body, p.Encoding, p.Size())
 }
 

@@ -2,6 +2,7 @@ package imap
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -124,6 +125,7 @@ type parser struct {
 	line      []byte  // current line without its line ending (at most the line budget)
 	pos       int     // parse position in line
 	truncated bool    // the current line was longer than the budget
+	bare      bool    // the current line holds a CR or LF that did not end it
 	endLit    litInfo // literal announced at the end of the current line, not yet read
 	text      int     // non-literal bytes of the current command so far
 	lits      int64   // literal bytes of the current command so far
@@ -136,13 +138,19 @@ type parser struct {
 	// appendParen is set while the data of an APPEND message given as
 	// UTF8 (literal8) is read: its closing ")" follows the data.
 	appendParen bool
+	// needLine is set once the data of an APPEND literal has been read:
+	// the command goes on on the next line.
+	needLine bool
+	catParts int  // parts of the current CATENATE message so far
+	catParen bool // like appendParen, for a UTF8 part of CATENATE
 }
 
 const (
-	stateIdle   = iota // between commands
-	stateLine          // inside a command; line holds the current line
-	stateAppend        // APPEND: the parser is before the next message or the end
-	stateBody          // APPEND: message data is being read by the server
+	stateIdle     = iota // between commands
+	stateLine            // inside a command; line holds the current line
+	stateAppend          // APPEND: the parser is before the next message or the end
+	stateBody            // APPEND: message data (or a CATENATE TEXT part) is being read by the server
+	stateCatenate        // APPEND: inside CATENATE (RFC 4469), before the next part or ")"
 )
 
 // litInfo is a literal announcement "{n}", "{n+}" or "~{n}" ending a line.
@@ -223,8 +231,8 @@ func (p *parser) ReadCommand() (*command, error) {
 			return nil, err
 		}
 	}
-	p.text, p.lits, p.discarded, p.keys, p.nAppend = 0, 0, 0, 0, 0
-	p.appendParen = false
+	p.text, p.lits, p.discarded, p.keys, p.nAppend, p.catParts = 0, 0, 0, 0, 0, 0
+	p.appendParen, p.needLine, p.catParen = false, false, false
 	p.tag = ""
 	for {
 		if err := p.readLine(); err != nil {
@@ -257,12 +265,13 @@ func (p *parser) SkipCommand() error {
 	switch p.state {
 	case stateIdle:
 		return nil
-	case stateBody, stateAppend:
+	case stateBody, stateAppend, stateCatenate:
 		if err := p.discardBody(); err != nil {
 			return err
 		}
-		if p.nAppend > 0 {
+		if p.needLine {
 			// Message data ends a line: what follows it is on the next.
+			p.needLine = false
 			p.text = 0
 			if err := p.readLine(); err != nil {
 				p.state = stateIdle
@@ -345,14 +354,19 @@ func unexpectedEOF(err error) error {
 	return err
 }
 
-// readLine reads the next line into p.line, without its line ending (CRLF,
-// or a bare LF). Text beyond the command's line budget is not kept: the
-// line is then marked truncated and only its end is looked at, for a
-// literal announcement.
+// readLine reads the next line into p.line, without its CRLF. RFC 9051
+// 2.2: lines end with CRLF, so a bare LF does not end one (nor does a bare
+// CR): the line goes on to the next CRLF and is marked bare, to be refused
+// as one bad command, never split into two (a client that puts a value
+// with a LF into a quoted string must not have the rest run as a command).
+// Text beyond the command's line budget is not kept: the line is then
+// marked truncated and only its end is looked at, for a literal
+// announcement.
 func (p *parser) readLine() error {
 	p.line = p.line[:0]
 	p.pos = 0
 	p.truncated = false
+	p.bare = false
 	p.endLit = litInfo{}
 	budget := p.maxLine() - p.text
 	if budget < 0 {
@@ -361,6 +375,7 @@ func (p *parser) readLine() error {
 	var tail [32]byte // the last bytes of a truncated line
 	ntail := 0
 	total := 0
+	var last byte // the last byte read before chunk
 	for {
 		chunk, err := p.r.ReadSlice('\n')
 		total += len(chunk)
@@ -378,9 +393,15 @@ func (p *parser) readLine() error {
 			ntail = pushTail(&tail, ntail, chunk)
 		}
 		if err == nil {
-			break
+			if n := len(chunk); n >= 2 && chunk[n-2] == '\r' || n == 1 && last == '\r' {
+				break
+			}
+			p.bare = true
 		}
-		if err == bufio.ErrBufferFull {
+		if n := len(chunk); n > 0 {
+			last = chunk[n-1]
+		}
+		if err == nil || err == bufio.ErrBufferFull {
 			continue
 		}
 		if err == io.EOF && total == 0 {
@@ -391,6 +412,7 @@ func (p *parser) readLine() error {
 	var end []byte
 	if !p.truncated {
 		p.line = trimEOL(p.line)
+		p.bare = p.bare || bytes.IndexByte(p.line, '\r') >= 0
 		end = p.line
 		if len(p.line) > budget {
 			p.truncated = true
@@ -426,6 +448,9 @@ func pushTail(tail *[32]byte, n int, chunk []byte) int {
 	}
 	return n + copy(tail[n:], chunk)
 }
+
+// errBareLine refuses a line with a CR or LF inside.
+const errBareLine = "Bare CR or LF in a command line; lines end with CRLF"
 
 func trimEOL(b []byte) []byte {
 	if n := len(b); n > 0 && b[n-1] == '\n' {
@@ -490,6 +515,9 @@ func (p *parser) ReadLine() ([]byte, error) {
 	p.endLit = litInfo{} // continuation lines carry no literals
 	if p.truncated {
 		return nil, &commandError{Tag: p.tag, Status: "BAD", Code: "TOOBIG", Message: "Line too long"}
+	}
+	if p.bare {
+		return nil, &commandError{Tag: p.tag, Status: "BAD", Message: errBareLine}
 	}
 	return p.line, nil
 }

@@ -19,12 +19,17 @@ type appendMessage struct {
 	// It must be read before NextAppendMessage is called again (anything
 	// left unread is dropped then).
 	Body io.Reader
+	// Catenate is set for a CATENATE message (RFC 4469): Body is nil
+	// and the parts come from NextCatenatePart.
+	Catenate bool
 }
 
-// appendBody streams APPEND message data from the connection.
+// appendBody streams APPEND message data (or a CATENATE TEXT part) from
+// the connection.
 type appendBody struct {
-	p *parser
-	n int64
+	p     *parser
+	n     int64
+	after int // the parser state once the data is read
 }
 
 func (b *appendBody) Read(buf []byte) (int, error) {
@@ -40,13 +45,34 @@ func (b *appendBody) Read(buf []byte) (int, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	if b.n == 0 && err == nil {
-		b.p.state = stateAppend
-		err = nil
+		b.p.endBody()
 	}
 	return n, err
 }
 
+// startBody hands the data of a literal of n bytes to the server; after
+// is the parser state once it is read.
+func (p *parser) startBody(n int64, after int) io.Reader {
+	p.endLit = litInfo{}
+	p.body = appendBody{p: p, n: n, after: after}
+	p.state = stateBody
+	if n == 0 {
+		p.endBody()
+	}
+	return &p.body
+}
+
+// endBody ends the data of a literal: the command goes on on the next line.
+func (p *parser) endBody() {
+	p.state = p.body.after
+	p.needLine = true
+}
+
+// discardBody drops what the server left unread of a literal's data.
 func (p *parser) discardBody() error {
+	if p.state != stateBody {
+		return nil
+	}
 	if p.body.n > 0 {
 		if _, err := io.CopyN(io.Discard, p.r, p.body.n); err != nil {
 			p.state = stateIdle
@@ -54,6 +80,7 @@ func (p *parser) discardBody() error {
 		}
 		p.body.n = 0
 	}
+	p.endBody()
 	return nil
 }
 
@@ -62,33 +89,35 @@ func (p *parser) discardBody() error {
 // command is complete. The literal is checked against MaxAppendSize and
 // handed to Continue (with Append set) before the data is read, so the
 // server can refuse it (e.g. NO [TRYCREATE], NO [OVERQUOTA], NO [TOOBIG]).
-// After an error the rest of the command has been skipped.
+// A CATENATE message (RFC 4469) has no Body: its parts come from
+// NextCatenatePart. After an error the rest of the command has been
+// skipped.
 func (p *parser) NextAppendMessage() (*appendMessage, error) {
-	switch p.state {
-	case stateBody:
-		if err := p.discardBody(); err != nil {
-			return nil, err
-		}
-		p.state = stateAppend
-		fallthrough
-	case stateAppend:
-		if p.nAppend > 0 {
-			// The data of the previous message ends a line: read what
-			// follows it.
-			p.text = 0
-			if err := p.nextLine(); err != nil {
-				return nil, p.fail(err)
-			}
-			if p.appendParen {
-				// RFC 6855 4: "UTF8" SP "(" literal8 ")".
-				p.appendParen = false
-				if !p.accept(')') {
-					return nil, p.fail(badf("Expected ) after UTF8 message data"))
-				}
-			}
-		}
-	default:
+	if err := p.discardBody(); err != nil {
+		return nil, err
+	}
+	if p.state == stateCatenate {
+		// The server gave up on the parts: skip to the end.
+		return nil, p.fail(badf("CATENATE message not read to its end"))
+	}
+	if p.state != stateAppend {
 		return nil, errors.New("imap: NextAppendMessage called outside APPEND")
+	}
+	if p.needLine {
+		// The data of the previous message ends a line: read what
+		// follows it.
+		p.needLine = false
+		p.text = 0
+		if err := p.nextLine(); err != nil {
+			return nil, p.fail(err)
+		}
+		if p.appendParen {
+			// RFC 6855 4: "UTF8" SP "(" literal8 ")".
+			p.appendParen = false
+			if !p.accept(')') {
+				return nil, p.fail(badf("Expected ) after UTF8 message data"))
+			}
+		}
 	}
 	if p.eol() {
 		if p.nAppend == 0 {
@@ -134,6 +163,20 @@ func (p *parser) appendMessage() (*appendMessage, error) {
 			return nil, err
 		}
 	}
+	if p.acceptKeyword("CATENATE") {
+		// RFC 4469 5: append-data =/ "CATENATE" SP "(" cat-part
+		// *(SP cat-part) ")"; NextCatenatePart reads the parts.
+		if err := p.sp(); err != nil {
+			return nil, err
+		}
+		if err := p.expect('(', "Expected ( after CATENATE"); err != nil {
+			return nil, err
+		}
+		msg.Catenate = true
+		p.catParts = 0
+		p.state = stateCatenate
+		return msg, nil
+	}
 	utf8Data := false
 	if p.acceptKeyword("UTF8") {
 		// RFC 6855 4: append-data =/ "UTF8" SP "(" literal8 ")",
@@ -151,7 +194,6 @@ func (p *parser) appendMessage() (*appendMessage, error) {
 	}
 	if !p.atLiteral() {
 		if w := p.word(); len(w) > 0 {
-			// CATENATE (RFC 4469) and other append-data extensions.
 			return nil, badf("Unsupported APPEND data: " + string(w))
 		}
 		return nil, badf("Expected a literal")
@@ -166,15 +208,9 @@ func (p *parser) appendMessage() (*appendMessage, error) {
 	if err := p.callContinue(announcedLiteral{Size: li.size, NonSync: li.nonSync, Binary: li.binary, Append: true}); err != nil {
 		return nil, err
 	}
-	p.endLit = litInfo{}
 	p.appendParen = utf8Data
 	msg.Size = li.size
 	msg.Binary = li.binary
-	p.body = appendBody{p: p, n: li.size}
-	msg.Body = &p.body
-	p.state = stateBody
-	if li.size == 0 {
-		p.state = stateAppend
-	}
+	msg.Body = p.startBody(li.size, stateAppend)
 	return msg, nil
 }

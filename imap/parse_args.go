@@ -44,6 +44,9 @@ var commands = func() map[string]*commandSpec {
 		{name: "THREAD", parse: parseThread, uid: true},
 		{name: "CANCELUPDATE", parse: parseCancelUpdate},
 		{name: "NOTIFY", parse: parseNotify},
+		{name: "GENURLAUTH", parse: parseGenURLAuth},
+		{name: "RESETKEY", parse: parseResetKey},
+		{name: "URLFETCH", parse: parseURLFetch},
 	}
 	m := make(map[string]*commandSpec, len(list))
 	for i := range list {
@@ -59,11 +62,17 @@ func (p *parser) parseCommand() (*command, error) {
 		p.pos++
 	}
 	if p.pos == start {
+		if p.bare {
+			return nil, badf(errBareLine)
+		}
 		return nil, badf("Invalid tag")
 	}
 	p.tag = string(p.line[start:p.pos])
 	if p.truncated {
 		return nil, &commandError{Status: "BAD", Code: "TOOBIG", Message: "Command line too long"}
+	}
+	if p.bare {
+		return nil, badf(errBareLine)
 	}
 	if err := p.sp(); err != nil {
 		return nil, badf("Missing command")
@@ -402,11 +411,15 @@ func parseLsub(p *parser, cmd *command) error {
 	if err := p.sp(); err != nil {
 		return err
 	}
-	pat, err := p.listMailbox()
+	pat, matchable, err := p.listMailbox()
 	if err != nil {
 		return err
 	}
-	cmd.Args = &listArgs{Reference: ref, Patterns: []string{pat}}
+	args := &listArgs{Reference: ref}
+	if matchable {
+		args.Patterns = []string{pat}
+	}
+	cmd.Args = args
 	return nil
 }
 
@@ -444,27 +457,31 @@ func parseList(p *parser, cmd *command) error {
 	}
 	if p.accept('(') {
 		args.Extended = true
+		if p.peek() == ')' {
+			return badf("Empty pattern list")
+		}
 		for first := true; !p.accept(')'); first = false {
 			if !first {
 				if err := p.sp(); err != nil {
 					return err
 				}
 			}
-			pat, err := p.listMailbox()
+			pat, matchable, err := p.listMailbox()
 			if err != nil {
 				return err
 			}
-			args.Patterns = append(args.Patterns, pat)
-		}
-		if len(args.Patterns) == 0 {
-			return badf("Empty pattern list")
+			if matchable {
+				args.Patterns = append(args.Patterns, pat)
+			}
 		}
 	} else {
-		pat, err := p.listMailbox()
+		pat, matchable, err := p.listMailbox()
 		if err != nil {
 			return err
 		}
-		args.Patterns = []string{pat}
+		if matchable {
+			args.Patterns = []string{pat}
+		}
 	}
 	if p.accept(' ') {
 		if !p.acceptKeyword("RETURN") {

@@ -38,7 +38,7 @@ func TestParseCommands(t *testing.T) {
 	}{
 		{"a1 CAPABILITY\r\n", command{Tag: "a1", Name: "CAPABILITY"}},
 		{"a1 noop\r\n", command{Tag: "a1", Name: "NOOP"}},
-		{"x] LOGOUT\n", command{Tag: "x]", Name: "LOGOUT"}}, // ']' is a tag char; bare LF accepted
+		{"x] LOGOUT\r\n", command{Tag: "x]", Name: "LOGOUT"}}, // ']' is a tag char
 		{"t STARTTLS\r\n", command{Tag: "t", Name: "STARTTLS"}},
 		{"t CHECK\r\n", command{Tag: "t", Name: "CHECK"}},
 		{"t CLOSE\r\n", command{Tag: "t", Name: "CLOSE"}},
@@ -158,7 +158,7 @@ func TestParseFetch(t *testing.T) {
 			{Kind: fetchBinarySection, Section: section{Part: []int{1, 2}}},
 			{Kind: fetchBinarySection, Peek: true, Partial: partial{0, 4096}},
 			{Kind: fetchBinarySize, Section: section{Part: []int{3}}},
-		}, "BINARY[1.2] BINARY[] BINARY.SIZE[3]", fetchArgs{}},
+		}, "BINARY[1.2] BINARY[]<0> BINARY.SIZE[3]", fetchArgs{}},
 		{"1:* (FLAGS) (CHANGEDSINCE 12345)", []fetchItem{{Kind: fetchFlags}}, "FLAGS", fetchArgs{ChangedSince: 12345}},
 	}
 	for _, tt := range tests {
@@ -670,14 +670,14 @@ func TestParseAppendErrors(t *testing.T) {
 		t.Errorf("after abandoned APPEND: %v %v", cmd, err)
 	}
 
-	// CATENATE is not supported.
-	p, _ = testParser("a APPEND INBOX CATENATE (URL \"/x\")\r\nb NOOP\r\n")
+	// An append-data extension the server does not know.
+	p, _ = testParser("a APPEND INBOX XFOO (URL \"/x\")\r\nb NOOP\r\n")
 	p.ReadCommand()
 	if _, err := p.NextAppendMessage(); !errors.As(err, &pe) {
-		t.Fatalf("CATENATE: %v", err)
+		t.Fatalf("XFOO: %v", err)
 	}
 	if cmd, err := p.ReadCommand(); err != nil || cmd.Tag != "b" {
-		t.Errorf("after CATENATE: %v %v", cmd, err)
+		t.Errorf("after XFOO: %v %v", cmd, err)
 	}
 
 	// Bad date-time.

@@ -260,6 +260,9 @@ func (p *parser) nextLine() error {
 	if p.truncated {
 		return &commandError{Status: "BAD", Code: "TOOBIG", Message: "Command line too long"}
 	}
+	if p.bare {
+		return badf(errBareLine)
+	}
 	return nil
 }
 
@@ -333,14 +336,17 @@ func (p *parser) decodeMailbox(b []byte) (string, error) {
 }
 
 // listMailbox reads list-mailbox = 1*list-char / string, decoded like a
-// mailbox name (the wildcards are printable ASCII and decode to themselves).
-func (p *parser) listMailbox() (string, error) {
+// mailbox name (the wildcards are printable ASCII and decode to
+// themselves). A pattern that does not decode is no error: no name
+// matches it (RFC 3501 6.3.8, RFC 9051 6.3.9: LIST answers with the names
+// that match; every name is valid modified UTF-7 once encoded), and
+// matchable is false.
+func (p *parser) listMailbox() (pattern string, matchable bool, err error) {
 	var b []byte
 	switch {
 	case p.peek() == '"' || p.atLiteral():
-		var err error
 		if b, err = p.string(); err != nil {
-			return "", err
+			return "", false, err
 		}
 	default:
 		start := p.pos
@@ -348,14 +354,18 @@ func (p *parser) listMailbox() (string, error) {
 			p.pos++
 		}
 		if p.pos == start {
-			return "", badf("Expected a mailbox pattern")
+			return "", false, badf("Expected a mailbox pattern")
 		}
 		b = p.line[start:p.pos]
 	}
 	if len(b) == 5 && equalFoldASCII(string(b), "INBOX") {
-		return "INBOX", nil
+		return "INBOX", true, nil
 	}
-	return p.decodeMailbox(b)
+	pattern, err = p.decodeMailbox(b)
+	if errors.Is(err, errMailboxName) {
+		return "", false, nil
+	}
+	return pattern, err == nil, err
 }
 
 // seqSet reads a sequence-set (or "$").

@@ -365,9 +365,6 @@ S: * VANISHED (EARLIER) 4
 S: a3 OK [READ-ONLY] EXAMINE completed`)
 }
 
-// plainUser hides the optional interfaces of the User it wraps.
-type plainUser struct{ imap.User }
-
 // TestQResyncNotOffered: a User that does not implement imap.QResyncUser
 // gets no QRESYNC: not advertised, not enabled, SELECT (QRESYNC) is BAD.
 func TestQResyncNotOffered(t *testing.T) {

@@ -262,13 +262,13 @@ func (ev *evaluation) eval(n *node) bool {
 		}
 		return dateMatch(k.Op, sameDay(t, k.Date))
 	case searchBcc:
-		return ev.headerContains("Bcc", n.needle)
+		return ev.addressContains("Bcc", n.needle)
 	case searchCc:
-		return ev.headerContains("Cc", n.needle)
+		return ev.addressContains("Cc", n.needle)
 	case searchFrom:
-		return ev.headerContains("From", n.needle)
+		return ev.addressContains("From", n.needle)
 	case searchTo:
-		return ev.headerContains("To", n.needle)
+		return ev.addressContains("To", n.needle)
 	case searchSubject:
 		return ev.headerContains("Subject", n.needle)
 	case searchHeader:
@@ -297,6 +297,23 @@ func dateMatch(op searchOp, c int) bool {
 // headerContains searches the decoded values of the named fields (RFC
 // 9051 6.4.4: a field that is present matches the empty string).
 func (ev *evaluation) headerContains(name string, needle []byte) bool {
+	return ev.fieldContains(name, needle, decodeHeaderValue)
+}
+
+// addressContains searches the named address fields as the envelope has
+// them (RFC 3501 6.4.4: FROM, TO, CC and BCC match the string in the
+// envelope structure's field): decoded display names and mailbox@host,
+// groups by name, without the comments and white space that may sit
+// inside an address as written (RFC 5322 3.4.1), so that
+// "<user (comment)@ (comment) example.org>" is found as
+// user@example.org.
+func (ev *evaluation) addressContains(name string, needle []byte) bool {
+	return ev.fieldContains(name, needle, func(v string) string { return formatAddresses(parseAddressList(v)) })
+}
+
+// fieldContains searches the values of the named fields, as value gives
+// them, for the folded needle.
+func (ev *evaluation) fieldContains(name string, needle []byte, value func(string) string) bool {
 	h := ev.header()
 	if h == nil {
 		return false
@@ -305,7 +322,7 @@ func (ev *evaluation) headerContains(name string, needle []byte) bool {
 		if !equalFoldASCII(f.Name, name) {
 			continue
 		}
-		ev.m.scratch = appendFold(ev.m.scratch[:0], []byte(decodeHeaderValue(f.Value)))
+		ev.m.scratch = appendFold(ev.m.scratch[:0], []byte(value(f.Value)))
 		if bytes.Contains(ev.m.scratch, needle) {
 			return true
 		}

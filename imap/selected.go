@@ -4,10 +4,7 @@ import (
 	"cmp"
 	"iter"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
-	"sync"
 )
 
 // selected is the session's state of its selected mailbox: its own copy
@@ -23,9 +20,8 @@ type selected struct {
 	// (held back during FETCH, STORE and SEARCH by sequence number).
 	pending map[uint32]struct{}
 	// flags are the flags announced in the last untagged FLAGS response.
-	flags     []string
-	permAny   bool // \* announced in PERMANENTFLAGS
-	recentKey string
+	flags   []string
+	permAny bool // \* announced in PERMANENTFLAGS
 	// saved is the search result variable of RFC 5182 ("$"), as UIDs in
 	// ascending order. It lives here so that SELECT, EXAMINE, UNSELECT
 	// and CLOSE, which replace or drop the selected state, reset it to
@@ -165,37 +161,6 @@ func (s *selected) uidSet(idx msgRuns) (SeqSet, int) {
 		n++
 	}
 	return b.Set(), n
-}
-
-// recentTracker gives \Recent to the first session that sees a message
-// (RFC 3501 2.3.2): per user and mailbox, the highest UID some
-// session has been shown.
-type recentTracker struct {
-	mu   sync.Mutex
-	seen map[string]uint32
-}
-
-// claim returns the UIDs among uids (ascending) that no session has seen,
-// and records them as seen.
-func (t *recentTracker) claim(key string, uids []uint32) []uint32 {
-	if len(uids) == 0 {
-		return nil
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.seen == nil {
-		t.seen = make(map[string]uint32)
-	}
-	last := t.seen[key]
-	i := sort.Search(len(uids), func(i int) bool { return uids[i] > last })
-	if uids[len(uids)-1] > last {
-		t.seen[key] = uids[len(uids)-1]
-	}
-	return uids[i:]
-}
-
-func recentKey(user, mailbox string, uidValidity uint32) string {
-	return user + "\x00" + mailbox + "\x00" + strconv.FormatUint(uint64(uidValidity), 10)
 }
 
 // flagsOf returns a message's flags as the session shows them: with
@@ -370,7 +335,7 @@ func (c *conn) applyUpdate(u Update) {
 			uids = append(uids, m.UID)
 			c.knowFlags(m.Flags)
 		}
-		for _, r := range c.srv.recent.claim(s.recentKey, uids) {
+		for _, r := range c.recentOf(s, uids) {
 			s.recent[r] = struct{}{}
 		}
 		if len(uids) > 0 {

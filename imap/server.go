@@ -47,8 +47,10 @@ const (
 // 6855), CONDSTORE (RFC 7162 3.1), QRESYNC (RFC 7162 3.2, advertised after login when the User implements QResyncUser and
 // its mailboxes VanishedReporter), SORT, THREAD=ORDEREDSUBJECT and
 // THREAD=REFERENCES (RFC 5256), ESORT (RFC 5267 3: SORT RETURN
-// with MIN, MAX, COUNT, ALL), SORT=DISPLAY (RFC 5957), STARTTLS and
-// LOGINDISABLED.
+// with MIN, MAX, COUNT, ALL), SORT=DISPLAY (RFC 5957), CATENATE (RFC
+// 4469), URLAUTH and URLAUTH=BINARY (RFC 4467, RFC 5524: advertised when
+// the Backend is a URLAuthBackend and, after login, the User an
+// AccessKeyUser), STARTTLS and LOGINDISABLED.
 //
 // MULTIAPPEND is all or none (RFC 3502): the messages are stored as they
 // arrive, and when a later one fails those already stored are removed
@@ -99,15 +101,29 @@ type Server struct {
 	// data is sent; also advertised as APPENDLIMIT). Zero means
 	// DefaultMaxAppendSize.
 	MaxAppendSize int64
-	// MaxConnections and MaxConnectionsPerIP cap concurrent connections;
-	// over a cap a connection gets "* BYE [UNAVAILABLE]". Zero means the
-	// default; negative means no cap.
+	// MaxConnections and MaxConnectionsPerIP cap concurrent connections,
+	// overall and from one source (an IPv4 address or an IPv6 /64, see
+	// IPv4PrefixLength); over a cap a connection gets "* BYE
+	// [UNAVAILABLE]". Zero means the default; negative means no cap.
 	MaxConnections      int
 	MaxConnectionsPerIP int
+	// IPv4PrefixLength and IPv6PrefixLength say how many leading bits of a
+	// client's address are one source for MaxConnectionsPerIP: 32 and 64
+	// if zero, since a host on an IPv6 network has a /64 to pick
+	// addresses from.
+	IPv4PrefixLength, IPv6PrefixLength int
 	// MaxAuthFailures is the number of failed LOGIN/AUTHENTICATE after
 	// which the connection is closed. Zero means the default; negative
 	// means no limit.
 	MaxAuthFailures int
+	// LoginLimiter, if set, throttles logins across sessions: it is asked
+	// before credentials are checked (a refused attempt gets NO
+	// [UNAVAILABLE] and a "login blocked" log line), and told of each
+	// failure and success; a failure is answered after the wait it
+	// returns. One mailbox/throttle.Logins can serve the IMAP, POP3 and
+	// SMTP servers together. Nil: failures are only counted per session
+	// (MaxAuthFailures).
+	LoginLimiter LoginLimiter
 	// MaxBadCommands is the number of BAD responses after which the
 	// connection is closed with BYE. Zero means the default; negative
 	// means no limit.
@@ -210,6 +226,8 @@ func (s *Server) protocol() *netserver.Protocol {
 		HandshakeTimeout:  s.commandTimeout(),
 		MaxConns:          netserver.Limit(s.MaxConnections, DefaultMaxConnections),
 		MaxPerIP:          netserver.Limit(s.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP),
+		PrefixIPv4:        s.IPv4PrefixLength,
+		PrefixIPv6:        s.IPv6PrefixLength,
 		Logger:            s.logger(),
 		BaseContext:       s.BaseContext,
 		ConnContext:       s.ConnContext,

@@ -35,6 +35,8 @@ func FuzzSession(f *testing.F) {
 		"\x00\xff{999999999}\r\n* * *\r\n",
 		"a ENABLE QRESYNC\r\nb SELECT INBOX (QRESYNC (1 1 1:9 (1:2 1,2)))\r\nc UID FETCH 1:* FLAGS (CHANGEDSINCE 1 VANISHED)\r\nd STORE 1 +FLAGS (\\Deleted)\r\ne EXPUNGE\r\n",
 		"a SELECT INBOX\r\nb SORT RETURN (MIN MAX ALL COUNT) (REVERSE SUBJECT) UTF-8 ALL\r\nc UID SORT RETURN () (DATE) US-ASCII 1:*\r\n",
+		"a APPEND INBOX CATENATE (URL \"/INBOX/;UID=1/;SECTION=HEADER\" TEXT {4+}\r\nbody URL \"/INBOX/;UID=2/;PARTIAL=0.9\")\r\nb SELECT INBOX\r\nc APPEND INBOX CATENATE (URL \";UID=1\" URL \"/INBOX/;UID=9\" TEXT {1+}\r\nx)\r\n",
+		"a GENURLAUTH \"imap://alice@h/INBOX/;UID=2/;SECTION=1;URLAUTH=authuser\" INTERNAL\r\nb URLFETCH (\"imap://alice@h/INBOX/;UID=2;URLAUTH=anonymous:INTERNAL:00000000000000000000000000000000\" BINARY BODYPARTSTRUCTURE)\r\nc RESETKEY\r\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -45,9 +47,7 @@ func FuzzSession(f *testing.F) {
 	// doubles it).
 	var backend atomic.Pointer[mailbox.IMAPBackend]
 	srv := &imap.Server{
-		Backend: imap.BackendFunc(func(ctx context.Context, conn imap.ConnInfo, username, password string) (imap.User, error) {
-			return backend.Load().Login(ctx, conn, username, password)
-		}),
+		Backend:             swappedBackend{&backend},
 		AllowInsecureAuth:   true,
 		Logger:              slog.New(rec),
 		CommandTimeout:      2 * time.Second,
@@ -75,6 +75,20 @@ func FuzzSession(f *testing.F) {
 		checkWellFormed(t, fuzzlog.Converse(t, l.Addr().String(), append([]byte("L0 LOGIN alice secret\r\n"), in...)))
 		rec.FailOnPanics(t)
 	})
+}
+
+// swappedBackend serves the backend of the current fuzz input, URLAUTH
+// included.
+type swappedBackend struct {
+	p *atomic.Pointer[mailbox.IMAPBackend]
+}
+
+func (b swappedBackend) Login(ctx context.Context, conn imap.ConnInfo, username, password string) (imap.User, error) {
+	return b.p.Load().Login(ctx, conn, username, password)
+}
+
+func (b swappedBackend) URLUser(ctx context.Context, name string) (imap.User, error) {
+	return b.p.Load().URLUser(ctx, name)
 }
 
 // checkWellFormed reads responses to the end and checks their framing.

@@ -126,28 +126,32 @@ type sortItem struct {
 // firstMailbox is the local part of the first address of a header value.
 func firstMailbox(h *Header, field string) string {
 	v, _ := h.Get(field)
-	for _, a := range parseAddressList(v) {
-		if a.Host == "" {
-			continue // group syntax
-		}
-		return strings.ToLower(a.Mailbox)
+	if as := parseAddressList(v); len(as) > 0 {
+		// RFC 5256 3: the addr-mailbox of the first address; for a
+		// group, the start marker's, which holds the group name (RFC
+		// 3501 7.4.2).
+		return strings.ToLower(as[0].Mailbox)
 	}
 	return ""
 }
 
-// displayOf is the RFC 5957 display key of the first address.
+// displayOf is the RFC 5957 3 display key of the first address: its
+// decoded display name, else mailbox@host, else (a group, whose start
+// marker has no host) the group name.
 func displayOf(h *Header, field string) string {
 	v, _ := h.Get(field)
-	for _, a := range parseAddressList(v) {
-		if a.Host == "" {
-			continue
-		}
-		if n := decodeHeaderValue(a.Name); n != "" {
-			return strings.ToLower(n)
-		}
-		return strings.ToLower(a.Mailbox + "@" + a.Host)
+	as := parseAddressList(v)
+	if len(as) == 0 {
+		return ""
 	}
-	return ""
+	a := as[0]
+	if n := decodeHeaderValue(a.Name); n != "" {
+		return strings.ToLower(n)
+	}
+	if a.Host == "" {
+		return strings.ToLower(a.Mailbox)
+	}
+	return strings.ToLower(a.Mailbox + "@" + a.Host)
 }
 
 // sentDate is RFC 5256 2.2's sent date: the Date header, or the
@@ -167,9 +171,9 @@ func foldCase(s string) string {
 }
 
 // matchForSort runs key over the selected mailbox and returns the matching
-// messages with their sort keys. failed reports messages that could not
-// be read; bye that the connection is gone.
-func (c *conn) matchForSort(key *searchKey) (items []sortItem, failed, bye bool) {
+// messages with their sort keys. skip tells about the messages left out
+// (expunged elsewhere, unreadable); bye that the connection is gone.
+func (c *conn) matchForSort(key *searchKey) (items []sortItem, skip skipped, bye bool) {
 	s := c.mbox
 	m := newMatcher(key)
 	m.MaxSeq = uint32(len(s.msgs))
@@ -179,6 +183,7 @@ func (c *conn) matchForSort(key *searchKey) (items []sortItem, failed, bye bool)
 	v := &messageView{c: c}
 	for i := range s.msgs {
 		if _, gone := s.pending[s.msgs[i].UID]; gone {
+			skip.note(nil)
 			continue
 		}
 		v.seq = uint32(i + 1)
@@ -191,10 +196,11 @@ func (c *conn) matchForSort(key *searchKey) (items []sortItem, failed, bye bool)
 		if err != nil {
 			v.close()
 			if c.ctx.Err() != nil {
-				return nil, false, true
+				return nil, skip, true
 			}
-			c.logger().Info("imap: sort could not read a message", "uid", s.msgs[i].UID, "err", err)
-			failed = true
+			if !skip.note(err) {
+				c.logger().Error("imap: sort could not read a message", "uid", s.msgs[i].UID, "err", err)
+			}
 			continue
 		}
 		if !hit {
@@ -205,7 +211,7 @@ func (c *conn) matchForSort(key *searchKey) (items []sortItem, failed, bye bool)
 		v.close()
 		items = append(items, it)
 	}
-	return items, failed, false
+	return items, skip, false
 }
 
 // newSortItem gathers the sort and thread keys of message m, sequence
@@ -300,7 +306,7 @@ func cmdSort(c *conn, cmd *command) result {
 		// RFC 5267 4.3: a tag in use by an updating context.
 		return bad("Tag reuse")
 	}
-	items, failed, bye := c.matchForSort(a.Key)
+	items, skip, bye := c.matchForSort(a.Key)
 	if bye {
 		return result{bye: true}
 	}
@@ -314,10 +320,7 @@ func cmdSort(c *conn, cmd *command) result {
 	}
 	if a.ESearch {
 		c.writeESort(cmd, a, items)
-		if failed {
-			return no("", "Some messages could not be sorted")
-		}
-		return ok("")
+		return skip.done("sorted")
 	}
 	c.w.Raw("* SORT")
 	for _, it := range items {
@@ -329,10 +332,7 @@ func cmdSort(c *conn, cmd *command) result {
 		}
 	}
 	c.w.CRLF()
-	if failed {
-		return no("", "Some messages could not be sorted")
-	}
-	return ok("")
+	return skip.done("sorted")
 }
 
 // cmdThread serves THREAD and UID THREAD (RFC 5256 4).
@@ -341,7 +341,7 @@ func cmdThread(c *conn, cmd *command) result {
 	if a.Algorithm != "ORDEREDSUBJECT" && a.Algorithm != "REFERENCES" {
 		return bad("Unsupported threading algorithm " + a.Algorithm)
 	}
-	items, failed, bye := c.matchForSort(a.Key)
+	items, skip, bye := c.matchForSort(a.Key)
 	if bye {
 		return result{bye: true}
 	}
@@ -355,10 +355,7 @@ func cmdThread(c *conn, cmd *command) result {
 			c.writeThread(r, cmd.UID)
 		}
 		c.w.CRLF()
-		if failed {
-			return no("", "Some messages could not be threaded")
-		}
-		return ok("")
+		return skip.done("threaded")
 	}
 	num := func(it *sortItem) uint32 {
 		if cmd.UID {
@@ -408,10 +405,7 @@ func cmdThread(c *conn, cmd *command) result {
 		c.w.Raw(")")
 	}
 	c.w.CRLF()
-	if failed {
-		return no("", "Some messages could not be threaded")
-	}
-	return ok("")
+	return skip.done("threaded")
 }
 
 // writeESort answers SORT RETURN (...) with an ESEARCH response (RFC 5267

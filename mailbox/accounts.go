@@ -349,14 +349,17 @@ func OpenAccountsFile(path string, domains ...string) (*AccountsFile, error) {
 
 // Authenticate checks password for username, reading the file again if it
 // changed; it returns ErrAuthFailed for a wrong password, an unknown user,
-// and a disabled account.
+// and a disabled account, and an error wrapping ErrUnavailable when the
+// file cannot be read.
 func (a *AccountsFile) Authenticate(ctx context.Context, username, password string) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
 	t, err := a.current()
 	if err != nil {
-		return "", err
+		// Nothing is known about the credentials: a temporary failure,
+		// not a failed login.
+		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	user, found := resolveAccount(t.exists, a.Domains, username)
 	cost := t.cost

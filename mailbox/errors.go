@@ -35,6 +35,13 @@ var (
 	ErrClosed = errors.New("mailbox: closed")
 	// ErrLocked reports that another process holds the store's root.
 	ErrLocked = errors.New("mailbox: store root is locked by another process")
+	// ErrUnavailable reports a temporary failure of something the store
+	// or the accounts depend on, such as an accounts file that cannot be
+	// read: nothing is wrong with the request, and it may succeed later.
+	// IMAP answers NO [UNAVAILABLE] (RFC 5530 3), POP3 -ERR [SYS/TEMP]
+	// (RFC 3206 4). An Authenticator returns an error wrapping it for a
+	// failure that says nothing about the credentials.
+	ErrUnavailable = errors.New("mailbox: temporarily unavailable")
 )
 
 // NameError is the error for a folder or user name that fails validation.

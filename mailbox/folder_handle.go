@@ -428,8 +428,20 @@ func (f *Folder) pollSnapshot() Update {
 // messages found, not a look at every message of the folder with every
 // range. Called with st.mu held; st.msgs must not change meanwhile.
 func (st *folderState) inSet(uids UIDSet) iter.Seq[int] {
+	lim := st.visibleLimit()
+	n := sort.Search(len(st.msgs), func(i int) bool { return uint64(st.msgs[i].uid) >= lim })
+	return indexesInSet(n, func(i int) uint32 { return st.msgs[i].uid }, uids)
+}
+
+// inView is inSet for the handle's view.
+func (f *Folder) inView(uids UIDSet) iter.Seq[int] {
+	return indexesInSet(len(f.view), func(i int) uint32 { return f.view[i].UID }, uids)
+}
+
+// indexesInSet yields the indexes below n, ascending and once each, whose
+// UIDs (uidAt, ascending) are in uids (all of them if uids is nil).
+func indexesInSet(n int, uidAt func(int) uint32, uids UIDSet) iter.Seq[int] {
 	return func(yield func(int) bool) {
-		lim := st.visibleLimit()
 		ranges := []UIDRange{{0, 1<<32 - 1}}
 		if uids != nil {
 			ranges = make([]UIDRange, 0, len(uids))
@@ -447,8 +459,8 @@ func (st *folderState) inSet(uids UIDSet) iter.Seq[int] {
 		}
 		next := 0 // the messages before it were yielded or passed
 		for _, r := range ranges {
-			i := next + sort.Search(len(st.msgs)-next, func(k int) bool { return st.msgs[next+k].uid >= r.Start })
-			for ; i < len(st.msgs) && st.msgs[i].uid <= r.Stop && uint64(st.msgs[i].uid) < lim; i++ {
+			i := next + sort.Search(n-next, func(k int) bool { return uidAt(next+k) >= r.Start })
+			for ; i < n && uidAt(i) <= r.Stop; i++ {
 				if !yield(i) {
 					return
 				}
@@ -818,7 +830,9 @@ type CopyResult struct {
 // Copy copies the messages in uids to the folder dest of the same user,
 // with their flags, keywords and internal dates (RFC 3501 section 6.4.7).
 // Files are hard-linked where the file system allows. It fails with
-// ErrNoSuchFolder if dest does not exist (IMAP [TRYCREATE]).
+// ErrNoSuchFolder if dest does not exist (IMAP [TRYCREATE]), and with
+// ErrNoSuchMessage, copying nothing, if a message of the handle's view in
+// uids was expunged since the last Poll (IMAP [EXPUNGEISSUED]).
 func (f *Folder) Copy(ctx context.Context, uids UIDSet, dest string) (CopyResult, error) {
 	if err := f.check(); err != nil {
 		return CopyResult{}, err
@@ -867,6 +881,15 @@ func (f *Folder) copy(ctx context.Context, uids UIDSet, dest string) (CopyResult
 	for i := range src.inSet(uids) {
 		m := src.msgs[i]
 		items = append(items, item{m: m, kws: flagStrings(0, m.kw, src.keywords), path: src.dir + subdir(m.inNew) + m.name})
+	}
+	// All or nothing (RFC 3501 section 6.4.7): a message of this
+	// session's view that another session expunged since the last Poll
+	// fails the copy (IMAP NO [EXPUNGEISSUED]).
+	for i := range f.inView(uids) {
+		if src.find(f.view[i].UID) < 0 {
+			src.mu.Unlock()
+			return CopyResult{}, ErrNoSuchMessage
+		}
 	}
 	src.mu.Unlock()
 	if len(items) == 0 {

@@ -30,6 +30,9 @@ type Status struct {
 	Size          int64 // total RFC822.SIZE (RFC 8438 STATUS=SIZE)
 	Deleted       uint32
 	HighestModSeq uint64
+	// Recent is the number of messages no handle has taken \Recent
+	// from (Folder.TakeRecent; RFC 3501 section 6.3.10).
+	Recent uint32
 }
 
 // CreateFolder creates a folder, and its missing parents (RFC 3501 section
@@ -397,7 +400,7 @@ func (s *Store) Status(ctx context.Context, user, name string) (Status, error) {
 	if _, err := st.refresh(); err != nil {
 		return Status{}, err
 	}
-	out := Status{UIDNext: st.uidNextVisible(), UIDValidity: st.uidValidity, HighestModSeq: st.hms}
+	out := Status{UIDNext: st.uidNextVisible(), UIDValidity: st.uidValidity, HighestModSeq: st.hms, Recent: st.recentCount()}
 	lim := st.visibleLimit()
 	for i := range st.msgs {
 		m := &st.msgs[i]

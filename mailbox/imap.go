@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"syscall"
 
 	"github.com/mailwright/mailwright/imap"
 )
@@ -78,6 +79,9 @@ func (b *IMAPBackend) Login(ctx context.Context, conn imap.ConnInfo, username, p
 		if errors.As(err, &ie) {
 			return nil, err
 		}
+		if errors.Is(err, ErrUnavailable) {
+			return nil, &imap.Error{Code: "UNAVAILABLE", Err: err}
+		}
 		return nil, &imap.Error{Code: "AUTHENTICATIONFAILED", Err: err}
 	}
 	return b.Store.newIMAPUser(&imapUser{s: b.Store, user: user, cache: b.caches()}), nil
@@ -96,7 +100,7 @@ type imapUser struct {
 }
 
 // imapErr maps store errors to the IMAP response codes a client sees
-// (RFC 5530); others pass through and become NO [SERVERBUG].
+// (RFC 5530 3); others pass through and become NO [SERVERBUG].
 func imapErr(err error) error {
 	if err == nil {
 		return nil
@@ -121,7 +125,15 @@ func imapErr(err error) error {
 	case errors.Is(err, ErrTooManyKeywords):
 		return &imap.Error{Code: "LIMIT", Text: "Too many keywords in this mailbox", Err: err}
 	case errors.Is(err, ErrNoSuchMessage):
-		return &imap.Error{Code: "EXPUNGEISSUED", Text: "Message was expunged", Err: err}
+		// Another session expunged it.
+		code = "EXPUNGEISSUED"
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrClosed):
+		// ErrClosed: the store is closing (the server is shutting down).
+		code = "UNAVAILABLE"
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		// The disk or the user's file system quota is full (Dovecot
+		// answers the same).
+		return &imap.Error{Code: "OVERQUOTA", Text: "Not enough disk space", Err: err}
 	default:
 		return err
 	}
@@ -187,8 +199,13 @@ func (u *imapUser) Status(ctx context.Context, name string) (imap.MailboxStatus,
 		return imap.MailboxStatus{}, imapErr(err)
 	}
 	return imap.MailboxStatus{Messages: st.Messages, Unseen: st.Unseen, UIDNext: st.UIDNext,
-		UIDValidity: st.UIDValidity, Deleted: st.Deleted, Size: st.Size, HighestModSeq: st.HighestModSeq}, nil
+		UIDValidity: st.UIDValidity, Deleted: st.Deleted, Size: st.Size, HighestModSeq: st.HighestModSeq,
+		Recent: st.Recent}, nil
 }
+
+// KeepsRecent implements imap.RecentUser: the store keeps \Recent
+// (Folder.TakeRecent), and Status counts it.
+func (u *imapUser) KeepsRecent() bool { return true }
 
 func (u *imapUser) Append(ctx context.Context, name string, r io.Reader, opts *imap.AppendOptions) (imap.AppendResult, error) {
 	var o *AppendOptions
@@ -207,15 +224,27 @@ func (u *imapUser) Open(ctx context.Context, name string, readOnly bool) (imap.M
 	if err != nil {
 		return nil, imapErr(err)
 	}
-	return &imapMailbox{f: f, user: u.user, cache: u.cache}, nil
+	return &imapMailbox{f: f, user: u.user, cache: u.cache, readOnly: readOnly}, nil
 }
 
 func (u *imapUser) Logout() error { return nil }
 
 type imapMailbox struct {
-	f     *Folder
-	user  string
-	cache *imapCaches
+	f        *Folder
+	user     string
+	cache    *imapCaches
+	readOnly bool // EXAMINE: \Recent is not taken
+}
+
+var _ imap.RecentMailbox = (*imapMailbox)(nil)
+
+// Recent implements imap.RecentMailbox with the store's \Recent: SELECT
+// takes it (Folder.TakeRecent), EXAMINE only looks (Folder.Recent).
+func (m *imapMailbox) Recent(uids []uint32) []uint32 {
+	if m.readOnly {
+		return m.f.Recent(uids)
+	}
+	return m.f.TakeRecent(uids)
 }
 
 func infos(ms []MessageInfo) []imap.MessageInfo {

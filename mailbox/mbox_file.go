@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mailwright/mailwright/internal/ctxio"
 )
 
 // MboxFile is an mbox file on disk (format: see MboxReader and AppendMbox)
@@ -216,7 +218,7 @@ func (l *MboxLock) write(ctx context.Context, size int64, from string, date time
 			w.WriteString("\n")
 		}
 	}
-	if err := AppendMbox(w, from, date, mboxCtxReader{ctx, msg}); err != nil {
+	if err := AppendMbox(w, from, date, ctxio.Reader(ctx, msg)); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -330,17 +332,4 @@ func (l *MboxLock) Close() error {
 	err := l.f.Close() // closing the last descriptor releases the flock
 	l.f = nil
 	return err
-}
-
-// mboxCtxReader stops a copy when ctx is done.
-type mboxCtxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c mboxCtxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -32,9 +32,11 @@ const (
 // CanonicalName validates a folder name and returns its canonical form:
 // INBOX (in any case) as "INBOX", also as the first component of a path.
 // It returns a *NameError for names the store refuses: empty names or
-// components, components starting with ".", NUL and control characters,
-// the LIST wildcards "%" and "*", invalid UTF-8, a component over 255 bytes,
-// a name over 1024 bytes, or one whose on-disk form exceeds 255 bytes.
+// components (a leading "/" makes one), a name starting with "~" or "#"
+// (namespace prefixes, RFC 2342), components starting with ".", NUL and
+// control characters, the LIST wildcards "%" and "*", invalid UTF-8, a
+// component over 255 bytes, a name over 1024 bytes, or one whose on-disk
+// form exceeds 255 bytes.
 func CanonicalName(name string) (string, error) {
 	bad := func(reason string) (string, error) { return "", &NameError{Name: name, Reason: reason} }
 	if name == "" {
@@ -57,6 +59,12 @@ func CanonicalName(name string) (string, error) {
 		case r == utf8.RuneError:
 			return bad("not valid UTF-8")
 		}
+	}
+	if name[0] == '~' || name[0] == '#' {
+		// RFC 2342: other servers (and tools reading this tree) take "~user/"
+		// for another user's folders and "#..." for a namespace; the store
+		// has only personal folders, without a prefix.
+		return bad("starts with " + name[:1] + ", a namespace prefix")
 	}
 	comps := strings.Split(name, Delimiter)
 	for i, c := range comps {

@@ -15,8 +15,9 @@ func TestFolderNames(t *testing.T) {
 	bad := []string{
 		"", "/", "a/", "/a", "a//b", ".hidden", "a/.b", "..", "a/../b", "a\x00b", "a\nb", "a\tb",
 		"a\x7fb", "a\u0085b", "100%", "a*", "\xff\xfe", strings.Repeat("x", 256), strings.Repeat("abcdefgh/", 120),
-		strings.Repeat("é", 130),       // 260 bytes in one component
-		strings.Repeat("ü/", 60) + "x", // fits per component but too long on disk
+		strings.Repeat("é", 130),                    // 260 bytes in one component
+		strings.Repeat("ü/", 60) + "x",              // fits per component but too long on disk
+		"~root/probe", "~", "#news/comp", "#shared", // namespace prefixes (RFC 2342)
 	}
 	for _, n := range bad {
 		_, err := CanonicalName(n)
@@ -34,6 +35,7 @@ func TestFolderNames(t *testing.T) {
 		"日本語/メール":          ".&ZeVnLIqe-.&MOEw,DDr-",
 		"inbox/Sub":        ".INBOX.Sub",
 		"Mr. Smith's mail": ".Mr%2E Smith's mail",
+		"Archive/~old#1":   ".Archive.~old#1", // a prefix only at the start of a name
 	}
 	for n, disk := range good {
 		canon, err := CanonicalName(n)

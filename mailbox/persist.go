@@ -176,10 +176,14 @@ func appendCeilingRecord(b []byte, c uint64) []byte {
 // (names only, no stat) and the index supplies sizes and dates of the
 // files it knows. It ends with a CRC; a damaged index is ignored.
 //
-//	MWIDX1 <uidvalidity> <uidnext> <highestmodseq> <ceiling> <uidlist-id> <uidlist-size> <new-mtime> <cur-mtime> <observed> <count>
+//	MWIDX1 <uidvalidity> <uidnext> <highestmodseq> <ceiling> <uidlist-id> <uidlist-size> <new-mtime> <cur-mtime> <observed> <count> <first-recent>
 //	<uid> <modseq> <size> <raw-size> <date> <n|c> <file name>
 //	...
 //	end <crc32>
+//
+// first-recent is the lowest UID that may still be \Recent (recent.go);
+// an index written before it existed has none, and then no message it
+// knows is recent.
 
 type indexData struct {
 	uidValidity  uint32
@@ -190,6 +194,7 @@ type indexData struct {
 	newMtime     int64
 	curMtime     int64
 	observed     int64
+	firstRecent  uint64
 	msgs         []msgRec
 }
 
@@ -217,10 +222,10 @@ func parseIndexBody(body []byte) (*indexData, error) {
 		return nil, errBadIndex
 	}
 	h := strings.Fields(string(body[:nl]))
-	if len(h) != 11 || h[0] != "MWIDX1" {
+	if len(h) != 11 && len(h) != 12 || h[0] != "MWIDX1" {
 		return nil, errBadIndex
 	}
-	var nums [11]int64
+	var nums [12]int64
 	for i, f := range h[1:] {
 		if i == 4 {
 			continue // uidlist id
@@ -237,6 +242,10 @@ func parseIndexBody(body []byte) (*indexData, error) {
 		uidlistSize: nums[5], newMtime: nums[6], curMtime: nums[7], observed: nums[8],
 	}
 	count := nums[9]
+	idx.firstRecent = uint64(nums[10])
+	if len(h) == 11 {
+		idx.firstRecent = uint64(idx.uidNext)
+	}
 	if idx.uidValidity == 0 || count < 0 || count > int64(len(body)) {
 		return nil, errBadIndex
 	}
@@ -329,7 +338,7 @@ func formatIndex(w io.Writer, idx *indexData, msgs []msgRec) error {
 	}
 	b = append(b, ' ')
 	b = append(b, idx.uidlistID...)
-	for _, v := range []int64{idx.uidlistSize, idx.newMtime, idx.curMtime, idx.observed, int64(len(msgs))} {
+	for _, v := range []int64{idx.uidlistSize, idx.newMtime, idx.curMtime, idx.observed, int64(len(msgs)), int64(idx.firstRecent)} {
 		b = append(b, ' ')
 		b = strconv.AppendInt(b, v, 10)
 	}

@@ -12,7 +12,11 @@ import (
 
 // Authenticator checks a user's credentials and returns the canonical user
 // name under which the user's mail is stored. It returns an error for bad
-// credentials (any error but a context error is taken as a failed login).
+// credentials: any error but a context error, or one wrapping
+// ErrUnavailable (a temporary failure), is taken as a failed login. An
+// *imap.Error reaches IMAP clients as it is, and a *pop3.Error POP3
+// clients, so that an Authenticator can answer with a response code of
+// its own (RFC 5530 EXPIRED or CONTACTADMIN, RFC 3206 SYS/PERM).
 type Authenticator interface {
 	Authenticate(ctx context.Context, username, password string) (user string, err error)
 }
@@ -56,6 +60,9 @@ func (b *POP3Backend) Login(ctx context.Context, conn pop3.ConnInfo, username, p
 		var pe *pop3.Error
 		if errors.As(err, &pe) {
 			return nil, err
+		}
+		if errors.Is(err, ErrUnavailable) {
+			return nil, &pop3.Error{Code: "SYS/TEMP", Err: err}
 		}
 		return nil, &pop3.Error{Code: "AUTH", Message: "authentication failed", Err: err}
 	}

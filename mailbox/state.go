@@ -84,7 +84,8 @@ type folderState struct {
 	uidValidity     uint32
 	uidNext         uint32
 	hms, ceiling    uint64
-	needR           bool // next modseq must first extend the reservation
+	firstRecent     uint64 // lowest UID that may be \Recent (recent.go)
+	needR           bool   // next modseq must first extend the reservation
 	msgs            []msgRec
 	byBase          map[string]uint32
 	pending         []uint32 // UIDs staged but not durable, ascending
@@ -276,7 +277,7 @@ func (st *folderState) writeIndex() error {
 	}
 	idx := &indexData{
 		uidValidity: st.uidValidity, uidNext: st.uidNext,
-		hms: st.hms, ceiling: st.ceiling,
+		hms: st.hms, ceiling: st.ceiling, firstRecent: st.firstRecent,
 		uidlistID: st.ulID, uidlistSize: st.ulSize,
 		newMtime: st.obs[0].mtime, curMtime: st.obs[1].mtime,
 		// Record the older observation: the index is trusted only if both
@@ -454,6 +455,12 @@ func (st *folderState) load() error {
 	}
 	if st.uidNext == 0 {
 		st.uidNext = 1
+	}
+	// Without an index (a new folder, or one whose index was lost), no
+	// session has taken \Recent from any message.
+	st.firstRecent = 1
+	if idx != nil {
+		st.firstRecent = idx.firstRecent
 	}
 	if idx != nil {
 		st.hms = max(idx.hms, st.ceiling)

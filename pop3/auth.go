@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/mailwright/mailwright/internal/netserver"
 )
 
 // mechanisms are the SASL mechanisms AUTH always accepts, in CAPA order.
@@ -80,6 +82,10 @@ func (c *conn) cmdAUTH(cmd *command) bool {
 	login := func(username, password string) error {
 		user = username
 		loggedIn = true
+		if !c.allowed(op, username) {
+			loginErr = errLoginBlocked
+			return loginErr
+		}
 		md, loginErr = c.srv.Backend.Login(c.ctx, c.connInfo(), username, password)
 		return loginErr
 	}
@@ -127,21 +133,19 @@ func (c *conn) authSASL(op, mech string, cmd *command) bool {
 	if err != nil {
 		return c.loginResult(op, "", nil, err)
 	}
-	user := func() string {
-		if u, ok := srv.(interface{ Username() string }); ok {
-			return u.Username()
-		}
-		return ""
-	}
-	stop, err := c.saslExchange(srv, ir)
+	// The LoginLimiter is asked before the first step, and again once the
+	// mechanism names the user before checking its proof (SCRAM), as PASS
+	// asks before the password.
+	step := c.logins().GateSASL(c.ctx, c.raw.RemoteAddr(), op, srv, errLoginBlocked)
+	stop, err := c.saslExchange(step, ir)
 	switch {
 	case stop != nil:
 		return *stop
 	case err != nil:
-		return c.loginResult(op, user(), nil, err)
+		return c.loginResult(op, netserver.SASLUsername(srv), nil, err)
 	}
 	md, err := srv.Maildrop(c.ctx)
-	return c.loginResult(op, user(), md, err)
+	return c.loginResult(op, netserver.SASLUsername(srv), md, err)
 }
 
 // initialResponse decodes the initial response of an AUTH line (nil if
@@ -166,7 +170,7 @@ func (c *conn) initialResponse(cmd *command) ([]byte, bool) {
 // (nil, nil) or fails (its error). stop is set when the exchange ended
 // otherwise (cancelled, a bad line: the response was sent), and holds
 // what the command returns.
-func (c *conn) saslExchange(srv sasl.Server, ir []byte) (stop *bool, err error) {
+func (c *conn) saslExchange(srv netserver.SASLStep, ir []byte) (stop *bool, err error) {
 	ret := func(v bool) *bool { return &v }
 	resp := ir
 	for {

@@ -25,8 +25,11 @@ type SASLBackend interface {
 // the login as Backend.Login does: an error wrapping ErrAuthFailed for
 // what the client sent, logged as a failed login (netserver's format,
 // with the method "AUTH <mech>" and, if the server has a method
-// Username() string, that user); any other error is a failure of the
-// backend.
+// Username() string, that user) and counted by the server's
+// LoginLimiter; any other error is a failure of the backend. The
+// LoginLimiter is asked before the first step and again before the step
+// after Username names a user, so a blocked client never reaches the
+// proof.
 type SASLServer interface {
 	sasl.Server
 	// Maildrop returns the maildrop of the user the exchange

@@ -1,6 +1,10 @@
 package pop3
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/mailwright/mailwright/internal/lineio"
+)
 
 // Session states (RFC 1939 section 3).
 const (
@@ -82,6 +86,7 @@ const (
 	errTooManyArgs    parseError = "Too many arguments"
 	errMissingArgs    parseError = "Missing argument"
 	errBadCharacter   parseError = "Invalid character in command"
+	errBareLineEnd    parseError = "Bare CR or LF in a command line; lines end with CRLF"
 )
 
 // parseCommand parses one command line, without its line ending, into the
@@ -91,6 +96,11 @@ const (
 // and trailing spaces are tolerated; control characters are refused.
 func parseCommand(line []byte) (command, error) {
 	var cmd command
+	if lineio.HasBare(line) {
+		// RFC 1939 3: commands end with CRLF; the line reader keeps a bare
+		// CR or LF in the line, which makes it one bad command.
+		return cmd, errBareLineEnd
+	}
 	if len(line) == 0 {
 		return cmd, errEmptyCommand
 	}

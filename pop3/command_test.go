@@ -40,7 +40,9 @@ func TestParseCommand(t *testing.T) {
 		{"ST\x00T", "", nil, errUnknownCommand},
 		{"USER a\x00b", "USER", nil, errBadCharacter},
 		{"USER a\tb", "USER", nil, errBadCharacter},
-		{"PASS a\rb", "PASS", nil, errBadCharacter},
+		{"PASS a\rb", "PASS", nil, errBareLineEnd},
+		{"STAT\nLIST", "", nil, errBareLineEnd},
+		{"\n", "", nil, errBareLineEnd},
 		{"USER caf\xc3\xa9", "USER", []string{"caf\xc3\xa9"}, nil},
 	} {
 		cmd, err := parseCommand([]byte(tc.line))
@@ -100,7 +102,7 @@ func FuzzParseCommand(f *testing.F) {
 	for _, s := range []string{
 		"STAT", "list 1", "TOP 1 10", "USER alice", "PASS pass word", "APOP a b",
 		"AUTH PLAIN AGFsaWNlAHNlY3JldA==", "AUTH", "", " ", "RETR  2 ", "UIDL\x00",
-		"QUIT extra", "capa", "ST\xffT", "NOOP\r",
+		"QUIT extra", "capa", "ST\xffT", "NOOP\r", "STAT\nDELE 1", "USER a\rPASS b",
 	} {
 		f.Add([]byte(s))
 	}
@@ -111,6 +113,9 @@ func FuzzParseCommand(f *testing.F) {
 				t.Fatalf("error of type %T", err)
 			}
 			return
+		}
+		if bytes.ContainsAny(line, "\r\n") {
+			t.Fatalf("%q with a bare CR or LF parsed as a command", line)
 		}
 		spec := cmd.spec
 		if spec == nil || commands[spec.name] != spec {

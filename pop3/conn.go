@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mailwright/mailwright/internal/lineio"
 	"github.com/mailwright/mailwright/internal/netserver"
 	"github.com/mailwright/mailwright/internal/safetext"
 )
@@ -50,8 +51,9 @@ type conn struct {
 	liveCount int
 	liveSize  int64
 
-	cmd command
-	dw  dotWriter
+	cmd     command
+	dw      dotWriter
+	lineBuf []byte // a line that does not fit br's buffer at once
 }
 
 // connWriter is the bufio.Writer's destination: each write gets its own
@@ -210,7 +212,7 @@ func (c *conn) hasLine() bool {
 		return false
 	}
 	b, _ := c.br.Peek(n)
-	return bytes.IndexByte(b, '\n') >= 0
+	return bytes.Contains(b, crlf)
 }
 
 // flush sends the buffered responses.
@@ -239,32 +241,18 @@ func (c *conn) readCommand() ([]byte, error) {
 	return line, err
 }
 
-// readLine reads one line of at most limit octets (line ending included)
-// and returns it without its CRLF or LF. A longer line is read to its end
-// and dropped, never held in memory, and errLineTooLong returned.
+// readLine reads one line of at most limit octets (CRLF included) and
+// returns it without its CRLF. Only CRLF ends a line (RFC 1939 3): a bare
+// LF or CR stays in the line, which parseCommand refuses as one bad
+// command (see package lineio). A longer line is read to its end and
+// dropped, never held in memory, and errLineTooLong returned.
 func (c *conn) readLine(limit int) ([]byte, error) {
-	line, err := c.br.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		for err == bufio.ErrBufferFull {
-			_, err = c.br.ReadSlice('\n')
-		}
-		if err != nil {
-			return nil, err
-		}
+	line, buf, err := lineio.ReadLine(c.br, c.lineBuf, limit)
+	c.lineBuf = buf
+	if err == lineio.ErrTooLong {
 		return nil, errLineTooLong
 	}
-	if err != nil {
-		// A partial line at EOF is not a command.
-		return nil, err
-	}
-	if len(line) > limit {
-		return nil, errLineTooLong
-	}
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, nil
+	return line, err
 }
 
 // reply writes a one-line response: "+OK text" or "-ERR [code] text".

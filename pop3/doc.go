@@ -89,5 +89,7 @@
 //
 //	level=WARN msg="login failed" proto=pop3 ip=192.0.2.7 user=alice method=PASS
 //
-// method is PASS (after USER), APOP, "AUTH PLAIN" or "AUTH LOGIN".
+// method is PASS (after USER), APOP, "AUTH PLAIN" or "AUTH LOGIN". A
+// login that the LoginLimiter refuses before checking it is logged as
+// "login blocked", with the limiter's reason.
 package pop3

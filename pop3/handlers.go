@@ -36,6 +36,9 @@ func (c *conn) cmdPASS(cmd *command) bool {
 	}
 	user := c.user
 	c.user = ""
+	if !c.allowed("PASS", user) {
+		return c.loginResult("PASS", user, nil, errLoginBlocked)
+	}
 	md, err := c.srv.Backend.Login(c.ctx, c.connInfo(), user, string(cmd.arg(0)))
 	return c.loginResult("PASS", user, md, err)
 }
@@ -53,6 +56,9 @@ func (c *conn) cmdAPOP(cmd *command) bool {
 		return true
 	}
 	user := string(cmd.arg(0))
+	if !c.allowed("APOP", user) {
+		return c.loginResult("APOP", user, nil, errLoginBlocked)
+	}
 	md, err := ab.LoginAPOP(c.ctx, c.connInfo(), user, c.timestamp, strings.ToLower(string(digest)))
 	return c.loginResult("APOP", user, md, err)
 }
@@ -74,11 +80,12 @@ func (c *conn) loginResult(op, user string, md Maildrop, err error) bool {
 		if md != nil {
 			md.Close()
 		}
-		return c.authFailed(op, user, err, errors.Is(err, ErrAuthFailed))
+		return c.authFailed(op, user, err, err == errLoginBlocked || errors.Is(err, ErrAuthFailed))
 	}
 	if md == nil {
 		return c.authFailed(op, user, errors.New("pop3: Backend returned neither a maildrop nor an error"), false)
 	}
+	c.logins().Succeeded(c.ctx, c.raw.RemoteAddr(), user)
 	msgs, err := md.Messages(c.ctx)
 	if err == nil {
 		err = checkMessages(msgs)
@@ -134,18 +141,29 @@ func checkMessages(msgs []Message) error {
 
 // authFailed answers a failed login (op: PASS, APOP, AUTH PLAIN, AUTH
 // LOGIN) and closes the connection after MaxAuthFailures failures of
-// credentials, each logged in the format the protocols share
-// (netserver.LoginFailed).
+// credentials or attempts the LoginLimiter refused; each failure is logged
+// in the format the protocols share (netserver.LoginFailed), counted by
+// the LoginLimiter and answered after its delay.
 func (c *conn) authFailed(op, user string, err error, counts bool) bool {
 	if !counts {
 		c.replyError(op, err)
 		return true
 	}
 	c.authFailures++
-	netserver.LoginFailed(c.ctx, c.srv.logger(), "pop3", c.raw.RemoteAddr(), user, op)
+	if err != errLoginBlocked { // a blocked attempt is logged by allowed
+		c.logins().Failed(c.ctx, c.raw.RemoteAddr(), user, op)
+	}
 	if m := netserver.Limit(c.srv.MaxAuthFailures, DefaultMaxAuthFailures); m > 0 && c.authFailures >= m {
-		c.reply(false, "AUTH", "Authentication failed; too many failures, closing connection")
+		if err == errLoginBlocked {
+			c.reply(false, errLoginBlocked.Code, errLoginBlocked.Message+"; closing connection")
+		} else {
+			c.reply(false, "AUTH", "Authentication failed; too many failures, closing connection")
+		}
 		return false
+	}
+	if err == errLoginBlocked {
+		c.reply(false, errLoginBlocked.Code, errLoginBlocked.Message)
+		return true
 	}
 	c.replyError(op, err)
 	return true

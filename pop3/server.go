@@ -93,14 +93,27 @@ type Server struct {
 	// connection gets "-ERR [SYS/TEMP]" and is closed. Zero means
 	// DefaultMaxConnections; negative means no cap.
 	MaxConnections int
-	// MaxConnectionsPerIP caps the concurrent connections from one IP
-	// address, the same way. Zero means DefaultMaxConnectionsPerIP;
-	// negative means no cap.
+	// MaxConnectionsPerIP caps the concurrent connections from one source
+	// (an IPv4 address or an IPv6 /64, see IPv4PrefixLength), the same
+	// way. Zero means DefaultMaxConnectionsPerIP; negative means no cap.
 	MaxConnectionsPerIP int
+	// IPv4PrefixLength and IPv6PrefixLength say how many leading bits of a
+	// client's address are one source for MaxConnectionsPerIP: 32 and 64
+	// if zero, since a host on an IPv6 network has a /64 to pick
+	// addresses from.
+	IPv4PrefixLength, IPv6PrefixLength int
 	// MaxAuthFailures is the number of failed authentications after which
 	// the connection is closed. Zero means DefaultMaxAuthFailures; negative
 	// means no limit.
 	MaxAuthFailures int
+	// LoginLimiter, if set, throttles logins across sessions: it is asked
+	// before credentials are checked (a refused attempt gets -ERR
+	// [SYS/TEMP] and a "login blocked" log line), and told of each
+	// failure and success; a failure is answered after the wait it
+	// returns. One mailbox/throttle.Logins can serve the POP3, IMAP and
+	// SMTP servers together. Nil: failures are only counted per session
+	// (MaxAuthFailures).
+	LoginLimiter LoginLimiter
 
 	// Logger receives connection errors, backend errors, recovered
 	// panics, configuration warnings and failed logins (see the package
@@ -214,6 +227,8 @@ func (s *Server) protocol() *netserver.Protocol {
 		HandshakeTimeout:  s.idleTimeout(),
 		MaxConns:          netserver.Limit(s.MaxConnections, DefaultMaxConnections),
 		MaxPerIP:          netserver.Limit(s.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP),
+		PrefixIPv4:        s.IPv4PrefixLength,
+		PrefixIPv6:        s.IPv6PrefixLength,
 		Logger:            s.logger(),
 		BaseContext:       s.BaseContext,
 		ConnContext:       s.ConnContext,

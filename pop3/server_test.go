@@ -897,7 +897,7 @@ func TestConnectionLimits(t *testing.T) {
 		configure func(*pop3.Server)
 		text      string
 	}{
-		{"per IP", func(s *pop3.Server) { s.MaxConnectionsPerIP = 2 }, "-ERR [SYS/TEMP] Too many connections from your address, try again later"},
+		{"per IP", func(s *pop3.Server) { s.MaxConnectionsPerIP = 2 }, "-ERR [SYS/TEMP] Too many connections from your address or network, try again later"},
 		{"global", func(s *pop3.Server) { s.MaxConnections = 2 }, "-ERR [SYS/TEMP] Too many connections, try again later"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

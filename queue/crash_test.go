@@ -195,6 +195,9 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := q.Start(); err != nil {
+		t.Fatal(err)
+	}
 	var seq atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < 8; w++ {

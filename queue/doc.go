@@ -13,8 +13,16 @@
 //	})
 //	if err != nil { ... }
 //	defer q.Close()
+//	if err := q.Start(); err != nil { ... }
 //	id, err := q.Enqueue(ctx, queue.Envelope{From: from, Recipients: rcpts}, body)
 //	// err == nil: the message is on disk and will be delivered or bounced.
+//
+// Open recovers the queue from disk and loads it; Start begins scheduling
+// and delivery; Close or Shutdown stop them. In between Open and Start the
+// queue already takes messages and management calls, so that what
+// delivers and what enqueues (the delivery package's Agent, which both
+// enqueues into the queue and receives its DSNs) can be wired to each
+// other before any work begins.
 //
 // # Durability
 //
@@ -60,6 +68,13 @@
 // bounced. Options change each figure and can make the retry interval
 // grow exponentially. Recipients of one message at one domain go in one
 // attempt; Options limit attempts in flight overall and per domain.
+//
+// The queue takes its time from package time, so a test runs days of
+// schedule in a moment inside a testing/synctest bubble: open and start
+// the queue in synctest.Test, and time.Sleep until the moment to check;
+// synctest.Wait returns once the queue has done what was due by then.
+// (A server that waits for connections keeps the bubble's clock still:
+// start it outside the bubble.)
 //
 // # DSNs
 //

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -173,7 +174,7 @@ func (q *Queue) sendReport(rep *report) (string, error) {
 			return q.enqueue(ctx, env, r, true)
 		}
 	}
-	id, err := send(context.Background(), env, pr)
+	id, err := send(q.ctx, env, pr)
 	pr.CloseWithError(errDSNAbandoned)
 	<-done
 	return id, err
@@ -304,11 +305,7 @@ func (q *Queue) writeDSN(w io.Writer, rep *report, full bool) error {
 	for _, r := range rep.rcpts {
 		h.line("")
 		if r.OriginalRecipient != "" {
-			typ := r.OriginalRecipientType
-			if typ == "" {
-				typ = "rfc822"
-			}
-			h.field("Original-Recipient", typ+"; "+r.OriginalRecipient)
+			h.field("Original-Recipient", cmp.Or(r.OriginalRecipientType, "rfc822")+"; "+r.OriginalRecipient)
 		}
 		h.field("Final-Recipient", "rfc822; "+r.Address)
 		h.field("Action", r.action)

@@ -6,7 +6,6 @@ import (
 	"log"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/mailwright/mailwright/queue"
 )
@@ -37,6 +36,9 @@ func ExampleOpen() {
 		log.Fatal(err)
 	}
 	defer q.Close()
+	if err := q.Start(); err != nil { // Open loads, Start delivers
+		log.Fatal(err)
+	}
 
 	msg := "From: alice@example.org\r\nTo: bob@example.net\r\nSubject: hello\r\n\r\nHi Bob.\r\n"
 	_, err = q.Enqueue(context.Background(), queue.Envelope{
@@ -78,22 +80,4 @@ func ExampleDelivererFunc() {
 	// Output:
 	// delivered 250 2.0.0 OK
 	// permanent 550 5.1.1 no such user
-}
-
-// A FakeClock makes days of retry schedule run in milliseconds.
-func ExampleFakeClock() {
-	clock := queue.NewFakeClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	t := clock.NewTimer(15 * time.Minute)
-	clock.Advance(10 * time.Minute)
-	select {
-	case <-t.C():
-		fmt.Println("too early")
-	default:
-		fmt.Println("not yet at", clock.Now().Format("15:04"))
-	}
-	clock.Advance(5 * time.Minute)
-	fmt.Println("fired at", (<-t.C()).Format("15:04"))
-	// Output:
-	// not yet at 00:10
-	// fired at 00:15
 }

@@ -13,20 +13,23 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/emersion/go-message"
 	mtextproto "github.com/emersion/go-message/textproto"
 )
 
-var t0 = time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
+// t0 is when the fake clock of a testing/synctest bubble starts
+// (midnight UTC, 2000-01-01), in the local zone as time.Now gives it.
+var t0 = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Local()
 
-// testEnv is a queue on a fake clock with a recording deliverer.
+// testEnv is a started queue with a recording deliverer, in a
+// testing/synctest bubble: days of schedule pass in fake time.
 type testEnv struct {
 	t      *testing.T
 	dir    string
 	q      *Queue
-	clock  *FakeClock
 	d      *fakeDeliverer
 	events *eventLog
 	logBuf *syncBuffer
@@ -34,17 +37,20 @@ type testEnv struct {
 
 type envOption func(*Options)
 
-// newTestEnv opens a queue in a temporary directory. Unless durable is
-// requested through an option setting fs, fsync is skipped: these tests
-// are about scheduling, and durability has tests of its own.
+// newTestEnv opens and starts a queue in a temporary directory. It must
+// run at the start of a synctest bubble (synctest.Test), at t0. Unless
+// durable is requested through an option setting fs, fsync is skipped:
+// these tests are about scheduling, and durability has tests of its own.
 func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
-	te := &testEnv{t: t, dir: t.TempDir(), clock: NewFakeClock(t0), events: &eventLog{}, logBuf: &syncBuffer{}}
-	te.d = newFakeDeliverer(te.clock)
+	if !time.Now().Equal(t0) {
+		t.Fatalf("newTestEnv at %v: not at the start of a synctest bubble", time.Now())
+	}
+	te := &testEnv{t: t, dir: t.TempDir(), events: &eventLog{}, logBuf: &syncBuffer{}}
+	te.d = newFakeDeliverer()
 	o := Options{
 		Deliverer: te.d,
 		Hostname:  "mx.test.example",
-		Clock:     te.clock,
 		OnEvent:   te.events.add,
 		Logger:    slog.New(slog.NewTextHandler(te.logBuf, nil)),
 		fs:        osFS{noSync: true},
@@ -54,6 +60,9 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	}
 	q, err := Open(te.dir, o)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(); err != nil {
 		t.Fatal(err)
 	}
 	te.q = q
@@ -70,43 +79,13 @@ func (te *testEnv) enqueue(env Envelope, body string) string {
 	return id
 }
 
-// idle reports whether the queue has nothing to do before its next timer.
-func (q *Queue) idle() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.sleeping && !q.kicked && q.busy == 0 && q.removing.Load() == 0 && (q.wakeAt.IsZero() || q.clock.Now().Before(q.wakeAt))
-}
-
-// waitIdle waits until the queue is idle: every attempt and state change
-// due at the current fake time has been made.
-func waitIdle(t testing.TB, q *Queue) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !q.idle() {
-		if time.Now().After(deadline) {
-			t.Fatal("queue did not become idle")
-		}
-		time.Sleep(20 * time.Microsecond)
-	}
-}
-
-// runUntil moves the fake clock from timer to timer up to end, letting the
-// queue do all its work at each step.
+// runUntil lets the fake time of the bubble run to end, and returns once
+// the queue has done everything due by then: each timer fires at its
+// exact time, and the queue works while the fake time stands still.
 func (te *testEnv) runUntil(end time.Time) {
 	te.t.Helper()
-	for i := 0; i < 100000; i++ {
-		waitIdle(te.t, te.q)
-		te.q.mu.Lock()
-		next := te.q.wakeAt
-		te.q.mu.Unlock()
-		if next.IsZero() || next.After(end) {
-			te.clock.Set(end)
-			waitIdle(te.t, te.q)
-			return
-		}
-		te.clock.Set(next)
-	}
-	te.t.Fatal("runUntil: too many steps")
+	time.Sleep(time.Until(end))
+	synctest.Wait()
 }
 
 // call is one recorded Deliver call.
@@ -130,10 +109,8 @@ func (c call) addrs() []string {
 
 // fakeDeliverer records calls and answers with behave (default: every
 // recipient delivered). It counts attempts in flight, globally and per
-// domain; if gate is set, each call waits for a token from it.
+// domain; while gate is set (hold), each call waits for it to close.
 type fakeDeliverer struct {
-	clock Clock
-
 	mu             sync.Mutex
 	behave         func(d *Delivery) []Result
 	calls          []call
@@ -142,11 +119,10 @@ type fakeDeliverer struct {
 	domainInflight map[string]int
 	maxDomain      map[string]int
 	gate           chan struct{}
-	entered        chan struct{}
 }
 
-func newFakeDeliverer(c Clock) *fakeDeliverer {
-	return &fakeDeliverer{clock: c, domainInflight: map[string]int{}, maxDomain: map[string]int{}}
+func newFakeDeliverer() *fakeDeliverer {
+	return &fakeDeliverer{domainInflight: map[string]int{}, maxDomain: map[string]int{}}
 }
 
 func (f *fakeDeliverer) setBehave(b func(d *Delivery) []Result) {
@@ -166,16 +142,13 @@ func (f *fakeDeliverer) Deliver(ctx context.Context, d *Delivery) []Result {
 		return []Result{TempFail(0, "", "cannot read body: "+err.Error(), "")}
 	}
 	f.mu.Lock()
-	f.calls = append(f.calls, call{at: f.clock.Now(), id: d.ID, from: d.From, domain: d.Domain, rcpts: d.Recipients, body: string(body), attempt: d.Attempt})
+	f.calls = append(f.calls, call{at: time.Now(), id: d.ID, from: d.From, domain: d.Domain, rcpts: d.Recipients, body: string(body), attempt: d.Attempt})
 	f.inflight++
 	f.maxInflight = max(f.maxInflight, f.inflight)
 	f.domainInflight[d.Domain]++
 	f.maxDomain[d.Domain] = max(f.maxDomain[d.Domain], f.domainInflight[d.Domain])
-	gate, entered, behave := f.gate, f.entered, f.behave
+	gate, behave := f.gate, f.behave
 	f.mu.Unlock()
-	if entered != nil {
-		entered <- struct{}{}
-	}
 	if gate != nil {
 		select {
 		case <-gate:
@@ -191,6 +164,47 @@ func (f *fakeDeliverer) Deliver(ctx context.Context, d *Delivery) []Result {
 		return []Result{Delivered(250, "2.0.0", "OK", "mx."+d.Domain)}
 	}
 	return behave(d)
+}
+
+// setBehaveNth sets behave to b, which is given the number of the call,
+// from 1.
+func (f *fakeDeliverer) setBehaveNth(b func(n int, d *Delivery) []Result) {
+	var mu sync.Mutex
+	n := 0
+	f.setBehave(func(d *Delivery) []Result {
+		mu.Lock()
+		n++
+		k := n
+		mu.Unlock()
+		return b(k, d)
+	})
+}
+
+// hold makes the Deliver calls from now on wait until release is called
+// (or their context ends): synctest.Wait then returns with the calls held
+// in flight.
+func (f *fakeDeliverer) hold() (release func()) {
+	gate := make(chan struct{})
+	f.mu.Lock()
+	f.gate = gate
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		f.gate = nil
+		f.mu.Unlock()
+		close(gate)
+	}
+}
+
+// attemptHeld enqueues a message to x@a.example whose attempts fail
+// temporarily, and returns once its first attempt is held in flight.
+func (te *testEnv) attemptHeld() (id string, release func()) {
+	te.t.Helper()
+	release = te.d.hold()
+	te.d.setBehave(tempFail)
+	id = te.enqueue(Envelope{From: "alice@sender.example", Recipients: []Recipient{{Address: "x@a.example"}}}, basicBody)
+	synctest.Wait()
+	return id, release
 }
 
 func (f *fakeDeliverer) allCalls() []call {

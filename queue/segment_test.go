@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
+	"testing/synctest"
 )
 
 // fillSegment enqueues n messages (body i = "message <i>") into a new
@@ -17,7 +17,7 @@ import (
 // path of the one segment holding them.
 func fillSegment(t *testing.T, dir string, n int) ([]string, string) {
 	t.Helper()
-	q := openQueue(t, dir, Options{Clock: NewFakeClock(t0)})
+	q := openQueue(t, dir, Options{})
 	var ids []string
 	for i := 0; i < n; i++ {
 		id, err := q.Enqueue(context.Background(), Envelope{From: "a@sender.example", Recipients: []Recipient{{Address: "b@b.example"}}},
@@ -137,7 +137,7 @@ func TestSegmentTornTail(t *testing.T) {
 			appendFile(t, path, tc.tail(whole, recs[2]))
 
 			events := &eventLog{}
-			q := openQueue(t, dir, Options{Clock: NewFakeClock(t0), OnEvent: events.add})
+			q := openQueue(t, dir, Options{OnEvent: events.add})
 			defer q.Close()
 			if got := queuedIDs(q); !slices.Equal(got, slices.Sorted(slices.Values(ids))) {
 				t.Errorf("queued %v, want %v", got, ids)
@@ -180,7 +180,7 @@ func TestSegmentCorruptRecord(t *testing.T) {
 			}
 
 			events := &eventLog{}
-			q := openQueue(t, dir, Options{Clock: NewFakeClock(t0), OnEvent: events.add})
+			q := openQueue(t, dir, Options{OnEvent: events.add})
 			var want []string
 			var idx []int
 			for i, id := range ids {
@@ -214,7 +214,7 @@ func TestSegmentCorruptRecord(t *testing.T) {
 			q.Close()
 
 			events2 := &eventLog{}
-			q2 := openQueue(t, dir, Options{Clock: NewFakeClock(t0), OnEvent: events2.add})
+			q2 := openQueue(t, dir, Options{OnEvent: events2.add})
 			defer q2.Close()
 			if got := queuedIDs(q2); !slices.Equal(got, want) {
 				t.Errorf("after restart: queued %v, want %v", got, want)
@@ -238,142 +238,139 @@ func TestSegmentCorruptRecord(t *testing.T) {
 // segment after a restart; once the last message is finished, the
 // segment, its done marks and the state files are deleted.
 func TestSegmentLifecycle(t *testing.T) {
-	dir := t.TempDir()
-	clock := NewFakeClock(t0)
-	d := newFakeDeliverer(clock)
-	d.setBehave(func(dl *Delivery) []Result {
-		if dl.Domain == "slow.example" {
-			return []Result{TempFail(451, "4.3.0", "later", "")}
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		d := newFakeDeliverer()
+		d.setBehave(func(dl *Delivery) []Result {
+			if dl.Domain == "slow.example" {
+				return []Result{TempFail(451, "4.3.0", "later", "")}
+			}
+			return []Result{Delivered(250, "2.0.0", "ok", "")}
+		})
+		open := func() *Queue {
+			return startQueue(t, dir, Options{Deliverer: d, fs: osFS{noSync: true}, DelayWarning: -1})
 		}
-		return []Result{Delivered(250, "2.0.0", "ok", "")}
-	})
-	open := func() *Queue {
-		return openQueue(t, dir, Options{Deliverer: d, Clock: clock, fs: osFS{noSync: true}, DelayWarning: -1})
-	}
-	q := open()
-	var fast []string
-	for i := 0; i < 3; i++ {
-		id, err := q.Enqueue(context.Background(), Envelope{From: "a@sender.example", Recipients: []Recipient{{Address: "r@fast.example"}}}, strings.NewReader(testBody(i)))
+		q := open()
+		var fast []string
+		for i := 0; i < 3; i++ {
+			id, err := q.Enqueue(context.Background(), Envelope{From: "a@sender.example", Recipients: []Recipient{{Address: "r@fast.example"}}}, strings.NewReader(testBody(i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast = append(fast, id)
+		}
+		slow, err := q.Enqueue(context.Background(), Envelope{From: "a@sender.example", Recipients: []Recipient{{Address: "r@slow.example"}}}, strings.NewReader(testBody(3)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		fast = append(fast, id)
-	}
-	slow, err := q.Enqueue(context.Background(), Envelope{From: "a@sender.example", Recipients: []Recipient{{Address: "r@slow.example"}}}, strings.NewReader(testBody(3)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitIdle(t, q)
-	if got := queuedIDs(q); !slices.Equal(got, []string{slow}) {
-		t.Fatalf("queued %v", got)
-	}
-	q.Close()
-	// The segment is still there with the slow message; the others are
-	// marked done, and the slow one has its state in msg/.
-	if got := msgFiles(t, dir); !slices.Equal(got, []string{slow + envSuffix, "seg:" + slow}) {
-		t.Fatalf("stored after the first run: %v", got)
-	}
+		synctest.Wait()
+		if got := queuedIDs(q); !slices.Equal(got, []string{slow}) {
+			t.Fatalf("queued %v", got)
+		}
+		q.Close()
+		// The segment is still there with the slow message; the others are
+		// marked done, and the slow one has its state in msg/.
+		if got := msgFiles(t, dir); !slices.Equal(got, []string{slow + envSuffix, "seg:" + slow}) {
+			t.Fatalf("stored after the first run: %v", got)
+		}
 
-	q = open()
-	if got := queuedIDs(q); !slices.Equal(got, []string{slow}) {
-		t.Fatalf("after restart: queued %v (done marks lost?)", got)
-	}
-	m, err := q.Get(slow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := m.Recipients[0]; r.State != StateDeferred || r.Attempts != 1 || len(m.History) != 1 {
-		t.Errorf("after restart: state %+v, history %d: the saved state did not win", r, len(m.History))
-	}
-	if n := len(d.callsFor(fast[0])); n != 1 {
-		t.Errorf("finished message attempted %d times", n)
-	}
-	d.setBehave(nil) // everything is delivered now
-	if err := q.RetryNow(slow); err != nil {
-		t.Fatal(err)
-	}
-	waitIdle(t, q)
-	if q.Len() != 0 {
-		t.Fatalf("still queued: %v", queuedIDs(q))
-	}
-	// The loaded segment is closed to appends: deleted as soon as its
-	// last message is finished, with its .done file and the state file.
-	if n := dirNames(t, filepath.Join(dir, "seg")); len(n) != 0 {
-		t.Errorf("seg/ = %v", n)
-	}
-	if n := dirNames(t, filepath.Join(dir, "msg")); len(n) != 0 {
-		t.Errorf("msg/ = %v", n)
-	}
-	q.Close()
+		q = open()
+		if got := queuedIDs(q); !slices.Equal(got, []string{slow}) {
+			t.Fatalf("after restart: queued %v (done marks lost?)", got)
+		}
+		m, err := q.Get(slow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := m.Recipients[0]; r.State != StateDeferred || r.Attempts != 1 || len(m.History) != 1 {
+			t.Errorf("after restart: state %+v, history %d: the saved state did not win", r, len(m.History))
+		}
+		if n := len(d.callsFor(fast[0])); n != 1 {
+			t.Errorf("finished message attempted %d times", n)
+		}
+		d.setBehave(nil) // everything is delivered now
+		if err := q.RetryNow(slow); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if q.Len() != 0 {
+			t.Fatalf("still queued: %v", queuedIDs(q))
+		}
+		// The loaded segment is closed to appends: deleted as soon as its
+		// last message is finished, with its .done file and the state file.
+		if n := dirNames(t, filepath.Join(dir, "seg")); len(n) != 0 {
+			t.Errorf("seg/ = %v", n)
+		}
+		if n := dirNames(t, filepath.Join(dir, "msg")); len(n) != 0 {
+			t.Errorf("msg/ = %v", n)
+		}
+		q.Close()
+	})
 }
 
 // TestSegmentRoll: a segment takes at most segMaxRecords records; a full
 // one is deleted when its messages are finished while the queue runs on.
 func TestSegmentRoll(t *testing.T) {
-	te := newTestEnv(t)
-	gate := make(chan struct{})
-	te.d.mu.Lock()
-	te.d.gate = gate
-	te.d.mu.Unlock()
-	n := segMaxRecords + 10
-	for i := 0; i < n; i++ {
-		te.enqueue(Envelope{From: "a@sender.example", Recipients: []Recipient{{Address: "r@b.example"}}}, "x\r\n")
-	}
-	logs := 0
-	for _, name := range dirNames(t, filepath.Join(te.dir, "seg")) {
-		if strings.HasSuffix(name, segSuffix) {
-			logs++
+	synctest.Test(t, func(t *testing.T) {
+		te := newTestEnv(t)
+		release := te.d.hold()
+		n := segMaxRecords + 10
+		for i := 0; i < n; i++ {
+			te.enqueue(Envelope{From: "a@sender.example", Recipients: []Recipient{{Address: "r@b.example"}}}, "x\r\n")
 		}
-	}
-	if logs < 2 {
-		t.Fatalf("%d segments for %d messages", logs, n)
-	}
-	close(gate)
-	deadline := time.Now().Add(20 * time.Second)
-	for te.q.Len() > 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	waitIdle(t, te.q)
-	if got := msgFiles(t, te.dir); len(got) != 0 {
-		t.Errorf("%d messages still stored", len(got))
-	}
-	// Only segments still open to appends may remain.
-	left := 0
-	for _, name := range dirNames(t, filepath.Join(te.dir, "seg")) {
-		if strings.HasSuffix(name, segSuffix) {
-			left++
+		logs := 0
+		for _, name := range dirNames(t, filepath.Join(te.dir, "seg")) {
+			if strings.HasSuffix(name, segSuffix) {
+				logs++
+			}
 		}
-	}
-	if left > segPool || left >= logs {
-		t.Errorf("%d of %d segments left", left, logs)
-	}
+		if logs < 2 {
+			t.Fatalf("%d segments for %d messages", logs, n)
+		}
+		release()
+		synctest.Wait()
+		if got := msgFiles(t, te.dir); len(got) != 0 {
+			t.Errorf("%d messages still stored", len(got))
+		}
+		// Only segments still open to appends may remain.
+		left := 0
+		for _, name := range dirNames(t, filepath.Join(te.dir, "seg")) {
+			if strings.HasSuffix(name, segSuffix) {
+				left++
+			}
+		}
+		if left > segPool || left >= logs {
+			t.Errorf("%d of %d segments left", left, logs)
+		}
+	})
 }
 
 // TestOldLayoutDelivered: a queue written by an earlier version (body and
 // envelope files in msg/) loads, is delivered and its files removed.
 func TestOldLayoutDelivered(t *testing.T) {
-	dir := t.TempDir()
-	q := openQueue(t, dir, Options{Clock: NewFakeClock(t0)})
-	id, err := q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody))
-	if err != nil {
-		t.Fatal(err)
-	}
-	toOldLayout(t, dir, q, []string{id})
-	clock := NewFakeClock(t0)
-	d := newFakeDeliverer(clock)
-	q = openQueue(t, dir, Options{Deliverer: d, Clock: clock})
-	defer q.Close()
-	waitIdle(t, q)
-	calls := d.callsFor(id)
-	if len(calls) != 2 || calls[0].body != basicBody {
-		t.Fatalf("calls %+v", calls)
-	}
-	if q.Len() != 0 {
-		t.Fatalf("still queued: %v", queuedIDs(q))
-	}
-	for _, f := range msgFiles(t, dir) {
-		if strings.Contains(f, id) {
-			t.Errorf("left: %s", f)
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		q := openQueue(t, dir, Options{})
+		id, err := q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		toOldLayout(t, dir, q, []string{id})
+		d := newFakeDeliverer()
+		q = startQueue(t, dir, Options{Deliverer: d})
+		defer q.Close()
+		synctest.Wait()
+		calls := d.callsFor(id)
+		if len(calls) != 2 || calls[0].body != basicBody {
+			t.Fatalf("calls %+v", calls)
+		}
+		if q.Len() != 0 {
+			t.Fatalf("still queued: %v", queuedIDs(q))
+		}
+		for _, f := range msgFiles(t, dir) {
+			if strings.Contains(f, id) {
+				t.Errorf("left: %s", f)
+			}
+		}
+	})
 }

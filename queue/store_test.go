@@ -219,10 +219,22 @@ func (f *crashAppend) Close() error {
 	return nil
 }
 
+// openQueue opens the queue at dir; it is not started, so that nothing
+// but the test's own calls touches it.
 func openQueue(t *testing.T, dir string, o Options) *Queue {
 	t.Helper()
 	q, err := Open(dir, o)
 	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// startQueue opens and starts the queue at dir.
+func startQueue(t *testing.T, dir string, o Options) *Queue {
+	t.Helper()
+	q := openQueue(t, dir, o)
+	if err := q.Start(); err != nil {
 		t.Fatal(err)
 	}
 	return q
@@ -250,7 +262,7 @@ const basicBody = "From: alice@sender.example\r\nTo: bob@b.example\r\nSubject: h
 func TestEnqueueDurable(t *testing.T) {
 	dir := t.TempDir()
 	cfs := &crashFS{}
-	q := openQueue(t, dir, Options{fs: cfs, Clock: NewFakeClock(t0)})
+	q := openQueue(t, dir, Options{fs: cfs})
 	id, err := q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody))
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +302,7 @@ func TestEnqueueDurable(t *testing.T) {
 	before, _ := q.Get(id)
 	q.Close()
 
-	q2 := openQueue(t, dir, Options{Clock: NewFakeClock(t0)})
+	q2 := openQueue(t, dir, Options{})
 	defer q2.Close()
 	after, err := q2.Get(id)
 	if err != nil {
@@ -328,7 +340,7 @@ func TestEnqueueCrashAtEveryStep(t *testing.T) {
 	for failAt := 1; ; failAt++ {
 		dir := t.TempDir()
 		cfs := &crashFS{failAt: failAt}
-		q := openQueue(t, dir, Options{fs: cfs, Clock: NewFakeClock(t0)})
+		q := openQueue(t, dir, Options{fs: cfs})
 		id, err := q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody))
 		q.Close()
 		crashed := cfs.dead
@@ -336,7 +348,7 @@ func TestEnqueueCrashAtEveryStep(t *testing.T) {
 			t.Fatalf("step %d: Enqueue acknowledged although the crash hit it", failAt)
 		}
 
-		q2 := openQueue(t, dir, Options{Clock: NewFakeClock(t0)})
+		q2 := openQueue(t, dir, Options{})
 		list := q2.List()
 		switch {
 		case len(list) == 0:
@@ -389,7 +401,7 @@ func TestEnqueueLargeCrashAtEveryStep(t *testing.T) {
 	for k := 1; ; k++ {
 		dir := t.TempDir()
 		cfs := &crashFS{}
-		q := openQueue(t, dir, Options{fs: cfs, Clock: NewFakeClock(t0)})
+		q := openQueue(t, dir, Options{fs: cfs})
 		first, err := q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody))
 		if err != nil {
 			t.Fatal(err)
@@ -404,7 +416,7 @@ func TestEnqueueLargeCrashAtEveryStep(t *testing.T) {
 			t.Fatalf("step %d: Enqueue acknowledged although the crash hit it", k)
 		}
 
-		q2 := openQueue(t, dir, Options{Clock: NewFakeClock(t0)})
+		q2 := openQueue(t, dir, Options{})
 		for _, got := range queuedIDs(q2) {
 			want := large
 			if got == first {
@@ -442,7 +454,7 @@ func TestEnqueueLargeCrashAtEveryStep(t *testing.T) {
 func TestSaveCrashAtEveryStep(t *testing.T) {
 	for failAt := 1; ; failAt++ {
 		dir := t.TempDir()
-		q := openQueue(t, dir, Options{Clock: NewFakeClock(t0)})
+		q := openQueue(t, dir, Options{})
 		id, err := q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody))
 		if err != nil {
 			t.Fatal(err)
@@ -462,7 +474,7 @@ func TestSaveCrashAtEveryStep(t *testing.T) {
 		serr := st.save(updated)
 		st.close()
 
-		q2 := openQueue(t, dir, Options{Clock: NewFakeClock(t0)})
+		q2 := openQueue(t, dir, Options{})
 		got, gerr := q2.Get(id)
 		if gerr != nil || len(q2.Corrupt()) != 0 {
 			t.Fatalf("step %d: message lost or corrupt: %v %v", failAt, gerr, q2.Corrupt())
@@ -524,7 +536,7 @@ func toOldLayout(t *testing.T, dir string, q *Queue, ids []string) {
 // messages load and are delivered.
 func TestCorruptEnvelope(t *testing.T) {
 	dir := t.TempDir()
-	q := openQueue(t, dir, Options{Clock: NewFakeClock(t0)})
+	q := openQueue(t, dir, Options{})
 	var ids []string
 	for i := 0; i < 3; i++ {
 		id, err := q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody))
@@ -544,7 +556,7 @@ func TestCorruptEnvelope(t *testing.T) {
 
 	events := &eventLog{}
 	logBuf := &syncBuffer{}
-	q2 := openQueue(t, dir, Options{Clock: NewFakeClock(t0), OnEvent: events.add, Logger: newTextLogger(logBuf)})
+	q2 := openQueue(t, dir, Options{OnEvent: events.add, Logger: newTextLogger(logBuf)})
 	if l := q2.List(); len(l) != 1 || l[0].ID != ids[2] {
 		t.Fatalf("List = %+v", l)
 	}
@@ -581,7 +593,7 @@ func TestCorruptEnvelope(t *testing.T) {
 
 	// They stay listed after another restart, without new events.
 	events2 := &eventLog{}
-	q3 := openQueue(t, dir, Options{Clock: NewFakeClock(t0), OnEvent: events2.add})
+	q3 := openQueue(t, dir, Options{OnEvent: events2.add})
 	defer q3.Close()
 	if c := q3.Corrupt(); len(c) != 2 || c[0].Err != nil {
 		t.Errorf("Corrupt() after restart = %+v", c)
@@ -595,11 +607,11 @@ func TestCorruptEnvelope(t *testing.T) {
 // whose envelope never became visible.
 func TestOpenCleansDebris(t *testing.T) {
 	dir := t.TempDir()
-	q := openQueue(t, dir, Options{Clock: NewFakeClock(t0)})
+	q := openQueue(t, dir, Options{})
 	q.Close()
 	os.WriteFile(filepath.Join(dir, "tmp", "x.msg"), []byte("partial"), 0o600)
 	os.WriteFile(filepath.Join(dir, "msg", "0123-orphan.msg"), []byte("orphan"), 0o600)
-	q = openQueue(t, dir, Options{Clock: NewFakeClock(t0)})
+	q = openQueue(t, dir, Options{})
 	defer q.Close()
 	if n := dirNames(t, filepath.Join(dir, "tmp")); len(n) != 0 {
 		t.Errorf("tmp/ = %v", n)
@@ -653,7 +665,7 @@ func TestGroupCommit(t *testing.T) {
 		}
 		mu.Unlock()
 	}
-	q := openQueue(t, dir, Options{fs: cfs, Clock: NewFakeClock(t0)})
+	q := openQueue(t, dir, Options{fs: cfs})
 	defer q.Close()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -681,7 +693,7 @@ func TestGroupCommit(t *testing.T) {
 	// The first round covered the first appends; all the others waited
 	// and share the second.
 	q.store.commit.mu.Lock()
-	rounds := q.store.commit.started
+	rounds := q.store.commit.rounds
 	q.store.commit.mu.Unlock()
 	if rounds != 2 {
 		t.Errorf("%d commit rounds for %d enqueues, want 2", rounds, n)
@@ -695,7 +707,7 @@ func TestGroupCommit(t *testing.T) {
 // segments, but do not hold up other enqueues.
 func TestSlowBodies(t *testing.T) {
 	dir := t.TempDir()
-	q := openQueue(t, dir, Options{Clock: NewFakeClock(t0), fs: osFS{noSync: true}})
+	q := openQueue(t, dir, Options{fs: osFS{noSync: true}})
 	defer q.Close()
 	var writers []*io.PipeWriter
 	errs := make(chan error, segPool+1)
@@ -742,7 +754,8 @@ func TestSlowBodies(t *testing.T) {
 
 // TestEnqueueRejects checks envelope validation and the context.
 func TestEnqueueRejects(t *testing.T) {
-	te := newTestEnv(t)
+	dir := t.TempDir()
+	q := openQueue(t, dir, Options{})
 	bad := []Envelope{
 		{From: "a@x"},
 		{From: "a@x\r\nRCPT TO:<evil@x>", Recipients: []Recipient{{Address: "b@y"}}},
@@ -754,20 +767,20 @@ func TestEnqueueRejects(t *testing.T) {
 		{From: "a@x", EnvelopeID: strings.Repeat("x", 101), Recipients: []Recipient{{Address: "b@y"}}},
 	}
 	for i, env := range bad {
-		if _, err := te.q.Enqueue(context.Background(), env, strings.NewReader("x")); err == nil {
+		if _, err := q.Enqueue(context.Background(), env, strings.NewReader("x")); err == nil {
 			t.Errorf("envelope %d accepted", i)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := te.q.Enqueue(ctx, basicEnvelope(), strings.NewReader(basicBody)); !errors.Is(err, context.Canceled) {
+	if _, err := q.Enqueue(ctx, basicEnvelope(), strings.NewReader(basicBody)); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled Enqueue: %v", err)
 	}
-	if n := msgFiles(t, te.dir); len(n) != 0 {
+	if n := msgFiles(t, dir); len(n) != 0 {
 		t.Errorf("msg/ after rejected enqueues: %v", n)
 	}
-	te.q.Close()
-	if _, err := te.q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody)); !errors.Is(err, ErrClosed) {
+	q.Close()
+	if _, err := q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody)); !errors.Is(err, ErrClosed) {
 		t.Errorf("Enqueue after Close: %v", err)
 	}
 }
@@ -781,7 +794,7 @@ var _ = fmt.Sprint
 func TestRemoveDurable(t *testing.T) {
 	dir := t.TempDir()
 	cfs := &crashFS{}
-	q := openQueue(t, dir, Options{fs: cfs, Clock: NewFakeClock(t0)})
+	q := openQueue(t, dir, Options{fs: cfs})
 	defer q.Close()
 	var ids []string
 	for range 2 {
@@ -819,7 +832,7 @@ func TestRemoveDurable(t *testing.T) {
 func TestRemoveFailure(t *testing.T) {
 	dir := t.TempDir()
 	cfs := &crashFS{}
-	q := openQueue(t, dir, Options{fs: cfs, Clock: NewFakeClock(t0)})
+	q := openQueue(t, dir, Options{fs: cfs})
 	defer q.Close()
 	id, err := q.Enqueue(context.Background(), basicEnvelope(), strings.NewReader(basicBody))
 	if err != nil {

@@ -57,6 +57,9 @@ func (c *Conn) cmdAUTH(arg string) error {
 	if server == nil {
 		return c.fail(replyUnknownMech)
 	}
+	// The LoginLimiter is asked before the first step, and again once a
+	// mechanism names the user before checking its proof (SCRAM).
+	step := c.logins().GateSASL(c.ctx, c.nc.RemoteAddr(), "AUTH "+mech, server, errLoginBlocked)
 
 	var response []byte
 	if hasInitial {
@@ -71,10 +74,10 @@ func (c *Conn) cmdAUTH(arg string) error {
 		}
 	}
 	for {
-		challenge, done, err := server.Next(response)
+		challenge, done, err := step.Next(response)
 		if err != nil {
-			if u, ok := server.(interface{ Username() string }); ok && user == "" {
-				user = u.Username()
+			if user == "" {
+				user = netserver.SASLUsername(server)
 			}
 			return c.authFailed(user, mech, err)
 		}
@@ -98,6 +101,10 @@ func (c *Conn) cmdAUTH(arg string) error {
 		}
 	}
 	c.authIdentity = identity()
+	if user == "" {
+		user = c.authIdentity
+	}
+	c.logins().Succeeded(c.ctx, c.nc.RemoteAddr(), user)
 	if c.authIdentity == "" {
 		c.authIdentity = mech
 	}
@@ -123,6 +130,9 @@ func (c *Conn) saslServer(mech string, offered []string, tried *string) (sasl.Se
 	if pa, ok := c.session.(PasswordAuthenticator); ok {
 		check := func(authz, user, pass string) error {
 			*tried = user
+			if !c.logins().Allowed(c.ctx, c.nc.RemoteAddr(), user, "AUTH "+mech) {
+				return errLoginBlocked
+			}
 			if err := pa.AuthPassword(c.ctx, authz, user, pass); err != nil {
 				if _, ok := errorAs(err); ok {
 					return err
@@ -173,8 +183,8 @@ var (
 // authFailed answers a failed exchange of user with mech; past
 // MaxAuthFailures the connection is closed. Refused credentials and
 // malformed exchanges are logged in the format the protocols share
-// (netserver.LoginFailed); a temporary failure of the backend is not a
-// failed login.
+// (netserver.LoginFailed), counted by the LoginLimiter and answered after
+// its delay; a temporary failure of the backend is not a failed login.
 func (c *Conn) authFailed(user, mech string, err error) error {
 	c.authFailures++
 	var reply *Error
@@ -183,6 +193,8 @@ func (c *Conn) authFailed(user, mech string, err error) error {
 	case errors.As(err, &be):
 		c.logBackendError(be.err)
 		reply = replyAuthTempFail // RFC 4954 6
+	case errors.Is(err, errLoginBlocked):
+		reply = replyLoginBlocked // logged by Allowed
 	case errors.Is(err, errLoginFailed):
 		reply = replyAuthMalformed
 	default:
@@ -195,7 +207,7 @@ func (c *Conn) authFailed(user, mech string, err error) error {
 		}
 	}
 	if reply.Code >= 500 {
-		netserver.LoginFailed(c.ctx, c.server.logger(), "smtp", c.nc.RemoteAddr(), user, "AUTH "+mech)
+		c.logins().Failed(c.ctx, c.nc.RemoteAddr(), user, "AUTH "+mech)
 	}
 	if c.authFailures >= orDefault(c.server.MaxAuthFailures, DefaultMaxAuthFailures) {
 		c.writeReply(reply)

@@ -74,8 +74,11 @@ type SASLAuthenticator interface {
 	// returned server has a method Identity() string, that is the identity
 	// Conn.AuthIdentity reports, otherwise the mechanism name. If it has a
 	// method Username() string, the log line of a failed exchange
-	// (netserver's format, method "AUTH <mech>") names that user. An
-	// *Error from its Next is the reply; any other error gives 535 5.7.8.
+	// (netserver's format, method "AUTH <mech>") names that user, and the
+	// server's LoginLimiter, asked before the first step, is asked again
+	// for that user before the next step (so before a SCRAM proof is
+	// checked). An *Error from its Next is the reply; any other error
+	// gives 535 5.7.8.
 	// Mechanisms with channel binding (-PLUS) get its data from
 	// Conn.ChannelBinding.
 	AuthSASL(ctx context.Context, mech string) (sasl.Server, error)
@@ -94,6 +97,23 @@ type Verifier interface {
 type Expander interface {
 	// Expand returns the members of the mailing list the client named.
 	Expand(ctx context.Context, list string) (members []string, err error)
+}
+
+// BURLSession is implemented by sessions that take message data from a
+// URL (BURL, RFC 4468): a client sends a message it has stored on an IMAP
+// server by naming it, instead of uploading it again. The server then
+// advertises "BURL imap" (with CHUNKING) and takes BURL commands, mixed
+// with BDAT, as chunks of the message data.
+type BURLSession interface {
+	// FetchURL opens the content the URL names, usually a URLAUTH-
+	// authorized IMAP URL (RFC 4467) for the authenticated user; the
+	// server streams it into the message and closes it. Return an *Error
+	// to refuse: RFC 4468 6 has 554 5.6.6 for a URL that cannot be
+	// resolved, 530 5.7.0 without authentication and 554 5.7.14 when the
+	// URL's server does not trust this one; any other error gives 451
+	// 4.3.0. A refused BURL ends the transaction: nothing of the message
+	// is delivered, and the client starts again with MAIL.
+	FetchURL(ctx context.Context, url string) (io.ReadCloser, error)
 }
 
 // LMTPSession is implemented by sessions that give a separate result for

@@ -35,15 +35,28 @@ func (c *Conn) cmdBDAT(arg string) error {
 		}
 		return c.fail(e)
 	}
+	r := c.startChunks()
+	r.startChunk(size, last)
+	return c.receiveChunks(r)
+}
+
+// startChunks begins the chunks of a transaction (BDAT or BURL).
+func (c *Conn) startChunks() *bdatReader {
 	c.inBDAT = true
 	c.nc.SetDeadline(time.Now().Add(orDefault(c.server.DataTimeout, DefaultDataTimeout)))
-	r := &bdatReader{c: c, limit: orDefault(c.server.MaxMessageBytes, DefaultMaxMessageBytes)}
-	r.startChunk(size, last)
+	return &bdatReader{c: c, limit: orDefault(c.server.MaxMessageBytes, DefaultMaxMessageBytes)}
+}
+
+// receiveChunks hands the chunks to the session, reads what it leaves and
+// answers the end of the transaction.
+func (c *Conn) receiveChunks(r *bdatReader) error {
 	results := c.deliver(r)
 	tooLarge, err := r.drain()
 	if err != nil {
-		if errors.Is(err, errBDATAborted) {
-			c.resetTransaction() // the pending RSET or QUIT runs next
+		if errors.Is(err, errBDATAborted) || errors.Is(err, errBURLFailed) {
+			// RSET or QUIT runs next; or a BURL failed, and its reply
+			// is out.
+			c.resetTransaction()
 			return nil
 		}
 		return err
@@ -59,27 +72,33 @@ func (c *Conn) discardChunk(size int64) error {
 	return err
 }
 
-// bdatReader streams the chunks of one BDAT transaction.
+// bdatReader streams the chunks of one BDAT transaction: BDAT chunks
+// from the connection, BURL chunks (RFC 4468) from their URL.
 type bdatReader struct {
 	c         *Conn
-	remaining int64 // octets left in the current chunk
-	last      bool  // the current chunk is the LAST one
+	remaining int64         // octets left in the current chunk
+	url       io.ReadCloser // the current chunk is a BURL one
+	wasURL    bool          // the chunk just used up was a BURL one
+	last      bool          // the current chunk is the LAST one
+	draining  bool          // the session is done: chunks are only skipped
 	n, limit  int64
 	tooLarge  bool  // more than limit octets arrived
 	err       error // sticky: io.EOF after LAST, or a failure
 }
 
 func (r *bdatReader) startChunk(size int64, last bool) {
-	r.remaining, r.last = size, last
+	r.remaining, r.last, r.wasURL = size, last, false
 }
 
 func (r *bdatReader) Read(p []byte) (int, error) {
-	for r.remaining == 0 && r.err == nil {
+	for r.remaining == 0 && r.url == nil && r.err == nil {
 		r.nextChunk()
 	}
 	switch {
 	case r.tooLarge:
 		return 0, ErrDataTooLarge
+	case r.url != nil:
+		return r.readURL(p)
 	case r.remaining == 0:
 		return 0, r.err
 	}
@@ -112,9 +131,12 @@ func (r *bdatReader) nextChunk() {
 		return
 	}
 	c := r.c
-	if r.tooLarge {
+	switch {
+	case r.tooLarge:
 		c.writeReply(ErrDataTooLarge)
-	} else {
+	case r.wasURL:
+		c.writeReply(replyBURLChunk)
+	default:
 		c.writeReply(&Error{Code: 250, EnhancedCode: EnhancedCode{2, 0, 0}, Message: strconv.FormatInt(r.n, 10) + " octets received"})
 	}
 	for {
@@ -131,6 +153,9 @@ func (r *bdatReader) nextChunk() {
 			return
 		}
 		verb, arg := parseCommand(line)
+		if hasBadChars(line) {
+			verb = "" // refused below, as any command but BDAT, NOOP, RSET and QUIT
+		}
 		switch verb {
 		case "BDAT":
 			size, last, ok := parseBDAT(arg)
@@ -142,6 +167,15 @@ func (r *bdatReader) nextChunk() {
 			c.nc.SetDeadline(time.Now().Add(orDefault(c.server.DataTimeout, DefaultDataTimeout)))
 			r.startChunk(size, last)
 			return
+		case "BURL":
+			if _, ok := c.session.(BURLSession); ok {
+				r.nextURL(arg)
+				return
+			}
+			if c.fail(replyInBDAT) != nil {
+				r.err = errCloseConn
+				return
+			}
 		case "NOOP":
 			c.writeReply(replyOK)
 		case "RSET", "QUIT":
@@ -161,7 +195,13 @@ func (r *bdatReader) nextChunk() {
 // returns nil after the LAST chunk, errBDATAborted when the client
 // abandoned the transfer, or the connection's error.
 func (r *bdatReader) drain() (tooLarge bool, err error) {
+	r.draining = true
 	for {
+		if r.url != nil {
+			// Not on the wire: nothing to skip.
+			r.endURL()
+			continue
+		}
 		if r.remaining > 0 {
 			n, err := r.c.br.Discard(int(min(r.remaining, 1<<30)))
 			r.remaining -= int64(n)
@@ -174,7 +214,7 @@ func (r *bdatReader) drain() (tooLarge bool, err error) {
 			}
 			continue
 		}
-		if r.err == io.EOF {
+		if r.err == io.EOF || r.err == errBURLRead {
 			return r.tooLarge, nil
 		}
 		if r.err != nil {

@@ -2,6 +2,8 @@ package smtp
 
 import (
 	"bufio"
+	"cmp"
+	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -52,15 +54,23 @@ func (e *MissingExtensionError) Is(target error) bool { return target == errors.
 
 // Client is an SMTP (RFC 5321), ESMTP or LMTP (RFC 2033) client connection.
 //
-// Create one with Dial, DialTLS, NewClient or NewLMTPClient, set the exported
-// fields before the first command, then send one or more mail transactions
-// (Send, SendMail, or Mail/Rcpt/Data step by step) and end with Quit.
-// Hello (EHLO) is sent implicitly by the first command that needs it.
+// Create one with DialContext, DialTLSContext, NewClient or NewLMTPClient,
+// set the exported fields before the first command, then send one or more
+// mail transactions (Send, SendMail, or Mail/Rcpt/Data step by step) and
+// end with Quit. Hello (EHLO) is sent implicitly by the first command that
+// needs it.
+//
+// Every method that talks to the server takes a context for that call.
+// When it ends during the call, the read or write in progress is cut
+// short and the call returns an error that wraps ctx.Err(); a context
+// already done when the call begins fails it before anything is sent. The
+// timeouts (CommandTimeout, SubmissionTimeout) apply as well, whichever
+// comes first.
 //
 // Any reply with a 4xx or 5xx code is returned as an *Error. Transport
-// errors, timeouts and malformed replies (ErrBadReply) leave the connection
-// in an unknown state: the Client then refuses further commands (Quit and
-// Close still release it).
+// errors, timeouts, cancelled calls and malformed replies (ErrBadReply)
+// leave the connection in an unknown state: the Client then refuses
+// further commands (Quit and Close still release it).
 //
 // A Client is not safe for concurrent use, except that Close may be called
 // from another goroutine to abort a command in progress.
@@ -89,10 +99,11 @@ type Client struct {
 	// RFC 5321 4.5.3.1.5 allows 512 octets, but real servers exceed it.
 	MaxLineLength int
 
-	connMu sync.Mutex // guards conn against a concurrent Close during StartTLS
-	conn   net.Conn
-	br     *bufio.Reader
-	bw     *bufio.Writer
+	connMu    sync.Mutex // guards conn against a concurrent Close during StartTLS, and cancelErr
+	conn      net.Conn
+	cancelErr error // the call's context ended (see do): deadlines stay in the past
+	br        *bufio.Reader
+	bw        *bufio.Writer
 
 	lmtp       bool
 	serverName string // host name from Dial, for TLS verification
@@ -115,14 +126,18 @@ type Client struct {
 	copyBuf  []byte // Send's copy buffer, kept across messages
 }
 
-// Dial connects to the SMTP server at addr ("host:port") and reads its
-// greeting. The host part is remembered as the TLS server name for StartTLS.
-func Dial(addr string) (*Client, error) {
-	conn, err := net.DialTimeout("tcp", addr, clientDialTimeout)
+// DialContext connects to the SMTP server at addr ("host:port") and reads
+// its greeting; ctx bounds both, with at most 30 seconds for the TCP
+// connection. Once DialContext has returned, the end of ctx no longer
+// matters (each method takes its own). The host part of addr is
+// remembered as the TLS server name for StartTLS.
+func DialContext(ctx context.Context, addr string) (*Client, error) {
+	d := &net.Dialer{Timeout: clientDialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewClient(conn)
+	c, err := NewClient(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -130,18 +145,22 @@ func Dial(addr string) (*Client, error) {
 	return c, nil
 }
 
-// DialTLS connects to the SMTP server at addr with implicit TLS (RFC 8314,
-// as on port 465) and reads its greeting. If config is nil or has no
-// ServerName, the host part of addr is used to verify the certificate.
-func DialTLS(addr string, config *tls.Config) (*Client, error) {
+// Dial is DialContext with context.Background.
+func Dial(addr string) (*Client, error) { return DialContext(context.Background(), addr) }
+
+// DialTLSContext connects to the SMTP server at addr with implicit TLS (RFC
+// 8314, as on port 465) and reads its greeting; ctx bounds the connection,
+// the TLS handshake and the greeting, as for DialContext. If config is nil
+// or has no ServerName, the host part of addr is used to verify the
+// certificate.
+func DialTLSContext(ctx context.Context, addr string, config *tls.Config) (*Client, error) {
 	host, _, _ := net.SplitHostPort(addr)
-	config = clientTLSConfig(config, host)
-	dialer := &net.Dialer{Timeout: clientDialTimeout}
-	conn, err := tls.DialWithDialer(dialer, "tcp", addr, config)
+	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: clientDialTimeout}, Config: clientTLSConfig(config, host)}
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewClient(conn)
+	c, err := NewClient(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -149,16 +168,21 @@ func DialTLS(addr string, config *tls.Config) (*Client, error) {
 	return c, nil
 }
 
+// DialTLS is DialTLSContext with context.Background.
+func DialTLS(addr string, config *tls.Config) (*Client, error) {
+	return DialTLSContext(context.Background(), addr, config)
+}
+
 // NewClient returns a Client speaking SMTP over an existing connection, such
-// as one from a net.Dialer with a context or a chosen source address. It reads
-// the server's greeting (with the default timeout) and fails unless it is
-// 220; RFC 5321 3.1 lets a server greet with 554 to refuse service, and that
-// comes back as an *Error, after the Client has sent QUIT. On any error the
-// connection is closed. If conn is a *tls.Conn the session counts as TLS.
-// As NewClient cannot know the server's host name, StartTLS needs a
-// tls.Config with ServerName set (or InsecureSkipVerify).
-func NewClient(conn net.Conn) (*Client, error) {
-	return newClient(conn, false)
+// as one from a net.Dialer with a chosen source address. It reads the
+// server's greeting, within ctx and the default CommandTimeout, and fails
+// unless it is 220; RFC 5321 3.1 lets a server greet with 554 to refuse
+// service, and that comes back as an *Error, after the Client has sent
+// QUIT. On any error the connection is closed. If conn is a *tls.Conn the
+// session counts as TLS. As NewClient cannot know the server's host name,
+// StartTLS needs a tls.Config with ServerName set (or InsecureSkipVerify).
+func NewClient(ctx context.Context, conn net.Conn) (*Client, error) {
+	return newClient(ctx, conn, false)
 }
 
 // NewLMTPClient is like NewClient, for the Local Mail Transfer Protocol
@@ -166,16 +190,20 @@ func NewClient(conn net.Conn) (*Client, error) {
 // and, after the message data, reads one reply per accepted recipient: Send
 // reports them in its per-recipient results, LMTPData hands them to a
 // callback, and the writer from Data returns them joined into one error.
-func NewLMTPClient(conn net.Conn) (*Client, error) {
-	return newClient(conn, true)
+func NewLMTPClient(ctx context.Context, conn net.Conn) (*Client, error) {
+	return newClient(ctx, conn, true)
 }
 
-func newClient(conn net.Conn, lmtp bool) (*Client, error) {
+func newClient(ctx context.Context, conn net.Conn, lmtp bool) (*Client, error) {
 	c := &Client{conn: conn, lmtp: lmtp}
 	c.br = bufio.NewReaderSize(clientConnIO{c}, clientReadBufferSize)
 	c.bw = bufio.NewWriterSize(clientConnIO{c}, clientWriteBufferSize)
 	_, c.isTLS = conn.(*tls.Conn)
-	r, err := c.readReply(c.commandTimeout())
+	var r *clientReply
+	err := c.do(ctx, func() (err error) {
+		r, err = c.readReply(c.commandTimeout())
+		return err
+	})
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -204,7 +232,7 @@ type clientConnIO struct{ c *Client }
 func (x clientConnIO) Read(p []byte) (int, error) { return x.c.conn.Read(p) }
 
 func (x clientConnIO) Write(p []byte) (int, error) {
-	x.c.conn.SetWriteDeadline(time.Now().Add(x.c.commandTimeout()))
+	x.c.setWriteDeadline(time.Now().Add(x.c.commandTimeout()))
 	return x.c.conn.Write(p)
 }
 
@@ -235,11 +263,17 @@ func clientTLSConfig(config *tls.Config, host string) *tls.Config {
 	return config
 }
 
-// fail marks the connection as unusable; later commands return the error.
-func (c *Client) fail(err error) {
+// fail marks the connection as unusable (later commands return the error)
+// and returns the error to report: err, or the end of the call's context
+// when that is what cut the I/O short.
+func (c *Client) fail(err error) error {
+	if cerr := c.cancelled(); cerr != nil {
+		err = cerr
+	}
 	if c.broken == nil {
 		c.broken = err
 	}
+	return err
 }
 
 // usable returns an error if an earlier failure broke the connection.
@@ -255,7 +289,7 @@ func (c *Client) readReply(timeout time.Duration) (*clientReply, error) {
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
-	c.conn.SetReadDeadline(time.Now().Add(timeout))
+	c.setReadDeadline(time.Now().Add(timeout))
 	maxLines, maxLen := c.MaxReplyLines, c.MaxLineLength
 	if maxLines <= 0 {
 		maxLines = clientDefaultMaxReplyLines
@@ -265,8 +299,7 @@ func (c *Client) readReply(timeout time.Duration) (*clientReply, error) {
 	}
 	r, err := readClientReply(c.br, maxLines, maxLen, c.enhanced)
 	if err != nil {
-		c.fail(err)
-		return nil, err
+		return nil, c.fail(err)
 	}
 	if r.code == 421 {
 		// RFC 5321 3.8: 421 means the server is closing the connection.
@@ -285,18 +318,16 @@ func (c *Client) writeLine(line string) error {
 		return errors.New("smtp: CR, LF or NUL in command")
 	}
 	c.bw.WriteString(line)
-	_, err := c.bw.WriteString("\r\n")
-	if err != nil {
-		c.fail(err)
+	if _, err := c.bw.WriteString("\r\n"); err != nil {
+		return c.fail(err)
 	}
-	return err
+	return nil
 }
 
 // flush sends the buffered commands.
 func (c *Client) flush() error {
 	if err := c.bw.Flush(); err != nil {
-		c.fail(err)
-		return err
+		return c.fail(err)
 	}
 	return nil
 }
@@ -322,9 +353,7 @@ func (c *Client) check(r *clientReply, class int) error {
 	if err := r.toError(); err != nil {
 		return err
 	}
-	err := clientBadReply("unexpected reply %q", r.String())
-	c.fail(err)
-	return err
+	return c.fail(clientBadReply("unexpected reply %q", r.String()))
 }
 
 // cmd sends one command and checks its reply against class.
@@ -342,16 +371,15 @@ func (c *Client) cmd(class int, line string) (*clientReply, error) {
 // 4.1.4 suggests; the session then has no extensions. Other methods call
 // Hello implicitly; calling it again restarts the session (RFC 5321 4.1.4:
 // EHLO clears any transaction).
-func (c *Client) Hello(localName string) error {
+func (c *Client) Hello(ctx context.Context, localName string) error {
+	return c.do(ctx, func() error { return c.helloAs(localName) })
+}
+
+func (c *Client) helloAs(localName string) error {
 	if err := c.usable(); err != nil {
 		return err
 	}
-	if localName == "" {
-		localName = c.LocalName
-	}
-	if localName == "" {
-		localName = clientDefaultLocalName
-	}
+	localName = cmp.Or(localName, c.LocalName, clientDefaultLocalName)
 	if strings.ContainsAny(localName, " \t\r\n\x00") {
 		return errors.New("smtp: invalid local name")
 	}
@@ -364,7 +392,7 @@ func (c *Client) Hello(localName string) error {
 // ensureHello sends the implicit Hello once and returns its result.
 func (c *Client) ensureHello() error {
 	if !c.didHello {
-		return c.Hello("")
+		return c.helloAs("")
 	}
 	if c.helloErr != nil {
 		return c.helloErr
@@ -431,7 +459,9 @@ func (c *Client) addAuthMechs(params string) {
 
 // Extension reports whether the server advertised the EHLO keyword name
 // (case-insensitive), and its parameters, e.g. "52428800" for SIZE. It sends
-// Hello first if needed; it returns false if that failed.
+// Hello first if needed, bounded by CommandTimeout only (call Hello first
+// to bound it by a context); it returns false if that failed. So do
+// SupportsAuth and MaxMessageSize.
 func (c *Client) Extension(name string) (bool, string) {
 	if err := c.ensureHello(); err != nil {
 		return false, ""
@@ -486,7 +516,11 @@ func (c *Client) TLSConnectionState() (state tls.ConnectionState, ok bool) {
 // before TLS. If config has no ServerName and does not skip verification,
 // the host given to Dial is used. A refusal (e.g. 454) is an *Error and the
 // session goes on in plain text; a failed handshake breaks the Client.
-func (c *Client) StartTLS(config *tls.Config) error {
+func (c *Client) StartTLS(ctx context.Context, config *tls.Config) error {
+	return c.do(ctx, func() error { return c.startTLS(config) })
+}
+
+func (c *Client) startTLS(config *tls.Config) error {
 	if err := c.ensureHello(); err != nil {
 		return err
 	}
@@ -499,15 +533,14 @@ func (c *Client) StartTLS(config *tls.Config) error {
 	// Bytes that arrived with the 220 were sent before the handshake, in
 	// plain text: an attacker's injected replies (CVE-2011-0411). Refuse.
 	if c.br.Buffered() > 0 {
-		err := clientBadReply("data after the STARTTLS reply, before the TLS handshake")
-		c.fail(err)
-		return err
+		return c.fail(clientBadReply("data after the STARTTLS reply, before the TLS handshake"))
 	}
 	tconn := tls.Client(c.conn, clientTLSConfig(config, c.serverName))
-	tconn.SetDeadline(time.Now().Add(c.commandTimeout()))
+	deadline := time.Now().Add(c.commandTimeout())
+	c.setReadDeadline(deadline)
+	c.setWriteDeadline(deadline)
 	if err := tconn.Handshake(); err != nil {
-		c.fail(err)
-		return err
+		return c.fail(err)
 	}
 	c.connMu.Lock()
 	c.conn = tconn
@@ -524,7 +557,11 @@ func (c *Client) StartTLS(config *tls.Config) error {
 // rejection (e.g. 535) is an *Error. A client from NewSCRAMClient or
 // NewOAuthBearerClient learns the connection's TLS state and the server's
 // mechanisms first, and checks the outcome (see there).
-func (c *Client) Auth(a sasl.Client) error {
+func (c *Client) Auth(ctx context.Context, a sasl.Client) error {
+	return c.do(ctx, func() error { return c.auth(a) })
+}
+
+func (c *Client) auth(a sasl.Client) error {
 	if err := c.ensureHello(); err != nil {
 		return err
 	}
@@ -535,15 +572,16 @@ func (c *Client) Auth(a sasl.Client) error {
 		}
 		b.Bind(cs, c.authMechs)
 	}
-	cancelled, err := c.auth(a)
+	cancelled, err := c.authExchange(a)
 	if e, ok := a.(saslmech.Ender); ok && !cancelled {
 		err = e.End(err)
 	}
 	return err
 }
 
-// auth runs the exchange; cancelled says that the client side ended it.
-func (c *Client) auth(a sasl.Client) (cancelled bool, err error) {
+// authExchange runs the exchange; cancelled says that the client side
+// ended it.
+func (c *Client) authExchange(a sasl.Client) (cancelled bool, err error) {
 	mech, ir, err := a.Start()
 	if err != nil {
 		return true, err
@@ -733,10 +771,7 @@ func (c *Client) rcptLine(to string, opts *RcptOptions, utf8 bool) (string, erro
 		line += " NOTIFY=" + b.String()
 	}
 	if opts.OriginalRecipient != "" {
-		typ := opts.OriginalRecipientType
-		if typ == "" {
-			typ = "rfc822"
-		}
+		typ := cmp.Or(opts.OriginalRecipientType, "rfc822")
 		// RFC 3461 4.2: addr-type is an atom.
 		for i := 0; i < len(typ); i++ {
 			ch := typ[i]
@@ -755,7 +790,11 @@ func (c *Client) rcptLine(to string, opts *RcptOptions, utf8 bool) (string, erro
 // opts.UTF8 needs SMTPUTF8, Body8BitMIME needs 8BITMIME, BodyBinaryMIME needs
 // BINARYMIME and CHUNKING (and then the message goes with Bdat); without them
 // Mail returns a *MissingExtensionError and sends nothing.
-func (c *Client) Mail(from string, opts *MailOptions) error {
+func (c *Client) Mail(ctx context.Context, from string, opts *MailOptions) error {
+	return c.do(ctx, func() error { return c.mail(from, opts) })
+}
+
+func (c *Client) mail(from string, opts *MailOptions) error {
 	if err := c.ensureHello(); err != nil {
 		return err
 	}
@@ -774,7 +813,11 @@ func (c *Client) Mail(from string, opts *MailOptions) error {
 // Rcpt adds a recipient with RCPT TO (RFC 5321 4.1.1.3). NOTIFY and ORCPT go
 // only to a server that offers DSN. A non-ASCII address needs a transaction
 // started with SMTPUTF8.
-func (c *Client) Rcpt(to string, opts *RcptOptions) error {
+func (c *Client) Rcpt(ctx context.Context, to string, opts *RcptOptions) error {
+	return c.do(ctx, func() error { return c.rcpt(to, opts) })
+}
+
+func (c *Client) rcpt(to string, opts *RcptOptions) error {
 	if err := c.ensureHello(); err != nil {
 		return err
 	}
@@ -790,31 +833,39 @@ func (c *Client) Rcpt(to string, opts *RcptOptions) error {
 }
 
 // Reset aborts the current mail transaction with RSET (RFC 5321 4.1.1.5).
-func (c *Client) Reset() error {
-	if err := c.ensureHello(); err != nil {
-		return err
-	}
-	if _, err := c.cmd(2, "RSET"); err != nil {
-		return err
-	}
-	c.resetTx()
-	return nil
+func (c *Client) Reset(ctx context.Context) error {
+	return c.do(ctx, func() error {
+		if err := c.ensureHello(); err != nil {
+			return err
+		}
+		if _, err := c.cmd(2, "RSET"); err != nil {
+			return err
+		}
+		c.resetTx()
+		return nil
+	})
 }
 
 // Noop sends NOOP (RFC 5321 4.1.1.9), e.g. to check that a connection kept
 // for reuse is still alive.
-func (c *Client) Noop() error {
-	if err := c.ensureHello(); err != nil {
+func (c *Client) Noop(ctx context.Context) error {
+	return c.do(ctx, func() error {
+		if err := c.ensureHello(); err != nil {
+			return err
+		}
+		_, err := c.cmd(2, "NOOP")
 		return err
-	}
-	_, err := c.cmd(2, "NOOP")
-	return err
+	})
 }
 
 // Verify asks the server with VRFY (RFC 5321 4.1.1.6) whether addr is a valid
 // mailbox. 250, 251 and 252 ("cannot verify, but will accept") count as
 // success. A non-ASCII address needs SMTPUTF8 (RFC 6531 3.7.4.2).
-func (c *Client) Verify(addr string) error {
+func (c *Client) Verify(ctx context.Context, addr string) error {
+	return c.do(ctx, func() error { return c.verify(addr) })
+}
+
+func (c *Client) verify(addr string) error {
 	if err := c.ensureHello(); err != nil {
 		return err
 	}
@@ -834,18 +885,19 @@ func (c *Client) Verify(addr string) error {
 	return err
 }
 
-// Quit sends QUIT (RFC 5321 4.1.1.10) and closes the connection. If the
-// connection is already unusable it is just closed.
-func (c *Client) Quit() error {
+// Quit sends QUIT (RFC 5321 4.1.1.10) and closes the connection, also when
+// ctx ends before the reply. If the connection is already unusable it is
+// just closed.
+func (c *Client) Quit(ctx context.Context) error {
 	if c.broken != nil {
 		c.Close()
 		return nil
 	}
-	_, err := c.cmd(2, "QUIT")
-	if cerr := c.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	err := c.do(ctx, func() error {
+		_, err := c.cmd(2, "QUIT")
+		return err
+	})
+	return cmp.Or(err, c.Close())
 }
 
 // Close closes the connection without QUIT. It may be called from another

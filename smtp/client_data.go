@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,49 +24,66 @@ var errClientWriterClosed = errors.New("smtp: message writer already closed")
 // joined, each wrapped with its recipient; use LMTPData to get them one by one.
 //
 // A transaction started with BodyBinaryMIME must use Bdat instead.
-func (c *Client) Data() (io.WriteCloser, error) {
-	return c.data(nil)
+//
+// ctx bounds the DATA command and every Write and Close of the writer: a
+// message cannot be abandoned half sent, so once ctx ends, the writer and
+// the Client fail.
+func (c *Client) Data(ctx context.Context) (io.WriteCloser, error) {
+	return c.data(ctx, nil)
 }
 
 // LMTPData is Data for an LMTP client (NewLMTPClient): after the end of the
 // data, Close calls status once per recipient accepted by Rcpt, in order,
 // with nil or the *Error the server gave for that recipient (RFC 2033 4.2),
 // and itself returns only transport and protocol errors.
-func (c *Client) LMTPData(status func(rcpt string, err error)) (io.WriteCloser, error) {
+func (c *Client) LMTPData(ctx context.Context, status func(rcpt string, err error)) (io.WriteCloser, error) {
 	if !c.lmtp {
 		return nil, errors.New("smtp: LMTPData on a client that is not LMTP")
 	}
 	if status == nil {
 		status = func(string, error) {}
 	}
-	return c.data(status)
+	return c.data(ctx, status)
 }
 
-func (c *Client) data(status func(string, error)) (io.WriteCloser, error) {
-	if err := c.ensureHello(); err != nil {
+func (c *Client) data(ctx context.Context, status func(string, error)) (io.WriteCloser, error) {
+	var w *clientDataWriter
+	err := c.do(ctx, func() error {
+		if err := c.ensureHello(); err != nil {
+			return err
+		}
+		if c.txBinary {
+			return errors.New("smtp: BODY=BINARYMIME needs Bdat, not Data")
+		}
+		if _, err := c.cmd(3, "DATA"); err != nil {
+			return err
+		}
+		w = &clientDataWriter{c: c, ctx: ctx, end: clientDataEnd{c: c, rcpts: c.rcpts, status: status}, lineStart: true}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if c.txBinary {
-		return nil, errors.New("smtp: BODY=BINARYMIME needs Bdat, not Data")
-	}
-	if _, err := c.cmd(3, "DATA"); err != nil {
-		return nil, err
-	}
-	return &clientDataWriter{c: c, end: clientDataEnd{c: c, rcpts: c.rcpts, status: status}, lineStart: true}, nil
+	return w, nil
 }
 
 // clientDataWriter writes the message after DATA with dot-stuffing.
 type clientDataWriter struct {
 	end       clientDataEnd
 	c         *Client
-	lineStart bool  // the next byte starts a line
-	cr        bool  // the last byte was a CR, not yet written
-	err       error // sticky write error
+	ctx       context.Context // of Data; nil within Send
+	lineStart bool            // the next byte starts a line
+	cr        bool            // the last byte was a CR, not yet written
+	err       error           // sticky write error
 	closed    bool
 }
 
 // Write copies p with line endings made CRLF and leading dots doubled.
 func (w *clientDataWriter) Write(p []byte) (int, error) {
+	return w.c.writeInData(w.ctx, w.write, p)
+}
+
+func (w *clientDataWriter) write(p []byte) (int, error) {
 	if w.closed {
 		return 0, errClientWriterClosed
 	}
@@ -111,9 +129,8 @@ func (w *clientDataWriter) Write(p []byte) (int, error) {
 	}
 	// bufio.Writer errors are sticky: checking the last write suffices.
 	if _, err := bw.Write(p[start:]); err != nil {
-		w.err = err
-		w.c.fail(err)
-		return 0, err
+		w.err = w.c.fail(err)
+		return 0, w.err
 	}
 	return len(p), nil
 }
@@ -129,6 +146,10 @@ func (w *clientDataWriter) writeEnd() {
 
 // Close ends the message and reads the final reply or replies.
 func (w *clientDataWriter) Close() error {
+	return w.c.doInData(w.ctx, w.close)
+}
+
+func (w *clientDataWriter) close() error {
 	if w.closed {
 		return errClientWriterClosed
 	}
@@ -197,8 +218,23 @@ func (e *clientDataEnd) finish() error {
 // with LAST and returns the final reply like Data's writer (per recipient in
 // LMTP mode). If the server rejects a chunk, that *Error is returned by Write
 // or Close and no more chunks are sent; call Reset before the next
-// transaction (RFC 3030 section 2).
-func (c *Client) Bdat() (io.WriteCloser, error) {
+// transaction (RFC 3030 section 2). ctx bounds every Write and Close, as
+// for Data.
+func (c *Client) Bdat(ctx context.Context) (io.WriteCloser, error) {
+	var w *clientBdatWriter
+	err := c.do(ctx, func() (err error) {
+		w, err = c.bdat()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.ctx = ctx
+	return w, nil
+}
+
+// bdat starts a BDAT writer; nothing is sent before its first chunk.
+func (c *Client) bdat() (*clientBdatWriter, error) {
 	if err := c.ensureHello(); err != nil {
 		return nil, err
 	}
@@ -215,6 +251,7 @@ func (c *Client) Bdat() (io.WriteCloser, error) {
 type clientBdatWriter struct {
 	end    clientDataEnd
 	c      *Client
+	ctx    context.Context // of Bdat; nil within Send
 	buf    []byte
 	err    error
 	closed bool
@@ -222,6 +259,10 @@ type clientBdatWriter struct {
 
 // Write buffers p and sends every full chunk that more data follows.
 func (w *clientBdatWriter) Write(p []byte) (int, error) {
+	return w.c.writeInData(w.ctx, w.write, p)
+}
+
+func (w *clientBdatWriter) write(p []byte) (int, error) {
 	if w.closed {
 		return 0, errClientWriterClosed
 	}
@@ -254,8 +295,7 @@ func (w *clientBdatWriter) sendChunk(last bool) error {
 		return err
 	}
 	if _, err := c.bw.Write(w.buf); err != nil {
-		c.fail(err)
-		return err
+		return c.fail(err)
 	}
 	w.buf = w.buf[:0]
 	if err := c.flush(); err != nil {
@@ -273,6 +313,10 @@ func (w *clientBdatWriter) sendChunk(last bool) error {
 
 // Close sends the remaining data as the LAST chunk and reads the verdict.
 func (w *clientBdatWriter) Close() error {
+	return w.c.doInData(w.ctx, w.close)
+}
+
+func (w *clientBdatWriter) close() error {
 	if w.closed {
 		return errClientWriterClosed
 	}

@@ -124,13 +124,13 @@ func TestClientInteropDovecotSCRAM(t *testing.T) {
 		t.Fatal("Dovecot does not offer SCRAM-SHA-256")
 	}
 	var se *smtp.Error
-	if err := c.Auth(smtp.NewSCRAMClient("alice", "wrong")); !errors.As(err, &se) || se.Code != 535 {
+	if err := c.Auth(t.Context(), smtp.NewSCRAMClient("alice", "wrong")); !errors.As(err, &se) || se.Code != 535 {
 		t.Fatalf("wrong password: %v", err)
 	}
-	if err := c.Auth(smtp.NewSCRAMClient("alice", "correct horse")); err != nil {
+	if err := c.Auth(t.Context(), smtp.NewSCRAMClient("alice", "correct horse")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SendMail("alice@example.org", []string{"bob@example.net"}, strings.NewReader("Subject: via Dovecot\r\n\r\nhello\r\n")); err != nil {
+	if err := c.SendMail(t.Context(), "alice@example.org", []string{"bob@example.net"}, strings.NewReader("Subject: via Dovecot\r\n\r\nhello\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

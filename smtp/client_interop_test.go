@@ -137,7 +137,7 @@ func TestClientInteropSmtpSink(t *testing.T) {
 	if ok, _ := c.Extension("PIPELINING"); !ok {
 		t.Fatal("smtp-sink did not offer PIPELINING")
 	}
-	res, err := c.Send("a1@example.org", &MailOptions{Body: Body8BitMIME, Return: DSNReturnHeaders, EnvelopeID: "env 1"},
+	res, err := c.Send(t.Context(), "a1@example.org", &MailOptions{Body: Body8BitMIME, Return: DSNReturnHeaders, EnvelopeID: "env 1"},
 		[]Recipient{
 			{Address: "x@example.org", Options: &RcptOptions{Notify: []DSNNotify{DSNNotifyFailure, DSNNotifyDelay}, OriginalRecipient: "x@example.org"}},
 			{Address: "y@example.org"},
@@ -151,10 +151,10 @@ func TestClientInteropSmtpSink(t *testing.T) {
 			t.Errorf("%+v", r)
 		}
 	}
-	if err := c.SendMail("a2@example.org", []string{"z@example.org"}, strings.NewReader("Subject: two\r\n\r\n.\r\n")); err != nil {
+	if err := c.SendMail(t.Context(), "a2@example.org", []string{"z@example.org"}, strings.NewReader("Subject: two\r\n\r\n.\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	d := clientReadSinkDumps(t, dir, 2)
@@ -182,15 +182,15 @@ func TestClientInteropSmtpSinkRejects(t *testing.T) {
 	}
 	defer c.Close()
 	c.CommandTimeout = clientFakeTimeout
-	res, err := c.Send("a@example.org", nil, []Recipient{{Address: "x@example.org"}}, strings.NewReader("x"))
+	res, err := c.Send(t.Context(), "a@example.org", nil, []Recipient{{Address: "x@example.org"}}, strings.NewReader("x"))
 	var e *Error
 	if !clientErrorsAs(err, &e) || e.Code/100 != 5 || res[0].Err == nil {
 		t.Fatalf("got %v, %+v", err, res)
 	}
-	if err := c.Noop(); err != nil {
+	if err := c.Noop(t.Context()); err != nil {
 		t.Fatalf("session unusable after refused recipients: %v", err)
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -201,13 +201,13 @@ func TestClientInteropSmtpSinkLMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewLMTPClient(conn)
+	c, err := NewLMTPClient(t.Context(), conn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	c.CommandTimeout = clientFakeTimeout
-	res, err := c.Send("lmtp@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}, {Address: "z@example.org"}},
+	res, err := c.Send(t.Context(), "lmtp@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}, {Address: "z@example.org"}},
 		strings.NewReader("Subject: lmtp\r\n\r\nhello\r\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +217,7 @@ func TestClientInteropSmtpSinkLMTP(t *testing.T) {
 			t.Errorf("%+v", r)
 		}
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	d := clientReadSinkDumps(t, dir, 1)
@@ -288,17 +288,17 @@ func TestClientInteropPythonSMTPD(t *testing.T) {
 	if ok, _ := c.Extension("PIPELINING"); ok {
 		t.Fatal("python smtpd offers PIPELINING; this test is for lock-step")
 	}
-	res, err := c.Send("ä@example.org", &MailOptions{Body: Body8BitMIME}, []Recipient{{Address: "x@example.org"}, {Address: "ö@example.org"}},
+	res, err := c.Send(t.Context(), "ä@example.org", &MailOptions{Body: Body8BitMIME}, []Recipient{{Address: "x@example.org"}, {Address: "ö@example.org"}},
 		strings.NewReader("Subject: py\n\n.dot\nünïcödé\n"))
 	if err != nil || res[0].Err != nil || res[1].Err != nil {
 		t.Fatalf("Send: %v %+v", err, res)
 	}
-	err = c.SendMail("b@example.org", []string{"reject@example.org"}, strings.NewReader("x"))
+	err = c.SendMail(t.Context(), "b@example.org", []string{"reject@example.org"}, strings.NewReader("x"))
 	var e *Error
 	if !clientErrorsAs(err, &e) || e.Code != 554 || e.Message != "refused by test" && e.Message != "5.6.0 refused by test" {
 		t.Fatalf("got %v", err)
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 
 	"github.com/emersion/go-sasl"
+	"github.com/mailwright/mailwright/internal/ctxio"
 )
 
 // clientPipelineBatch caps the commands written before their replies are
@@ -62,7 +64,22 @@ type RecipientResult struct {
 // If reading body fails, the message must not be completed: with BDAT the
 // transaction is reset, with DATA the connection is closed (SMTP has no other
 // way to abort DATA), and each accepted recipient's Err wraps the read error.
-func (c *Client) Send(from string, opts *MailOptions, rcpts []Recipient, body io.Reader) ([]RecipientResult, error) {
+//
+// ctx bounds the whole transaction, reading body included; when it ends,
+// the recipients whose fate is not known get an error that wraps
+// ctx.Err(), and the Client is unusable.
+func (c *Client) Send(ctx context.Context, from string, opts *MailOptions, rcpts []Recipient, body io.Reader) ([]RecipientResult, error) {
+	// The connection's deadlines cannot interrupt reading the body.
+	body = ctxio.Reader(ctx, body)
+	var results []RecipientResult
+	err := c.do(ctx, func() (err error) {
+		results, err = c.send(from, opts, rcpts, body)
+		return err
+	})
+	return results, err
+}
+
+func (c *Client) send(from string, opts *MailOptions, rcpts []Recipient, body io.Reader) ([]RecipientResult, error) {
 	if err := c.ensureHello(); err != nil {
 		return nil, err
 	}
@@ -234,11 +251,10 @@ func (t *clientSendTx) message(body io.Reader, binary bool) ([]RecipientResult, 
 	var w io.WriteCloser
 	var werr *error
 	if binary {
-		bw, err := c.Bdat()
+		b, err := c.bdat()
 		if err != nil {
 			return t.fatal(err)
 		}
-		b := bw.(*clientBdatWriter)
 		b.end = end
 		w, werr = b, &b.err
 	} else {
@@ -267,7 +283,7 @@ func (t *clientSendTx) message(body io.Reader, binary bool) ([]RecipientResult, 
 			t.rset()
 		} else {
 			// Ending DATA would deliver a truncated message.
-			c.fail(err)
+			err = c.fail(err)
 			c.Close()
 		}
 		for _, i := range t.accepted {
@@ -324,12 +340,12 @@ func (t *clientSendTx) rset() {
 // connection), the error is that failure; if recipients failed differently,
 // or only some did (the others got the message), the error joins one error
 // per refused recipient, each naming it. errors.As finds the *Error.
-func (c *Client) SendMail(from string, to []string, r io.Reader) error {
+func (c *Client) SendMail(ctx context.Context, from string, to []string, r io.Reader) error {
 	rcpts := make([]Recipient, len(to))
 	for i, addr := range to {
 		rcpts[i].Address = addr
 	}
-	res, err := c.Send(from, nil, rcpts, r)
+	res, err := c.Send(ctx, from, nil, rcpts, r)
 	var errs []error
 	whole := true // every failed recipient failed with err itself
 	for _, rr := range res {
@@ -353,18 +369,18 @@ func (c *Client) SendMail(from string, to []string, r io.Reader) error {
 // each address in to, and quits. Like net/smtp, it refuses to authenticate
 // over a connection that is neither TLS nor to the local host, so that a
 // password never crosses the network in clear. See Client.SendMail for
-// the error.
-func SendMail(addr string, a sasl.Client, from string, to []string, r io.Reader) error {
-	c, err := Dial(addr)
+// the error. ctx bounds the whole exchange.
+func SendMail(ctx context.Context, addr string, a sasl.Client, from string, to []string, r io.Reader) error {
+	c, err := DialContext(ctx, addr)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.Hello(""); err != nil {
+	if err := c.Hello(ctx, ""); err != nil {
 		return err
 	}
 	if ok, _ := c.Extension("STARTTLS"); ok {
-		if err := c.StartTLS(&tls.Config{ServerName: c.serverName}); err != nil {
+		if err := c.StartTLS(ctx, &tls.Config{ServerName: c.serverName}); err != nil {
 			return err
 		}
 	}
@@ -375,14 +391,14 @@ func SendMail(addr string, a sasl.Client, from string, to []string, r io.Reader)
 		if ok, _ := c.Extension("AUTH"); !ok {
 			return &MissingExtensionError{Extension: "AUTH"}
 		}
-		if err := c.Auth(a); err != nil {
+		if err := c.Auth(ctx, a); err != nil {
 			return err
 		}
 	}
-	if err := c.SendMail(from, to, r); err != nil {
+	if err := c.SendMail(ctx, from, to, r); err != nil {
 		return err
 	}
-	return c.Quit()
+	return c.Quit(ctx)
 }
 
 // clientIsLocalHost reports whether host names this machine: "localhost" or

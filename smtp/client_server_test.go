@@ -26,10 +26,10 @@ func TestClientAgainstServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.StartTLS(&tls.Config{RootCAs: pool, ServerName: "localhost"}); err != nil {
+	if err := c.StartTLS(t.Context(), &tls.Config{RootCAs: pool, ServerName: "localhost"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Auth(sasl.NewPlainClient("", "alice", "pw")); err != nil {
+	if err := c.Auth(t.Context(), sasl.NewPlainClient("", "alice", "pw")); err != nil {
 		t.Fatal(err)
 	}
 	for _, ext := range []string{"PIPELINING", "DSN", "CHUNKING", "SMTPUTF8", "8BITMIME"} {
@@ -45,7 +45,7 @@ func TestClientAgainstServer(t *testing.T) {
 	// LF endings (the client turns them into CRLF) and no final newline.
 	body := "Subject: dots\n\n.\n..two\n.three\nlast line without newline"
 	want := "Subject: dots\r\n\r\n.\r\n..two\r\n.three\r\nlast line without newline\r\n"
-	results, err := c.Send("alice@example.org", &MailOptions{Return: DSNReturnHeaders, EnvelopeID: "env 1"}, []Recipient{
+	results, err := c.Send(t.Context(), "alice@example.org", &MailOptions{Return: DSNReturnHeaders, EnvelopeID: "env 1"}, []Recipient{
 		{Address: "bob@example.org", Options: &RcptOptions{Notify: []DSNNotify{DSNNotifyFailure}, OriginalRecipientType: "rfc822", OriginalRecipient: "bob@example.org"}},
 		{Address: "nobody@example.org"},
 		{Address: "later@example.org"},
@@ -67,27 +67,27 @@ func TestClientAgainstServer(t *testing.T) {
 
 	// BINARYMIME goes with BDAT.
 	binary := "Content-Type: application/octet-stream\r\n\r\n\x00\x01\r\n.\r\n\xff"
-	if _, err := c.Send("alice@example.org", &MailOptions{Body: BodyBinaryMIME}, []Recipient{{Address: "bob@example.org"}}, strings.NewReader(binary)); err != nil {
+	if _, err := c.Send(t.Context(), "alice@example.org", &MailOptions{Body: BodyBinaryMIME}, []Recipient{{Address: "bob@example.org"}}, strings.NewReader(binary)); err != nil {
 		t.Fatalf("BDAT: %v", err)
 	}
 	// SMTPUTF8 is switched on for a non-ASCII address.
-	if err := c.SendMail("jörg@bücher.example", []string{"bob@example.org"}, strings.NewReader("Subject: ü\r\n\r\nä\r\n")); err != nil {
+	if err := c.SendMail(t.Context(), "jörg@bücher.example", []string{"bob@example.org"}, strings.NewReader("Subject: ü\r\n\r\nä\r\n")); err != nil {
 		t.Fatalf("SMTPUTF8: %v", err)
 	}
 	// Over SIZE: refused after the data, and the connection goes on.
 	big := bytes.Repeat([]byte("x"), 2<<20)
-	err = c.SendMail("alice@example.org", []string{"bob@example.org"}, bytes.NewReader(big))
+	err = c.SendMail(t.Context(), "alice@example.org", []string{"bob@example.org"}, bytes.NewReader(big))
 	var e *Error
 	if !errors.As(err, &e) || e.Code != 552 {
 		t.Fatalf("oversized message: %v", err)
 	}
-	if err := c.Noop(); err != nil {
+	if err := c.Noop(t.Context()); err != nil {
 		t.Fatalf("connection unusable after 552: %v", err)
 	}
-	if err := c.Verify("alice@example.org"); err != nil {
+	if err := c.Verify(t.Context(), "alice@example.org"); err != nil {
 		t.Fatalf("VRFY (252 counts as success): %v", err)
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -119,11 +119,11 @@ func TestClientAgainstServer(t *testing.T) {
 func TestLMTPClientAgainstServer(t *testing.T) {
 	addr := startServer(t, &Server{Backend: &lmtpBackend{}, LMTP: true})
 	conn := dial(t, addr)
-	c, err := NewLMTPClient(conn)
+	c, err := NewLMTPClient(t.Context(), conn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := c.Send("a@example.org", nil, []Recipient{
+	results, err := c.Send(t.Context(), "a@example.org", nil, []Recipient{
 		{Address: "full@example.org"}, {Address: "unknown@example.org"}, {Address: "ok@example.org"},
 	}, strings.NewReader("Subject: lmtp\r\n\r\nhi\r\n"))
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +33,9 @@ import (
 //	DRAIN     the server reads until the client closes and requires that
 //	          the data never ended (no "." line): an aborted message
 //	BADTLS    the server starts TLS and requires the handshake to fail
+//	STALL     the server stops answering and reading (see clientServeStall);
+//	          when the test resumes it, the server requires that the client
+//	          has closed the connection
 //
 // Before sending, the server checks that the client has not already sent
 // more than the script read: a client must wait for replies unless it
@@ -80,11 +85,50 @@ func clientServeScript(t testing.TB, script string) string {
 	})
 	return clientServeConn(t, func(conn net.Conn) error {
 		ran = true
-		return clientRunScript(conn, script)
+		return clientRunScript(conn, script, nil)
 	})
 }
 
-func clientRunScript(conn net.Conn, script string) error {
+// clientStall is the test's side of a STALL directive: stalled is closed
+// when the server reaches it (or fails before), and the server goes on
+// after resume (called at the latest when the test ends).
+type clientStall struct {
+	stalled         chan struct{}
+	resumed         chan struct{}
+	stallOnce, once sync.Once
+}
+
+func (s *clientStall) stall()  { s.stallOnce.Do(func() { close(s.stalled) }) }
+func (s *clientStall) resume() { s.once.Do(func() { close(s.resumed) }) }
+
+// clientServeStall is clientServeScript for a script with a STALL.
+func clientServeStall(t testing.TB, script string) (string, *clientStall) {
+	t.Helper()
+	st := &clientStall{stalled: make(chan struct{}), resumed: make(chan struct{})}
+	addr := clientServeConn(t, func(conn net.Conn) error {
+		defer st.stall() // a script that failed earlier does not hold the test up
+		return clientRunScript(conn, script, st)
+	})
+	t.Cleanup(st.resume) // runs before clientServeConn's cleanup waits for the server
+	return addr, st
+}
+
+// clientWaitCall returns the error of a client call made in another
+// goroutine, or fails the test if the call does not return: the bound is
+// a guard against a hang, far below the Client's default timeouts (5
+// minutes) that would end the call otherwise, not a measure of speed.
+func clientWaitCall(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Minute):
+		t.Fatal("the call did not return after its context ended")
+		return nil
+	}
+}
+
+func clientRunScript(conn net.Conn, script string, stall *clientStall) error {
 	br := bufio.NewReader(conn)
 	var out bytes.Buffer
 	flush := func() error {
@@ -110,7 +154,7 @@ func clientRunScript(conn net.Conn, script string) error {
 		case "S":
 			out.WriteString(text + "\r\n")
 			continue
-		case "TLS", "CLOSE", "DRAIN", "BADTLS":
+		case "TLS", "CLOSE", "DRAIN", "BADTLS", "STALL":
 		case "C", "B":
 		default:
 			return fmt.Errorf("script line %d: bad directive %q", n+1, line)
@@ -163,6 +207,17 @@ func clientRunScript(conn net.Conn, script string) error {
 			}
 			return nil
 		case "CLOSE":
+			return nil
+		case "STALL":
+			if stall == nil {
+				return fmt.Errorf("script line %d: STALL needs clientServeStall", n+1)
+			}
+			stall.stall()
+			<-stall.resumed
+			// A reset is a close with data still in flight.
+			if _, err := io.Copy(io.Discard, br); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+				return fmt.Errorf("after STALL: the client did not close the connection: %v", err)
+			}
 			return nil
 		}
 	}
@@ -252,7 +307,7 @@ func TestClientHelloExtensions(t *testing.T) {
 	if _, ok := c.TLSConnectionState(); ok {
 		t.Error("TLSConnectionState ok on a plain connection")
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -269,7 +324,7 @@ func TestClientHelloFallback(t *testing.T) {
 				C: MAIL FROM:<a@example.org>
 				S: 250 ok
 			`)
-			if err := c.Mail("a@example.org", &MailOptions{Size: 100, Body: Body7Bit}); err != nil {
+			if err := c.Mail(t.Context(), "a@example.org", &MailOptions{Size: 100, Body: Body7Bit}); err != nil {
 				t.Fatal(err)
 			}
 			if ok, _ := c.Extension("SIZE"); ok {
@@ -288,16 +343,16 @@ func TestClientHelloRefused(t *testing.T) {
 		C: EHLO localhost
 		S: 421 4.7.0 too busy, try later
 	`)
-	err := c.Mail("a@example.org", nil)
+	err := c.Mail(t.Context(), "a@example.org", nil)
 	e := clientWantError(t, err, 421, EnhancedCode{})
 	if !e.Temporary() || e.Message != "4.7.0 too busy, try later" {
 		t.Errorf("got %+v", e)
 	}
 	// 421 closes the session: nothing more goes out.
-	if err := c.Noop(); err == nil {
+	if err := c.Noop(t.Context()); err == nil {
 		t.Error("Noop after 421 succeeded")
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Errorf("Quit after 421: %v", err)
 	}
 }
@@ -387,7 +442,7 @@ func TestClientMailParams(t *testing.T) {
 				script += "C: " + tc.want + "\nS: 250 2.1.0 ok\n"
 			}
 			c := clientDialScript(t, script)
-			err := c.Mail(tc.from, tc.opts)
+			err := c.Mail(t.Context(), tc.from, tc.opts)
 			if tc.want != "" {
 				if err != nil {
 					t.Fatal(err)
@@ -410,7 +465,7 @@ func TestClientMissingExtensionError(t *testing.T) {
 		C: EHLO localhost
 		S: 250 mx.example.org
 	`)
-	err := c.Mail("a@example.org", &MailOptions{UTF8: true})
+	err := c.Mail(t.Context(), "a@example.org", &MailOptions{UTF8: true})
 	var me *MissingExtensionError
 	if !errors.As(err, &me) || me.Extension != "SMTPUTF8" {
 		t.Fatalf("got %v, want MissingExtensionError SMTPUTF8", err)
@@ -418,7 +473,7 @@ func TestClientMissingExtensionError(t *testing.T) {
 	if err.Error() != "smtp: server does not support SMTPUTF8" {
 		t.Errorf("message %q", err)
 	}
-	if _, err := c.Bdat(); !errors.As(err, &me) || me.Extension != "CHUNKING" {
+	if _, err := c.Bdat(t.Context()); !errors.As(err, &me) || me.Extension != "CHUNKING" {
 		t.Fatalf("Bdat: got %v, want MissingExtensionError CHUNKING", err)
 	}
 }
@@ -445,16 +500,16 @@ func TestClientRcptParams(t *testing.T) {
 		C: RCPT TO:<δ@example.org>
 		S: 250 ok
 	`)
-	if err := c.Mail("a@example.org", nil); err != nil {
+	if err := c.Mail(t.Context(), "a@example.org", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rcpt("b@example.org", &RcptOptions{
+	if err := c.Rcpt(t.Context(), "b@example.org", &RcptOptions{
 		Notify:            []DSNNotify{DSNNotifySuccess, DSNNotifyFailure},
 		OriginalRecipient: "b+x@example.org",
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rcpt("c@example.org", &RcptOptions{
+	if err := c.Rcpt(t.Context(), "c@example.org", &RcptOptions{
 		Notify:                []DSNNotify{DSNNotifyNever},
 		OriginalRecipientType: "x-local",
 		OriginalRecipient:     "c=20",
@@ -473,18 +528,18 @@ func TestClientRcptParams(t *testing.T) {
 		{"x@example.org>\r\nDATA", nil},
 		{"ü@example.org", nil}, // transaction without SMTPUTF8
 	} {
-		if err := c.Rcpt(bad.to, bad.opts); err == nil {
+		if err := c.Rcpt(t.Context(), bad.to, bad.opts); err == nil {
 			t.Errorf("Rcpt(%q, %+v) succeeded", bad.to, bad.opts)
 		}
 	}
-	clientWantError(t, c.Rcpt("d@example.org", nil), 550, EnhancedCode{})
-	if err := c.Reset(); err != nil {
+	clientWantError(t, c.Rcpt(t.Context(), "d@example.org", nil), 550, EnhancedCode{})
+	if err := c.Reset(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Mail("a@example.org", &MailOptions{UTF8: true}); err != nil {
+	if err := c.Mail(t.Context(), "a@example.org", &MailOptions{UTF8: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rcpt("δ@example.org", nil); err != nil {
+	if err := c.Rcpt(t.Context(), "δ@example.org", nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -513,13 +568,13 @@ func TestClientDataDotStuffing(t *testing.T) {
 		S: 221 2.0.0 bye
 	`)
 	c.LocalName = "client.example.com"
-	if err := c.Mail("a@example.org", nil); err != nil {
+	if err := c.Mail(t.Context(), "a@example.org", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rcpt("b@example.org", nil); err != nil {
+	if err := c.Rcpt(t.Context(), "b@example.org", nil); err != nil {
 		t.Fatal(err)
 	}
-	w, err := c.Data()
+	w, err := c.Data(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,7 +596,7 @@ func TestClientDataDotStuffing(t *testing.T) {
 	if _, err := w.Write([]byte("x")); err == nil {
 		t.Error("Write after Close succeeded")
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -623,7 +678,7 @@ func TestClientSendPipelined(t *testing.T) {
 		S: 221 2.0.0 bye
 	`)
 	c.LocalName = "client.example.com"
-	res, err := c.Send("a@example.org", &MailOptions{Body: Body8BitMIME}, []Recipient{
+	res, err := c.Send(t.Context(), "a@example.org", &MailOptions{Body: Body8BitMIME}, []Recipient{
 		{Address: "ok1@example.org"}, {Address: "perm@example.org"},
 		{Address: "temp@example.org"}, {Address: "ok2@example.org"},
 	}, strings.NewReader("Subject: hi\n\nbody\n"))
@@ -646,10 +701,10 @@ func TestClientSendPipelined(t *testing.T) {
 		t.Errorf("temp: %+v", res[2])
 	}
 	// The connection is reused for a second message.
-	if err := c.SendMail("a@example.org", []string{"ok1@example.org"}, strings.NewReader("second")); err != nil {
+	if err := c.SendMail(t.Context(), "a@example.org", []string{"ok1@example.org"}, strings.NewReader("second")); err != nil {
 		t.Fatalf("second SendMail: %v", err)
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -670,7 +725,7 @@ func TestClientSendManyRecipientsBatched(t *testing.T) {
 	script.WriteString("C: DATA\n" + strings.Repeat("S: 250 ok\n", 51) + "S: 354 go\nC: x\nC: .\nS: 250 done\n")
 	c := clientDialScript(t, script.String())
 	c.LocalName = "client.example.com"
-	if err := c.SendMail("a@example.org", to, strings.NewReader("x")); err != nil {
+	if err := c.SendMail(t.Context(), "a@example.org", to, strings.NewReader("x")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -702,12 +757,12 @@ func TestClientSendLockStep(t *testing.T) {
 		C: .
 		S: 554 5.6.0 content rejected
 	`)
-	res, err := c.Send("a@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("never read"))
+	res, err := c.Send(t.Context(), "a@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("never read"))
 	clientWantError(t, err, 550, EnhancedCode{5, 1, 1})
 	clientWantError(t, res[0].Err, 550, EnhancedCode{5, 1, 1})
 	clientWantError(t, res[1].Err, 450, EnhancedCode{4, 2, 0})
 
-	err = c.SendMail("a@example.org", []string{"x@example.org"}, strings.NewReader("hello\r\n"))
+	err = c.SendMail(t.Context(), "a@example.org", []string{"x@example.org"}, strings.NewReader("hello\r\n"))
 	e := clientWantError(t, err, 554, EnhancedCode{5, 6, 0})
 	if e.Message != "content rejected" {
 		t.Errorf("message %q", e.Message)
@@ -728,7 +783,7 @@ func TestClientSendMailRejected(t *testing.T) {
 		S: 250 2.0.0 ok
 	`)
 	c.LocalName = "client.example.com"
-	res, err := c.Send("spam@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("x"))
+	res, err := c.Send(t.Context(), "spam@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("x"))
 	clientWantError(t, err, 550, EnhancedCode{5, 7, 1})
 	for _, r := range res {
 		clientWantError(t, r.Err, 550, EnhancedCode{5, 7, 1})
@@ -737,7 +792,7 @@ func TestClientSendMailRejected(t *testing.T) {
 		}
 	}
 	// The session goes on.
-	if err := c.Noop(); err != nil {
+	if err := c.Noop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -767,7 +822,7 @@ func TestClientSendNoValidRecipients(t *testing.T) {
 	`)
 	c.LocalName = "client.example.com"
 	for range 2 {
-		err := c.SendMail("a@example.org", []string{"x@example.org"}, strings.NewReader("x"))
+		err := c.SendMail(t.Context(), "a@example.org", []string{"x@example.org"}, strings.NewReader("x"))
 		clientWantError(t, err, 550, EnhancedCode{5, 1, 1})
 	}
 }
@@ -786,7 +841,7 @@ func TestClientSendDataRefused(t *testing.T) {
 		S: 250 2.0.0 ok
 	`)
 	c.LocalName = "client.example.com"
-	res, err := c.Send("a@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("x"))
+	res, err := c.Send(t.Context(), "a@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("x"))
 	clientWantError(t, err, 451, EnhancedCode{4, 3, 2})
 	clientWantError(t, res[0].Err, 451, EnhancedCode{4, 3, 2})
 	clientWantError(t, res[1].Err, 550, EnhancedCode{5, 1, 1})
@@ -807,7 +862,7 @@ func TestClientSendMailPartialError(t *testing.T) {
 		S: 250 2.0.0 ok
 	`)
 	c.LocalName = "client.example.com"
-	err := c.SendMail("a@example.org", []string{"x@example.org", "y@example.org"}, strings.NewReader("x"))
+	err := c.SendMail(t.Context(), "a@example.org", []string{"x@example.org", "y@example.org"}, strings.NewReader("x"))
 	if err == nil || !strings.Contains(err.Error(), "<y@example.org>") || strings.Contains(err.Error(), "<x@example.org>") {
 		t.Fatalf("got %v", err)
 	}
@@ -842,11 +897,11 @@ func TestClientSendBodyReadError(t *testing.T) {
 		DRAIN
 	`)
 	c.LocalName = "client.example.com"
-	res, err := c.Send("a@example.org", nil, []Recipient{{Address: "x@example.org"}}, &clientFailingReader{"first line\r\nsecond", errDisk})
+	res, err := c.Send(t.Context(), "a@example.org", nil, []Recipient{{Address: "x@example.org"}}, &clientFailingReader{"first line\r\nsecond", errDisk})
 	if !errors.Is(err, errDisk) || !errors.Is(res[0].Err, errDisk) {
 		t.Fatalf("got %v / %v", err, res[0].Err)
 	}
-	if err := c.Noop(); err == nil {
+	if err := c.Noop(t.Context()); err == nil {
 		t.Error("Noop after aborted DATA succeeded")
 	}
 }
@@ -897,19 +952,19 @@ func TestClientBdat(t *testing.T) {
 		S: 250 ok
 	`
 	c := clientDialScript(t, script)
-	res, err := c.Send("a@example.org", &MailOptions{Body: BodyBinaryMIME}, []Recipient{{Address: "x@example.org"}}, bytes.NewReader(body))
+	res, err := c.Send(t.Context(), "a@example.org", &MailOptions{Body: BodyBinaryMIME}, []Recipient{{Address: "x@example.org"}}, bytes.NewReader(body))
 	if err != nil || res[0].Err != nil || res[0].Reply != "250 2.0.0 message accepted" {
 		t.Fatalf("Send: %v %+v", err, res)
 	}
 
 	// Step by step.
-	if err := c.Mail("a@example.org", nil); err != nil {
+	if err := c.Mail(t.Context(), "a@example.org", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rcpt("x@example.org", nil); err != nil {
+	if err := c.Rcpt(t.Context(), "x@example.org", nil); err != nil {
 		t.Fatal(err)
 	}
-	w, err := c.Bdat()
+	w, err := c.Bdat(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -920,18 +975,18 @@ func TestClientBdat(t *testing.T) {
 	}
 
 	// BINARYMIME cannot go with DATA: refused before sending.
-	if err := c.Mail("a@example.org", &MailOptions{Body: BodyBinaryMIME}); err != nil {
+	if err := c.Mail(t.Context(), "a@example.org", &MailOptions{Body: BodyBinaryMIME}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Data(); err == nil {
+	if _, err := c.Data(t.Context()); err == nil {
 		t.Fatal("Data accepted after BODY=BINARYMIME")
 	}
-	if err := c.Reset(); err != nil {
+	if err := c.Reset(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 
 	// A refused chunk ends the transaction: no more chunks, then RSET.
-	res, err = c.Send("a@example.org", &MailOptions{Body: BodyBinaryMIME}, []Recipient{{Address: "x@example.org"}}, bytes.NewReader(body))
+	res, err = c.Send(t.Context(), "a@example.org", &MailOptions{Body: BodyBinaryMIME}, []Recipient{{Address: "x@example.org"}}, bytes.NewReader(body))
 	clientWantError(t, err, 552, EnhancedCode{5, 3, 4})
 	clientWantError(t, res[0].Err, 552, EnhancedCode{5, 3, 4})
 }
@@ -950,12 +1005,12 @@ func TestClientAuth(t *testing.T) {
 		C: cGFzcw==
 		S: 235 2.7.0 ok
 	`)
-	e := clientWantError(t, c.Auth(sasl.NewPlainClient("", "bob", "pass")), 535, EnhancedCode{5, 7, 8})
+	e := clientWantError(t, c.Auth(t.Context(), sasl.NewPlainClient("", "bob", "pass")), 535, EnhancedCode{5, 7, 8})
 	if e.Temporary() {
 		t.Error("535 is temporary")
 	}
 	// LOGIN: initial response, then a base64 challenge "Password:".
-	if err := c.Auth(sasl.NewLoginClient("bob", "pass")); err != nil {
+	if err := c.Auth(t.Context(), sasl.NewLoginClient("bob", "pass")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -999,17 +1054,17 @@ func TestClientAuthChallenges(t *testing.T) {
 	`)
 	// Empty initial response is "=" (RFC 4954 section 4); an empty
 	// challenge decodes to nothing.
-	if err := c.Auth(clientSASL{mech: "X-TEST", ir: []byte{}, next: clientEchoChallenge}); err != nil {
+	if err := c.Auth(t.Context(), clientSASL{mech: "X-TEST", ir: []byte{}, next: clientEchoChallenge}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Auth(clientSASL{mech: "X-TEST", next: clientEchoChallenge}); !errors.Is(err, ErrBadReply) {
+	if err := c.Auth(t.Context(), clientSASL{mech: "X-TEST", next: clientEchoChallenge}); !errors.Is(err, ErrBadReply) {
 		t.Fatalf("bad base64: got %v", err)
 	}
-	if err := c.Auth(clientSASL{mech: "X-TEST", next: clientRefuseChallenge}); err == nil || err.Error() != "mechanism says no" {
+	if err := c.Auth(t.Context(), clientSASL{mech: "X-TEST", next: clientRefuseChallenge}); err == nil || err.Error() != "mechanism says no" {
 		t.Fatalf("refusing mechanism: got %v", err)
 	}
-	clientWantError(t, c.Auth(clientSASL{mech: "X-TEST", next: clientEchoChallenge}), 454, EnhancedCode{})
-	if err := c.Auth(clientSASL{mech: "X TEST"}); err == nil {
+	clientWantError(t, c.Auth(t.Context(), clientSASL{mech: "X-TEST", next: clientEchoChallenge}), 454, EnhancedCode{})
+	if err := c.Auth(t.Context(), clientSASL{mech: "X TEST"}); err == nil {
 		t.Error("mechanism name with a space accepted")
 	}
 }
@@ -1036,7 +1091,7 @@ func TestClientStartTLS(t *testing.T) {
 	if ok, _ := c.Extension("STARTTLS"); !ok {
 		t.Fatal("no STARTTLS")
 	}
-	if err := c.StartTLS(&tls.Config{RootCAs: pool}); err != nil {
+	if err := c.StartTLS(t.Context(), &tls.Config{RootCAs: pool}); err != nil {
 		t.Fatal(err)
 	}
 	state, ok := c.TLSConnectionState()
@@ -1050,13 +1105,13 @@ func TestClientStartTLS(t *testing.T) {
 	if !c.SupportsAuth("PLAIN") {
 		t.Error("AUTH from after TLS not known")
 	}
-	if err := c.StartTLS(nil); err == nil {
+	if err := c.StartTLS(t.Context(), nil); err == nil {
 		t.Error("second StartTLS succeeded")
 	}
-	if err := c.Auth(sasl.NewPlainClient("", "bob", "pass")); err != nil {
+	if err := c.Auth(t.Context(), sasl.NewPlainClient("", "bob", "pass")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -1071,12 +1126,12 @@ func TestClientStartTLSUntrusted(t *testing.T) {
 		BADTLS
 	`)
 	// The system roots do not trust the test certificate.
-	err := c.StartTLS(nil)
+	err := c.StartTLS(t.Context(), nil)
 	var uerr x509.UnknownAuthorityError
 	if !errors.As(err, &uerr) {
 		t.Fatalf("got %v, want x509.UnknownAuthorityError", err)
 	}
-	if err := c.Noop(); err == nil {
+	if err := c.Noop(t.Context()); err == nil {
 		t.Error("Noop after a failed handshake succeeded")
 	}
 }
@@ -1092,7 +1147,7 @@ func TestClientStartTLSInjection(t *testing.T) {
 		S: 220 go ahead
 		S: 250 injected
 	`)
-	if err := c.StartTLS(nil); !errors.Is(err, ErrBadReply) {
+	if err := c.StartTLS(t.Context(), nil); !errors.Is(err, ErrBadReply) {
 		t.Fatalf("got %v, want ErrBadReply", err)
 	}
 	if _, ok := c.TLSConnectionState(); ok {
@@ -1111,8 +1166,8 @@ func TestClientStartTLSRefused(t *testing.T) {
 		C: NOOP
 		S: 250 ok
 	`)
-	clientWantError(t, c.StartTLS(nil), 454, EnhancedCode{})
-	if err := c.Noop(); err != nil {
+	clientWantError(t, c.StartTLS(t.Context(), nil), 454, EnhancedCode{})
+	if err := c.Noop(t.Context()); err != nil {
 		t.Fatalf("session did not go on after 454: %v", err)
 	}
 }
@@ -1140,7 +1195,7 @@ func TestClientDialTLS(t *testing.T) {
 			S: 250 ok
 			C: QUIT
 			S: 221 bye
-		`)
+		`, nil)
 	}()
 	defer ln.Close()
 	c, err := DialTLS(ln.Addr().String(), &tls.Config{RootCAs: pool})
@@ -1150,10 +1205,10 @@ func TestClientDialTLS(t *testing.T) {
 	if _, ok := c.TLSConnectionState(); !ok {
 		t.Error("no TLS state")
 	}
-	if err := c.Noop(); err != nil {
+	if err := c.Noop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
@@ -1213,13 +1268,13 @@ func TestClientLMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewLMTPClient(conn)
+	c, err := NewLMTPClient(t.Context(), conn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	c.CommandTimeout = clientFakeTimeout
-	res, err := c.Send("a@example.org", nil, []Recipient{
+	res, err := c.Send(t.Context(), "a@example.org", nil, []Recipient{
 		{Address: "one@example.org"}, {Address: "gone@example.org"},
 		{Address: "full@example.org"}, {Address: "two@example.org"},
 	}, strings.NewReader("hi"))
@@ -1236,16 +1291,16 @@ func TestClientLMTP(t *testing.T) {
 	}
 
 	// Low level, with a callback per recipient.
-	if err := c.Mail("a@example.org", nil); err != nil {
+	if err := c.Mail(t.Context(), "a@example.org", nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, to := range []string{"one@example.org", "full@example.org"} {
-		if err := c.Rcpt(to, nil); err != nil {
+		if err := c.Rcpt(t.Context(), to, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got []string
-	w, err := c.LMTPData(func(rcpt string, err error) {
+	w, err := c.LMTPData(t.Context(), func(rcpt string, err error) {
 		got = append(got, fmt.Sprintf("%s: %v", rcpt, err))
 	})
 	if err != nil {
@@ -1261,13 +1316,13 @@ func TestClientLMTP(t *testing.T) {
 	}
 
 	// Data in LMTP mode joins the failures.
-	if err := c.Mail("a@example.org", nil); err != nil {
+	if err := c.Mail(t.Context(), "a@example.org", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rcpt("full@example.org", nil); err != nil {
+	if err := c.Rcpt(t.Context(), "full@example.org", nil); err != nil {
 		t.Fatal(err)
 	}
-	w, err = c.Data()
+	w, err = c.Data(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1277,14 +1332,14 @@ func TestClientLMTP(t *testing.T) {
 	if !strings.Contains(err.Error(), "<full@example.org>") {
 		t.Errorf("error %q does not name the recipient", err)
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestClientLMTPDataOnSMTP(t *testing.T) {
 	c := clientDialScript(t, `S: 220 mx.example.org`)
-	if _, err := c.LMTPData(nil); err == nil {
+	if _, err := c.LMTPData(t.Context(), nil); err == nil {
 		t.Error("LMTPData on an SMTP client succeeded")
 	}
 }
@@ -1328,7 +1383,7 @@ func TestClientHostileEndlessReply(t *testing.T) {
 	}
 	c.CommandTimeout = clientFakeTimeout
 	var herr error
-	grew := clientHeapGrowth(func() { herr = c.Hello("") })
+	grew := clientHeapGrowth(func() { herr = c.Hello(t.Context(), "") })
 	c.Close()
 	if !errors.Is(herr, ErrBadReply) || !strings.Contains(herr.Error(), "lines") {
 		t.Fatalf("got %v, want ErrBadReply about lines", herr)
@@ -1336,7 +1391,7 @@ func TestClientHostileEndlessReply(t *testing.T) {
 	if grew > 4<<20 {
 		t.Errorf("reading the reply allocated %d bytes", grew)
 	}
-	if err := c.Noop(); err == nil {
+	if err := c.Noop(t.Context()); err == nil {
 		t.Error("Noop after a bad reply succeeded")
 	}
 }
@@ -1348,7 +1403,7 @@ func TestClientHostileLongLine(t *testing.T) {
 	}
 	c.CommandTimeout = clientFakeTimeout
 	var herr error
-	grew := clientHeapGrowth(func() { herr = c.Hello("") })
+	grew := clientHeapGrowth(func() { herr = c.Hello(t.Context(), "") })
 	c.Close()
 	if !errors.Is(herr, ErrBadReply) || !strings.Contains(herr.Error(), "longer") {
 		t.Fatalf("got %v, want ErrBadReply about the line length", herr)
@@ -1376,13 +1431,13 @@ func TestClientReplyLimits(t *testing.T) {
 	`)
 	c.MaxReplyLines = 3
 	c.MaxLineLength = 100
-	if err := c.Hello(""); err != nil {
+	if err := c.Hello(t.Context(), ""); err != nil {
 		t.Fatalf("3 lines with MaxReplyLines 3: %v", err)
 	}
-	if err := c.Noop(); err != nil {
+	if err := c.Noop(t.Context()); err != nil {
 		t.Fatalf("100-byte line with MaxLineLength 100: %v", err)
 	}
-	if err := c.Noop(); !errors.Is(err, ErrBadReply) {
+	if err := c.Noop(t.Context()); !errors.Is(err, ErrBadReply) {
 		t.Fatalf("4 lines with MaxReplyLines 3: %v", err)
 	}
 }
@@ -1405,30 +1460,30 @@ func TestClientErrorMapping(t *testing.T) {
 		S: 421-4.3.2 shutting down
 		S: 421 4.3.2 bye
 	`)
-	e := clientWantError(t, c.Verify("bob"), 550, EnhancedCode{})
+	e := clientWantError(t, c.Verify(t.Context(), "bob"), 550, EnhancedCode{})
 	if e.Message != "5.1.1 unknown" || e.Error() != "550 5.1.1 unknown" {
 		t.Errorf("got %q / %q", e.Message, e.Error())
 	}
-	if err := c.Verify("alice"); err != nil {
+	if err := c.Verify(t.Context(), "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Verify("<carol@example.org>"); err != nil {
+	if err := c.Verify(t.Context(), "<carol@example.org>"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Verify("a\r\nb"); err == nil {
+	if err := c.Verify(t.Context(), "a\r\nb"); err == nil {
 		t.Error("VRFY with CRLF accepted")
 	}
-	if err := c.Verify("ü"); !errors.Is(err, errors.ErrUnsupported) {
+	if err := c.Verify(t.Context(), "ü"); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("non-ASCII VRFY without SMTPUTF8: %v", err)
 	}
-	if err := c.Noop(); err != nil {
+	if err := c.Noop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	e = clientWantError(t, c.Reset(), 421, EnhancedCode{})
+	e = clientWantError(t, c.Reset(t.Context()), 421, EnhancedCode{})
 	if !e.Temporary() {
 		t.Error("421 not temporary")
 	}
-	if err := c.Noop(); err == nil {
+	if err := c.Noop(t.Context()); err == nil {
 		t.Error("command after 421 succeeded")
 	}
 }
@@ -1441,10 +1496,10 @@ func TestClientUnexpectedReplyCode(t *testing.T) {
 		C: NOOP
 		S: 354 what?
 	`)
-	if err := c.Noop(); !errors.Is(err, ErrBadReply) {
+	if err := c.Noop(t.Context()); !errors.Is(err, ErrBadReply) {
 		t.Fatalf("got %v", err)
 	}
-	if err := c.Noop(); err == nil || !errors.Is(err, ErrBadReply) {
+	if err := c.Noop(t.Context()); err == nil || !errors.Is(err, ErrBadReply) {
 		t.Fatalf("after a bad reply: %v", err)
 	}
 }
@@ -1457,13 +1512,13 @@ func TestClientTimeout(t *testing.T) {
 		C: NOOP
 	`)
 	c.CommandTimeout = 100 * time.Millisecond
-	err := c.Noop() // never answered
+	err := c.Noop(t.Context()) // never answered
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("got %v, want a timeout", err)
 	}
 	// Quit on a broken connection just closes it.
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -1475,11 +1530,11 @@ func TestClientCloseAborts(t *testing.T) {
 		S: 250 mx.example.org
 		C: NOOP
 	`)
-	if err := c.Hello(""); err != nil {
+	if err := c.Hello(t.Context(), ""); err != nil {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- c.Noop() }()
+	go func() { errc <- c.Noop(t.Context()) }()
 	time.Sleep(50 * time.Millisecond) // let Noop block; if not yet, it fails anyway
 	c.Close()
 	select {
@@ -1516,7 +1571,7 @@ func TestClientPackageSendMail(t *testing.T) {
 		S: 221 bye
 	`)
 	// Plain text is fine towards 127.0.0.1.
-	err := SendMail(addr, sasl.NewPlainClient("", "bob", "pass"), "a@example.org", []string{"b@example.org"}, strings.NewReader("Subject: x\n\nbody\n"))
+	err := SendMail(t.Context(), addr, sasl.NewPlainClient("", "bob", "pass"), "a@example.org", []string{"b@example.org"}, strings.NewReader("Subject: x\n\nbody\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1534,7 +1589,7 @@ func TestClientPackageSendMailSTARTTLS(t *testing.T) {
 		S: 220 go ahead
 		BADTLS
 	`)
-	err := SendMail(addr, nil, "a@example.org", []string{"b@example.org"}, strings.NewReader("x"))
+	err := SendMail(t.Context(), addr, nil, "a@example.org", []string{"b@example.org"}, strings.NewReader("x"))
 	var uerr x509.UnknownAuthorityError
 	if !errors.As(err, &uerr) {
 		t.Fatalf("got %v (%T), want x509.UnknownAuthorityError", err, err)
@@ -1547,7 +1602,7 @@ func TestClientPackageSendMailNoAuth(t *testing.T) {
 		C: EHLO localhost
 		S: 250 mx.example.org
 	`)
-	err := SendMail(addr, sasl.NewPlainClient("", "bob", "pass"), "a@example.org", []string{"b@example.org"}, strings.NewReader("x"))
+	err := SendMail(t.Context(), addr, sasl.NewPlainClient("", "bob", "pass"), "a@example.org", []string{"b@example.org"}, strings.NewReader("x"))
 	var me *MissingExtensionError
 	if !errors.As(err, &me) || me.Extension != "AUTH" {
 		t.Fatalf("got %v", err)
@@ -1573,14 +1628,14 @@ func TestClientHelloName(t *testing.T) {
 		C: EHLO mail.example.com
 		S: 250 mx.example.org
 	`)
-	if err := c.Hello("bad name"); err == nil {
+	if err := c.Hello(t.Context(), "bad name"); err == nil {
 		t.Error("name with a space accepted")
 	}
-	if err := c.Hello("[192.0.2.1]"); err != nil {
+	if err := c.Hello(t.Context(), "[192.0.2.1]"); err != nil {
 		t.Fatal(err)
 	}
 	c.LocalName = "mail.example.com"
-	if err := c.Hello(""); err != nil {
+	if err := c.Hello(t.Context(), ""); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -1717,13 +1772,13 @@ func BenchmarkClientSend(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				r.Reset(msg)
-				res, err := c.Send("a@example.org", nil, rcpts, r)
+				res, err := c.Send(b.Context(), "a@example.org", nil, rcpts, r)
 				if err != nil || res[0].Err != nil {
 					b.Fatal(err, res)
 				}
 			}
 			b.StopTimer()
-			if err := c.Quit(); err != nil {
+			if err := c.Quit(b.Context()); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -1748,7 +1803,7 @@ func TestClientSendConnectionLost(t *testing.T) {
 		CLOSE
 	`)
 	c.LocalName = "client.example.com"
-	res, err := c.Send("a@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("x"))
+	res, err := c.Send(t.Context(), "a@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("x"))
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("got %v", err)
 	}
@@ -1781,12 +1836,12 @@ func TestClientLMTPConnectionLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewLMTPClient(conn)
+	c, err := NewLMTPClient(t.Context(), conn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	res, err := c.Send("a@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("x"))
+	res, err := c.Send(t.Context(), "a@example.org", nil, []Recipient{{Address: "x@example.org"}, {Address: "y@example.org"}}, strings.NewReader("x"))
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("got %v", err)
 	}

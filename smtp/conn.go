@@ -2,7 +2,6 @@ package smtp
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -239,48 +238,6 @@ var (
 	errLineTooLong = errors.New("line too long")
 )
 
-// readLine reads one line of at most limit bytes and returns it without
-// CRLF (or LF). A longer line is skipped to its end without buffering it,
-// and errLineTooLong returned.
-func (c *Conn) readLine(limit int) ([]byte, error) {
-	line, err := c.br.ReadSlice('\n')
-	if err == nil {
-		if len(line) > limit {
-			return nil, errLineTooLong
-		}
-		return trimEOL(line), nil
-	}
-	if err != bufio.ErrBufferFull {
-		return nil, err
-	}
-	buf := append(c.lineBuf[:0], line...)
-	for {
-		line, err = c.br.ReadSlice('\n')
-		if err != nil && err != bufio.ErrBufferFull {
-			return nil, err
-		}
-		if len(buf) <= limit {
-			buf = append(buf, line...)
-		}
-		if err == nil {
-			break
-		}
-	}
-	c.lineBuf = buf[:0]
-	if len(buf) > limit {
-		return nil, errLineTooLong
-	}
-	return trimEOL(buf), nil
-}
-
-func trimEOL(line []byte) []byte {
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line
-}
-
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
@@ -322,7 +279,7 @@ func (c *Conn) abort() {
 
 // handle runs one command line. A non-nil error closes the connection.
 func (c *Conn) handle(line []byte) error {
-	if bytes.IndexByte(line, 0) >= 0 || bytes.IndexByte(line, '\r') >= 0 {
+	if hasBadChars(line) {
 		return c.fail(replyBadChars)
 	}
 	verb, arg := parseCommand(line)
@@ -351,6 +308,7 @@ func init() {
 		"RCPT":     (*Conn).cmdRCPT,
 		"DATA":     (*Conn).cmdDATA,
 		"BDAT":     (*Conn).cmdBDAT,
+		"BURL":     (*Conn).cmdBURL,
 		"RSET":     (*Conn).cmdRSET,
 		"NOOP":     (*Conn).cmdNOOP,
 		"QUIT":     (*Conn).cmdQUIT,
@@ -504,7 +462,7 @@ func (c *Conn) hello(arg string, extended bool) error {
 // configuration enables and the session implements.
 func (c *Conn) writeExtensions() {
 	s := c.server
-	var ext [8]string
+	var ext [9]string
 	n := 0
 	add := func(e string) { ext[n] = e; n++ }
 	if !s.DisableChunking {
@@ -527,6 +485,10 @@ func (c *Conn) writeExtensions() {
 	}
 	if _, ok := c.session.(Verifier); ok {
 		add("VRFY")
+	}
+	if _, ok := c.session.(BURLSession); ok && !s.DisableChunking {
+		// RFC 4468 3: the session resolves IMAP URLs.
+		add("BURL imap")
 	}
 	c.bw.WriteString("250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n")
 	sep := "250-SIZE "

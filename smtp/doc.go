@@ -42,10 +42,26 @@
 //	level=WARN msg="login failed" proto=smtp ip=192.0.2.7 user=alice method="AUTH PLAIN"
 //
 // method is "AUTH " and the SASL mechanism; user is the name the client
-// gave (empty when the exchange broke off before it).
+// gave (empty when the exchange broke off before it). An AUTH that the
+// LoginLimiter refuses before checking it is logged as "login blocked",
+// with the limiter's reason.
 //
 // Only <CRLF>.<CRLF> ends message data; a bare LF or CR never does, so a
 // message cannot smuggle a second one past this server. A message is
 // acknowledged with 250 only when Session.Data returns nil, so a backend
 // that stores durably before returning makes every 250 durable.
+//
+// The client (DialContext, Client, SendMail) pipelines, streams messages
+// with DATA or BDAT, and bounds the length and count of the server's reply
+// lines. Every call that talks to the server takes a context, as
+// net.Dialer.DialContext and database/sql's methods do: when it ends, the
+// read or write in progress returns at once with an error that wraps
+// ctx.Err().
+//
+//	c, err := smtp.DialContext(ctx, "mx.example.net:25")
+//	if err != nil { ... }
+//	defer c.Close()
+//	results, err := c.Send(ctx, from, nil, rcpts, body)
+//	...
+//	c.Quit(ctx)
 package smtp

@@ -1,10 +1,12 @@
 package smtp_test
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"log"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/mailwright/mailwright/smtp"
@@ -19,7 +21,7 @@ func ExampleSendMail() {
 		"Subject: Hello\r\n" +
 		"\r\n" +
 		"Hi there.\r\n")
-	err := smtp.SendMail("mail.example.org:587", auth, "user@example.org", []string{"friend@example.net"}, msg)
+	err := smtp.SendMail(context.Background(), "mail.example.org:587", auth, "user@example.org", []string{"friend@example.net"}, msg)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -27,16 +29,19 @@ func ExampleSendMail() {
 
 // A relay hands queued mail to a remote MX: it checks the extensions, uses
 // TLS, sends several messages over one connection and looks at each
-// recipient's outcome.
-func ExampleDial() {
-	c, err := smtp.Dial("mx.example.net:25")
+// recipient's outcome. Every call takes a context: here one deadline for
+// the whole exchange, at the end of which the call in progress returns.
+func ExampleDialContext() {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	c, err := smtp.DialContext(ctx, "mx.example.net:25")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer c.Close()
 	c.LocalName = "relay.example.org"
 	if ok, _ := c.Extension("STARTTLS"); ok {
-		if err := c.StartTLS(&tls.Config{ServerName: "mx.example.net"}); err != nil {
+		if err := c.StartTLS(ctx, &tls.Config{ServerName: "mx.example.net"}); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -49,7 +54,7 @@ func ExampleDial() {
 		{Address: "bob@example.net"},
 	}
 	body := strings.NewReader("Subject: report\r\n\r\nAll good.\r\n")
-	results, err := c.Send("reports@example.org", &smtp.MailOptions{Body: smtp.Body8BitMIME}, rcpts, body)
+	results, err := c.Send(ctx, "reports@example.org", &smtp.MailOptions{Body: smtp.Body8BitMIME}, rcpts, body)
 	for _, r := range results {
 		switch e, _ := r.Err.(*smtp.Error); {
 		case r.Err == nil:
@@ -65,25 +70,26 @@ func ExampleDial() {
 			log.Fatal(err) // the connection is gone
 		}
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(ctx); err != nil {
 		log.Fatal(err)
 	}
 }
 
 // Step by step, with the writer from Data.
 func ExampleClient_Data() {
-	c, err := smtp.Dial("mail.example.org:25")
+	ctx := context.Background()
+	c, err := smtp.DialContext(ctx, "mail.example.org:25")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.Mail("sender@example.org", nil); err != nil {
+	if err := c.Mail(ctx, "sender@example.org", nil); err != nil {
 		log.Fatal(err)
 	}
-	if err := c.Rcpt("recipient@example.net", nil); err != nil {
+	if err := c.Rcpt(ctx, "recipient@example.net", nil); err != nil {
 		log.Fatal(err)
 	}
-	w, err := c.Data()
+	w, err := c.Data(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -92,7 +98,7 @@ func ExampleClient_Data() {
 	if err := w.Close(); err != nil {
 		log.Fatal(err) // an *smtp.Error if the server refused the message
 	}
-	if err := c.Quit(); err != nil {
+	if err := c.Quit(ctx); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -101,12 +107,13 @@ func ExampleClient_Data() {
 // server offers SCRAM-SHA-256-PLUS, the login is bound to the TLS
 // connection, so that a man in the middle cannot relay it.
 func ExampleNewSCRAMClient() {
-	c, err := smtp.Dial("mail.example.org:587")
+	ctx := context.Background()
+	c, err := smtp.DialContext(ctx, "mail.example.org:587")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.StartTLS(nil); err != nil {
+	if err := c.StartTLS(ctx, nil); err != nil {
 		log.Fatal(err)
 	}
 	if !c.SupportsAuth("SCRAM-SHA-256") {
@@ -114,7 +121,7 @@ func ExampleNewSCRAMClient() {
 	}
 	// Auth fails if the server does not prove that it knows the
 	// credentials, even when it said 235.
-	if err := c.Auth(smtp.NewSCRAMClient("user@example.org", "password")); err != nil {
+	if err := c.Auth(ctx, smtp.NewSCRAMClient("user@example.org", "password")); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -29,7 +29,7 @@ func parseCommand(line []byte) (verb string, arg string) {
 // commandVerbs lists every verb the server knows, so that parseCommand can
 // return an interned string without allocating. An unknown verb is "".
 var commandVerbs = [...]string{
-	"HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP",
+	"HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA", "BDAT", "BURL", "RSET", "NOOP",
 	"QUIT", "HELP", "VRFY", "EXPN", "VERB", "STARTTLS", "AUTH",
 }
 

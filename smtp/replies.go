@@ -23,12 +23,14 @@ var (
 	replyTLSFailed     = &Error{Code: 454, EnhancedCode: EnhancedCode{4, 7, 0}, Message: "TLS not available"}
 	replyUnknown       = &Error{Code: 500, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "Command not recognized"}
 	replyLineTooLong   = &Error{Code: 500, EnhancedCode: EnhancedCode{5, 5, 2}, Message: "Line too long"}
-	replyBadChars      = &Error{Code: 500, EnhancedCode: EnhancedCode{5, 5, 2}, Message: "NUL or bare CR not allowed in commands"}
+	replyBadChars      = &Error{Code: 500, EnhancedCode: EnhancedCode{5, 5, 2}, Message: "NUL, bare CR or bare LF not allowed in commands"}
 	replyNoParams      = &Error{Code: 501, EnhancedCode: EnhancedCode{5, 5, 4}, Message: "This command takes no parameters"}
 	replyNeedHostname  = &Error{Code: 501, EnhancedCode: EnhancedCode{5, 5, 4}, Message: "Hostname required"}
 	replyAuthCancelled = &Error{Code: 501, EnhancedCode: EnhancedCode{5, 0, 0}, Message: "Authentication cancelled"}
 	replyBadBase64     = &Error{Code: 501, EnhancedCode: EnhancedCode{5, 5, 2}, Message: "Invalid base64 data"}
 	replyBadBDAT       = &Error{Code: 501, EnhancedCode: EnhancedCode{5, 5, 4}, Message: "Syntax: BDAT chunk-size [LAST]; closing connection"}
+	replyBadBURL       = &Error{Code: 501, EnhancedCode: EnhancedCode{5, 5, 4}, Message: "Syntax: BURL absolute-URI [LAST]"}
+	replyBURLChunk     = &Error{Code: 250, EnhancedCode: EnhancedCode{2, 5, 0}, Message: "Waiting for additional BURL or BDAT commands"}
 	replyNotImpl       = &Error{Code: 502, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "Command not implemented"}
 	replyNoExpand      = &Error{Code: 502, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "EXPN not available"}
 	replyHeloFirst     = &Error{Code: 503, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "Send EHLO/HELO first"}
@@ -41,7 +43,7 @@ var (
 	replyAlreadyTLS    = &Error{Code: 503, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "TLS already active"}
 	replyMixedData     = &Error{Code: 503, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "DATA not allowed after BDAT"}
 	replyBinaryData    = &Error{Code: 503, EnhancedCode: EnhancedCode{5, 6, 1}, Message: "BODY=BINARYMIME requires BDAT"}
-	replyInBDAT        = &Error{Code: 503, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "Only BDAT, RSET, NOOP or QUIT during a BDAT transfer"}
+	replyInBDAT        = &Error{Code: 503, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "Only BDAT, BURL, RSET, NOOP or QUIT during a BDAT transfer"}
 	replyRejected      = &Error{Code: 503, EnhancedCode: EnhancedCode{5, 5, 1}, Message: "Connection refused, send QUIT"}
 	replyUnknownMech   = &Error{Code: 504, EnhancedCode: EnhancedCode{5, 5, 4}, Message: "Unrecognized authentication mechanism"}
 	replyNeedUTF8      = &Error{Code: 553, EnhancedCode: EnhancedCode{5, 6, 7}, Message: "Non-ASCII address requires SMTPUTF8"}

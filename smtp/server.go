@@ -20,16 +20,20 @@ var ErrServerClosed = errors.New("smtp: server closed")
 
 // Defaults for the Server limits, used when a field is zero.
 const (
-	DefaultMaxMessageBytes  = 32 << 20 // 32 MiB
-	DefaultMaxRecipients    = 100      // RFC 5321 4.5.3.1.8: at least 100
-	DefaultMaxLineLength    = 2048     // RFC 5321 4.5.3.1.4 asks for 512; parameters need more
-	DefaultMaxBadCommands   = 20
-	DefaultMaxAuthFailures  = 3
-	DefaultMaxConnections   = 1000
-	DefaultCommandTimeout   = 5 * time.Minute  // RFC 5321 4.5.3.2.7
-	DefaultDataTimeout      = 10 * time.Minute // RFC 5321 4.5.3.2.5, for the whole DATA phase
-	maxAuthLineLength       = 12288            // RFC 4954 4
-	defaultHandshakeTimeout = 30 * time.Second
+	DefaultMaxMessageBytes = 32 << 20 // 32 MiB
+	DefaultMaxRecipients   = 100      // RFC 5321 4.5.3.1.8: at least 100
+	DefaultMaxLineLength   = 2048     // RFC 5321 4.5.3.1.4 asks for 512; parameters need more
+	DefaultMaxBadCommands  = 20
+	DefaultMaxAuthFailures = 3
+	DefaultMaxConnections  = 1000
+	// DefaultMaxConnectionsPerIP lets the busiest senders open the few
+	// parallel connections they use, while one source cannot take every
+	// slot of DefaultMaxConnections.
+	DefaultMaxConnectionsPerIP = 32
+	DefaultCommandTimeout      = 5 * time.Minute  // RFC 5321 4.5.3.2.7
+	DefaultDataTimeout         = 10 * time.Minute // RFC 5321 4.5.3.2.5, for the whole DATA phase
+	maxAuthLineLength          = 12288            // RFC 4954 4
+	defaultHandshakeTimeout    = 30 * time.Second
 )
 
 // Server is an ESMTP (RFC 5321) or LMTP (RFC 2033) server. The zero value
@@ -73,12 +77,27 @@ type Server struct {
 	MaxBadCommands int
 	// MaxAuthFailures is how many failed AUTH attempts end the session.
 	MaxAuthFailures int
+	// LoginLimiter, if set, throttles AUTH across sessions: it is asked
+	// before credentials are checked (a refused attempt gets 454 4.7.0
+	// and a "login blocked" log line), and told of each failure and
+	// success; a failure is answered after the wait it returns. One
+	// mailbox/throttle.Logins can serve the SMTP, IMAP and POP3 servers
+	// together. Nil: failures are only counted per session
+	// (MaxAuthFailures).
+	LoginLimiter LoginLimiter
 	// MaxConnections caps concurrent connections (DefaultMaxConnections if
 	// 0, no cap if negative); over it a client gets 421 and is disconnected.
 	MaxConnections int
-	// MaxConnectionsPerIP caps concurrent connections from one IP address
-	// (no cap if 0).
+	// MaxConnectionsPerIP caps concurrent connections from one source: an
+	// IPv4 address or an IPv6 /64 (see IPv4PrefixLength). Over it a client
+	// gets 421 4.7.0 and is disconnected. DefaultMaxConnectionsPerIP if 0,
+	// no cap if negative.
 	MaxConnectionsPerIP int
+	// IPv4PrefixLength and IPv6PrefixLength say how many leading bits of a
+	// client's address are one source for MaxConnectionsPerIP: 32 and 64
+	// if 0, since a host on an IPv6 network has a /64 to pick addresses
+	// from.
+	IPv4PrefixLength, IPv6PrefixLength int
 	// CommandTimeout bounds the wait for each whole command line and for
 	// writing a reply.
 	CommandTimeout time.Duration
@@ -153,7 +172,9 @@ func (s *Server) protocol() *netserver.Protocol {
 		LoginOptional:    true,
 		HandshakeTimeout: defaultHandshakeTimeout,
 		MaxConns:         netserver.Limit(s.MaxConnections, DefaultMaxConnections),
-		MaxPerIP:         s.MaxConnectionsPerIP,
+		MaxPerIP:         netserver.Limit(s.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP),
+		PrefixIPv4:       s.IPv4PrefixLength,
+		PrefixIPv6:       s.IPv6PrefixLength,
 		Logger:           s.logger(),
 		BaseContext:      s.BaseContext,
 		ConnContext:      s.ConnContext,

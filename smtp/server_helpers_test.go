@@ -41,11 +41,17 @@ type testBackend struct {
 	panicOn    string           // "MAIL" makes Mail panic, "LOGOUT" Logout
 	users      map[string]string
 	verify     bool // sessions implement Verifier and Expander
+	// urls, when set, makes sessions implement BURLSession with these
+	// URL contents (burl_test.go).
+	urls map[string]string
+	open int // URL readers opened and not closed
 }
 
 func (b *testBackend) NewSession(ctx context.Context, c *Conn) (Session, error) {
 	s := &testSession{b: b, c: c}
 	switch {
+	case b.urls != nil:
+		return &burlSession{s}, nil
 	case b.users != nil && b.verify:
 		return &verifyAuthSession{s}, nil
 	case b.users != nil:

@@ -303,7 +303,7 @@ func TestLineTooLong(t *testing.T) {
 		C: NOOP
 		S: 250 2.0.0 OK
 		C: NOOP a`+"\x00"+`b
-		S: 500 5.5.2 NUL or bare CR not allowed in commands`)
+		S: 500 5.5.2 NUL, bare CR or bare LF not allowed in commands`)
 }
 
 // TestDataSmuggling checks that only CRLF.CRLF ends the data: the bare LF
@@ -955,7 +955,7 @@ func TestConnectionLimits(t *testing.T) {
 
 	addr2 := startServer(t, &Server{Backend: &testBackend{}, MaxConnectionsPerIP: 1})
 	transcript(t, dial(t, addr2), `S: 220 *`)
-	transcript(t, dial(t, addr2), `S: 421 4.7.0 Too many connections from your address, try again later`)
+	transcript(t, dial(t, addr2), `S: 421 4.7.0 Too many connections from your address or network, try again later`)
 }
 
 func TestShutdown(t *testing.T) {

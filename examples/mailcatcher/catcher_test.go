@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -114,5 +115,38 @@ func BenchmarkList(b *testing.B) {
 		if w.Code != 200 {
 			b.Fatal(w.Code)
 		}
+	}
+}
+
+// BenchmarkPage renders the first page of a mailbox of 5000 messages, and
+// a search through it: what the page costs a tester who leaves it open.
+func BenchmarkPage(b *testing.B) {
+	store := mailbox.NewMemoryStore()
+	defer store.Close()
+	c := &Catcher{Store: store}
+	ctx := context.Background()
+	for i := range 5000 {
+		s, _ := c.NewSession(ctx, nil)
+		s.Mail(ctx, "app@example.org", nil)
+		s.Rcpt(ctx, "user"+strconv.Itoa(i%50)+"@example.org", nil)
+		if err := s.Data(ctx, strings.NewReader("From: App <app@example.org>\r\nSubject: message "+strconv.Itoa(i)+"\r\n\r\nbody\r\n")); err != nil {
+			b.Fatal(err)
+		}
+	}
+	h := c.Handler()
+	// The first list reads every message once; the page's lists after it
+	// read none.
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	for _, path := range []string{"/", "/?q=to:user7%40+subject:%22message+4%22", "/?page=100"} {
+		b.Run(path, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+				if w.Code != 200 {
+					b.Fatal(w.Code)
+				}
+			}
+		})
 	}
 }

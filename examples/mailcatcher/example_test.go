@@ -37,3 +37,33 @@ func ExampleCatcher() {
 	fmt.Println(resp.StatusCode, strings.Contains(string(b), `"text": "Hello Bob.\r\n"`))
 	// Output: 200 true
 }
+
+// ExampleCatcher_faults switches a failure on over the HTTP API: the
+// SMTP server then refuses one recipient, as a real server would.
+func ExampleCatcher_faults() {
+	store := mailbox.NewMemoryStore()
+	defer store.Close()
+	c := &Catcher{Store: store}
+	api := httptest.NewServer(c.Handler())
+	defer api.Close()
+
+	resp, err := api.Client().Post(api.URL+"/api/faults", "application/json", strings.NewReader(
+		`{"stage": "rcpt", "recipients": ["gone@example.org"], "code": 550, "enhanced_code": "5.1.1", "message": "No such user"}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode)
+
+	// What the SMTP server does for one transaction.
+	ctx := context.Background()
+	s, _ := c.NewSession(ctx, nil)
+	s.Mail(ctx, "app@example.org", nil)
+	fmt.Println(s.Rcpt(ctx, "gone@example.org", nil))
+	fmt.Println(s.Rcpt(ctx, "bob@example.org", nil))
+	// Output:
+	// 201
+	// 550 5.1.1 No such user
+	// <nil>
+}

@@ -217,6 +217,28 @@ p.quit()
 		t.Fatalf("poplib: %q", out)
 	}
 
+	// An application configured with a password sends as it would to its
+	// real server: in plaintext on loopback, and over STARTTLS.
+	host, port, _ = strings.Cut(a["smtp"], ":")
+	python(t, `
+import smtplib, ssl, sys
+for tls in (False, True):
+    s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10)
+    if tls:
+        s.starttls(context=ssl._create_unverified_context())
+    s.login("app-user", "app-password")
+    s.sendmail("app@example.org", ["dave@example.org"], "Subject: logged in, TLS %s\r\n\r\nx\r\n" % tls)
+    s.quit()
+`, host, port)
+	if code, body := httpGet(t, api+"/api/messages?q=subject:%22logged+in%22"); code != 200 || strings.Count(string(body), `"subject"`) != 2 {
+		t.Fatalf("messages sent after login: %d %s", code, body)
+	}
+
+	// The page, with the SMTP address to send to.
+	if code, page := httpGet(t, api+"/"); code != 200 || !strings.Contains(string(page), "SMTP on <code>"+a["smtp"]+"</code>") {
+		t.Fatalf("page: %d %s", code, page)
+	}
+
 	// DELETE empties the mailbox.
 	req, _ := http.NewRequest(http.MethodDelete, api+"/api/messages", nil)
 	resp, err := http.DefaultClient.Do(req)
@@ -225,7 +247,7 @@ p.quit()
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"deleted": 2`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"deleted": 4`) {
 		t.Fatalf("DELETE: %d %s", resp.StatusCode, b)
 	}
 	if _, body := httpGet(t, api+"/api/messages"); strings.TrimSpace(string(body)) != "[]" {

@@ -107,8 +107,8 @@ func queueCommand(cfg *config, args []string) error {
 	if len(args) == 0 {
 		args = []string{"list"}
 	}
-	// No Deliverer: opening the queue here makes no delivery attempts;
-	// a running server picks up changes at its next scheduled attempt.
+	// The queue is opened, not started: this command makes no delivery
+	// attempts and sends no DSN, it only reads and changes the queue.
 	q, err := queue.Open(filepath.Join(cfg.data, "queue"), queue.Options{Hostname: firstOr(cfg.domains, "localhost")})
 	if err != nil {
 		return fmt.Errorf("%w (is the server running? stop it to manage the queue)", err)

@@ -10,16 +10,16 @@ import (
 )
 
 // imapListeners returns the IMAP (STARTTLS) and IMAPS (implicit TLS)
-// listeners, serving the store.
-func imapListeners(cfg *config, store *mailbox.Store, accounts mailbox.Accounts, tlsConfig *tls.Config, logger *slog.Logger) []listener {
-	backend := mailbox.NewIMAPBackend(store, accounts)
+// listeners, serving the store through backend.
+func imapListeners(cfg *config, backend *mailbox.IMAPBackend, tlsConfig *tls.Config, def *defence, logger *slog.Logger) []listener {
 	var out []listener
 	add := func(name, addr string, implicitTLS bool) {
 		if addr == "" {
 			return
 		}
 		s := &imap.Server{Addr: addr, Backend: backend, TLSConfig: tlsConfig,
-			AllowInsecureAuth: cfg.insecureAuth, MaxConnectionsPerIP: 256, Logger: logger}
+			AllowInsecureAuth: cfg.insecureAuth, Logger: logger}
+		def.imap(s)
 		serve := s.ListenAndServe
 		if implicitTLS {
 			serve = func() error { return s.ListenAndServeTLS("", "") }

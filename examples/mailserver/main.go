@@ -14,6 +14,11 @@
 //	go run ./examples/mailserver queue list -data /var/lib/mailwright
 //
 // Flags go before or after the arguments; "mailserver -h" lists them.
+//
+// Its open ports defend themselves (see defence.go and the README):
+// connections capped per client address, one login throttle for SMTP AUTH,
+// IMAP and POP3, sending limits per account and per address, DNSBLs on the
+// MX port (-dnsbl), and outbound delivery paced per domain.
 package main
 
 import (
@@ -21,6 +26,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	_ "net/http/pprof"
@@ -34,6 +40,7 @@ import (
 	"time"
 
 	"github.com/mailwright/mailwright/delivery"
+	"github.com/mailwright/mailwright/delivery/dnsbl"
 	"github.com/mailwright/mailwright/mailbox"
 	"github.com/mailwright/mailwright/pop3"
 	"github.com/mailwright/mailwright/queue"
@@ -51,6 +58,9 @@ type config struct {
 	remotePort                                 int
 	debugAddr                                  string
 	syncFS                                     bool
+	acme                                       acmeConfig
+	autoconfig                                 string // HTTPS listener for client account setup
+	defence                                    defenceConfig
 }
 
 func main() {
@@ -99,7 +109,11 @@ func serverFlags(fs *flag.FlagSet) func() *config {
 	fs.IntVar(&c.remotePort, "remote-port", 25, "port that outbound delivery connects to")
 	fs.BoolVar(&c.syncFS, "syncfs", true, "make accepted mail durable with one syncfs(2) per batch of messages (fast when the data directory's file system is not busy with other writers); false: an fsync per file")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060)")
+	acmeFlags(fs, &c.acme)
+	fs.StringVar(&c.autoconfig, "autoconfig", "", "serve client account setup (Thunderbird autoconfig, Outlook autodiscover, Apple profile) over HTTPS on this address (e.g. :443); off by default")
+	finishDefence := defenceFlags(fs, &c.defence)
 	return func() *config {
+		finishDefence()
 		c.domains = splitList(*domains)
 		if len(c.domains) == 0 {
 			c.domains = []string{"localhost"}
@@ -137,10 +151,11 @@ func run(cfg *config, logger *slog.Logger) error {
 	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 		return err
 	}
-	tlsConfig, err := loadOrCreateTLS(cfg)
+	certs, err := newCertSource(cfg, logger)
 	if err != nil {
 		return err
 	}
+	tlsConfig := certs.serverConfig()
 	accounts, err := openAccounts(cfg)
 	if err != nil {
 		return err
@@ -161,24 +176,31 @@ func run(cfg *config, logger *slog.Logger) error {
 	store.SyncFS = cfg.syncFS
 
 	// The queue sends its DSNs through the agent, and the agent enqueues
-	// into the queue: QueueRef ties the knot.
-	queueRef := &delivery.QueueRef{}
-	agent := &delivery.Agent{
-		Hostname:      cfg.domains[0],
-		Domains:       cfg.domains,
-		Accounts:      accounts,
-		Store:         store,
-		Aliases:       aliases,
-		Queue:         queueRef,
-		RelayNetworks: cfg.relayNetworks,
-		Logger:        logger,
+	// into the queue: the queue is opened first, given to the agent, and
+	// started once both know each other. The MX port has an agent of its
+	// own, which looks its clients up in the DNSBLs.
+	def := newDefence(&cfg.defence, cfg.resolver, logger)
+	newAgent := func(blocklists *dnsbl.Checker) *delivery.Agent {
+		return &delivery.Agent{
+			Hostname:      cfg.domains[0],
+			Domains:       cfg.domains,
+			Accounts:      accounts,
+			Store:         store,
+			Aliases:       aliases,
+			RelayNetworks: cfg.relayNetworks,
+			SendLimiter:   def.sending,
+			DNSBL:         blocklists,
+			Logger:        logger,
+		}
 	}
+	agent, mxAgent := newAgent(nil), newAgent(def.dnsbl)
 	remote := &delivery.Remote{LocalName: cfg.domains[0], Port: cfg.remotePort, DNSServer: cfg.resolver, Logger: logger}
 	q, err := queue.Open(filepath.Join(cfg.data, "queue"), queue.Options{
-		Deliverer: remote,
-		Hostname:  cfg.domains[0],
-		SendDSN:   agent.SendDSN,
-		Logger:    logger,
+		Deliverer:  remote,
+		Hostname:   cfg.domains[0],
+		SendDSN:    agent.SendDSN,
+		DomainRate: def.outbound.Wait,
+		Logger:     logger,
 		OnEvent: func(e queue.Event) {
 			logger.Info("queue", "event", e.Kind.String(), "id", e.ID, "rcpts", e.Recipients)
 		},
@@ -186,19 +208,27 @@ func run(cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	queueRef.Set(q)
+	agent.Queue, mxAgent.Queue = q, q
+	if err := q.Start(); err != nil {
+		return err
+	}
 
+	// One IMAP backend for the IMAP listeners and for BURL on submission
+	// (RFC 4468): a client sends a message it stored over IMAP by naming
+	// it with a URL that GENURLAUTH gave it, resolved here in-process.
+	imapBackend := mailbox.NewIMAPBackend(store, accounts)
 	var servers []listener
 	addSMTP := func(name, addr string, submission, implicitTLS bool) {
 		if addr == "" {
 			return
 		}
-		var backend smtp.Backend = agent
+		var backend smtp.Backend = mxAgent
 		if submission {
-			backend = requireAuth{agent}
+			backend = requireAuth{agent: agent, urls: delivery.IMAPURLs{Backend: imapBackend}}
 		}
 		s := &smtp.Server{Addr: addr, Domain: cfg.domains[0], Backend: backend, TLSConfig: tlsConfig,
 			AllowInsecureAuth: cfg.insecureAuth, EnableDSN: true, Logger: logger}
+		def.smtp(s)
 		serve := s.ListenAndServe
 		if implicitTLS {
 			serve = func() error { return s.ListenAndServeTLS("", "") }
@@ -215,7 +245,8 @@ func run(cfg *config, logger *slog.Logger) error {
 			return
 		}
 		s := &pop3.Server{Addr: addr, Backend: pop3Backend, TLSConfig: tlsConfig,
-			AllowInsecureAuth: cfg.insecureAuth, MaxConnectionsPerIP: 256, Logger: logger}
+			AllowInsecureAuth: cfg.insecureAuth, Logger: logger}
+		def.pop3(s)
 		serve := s.ListenAndServe
 		if implicitTLS {
 			serve = func() error { return s.ListenAndServeTLS("", "") }
@@ -224,7 +255,12 @@ func run(cfg *config, logger *slog.Logger) error {
 	}
 	addPOP3("pop3", cfg.pop3, false)
 	addPOP3("pop3s", cfg.pop3s, true)
-	servers = append(servers, imapListeners(cfg, store, accounts, tlsConfig, logger)...)
+	servers = append(servers, imapListeners(cfg, imapBackend, tlsConfig, def, logger)...)
+	web, err := webListeners(cfg, certs, logger)
+	if err != nil {
+		return err
+	}
+	servers = append(servers, web...)
 
 	if cfg.debugAddr != "" {
 		go func() { logger.Error("debug listener", "err", http.ListenAndServe(cfg.debugAddr, nil)) }()
@@ -237,7 +273,7 @@ func run(cfg *config, logger *slog.Logger) error {
 			}
 		}()
 	}
-	printBanner(cfg, servers)
+	printBanner(cfg, servers, certs.note(cfg))
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -265,8 +301,12 @@ func isClosed(err error) bool {
 }
 
 // requireAuth is the submission port's policy (RFC 6409 4.3): every
-// message needs an authenticated sender.
-type requireAuth struct{ agent *delivery.Agent }
+// message needs an authenticated sender. It also offers BURL (RFC 4468),
+// which only submission has: port 25 takes no URLs.
+type requireAuth struct {
+	agent *delivery.Agent
+	urls  delivery.URLFetcher
+}
 
 // Validate passes the agent's check to the server, which runs it before
 // serving (smtp.Validator).
@@ -277,12 +317,22 @@ func (r requireAuth) NewSession(ctx context.Context, c *smtp.Conn) (smtp.Session
 	if err != nil {
 		return nil, err
 	}
-	return &authRequiredSession{Session: s, conn: c}, nil
+	return &authRequiredSession{Session: s, conn: c, urls: r.urls}, nil
 }
 
 type authRequiredSession struct {
 	smtp.Session
 	conn *smtp.Conn
+	urls delivery.URLFetcher
+}
+
+// FetchURL resolves a BURL URL for the authenticated user
+// (smtp.BURLSession).
+func (s *authRequiredSession) FetchURL(ctx context.Context, url string) (io.ReadCloser, error) {
+	if s.conn.AuthIdentity() == "" {
+		return nil, &smtp.Error{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	}
+	return s.urls.FetchURL(ctx, s.conn.AuthIdentity(), url)
 }
 
 func (s *authRequiredSession) Mail(ctx context.Context, from string, opts *smtp.MailOptions) error {
@@ -301,12 +351,11 @@ func (s *authRequiredSession) AuthPassword(ctx context.Context, identity, userna
 	return pa.AuthPassword(ctx, identity, username, password)
 }
 
-func printBanner(cfg *config, servers []listener) {
+func printBanner(cfg *config, servers []listener, certNote string) {
 	fmt.Printf("mailwright mailserver for %s, data in %s\n", strings.Join(cfg.domains, ", "), cfg.data)
 	for _, l := range servers {
 		fmt.Printf("  %-12s %s\n", l.name, l.addr)
 	}
 	fmt.Printf("Send with a mail client on the submission port (STARTTLS, AUTH as a user of\n"+
-		"'mailserver users'); read mail over POP3 or IMAP. The certificate is self-signed:\n"+
-		"trust %s or accept it in the client.\n", filepath.Join(cfg.data, "tls", "cert.pem"))
+		"'mailserver users'); read mail over POP3 or IMAP. %s\n", certNote)
 }

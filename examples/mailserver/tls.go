@@ -15,25 +15,21 @@ import (
 	"time"
 )
 
-// loadOrCreateTLS loads -tls-cert/-tls-key, or the self-signed certificate
-// in the data directory, generating it on first run for localhost, the
-// loopback addresses and the local domains.
-func loadOrCreateTLS(cfg *config) (*tls.Config, error) {
+// loadOrCreateCertificate loads -tls-cert/-tls-key, or the self-signed
+// certificate in the data directory, generating it on first run for
+// localhost, the loopback addresses and the local domains.
+func loadOrCreateCertificate(cfg *config) (tls.Certificate, error) {
 	certFile, keyFile := cfg.tlsCert, cfg.tlsKey
 	if certFile == "" {
 		dir := filepath.Join(cfg.data, "tls")
 		certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 		if _, err := os.Stat(certFile); os.IsNotExist(err) {
 			if err := generateCertificate(dir, certFile, keyFile, cfg.domains); err != nil {
-				return nil, err
+				return tls.Certificate{}, err
 			}
 		}
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, err
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	return tls.LoadX509KeyPair(certFile, keyFile)
 }
 
 func generateCertificate(dir, certFile, keyFile string, domains []string) error {

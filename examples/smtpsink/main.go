@@ -47,7 +47,9 @@ func main() {
 		Domain:         "sink.localhost",
 		LMTP:           *lmtp,
 		MaxConnections: *maxConns,
-		Logger:         slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		// A load test's connections all come from one address.
+		MaxConnectionsPerIP: -1,
+		Logger:              slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		Backend: smtp.BackendFunc(func(context.Context, *smtp.Conn) (smtp.Session, error) {
 			return sinkSession{}, nil
 		}),

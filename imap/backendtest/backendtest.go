@@ -181,6 +181,29 @@ func Run(t *testing.T, newBackend func(t *testing.T) Harness) {
 		}
 	})
 
+	// RFC 4469 (CATENATE): the server does not know the size in advance
+	// and passes -1; the backend reads to the end.
+	t.Run("AppendUnknownSize", func(t *testing.T) {
+		_, u := login(t)
+		res, err := u.Append(ctx, "INBOX", strings.NewReader(testMsg), &imap.AppendOptions{Size: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := open(t, u, "INBOX").Open(ctx, res.UID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if b, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size())); err != nil || string(b) != testMsg {
+			t.Errorf("content %q, %v", b, err)
+		}
+	})
+
+	t.Run("URLAuth", func(t *testing.T) {
+		h, u := login(t)
+		testURLAuth(t, h, u)
+	})
+
 	t.Run("FlagsCopyMoveExpunge", func(t *testing.T) {
 		_, u := login(t)
 		r1 := appendMsg(t, u, "INBOX")
@@ -273,6 +296,106 @@ func Run(t *testing.T, newBackend func(t *testing.T) Harness) {
 		up, _ = a.Poll(ctx)
 		if len(up.Expunged) != 1 || up.Expunged[0] != res.UID {
 			t.Errorf("Poll after expunge = %+v", up)
+		}
+	})
+
+	// RFC 2180 4, RFC 5530 3 (EXPUNGEISSUED): a message another session
+	// expunged, while still in this session's view, may still be read
+	// (RFC 2180 4.1.1) or fail with EXPUNGEISSUED; COPY and MOVE of a set
+	// holding it fail with EXPUNGEISSUED and copy nothing (RFC 3501
+	// 6.4.7: all or nothing).
+	t.Run("ExpungedElsewhere", func(t *testing.T) {
+		_, u := login(t)
+		r1 := appendMsg(t, u, "INBOX")
+		r2 := appendMsg(t, u, "INBOX")
+		if err := u.Create(ctx, "Dest", nil); err != nil {
+			t.Fatal(err)
+		}
+		a := open(t, u, "INBOX")
+		b := open(t, u, "INBOX")
+		gone := imap.SeqSetFromNumbers([]uint32{r1.UID})
+		if _, err := b.SetFlags(ctx, gone, imap.StoreAdd, []string{imap.FlagDeleted}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if uids, err := b.Expunge(ctx, nil); err != nil || len(uids) != 1 {
+			t.Fatalf("Expunge = %v, %v", uids, err)
+		}
+		if r, err := a.Open(ctx, r1.UID); err == nil {
+			r.Close()
+		} else {
+			wantCode(t, "Open of an expunged message", err, "EXPUNGEISSUED")
+		}
+		both := imap.SeqSetFromNumbers([]uint32{r1.UID, r2.UID})
+		_, err := a.Copy(ctx, both, "Dest")
+		wantCode(t, "Copy of an expunged message", err, "EXPUNGEISSUED")
+		_, err = a.Move(ctx, both, "Dest")
+		wantCode(t, "Move of an expunged message", err, "EXPUNGEISSUED")
+		if st, err := u.Status(ctx, "Dest"); err != nil || st.Messages != 0 {
+			t.Errorf("Dest after failed Copy and Move: %+v, %v; want empty", st, err)
+		}
+	})
+
+	// RFC 3501 2.3.2 (\Recent), for a User that keeps it
+	// (imap.RecentUser): a read-only mailbox reports recent messages
+	// without taking them, the first read-write one takes them, STATUS
+	// counts what nobody took, and a new message goes to whichever
+	// read-write mailbox is told of it first.
+	t.Run("Recent", func(t *testing.T) {
+		_, u := login(t)
+		ru, ok := u.(imap.RecentUser)
+		if !ok || !ru.KeepsRecent() {
+			t.Skip("the User does not keep \\Recent (imap.RecentUser)")
+		}
+		uids := []uint32{appendMsg(t, u, "INBOX").UID, appendMsg(t, u, "INBOX").UID}
+		recentIn := func(mb imap.Mailbox, uids []uint32) []uint32 {
+			t.Helper()
+			rm, ok := mb.(imap.RecentMailbox)
+			if !ok {
+				t.Fatal("KeepsRecent is true but the Mailbox is not an imap.RecentMailbox")
+			}
+			return rm.Recent(slices.Clone(uids))
+		}
+		statusRecent := func() uint32 {
+			t.Helper()
+			st, err := u.Status(ctx, "INBOX")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st.Recent
+		}
+		ro, err := u.Open(ctx, "INBOX", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		if got := recentIn(ro, uids); !slices.Equal(got, uids) {
+			t.Errorf("read-only Recent = %v, want %v", got, uids)
+		}
+		if n := statusRecent(); n != 2 {
+			t.Errorf("Status.Recent after a read-only look = %d, want 2", n)
+		}
+		rw := open(t, u, "INBOX")
+		if got := recentIn(rw, uids); !slices.Equal(got, uids) {
+			t.Errorf("read-write Recent = %v, want %v", got, uids)
+		}
+		if got := recentIn(open(t, u, "INBOX"), uids); len(got) != 0 {
+			t.Errorf("second read-write Recent = %v, want none", got)
+		}
+		if n := statusRecent(); n != 0 {
+			t.Errorf("Status.Recent after a read-write take = %d, want 0", n)
+		}
+		third := appendMsg(t, u, "INBOX").UID
+		if n := statusRecent(); n != 1 {
+			t.Errorf("Status.Recent after a new message = %d, want 1", n)
+		}
+		if up, err := rw.Poll(ctx); err != nil || len(up.Added) != 1 {
+			t.Fatalf("Poll = %+v, %v", up, err)
+		}
+		if got := recentIn(rw, []uint32{third}); !slices.Equal(got, []uint32{third}) {
+			t.Errorf("Recent of a polled message = %v, want [%d]", got, third)
+		}
+		if got := recentIn(ro, []uint32{third}); len(got) != 0 {
+			t.Errorf("read-only Recent of a message taken = %v, want none", got)
 		}
 	})
 

@@ -41,6 +41,7 @@ type memBox struct {
 	msgs                 []*memMsg // ascending UIDs
 	keywords             map[string]bool
 	sessions             map[*memMailbox]bool // told of changes (Updates)
+	accessKey            []byte               // URLAUTH mailbox access key; nil until GENURLAUTH
 }
 
 // memMsg is a stored message; data never changes, flags do (under the lock).
@@ -241,8 +242,12 @@ func (s *memSession) Status(ctx context.Context, name string) (imap.MailboxStatu
 }
 
 func (s *memSession) Append(ctx context.Context, name string, r io.Reader, opts *imap.AppendOptions) (imap.AppendResult, error) {
-	// Read the message before taking the lock: the client may be slow.
-	data, err := io.ReadAll(io.LimitReader(r, opts.Size))
+	// Read the message before taking the lock: the client may be slow
+	// (and a CATENATE message reads other messages through Open).
+	if opts.Size >= 0 {
+		r = io.LimitReader(r, opts.Size)
+	}
+	data, err := io.ReadAll(r)
 	if err != nil {
 		return imap.AppendResult{}, err
 	}
@@ -445,7 +450,19 @@ func (mb *memMailbox) copyLocked(uids imap.SeqSet, dest string) (imap.CopyResult
 		return imap.CopyResult{}, imap.ErrTryCreate
 	}
 	res := imap.CopyResult{UIDValidity: db.uidValidity}
-	for _, msg := range mb.selectLocked(uids) {
+	msgs := mb.selectLocked(uids)
+	inView := 0
+	for _, m := range mb.view {
+		if uids.Contains(m.UID, mb.b.uidNext-1) {
+			inView++
+		}
+	}
+	if len(msgs) < inView {
+		// RFC 3501 6.4.7, all or nothing: another session expunged
+		// one of them.
+		return imap.CopyResult{}, imap.ErrExpungeIssued
+	}
+	for _, msg := range msgs {
 		res.SourceUIDs = append(res.SourceUIDs, msg.uid)
 		res.DestUIDs = append(res.DestUIDs, db.appendLocked(msg.data, msg.flags, msg.date))
 	}

@@ -131,7 +131,7 @@ func TestWait(t *testing.T) {
 
 	mta := smtptest.NewServer(t)
 	mail.Capture(mta)
-	if err := mta.SendMail("app@example.org", []string{"Erin@Example.org"}, strings.NewReader("Subject: Captured\r\n\r\nz\r\n")); err != nil {
+	if err := mta.SendMail(context.Background(), "app@example.org", []string{"Erin@Example.org"}, strings.NewReader("Subject: Captured\r\n\r\nz\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	if m, err := pop.Wait(ctx, smtptest.To("erin@example.org")); err != nil || m.Subject() != "Captured" {

@@ -24,12 +24,17 @@ const maxLoggedUser = 256
 // port; user is the name the client gave (possibly empty), sanitized and
 // cut to 256 bytes; method is the command or mechanism.
 func LoginFailed(ctx context.Context, logger *slog.Logger, proto string, remote net.Addr, user, method string) {
-	if len(user) > maxLoggedUser {
-		user = user[:maxLoggedUser]
-	}
 	logger.LogAttrs(ctx, slog.LevelWarn, "login failed",
 		slog.String("proto", proto),
 		slog.String("ip", IPKey(remote)),
-		slog.String("user", safetext.Line(user)),
+		slog.String("user", safetext.Line(cut(user))),
 		slog.String("method", method))
+}
+
+// cut bounds a user name for the log.
+func cut(user string) string {
+	if len(user) > maxLoggedUser {
+		return user[:maxLoggedUser]
+	}
+	return user
 }

@@ -17,6 +17,7 @@ package netserver
 import (
 	"context"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,9 +52,9 @@ type Server struct {
 	mu         sync.Mutex
 	listeners  map[*net.Listener]struct{}
 	conns      map[Conn]struct{}
-	perIP      map[string]int
-	active     int            // connections counted against the caps
-	sessions   sync.WaitGroup // one per registered connection
+	perIP      map[netip.Prefix]int // counted connections by source
+	active     int                  // connections counted against the caps
+	sessions   sync.WaitGroup       // one per registered connection
 }
 
 // ShuttingDown reports whether Close or Shutdown has been called.
@@ -77,12 +78,13 @@ func (s *Server) WarnNoLogin(p *Protocol) {
 	})
 }
 
-// add registers c, from the address keyed ip, and reports which cap it is
-// over (maxConns and maxPerIP: 0 or less means none). A connection over a
+// add registers c, from the source src (an invalid prefix for a client
+// that has no IP address: not capped per source), and reports which cap
+// it is over (maxConns and maxPerIP: 0 or less means none). A connection over a
 // cap is registered (so Close reaches it) but not counted; its session
 // only refuses it. ok is false, and c is not registered, when the server
 // is shutting down.
-func (s *Server) add(c Conn, ip string, maxConns, maxPerIP int) (over Cap, ok bool) {
+func (s *Server) add(c Conn, src netip.Prefix, maxConns, maxPerIP int) (over Cap, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ShuttingDown() {
@@ -90,16 +92,18 @@ func (s *Server) add(c Conn, ip string, maxConns, maxPerIP int) (over Cap, ok bo
 	}
 	if s.conns == nil {
 		s.conns = make(map[Conn]struct{})
-		s.perIP = make(map[string]int)
+		s.perIP = make(map[netip.Prefix]int)
 	}
 	switch {
 	case maxConns > 0 && s.active >= maxConns:
 		over = OverTotal
-	case maxPerIP > 0 && s.perIP[ip] >= maxPerIP:
+	case maxPerIP > 0 && src.IsValid() && s.perIP[src] >= maxPerIP:
 		over = OverPerIP
 	default:
 		s.active++
-		s.perIP[ip]++
+		if src.IsValid() {
+			s.perIP[src]++
+		}
 	}
 	s.conns[c] = struct{}{}
 	// Under s.mu, so that Close either sees c or refuses it: Wait never
@@ -110,13 +114,15 @@ func (s *Server) add(c Conn, ip string, maxConns, maxPerIP int) (over Cap, ok bo
 
 // remove unregisters c when its session ends; counted says whether add
 // counted it (it was under the caps).
-func (s *Server) remove(c Conn, ip string, counted bool) {
+func (s *Server) remove(c Conn, src netip.Prefix, counted bool) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	if counted {
 		s.active--
-		if s.perIP[ip]--; s.perIP[ip] <= 0 {
-			delete(s.perIP, ip)
+		if src.IsValid() {
+			if s.perIP[src]--; s.perIP[src] <= 0 {
+				delete(s.perIP, src) // the map holds live sources only
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -221,7 +227,7 @@ func (c Cap) Text() string {
 	case OverTotal:
 		return "Too many connections, try again later"
 	case OverPerIP:
-		return "Too many connections from your address, try again later"
+		return "Too many connections from your address or network, try again later"
 	}
 	return ""
 }

@@ -39,6 +39,10 @@ type Protocol struct {
 	HandshakeTimeout time.Duration
 	// MaxConns and MaxPerIP cap the connections (0 or less: no cap).
 	MaxConns, MaxPerIP int
+	// PrefixIPv4 and PrefixIPv6 say how many leading bits of a client's
+	// address are one source for MaxPerIP (0 or less: DefaultPrefixIPv4
+	// and DefaultPrefixIPv6).
+	PrefixIPv4, PrefixIPv6 int
 	// Logger receives the warnings, failed handshakes (Debug) and
 	// recovered panics.
 	Logger *slog.Logger

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"time"
 )
@@ -51,20 +52,20 @@ func (s *Server) start(p *Protocol, base context.Context, implicitTLS *tls.Confi
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	sess := p.NewSession(raw, ctx, cancel)
-	ip := IPKey(raw.RemoteAddr())
-	over, ok := s.add(sess, ip, p.MaxConns, p.MaxPerIP)
+	src := p.source(raw.RemoteAddr())
+	over, ok := s.add(sess, src, p.MaxConns, p.MaxPerIP)
 	if !ok {
 		cancel()
 		raw.Close()
 		return
 	}
-	go s.run(p, sess, raw, tc, implicitTLS, ctx, cancel, ip, over)
+	go s.run(p, sess, raw, tc, implicitTLS, ctx, cancel, src, over)
 }
 
 // run is a connection's goroutine: the implicit-TLS handshake, then the
 // session, with a panic ending only this session.
-func (s *Server) run(p *Protocol, sess Session, raw net.Conn, tc *tls.Conn, tlsConfig *tls.Config, ctx context.Context, cancel context.CancelFunc, ip string, over Cap) {
-	defer s.end(p, sess, raw, cancel, ip, over == UnderCaps)
+func (s *Server) run(p *Protocol, sess Session, raw net.Conn, tc *tls.Conn, tlsConfig *tls.Config, ctx context.Context, cancel context.CancelFunc, src netip.Prefix, over Cap) {
+	defer s.end(p, sess, raw, cancel, src, over == UnderCaps)
 	defer p.recoverPanic(raw)
 	nc := raw
 	var st *tls.ConnectionState
@@ -89,12 +90,23 @@ func (s *Server) run(p *Protocol, sess Session, raw net.Conn, tc *tls.Conn, tlsC
 // end finishes a session, then cancels its context and unregisters it.
 // Finish closes the connection (a second Close would cost an error value
 // per connection); if it panicked, end closes the socket.
-func (s *Server) end(p *Protocol, sess Session, raw net.Conn, cancel context.CancelFunc, ip string, counted bool) {
+func (s *Server) end(p *Protocol, sess Session, raw net.Conn, cancel context.CancelFunc, src netip.Prefix, counted bool) {
 	if !p.finish(sess, raw) {
 		raw.Close()
 	}
 	cancel()
-	s.remove(sess, ip, counted)
+	s.remove(sess, src, counted)
+}
+
+// source returns the source a connection from remote counts against for
+// the per-IP cap: its network of PrefixIPv4 or PrefixIPv6 bits, or an
+// invalid prefix when remote has no IP address.
+func (p *Protocol) source(remote net.Addr) netip.Prefix {
+	ip, ok := RemoteIP(remote)
+	if !ok {
+		return netip.Prefix{}
+	}
+	return Source(ip, p.PrefixIPv4, p.PrefixIPv6)
 }
 
 // finish calls sess.Finish and reports whether it returned; a panic in it

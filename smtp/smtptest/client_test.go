@@ -24,14 +24,14 @@ func TestClientStartTLS(t *testing.T) {
 		if err := start(); err != nil {
 			t.Fatal(err)
 		}
-		if err := srv.SendMail("app@example.org", []string{"bob@example.org"}, strings.NewReader("Subject: hi\r\n\r\nHello.\r\n")); err != nil {
+		if err := srv.SendMail(context.Background(), "app@example.org", []string{"bob@example.org"}, strings.NewReader("Subject: hi\r\n\r\nHello.\r\n")); err != nil {
 			t.Fatalf("TLS %v: SendMail: %v", withTLS, err)
 		}
 		m, ok := srv.Find(smtptest.To("bob@example.org"))
 		if !ok || m.TLS != withTLS || m.Subject() != "hi" {
 			t.Fatalf("TLS %v: message %+v", withTLS, m)
 		}
-		c, err := srv.Client()
+		c, err := srv.Client(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestClientStartTLS(t *testing.T) {
 func TestOnMessage(t *testing.T) {
 	srv := smtptest.NewServer(t)
 	send := func(subject string) error {
-		return srv.SendMail("app@example.org", []string{"bob@example.org"}, strings.NewReader("Subject: "+subject+"\r\n\r\nx\r\n"))
+		return srv.SendMail(context.Background(), "app@example.org", []string{"bob@example.org"}, strings.NewReader("Subject: "+subject+"\r\n\r\nx\r\n"))
 	}
 	if err := send("before"); err != nil {
 		t.Fatal(err)

@@ -54,7 +54,7 @@ func ExampleServer_Inject() {
 
 	// The code under test sends three messages.
 	for _, to := range []string{"gone@example.org", "bob@example.org", "bob@example.org"} {
-		err := srv.SendMail("app@example.org", []string{to}, strings.NewReader("Subject: Hi\r\n\r\nHello.\r\n"))
+		err := srv.SendMail(context.Background(), "app@example.org", []string{to}, strings.NewReader("Subject: Hi\r\n\r\nHello.\r\n"))
 		fmt.Println(to, err)
 	}
 	fmt.Println(len(srv.Messages()), "message kept")

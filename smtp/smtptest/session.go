@@ -9,11 +9,8 @@ import (
 )
 
 func (s *Server) newSession(ctx context.Context, c *smtp.Conn) (smtp.Session, error) {
-	if reply, delay := s.fault(AtConnect, ""); reply != nil || delay > 0 {
-		sleep(ctx, delay)
-		if reply != nil {
-			return nil, reply
-		}
+	if err := s.faults.Check(ctx, AtConnect, ""); err != nil {
+		return nil, err
 	}
 	sess := &session{srv: s, conn: c}
 	if len(s.Users) > 0 {
@@ -34,10 +31,8 @@ func (s *session) Mail(ctx context.Context, from string, opts *smtp.MailOptions)
 	if s.srv.AuthRequired && s.conn.AuthIdentity() == "" {
 		return errAuthRequired
 	}
-	reply, delay := s.srv.fault(AtMail, "")
-	sleep(ctx, delay)
-	if reply != nil {
-		return reply
+	if err := s.srv.faults.Check(ctx, AtMail, ""); err != nil {
+		return err
 	}
 	_, isTLS := s.conn.TLS()
 	s.cur = &Message{From: from, MailOptions: *opts, Helo: s.conn.Hostname(), AuthUser: s.conn.AuthIdentity(), TLS: isTLS}
@@ -48,10 +43,8 @@ func (s *session) Rcpt(ctx context.Context, to string, opts *smtp.RcptOptions) e
 	if len(s.srv.KnownRecipients) > 0 && !containsFold(s.srv.KnownRecipients, to) {
 		return &smtp.Error{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
 	}
-	reply, delay := s.srv.fault(AtRcpt, to)
-	sleep(ctx, delay)
-	if reply != nil {
-		return reply
+	if err := s.srv.faults.Check(ctx, AtRcpt, to); err != nil {
+		return err
 	}
 	s.cur.To = append(s.cur.To, to)
 	return nil
@@ -62,10 +55,8 @@ func (s *session) Data(ctx context.Context, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	reply, delay := s.srv.fault(AtData, "")
-	sleep(ctx, delay)
-	if reply != nil {
-		return reply
+	if err := s.srv.faults.Check(ctx, AtData, ""); err != nil {
+		return err
 	}
 	m := s.cur
 	m.Raw = raw

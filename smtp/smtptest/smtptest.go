@@ -47,9 +47,7 @@ type Server struct {
 	listener testserver.Listener
 	received testserver.Log[*Message]
 
-	mu       sync.Mutex
-	faults   []Fault
-	dataSeen int
+	faults Faults
 
 	// handlers run for every message before the 250 (OnMessage);
 	// handling is read-locked while they run, so that adding one sees
@@ -80,6 +78,8 @@ func NewUnstartedServer(t testing.TB) *Server {
 		Logger:  slog.New(slog.DiscardHandler),
 		// Test setups rarely have TLS on every path: AUTH works in plaintext.
 		AllowInsecureAuth: true,
+		// Every client of a test comes from loopback.
+		MaxConnectionsPerIP: -1,
 	}
 	if t != nil {
 		t.Cleanup(s.Close)
@@ -112,14 +112,15 @@ func (s *Server) Close() { s.listener.Close(s.SMTP.Close) }
 // Client returns a client connected to the server, greeted, and switched
 // to TLS with STARTTLS (trusting the server's certificate) when the server
 // was started with StartTLS: what a test needs to talk to the server
-// without dialling by hand. The caller closes it (Quit or Close).
-func (s *Server) Client() (*smtp.Client, error) {
-	c, err := smtp.Dial(s.Addr)
+// without dialling by hand. ctx bounds the dial and the TLS handshake.
+// The caller closes it (Quit or Close).
+func (s *Server) Client(ctx context.Context) (*smtp.Client, error) {
+	c, err := smtp.DialContext(ctx, s.Addr)
 	if err != nil {
 		return nil, err
 	}
 	if s.Certificate() != nil {
-		if err := c.StartTLS(s.ClientTLSConfig()); err != nil {
+		if err := c.StartTLS(ctx, s.ClientTLSConfig()); err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -130,16 +131,17 @@ func (s *Server) Client() (*smtp.Client, error) {
 // SendMail sends the message in r from from to each address in to through
 // Client (so over TLS after StartTLS), and quits. Its error is that of
 // smtp.Client.SendMail: errors.As finds the *smtp.Error of a refusal.
-func (s *Server) SendMail(from string, to []string, r io.Reader) error {
-	c, err := s.Client()
+// ctx bounds the whole exchange.
+func (s *Server) SendMail(ctx context.Context, from string, to []string, r io.Reader) error {
+	c, err := s.Client(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.SendMail(from, to, r); err != nil {
+	if err := c.SendMail(ctx, from, to, r); err != nil {
 		return err
 	}
-	return c.Quit()
+	return c.Quit(ctx)
 }
 
 // Messages returns the messages received so far, oldest first.
