@@ -55,8 +55,13 @@ type Agent struct {
 	// written once. Set, they must be among those (see Validate).
 	Domains []string
 	// Accounts tells which local users exist (Lookup) and checks SMTP AUTH
-	// passwords (Authenticate). Required.
+	// passwords (Authenticate). Required. When it keeps SCRAM credentials
+	// (mailbox.SCRAMAuthenticator, as AccountsFile does), AUTH offers
+	// SCRAM-SHA-256 and SCRAM-SHA-256-PLUS too.
 	Accounts mailbox.Accounts
+	// TokenVerifier, if set, checks the tokens of AUTH OAUTHBEARER (RFC
+	// 7628), which is offered only then.
+	TokenVerifier mailbox.TokenVerifier
 	// Store receives local mail, in each user's INBOX. Required unless
 	// Local is set.
 	Store *mailbox.Store

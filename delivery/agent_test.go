@@ -393,7 +393,7 @@ func TestVerifyExpand(t *testing.T) {
 		S: 250-BINARYMIME
 		S: 250-SMTPUTF8
 		S: 250-DSN
-		S: 250-AUTH PLAIN LOGIN
+		S: 250-AUTH PLAIN LOGIN SCRAM-SHA-256
 		S: 250 VRFY
 		C: VRFY alice
 		S: 250 2.1.5 <alice@example.org>

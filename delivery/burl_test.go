@@ -60,7 +60,7 @@ func TestAgentBURL(t *testing.T) {
 		S: 250-BINARYMIME
 		S: 250-SMTPUTF8
 		S: 250-DSN
-		S: 250-AUTH PLAIN LOGIN
+		S: 250-AUTH PLAIN LOGIN SCRAM-SHA-256
 		S: 250-VRFY
 		S: 250 BURL imap
 		C: MAIL FROM:<alice@example.org>

@@ -148,7 +148,7 @@ const ehlo = `
 	S: 250-BINARYMIME
 	S: 250-SMTPUTF8
 	S: 250-DSN
-	S: 250 AUTH PLAIN LOGIN
+	S: 250 AUTH PLAIN LOGIN SCRAM-SHA-256
 `
 
 // authPlain is "AUTH PLAIN" for alice.

@@ -1,9 +1,12 @@
 package imap
 
 import (
+	"cmp"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/emersion/go-sasl"
 
@@ -30,7 +33,7 @@ func cmdStartTLS(c *conn, cmd *command) result {
 		c.logger().Debug("imap: STARTTLS handshake failed", "err", err)
 		return result{bye: true}
 	}
-	c.tlsState = st
+	c.tlsState, c.tlsCfg = st, c.srv.TLSConfig
 	c.nc = tc
 	c.br.Reset(tc)
 	c.newParser()
@@ -121,11 +124,17 @@ func (c *conn) loggedIn() result {
 func cmdAuthenticate(c *conn, cmd *command) result {
 	a := cmd.Args.(*authenticateArgs)
 	c.curTag = cmd.Tag
-	if a.Mechanism != "PLAIN" {
+	mech := strings.ToUpper(a.Mechanism)
+	sb, _ := c.srv.Backend.(SASLBackend)
+	if mech != sasl.Plain && (sb == nil || !slices.Contains(sb.AuthMechanisms(c.connInfo()), mech)) {
 		return no("", "Unsupported authentication mechanism")
 	}
 	if !c.secure() {
 		return c.privacyRequired("Authentication")
+	}
+	method := "AUTHENTICATE " + mech
+	if mech != sasl.Plain {
+		return c.authenticateSASL(sb, method, mech, a.InitialResponse)
 	}
 	var user string
 	var loginErr error
@@ -138,38 +147,81 @@ func cmdAuthenticate(c *conn, cmd *command) result {
 		loginErr = c.login("AUTHENTICATE PLAIN", username, password)
 		return loginErr
 	})
-	resp := a.InitialResponse
+	if r, err := c.saslExchange(srv, a.InitialResponse); r != nil {
+		return *r
+	} else if err != nil {
+		if loginErr == nil {
+			loginErr = ErrAuthFailed // a malformed exchange
+		}
+		return c.authFailed(user, method, loginErr)
+	}
+	return c.loggedIn()
+}
+
+// authenticateSASL runs a mechanism of the backend.
+func (c *conn) authenticateSASL(sb SASLBackend, method, mech string, ir []byte) result {
+	srv, err := sb.AuthSASL(c.ctx, c.connInfo(), mech)
+	if err == nil && srv == nil {
+		err = errors.New("imap: SASLBackend.AuthSASL returned a nil SASLServer")
+	}
+	if err != nil {
+		return c.authFailed("", method, err)
+	}
+	// The LoginLimiter is asked before the first step, and again once the
+	// mechanism names the user before checking its proof (SCRAM), as
+	// login asks before the password.
+	step := c.logins().GateSASL(c.ctx, c.raw.RemoteAddr(), method, srv, errLoginBlocked)
+	if r, err := c.saslExchange(step, ir); r != nil {
+		return *r
+	} else if err != nil {
+		return c.authFailed(netserver.SASLUsername(srv), method, err)
+	}
+	u, err := srv.User(c.ctx)
+	if err == nil && u == nil {
+		err = errors.New("imap: SASLServer.User returned a nil User")
+	}
+	if err != nil {
+		return c.authFailed(netserver.SASLUsername(srv), method, err)
+	}
+	c.logins().Succeeded(c.ctx, c.raw.RemoteAddr(), cmp.Or(netserver.SASLUsername(srv), u.Username()))
+	c.user = u
+	c.state.Store(stateAuth)
+	return c.loggedIn()
+}
+
+// saslExchange runs srv from the initial response ir (nil if none) until
+// it is done (nil, nil) or fails (its error); stop is set when the
+// exchange ended otherwise (cancelled, a bad line, a broken connection).
+func (c *conn) saslExchange(srv netserver.SASLStep, ir []byte) (stop *result, err error) {
+	resp := ir
 	for {
 		challenge, done, err := srv.Next(resp)
 		if err != nil {
-			if loginErr != nil {
-				return c.authFailed(user, "AUTHENTICATE PLAIN", loginErr)
-			}
-			return c.authFailed(user, "AUTHENTICATE PLAIN", ErrAuthFailed)
+			return nil, err
 		}
 		if done {
-			return c.loggedIn()
+			return nil, nil
 		}
 		c.w.Raw("+ ")
 		c.w.Raw(base64.StdEncoding.EncodeToString(challenge))
 		c.w.CRLF()
 		if err := c.flush(); err != nil {
-			return result{bye: true}
+			return &result{bye: true}, nil
 		}
 		line, err := c.p.ReadLine()
 		if err != nil {
 			var pe *commandError
 			if errors.As(err, &pe) {
-				return bad(pe.Message)
+				return &result{status: "BAD", text: pe.Message}, nil
 			}
-			return result{bye: true}
+			return &result{bye: true}, nil
 		}
 		resp, err = decodeSASLResponse(line)
 		if err == errAuthCanceled {
-			return bad("Authentication canceled")
+			return &result{status: "BAD", text: "Authentication canceled"}, nil
 		}
 		if err != nil {
-			return bad("Invalid base64 in SASL response")
+			return &result{status: "BAD", text: "Invalid base64 in SASL response"}, nil
 		}
 		if resp == nil {
 			resp = []byte{}

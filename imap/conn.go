@@ -32,6 +32,7 @@ type conn struct {
 	raw      net.Conn
 	nc       net.Conn
 	tlsState *tls.ConnectionState
+	tlsCfg   *tls.Config // of the handshake; nil if unknown
 	ctx      context.Context
 	cancel   context.CancelFunc
 	log      *slog.Logger
@@ -105,8 +106,8 @@ func (c *conn) WakeIfIdle() {
 // Serve runs the session once netserver has accepted the connection (and
 // done the implicit-TLS handshake): the greeting, or the refusal of a
 // connection over a cap, then the commands.
-func (c *conn) Serve(nc net.Conn, tlsState *tls.ConnectionState, over netserver.Cap) {
-	c.nc, c.tlsState = nc, tlsState
+func (c *conn) Serve(nc net.Conn, tlsState *tls.ConnectionState, tlsConfig *tls.Config, over netserver.Cap) {
+	c.nc, c.tlsState, c.tlsCfg = nc, tlsState, tlsConfig
 	c.state.Store(stateNotAuth)
 	c.br = c.srv.getReader(c)
 	c.bw = c.srv.getWriter(c)
@@ -334,7 +335,7 @@ func (c *conn) status(tag, status, code, text string) {
 
 // connInfo describes the connection for the Backend.
 func (c *conn) connInfo() ConnInfo {
-	return ConnInfo{RemoteAddr: c.raw.RemoteAddr(), LocalAddr: c.raw.LocalAddr(), TLS: c.tlsState}
+	return ConnInfo{RemoteAddr: c.raw.RemoteAddr(), LocalAddr: c.raw.LocalAddr(), TLS: c.tlsState, tlsConfig: c.tlsCfg}
 }
 
 func (c *conn) secure() bool { return c.tlsState != nil || c.srv.AllowInsecureAuth }
@@ -349,6 +350,13 @@ func (c *conn) writeCapabilities() {
 		}
 		if c.secure() {
 			c.w.Raw(" AUTH=PLAIN")
+			if sb, ok := c.srv.Backend.(SASLBackend); ok {
+				for _, m := range sb.AuthMechanisms(c.connInfo()) {
+					if m != "PLAIN" && isAtom(m) {
+						c.w.Raw(" AUTH=" + m)
+					}
+				}
+			}
 		} else {
 			c.w.Raw(" LOGINDISABLED")
 		}

@@ -270,15 +270,26 @@ func bcryptCost(cost int) int {
 }
 
 // AccountsFile is the default Accounts, made by OpenAccountsFile: a text
-// file of "name:hash" lines, hash being a bcrypt hash. Blank lines and
-// lines starting with '#' are comments, kept when the file is rewritten. A hash of "*", or one starting
-// with '!', marks an account that receives mail but cannot log in. Names
-// follow the rules of Accounts; letters in them are read as lowercase.
+// file of "name:hash" or "name:hash:scram" lines, hash being a bcrypt
+// hash. Blank lines and lines starting with '#' are comments, kept when
+// the file is rewritten. A hash of "*", or one starting with '!', marks an
+// account that receives mail but cannot log in. Names follow the rules of
+// Accounts; letters in them are read as lowercase.
 //
 //	# mailwright accounts
-//	alice:$2a$10$...
+//	alice:$2a$10$...:{SCRAM-SHA-256}4096,...
 //	bob@example.org:$2a$10$...
 //	postmaster:*
+//
+// The third field holds the account's SCRAM-SHA-256 credentials in
+// Dovecot's format (SCRAMCredentials.String), for SCRAM logins (see
+// SCRAMAuthenticator). Add and SetPassword write it; a line without it
+// (from an older version, or an edit of the hash by hand) gets it at the
+// account's next successful password login, when the file is rewritten.
+// Its salt is the bcrypt hash's salt, which binds it to the hash: a
+// changed hash with an old third field left behind makes that field stale,
+// and it is ignored (and replaced at the next login) rather than letting
+// the old password in.
 //
 // Every method is safe for concurrent use. Add, Remove and SetPassword
 // replace the file atomically (a temporary file written, fsync'd, renamed
@@ -302,6 +313,11 @@ type AccountsFile struct {
 	// again does not pay the bcrypt comparison each time; see AuthCache
 	// for the TTL and bound, and how to turn it off.
 	AuthCache AuthCache
+	// SCRAMIterations is the iteration count of the SCRAM credentials
+	// that Add, SetPassword and logins make; 0 (or less than 4096) means
+	// DefaultSCRAMIterations. Raising it renews an account's credentials
+	// at its next password login.
+	SCRAMIterations int
 
 	path  string
 	check passwordCheck
@@ -314,8 +330,10 @@ type AccountsFile struct {
 }
 
 var (
-	_ Accounts = (*AccountsFile)(nil)
-	_ Accounts = (*MemoryAccounts)(nil)
+	_ Accounts           = (*AccountsFile)(nil)
+	_ Accounts           = (*MemoryAccounts)(nil)
+	_ SCRAMAuthenticator = (*AccountsFile)(nil)
+	_ SCRAMAuthenticator = (*MemoryAccounts)(nil)
 )
 
 // OpenAccountsFile reads the accounts file at path, with the local
@@ -348,7 +366,46 @@ func (a *AccountsFile) Authenticate(ctx context.Context, username, password stri
 	if cost == 0 {
 		cost = bcryptCost(a.Cost)
 	}
-	return a.check.verify(&a.AuthCache, username, user, t.hash(user), found, cost, password)
+	hash := t.hash(user)
+	user, err = a.check.verify(&a.AuthCache, username, user, hash, found, cost, password)
+	if err == nil && needsSCRAM(hash, t.scram(user), a.SCRAMIterations) {
+		// The login goes on whether or not the file can be written: a
+		// failure is tried again at the next login.
+		a.storeSCRAM(user, hash, password)
+	}
+	return user, err
+}
+
+// SCRAMCredentials returns the SCRAM-SHA-256 credentials of username's
+// account (see SCRAMAuthenticator), reading the file again if it changed.
+func (a *AccountsFile) SCRAMCredentials(ctx context.Context, username string) (string, SCRAMCredentials, error) {
+	none := SCRAMCredentials{Iterations: scramIterations(a.SCRAMIterations)}
+	if err := ctx.Err(); err != nil {
+		return "", none, err
+	}
+	t, err := a.current()
+	if err != nil {
+		return "", none, err
+	}
+	user, found := resolveAccount(t.exists, a.Domains, username)
+	cred, ok := usableSCRAM(t.hash(user), t.scram(user))
+	if !found || !ok {
+		return "", none, fmt.Errorf("%w: %w", ErrAuthFailed, errNoSCRAM)
+	}
+	return user, cred, nil
+}
+
+// storeSCRAM writes the SCRAM credentials of user, derived from password,
+// unless the hash changed since it was checked (the password was changed)
+// or another login stored them meanwhile.
+func (a *AccountsFile) storeSCRAM(user, hash, password string) {
+	field := accountSCRAM(hash, password, a.SCRAMIterations).String()
+	a.modify(func(t *accountsTable) (*accountsTable, error) {
+		if !t.exists(user) || t.hash(user) != hash || !needsSCRAM(hash, t.scram(user), a.SCRAMIterations) {
+			return nil, errUnchanged
+		}
+		return t.with(user, hash, field), nil
+	})
 }
 
 // Lookup tells whether username names an account, reading the file again
@@ -369,7 +426,7 @@ func (a *AccountsFile) Lookup(ctx context.Context, username string) (string, boo
 // taken, and with errors wrapping ErrInvalidAccountName or
 // ErrInvalidPassword for a bad name or password.
 func (a *AccountsFile) Add(name, password string) error {
-	name, hash, err := newAccountHash(name, password, a.Cost)
+	name, hash, scram, err := newAccountHash(name, password, a.Cost, a.SCRAMIterations)
 	if err != nil {
 		return err
 	}
@@ -377,14 +434,14 @@ func (a *AccountsFile) Add(name, password string) error {
 		if t.exists(name) {
 			return nil, fmt.Errorf("%w: %s", ErrAccountExists, name)
 		}
-		return t.with(name, hash), nil
+		return t.with(name, hash, scram), nil
 	})
 }
 
 // SetPassword changes the password of an account (enabling it if it was
 // disabled). It fails with ErrUnknownAccount if there is none.
 func (a *AccountsFile) SetPassword(name, password string) error {
-	name, hash, err := newAccountHash(name, password, a.Cost)
+	name, hash, scram, err := newAccountHash(name, password, a.Cost, a.SCRAMIterations)
 	if err != nil {
 		return err
 	}
@@ -392,7 +449,7 @@ func (a *AccountsFile) SetPassword(name, password string) error {
 		if !t.exists(name) {
 			return nil, fmt.Errorf("%w: %s", ErrUnknownAccount, name)
 		}
-		return t.with(name, hash), nil
+		return t.with(name, hash, scram), nil
 	})
 }
 
@@ -420,19 +477,22 @@ func (a *AccountsFile) List() ([]string, error) {
 	return t.names(), nil
 }
 
-func newAccountHash(name, password string, cost int) (string, string, error) {
+// newAccountHash checks name and password and returns the canonical name,
+// the bcrypt hash of the password with cost, and its SCRAM credentials
+// with iterations, formatted.
+func newAccountHash(name, password string, cost, iterations int) (string, string, string, error) {
 	name, err := canonicalAccountName(name)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	if err := checkPassword(password); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost(cost))
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return name, string(hash), nil
+	return name, string(hash), accountSCRAM(string(hash), password, iterations).String(), nil
 }
 
 // current returns the table of the file as it is now, reading it again if
@@ -502,6 +562,9 @@ func (a *AccountsFile) modify(change func(*accountsTable) (*accountsTable, error
 	known := a.info
 	a.mu.RUnlock()
 	nt, err := change(t)
+	if err == errUnchanged {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -572,6 +635,7 @@ type accountsTable struct {
 // comment or blank line kept as raw.
 type accountsLine struct {
 	name, hash, raw string
+	scram           string // the SCRAM field, "" if none
 }
 
 func (t *accountsTable) exists(name string) bool {
@@ -586,6 +650,13 @@ func (t *accountsTable) hash(name string) string {
 	return ""
 }
 
+func (t *accountsTable) scram(name string) string {
+	if i, ok := t.index[name]; ok {
+		return t.lines[i].scram
+	}
+	return ""
+}
+
 func (t *accountsTable) names() []string {
 	names := make([]string, 0, len(t.index))
 	for name := range t.index {
@@ -595,13 +666,14 @@ func (t *accountsTable) names() []string {
 	return names
 }
 
-// with returns a copy of t where name has hash, added at the end if new.
-func (t *accountsTable) with(name, hash string) *accountsTable {
+// with returns a copy of t where name has hash and the SCRAM field
+// scram, added at the end if new.
+func (t *accountsTable) with(name, hash, scram string) *accountsTable {
 	lines := slices.Clone(t.lines)
 	if i, ok := t.index[name]; ok {
-		lines[i].hash = hash
+		lines[i].hash, lines[i].scram = hash, scram
 	} else {
-		lines = append(lines, accountsLine{name: name, hash: hash})
+		lines = append(lines, accountsLine{name: name, hash: hash, scram: scram})
 	}
 	return newAccountsTable(lines)
 }
@@ -634,6 +706,10 @@ func (t *accountsTable) writeTo(w *bufio.Writer) {
 			w.WriteString(l.name)
 			w.WriteByte(':')
 			w.WriteString(l.hash)
+			if l.scram != "" {
+				w.WriteByte(':')
+				w.WriteString(l.scram)
+			}
 		}
 		w.WriteByte('\n')
 	}
@@ -641,23 +717,28 @@ func (t *accountsTable) writeTo(w *bufio.Writer) {
 
 // parseAccountsLine parses one line of an accounts file, without its line
 // ending. It returns an empty name for a comment or blank line.
-func parseAccountsLine(line string) (name, hash string, err error) {
+func parseAccountsLine(line string) (name, hash, scram string, err error) {
 	line = strings.TrimRight(line, " \t\r")
 	if line == "" || line[0] == '#' {
-		return "", "", nil
+		return "", "", "", nil
 	}
 	i := strings.IndexByte(line, ':')
 	if i < 0 {
-		return "", "", errors.New("no ':' between name and hash")
+		return "", "", "", errors.New("no ':' between name and hash")
 	}
 	if name, err = canonicalAccountName(line[:i]); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	hash = line[i+1:]
+	hash, scram, _ = strings.Cut(line[i+1:], ":")
 	if err := checkAccountHash(hash); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return name, hash, nil
+	if scram != "" {
+		if _, err := ParseSCRAMCredentials(scram); err != nil {
+			return "", "", "", err
+		}
+	}
+	return name, hash, scram, nil
 }
 
 // parseAccounts reads an accounts file. Its memory is bounded by the
@@ -678,7 +759,7 @@ func parseAccounts(r io.Reader) (*accountsTable, error) {
 			break
 		}
 		text := string(bytes.TrimSuffix(b, []byte("\n")))
-		name, hash, perr := parseAccountsLine(text)
+		name, hash, scram, perr := parseAccountsLine(text)
 		if perr != nil {
 			return nil, fmt.Errorf("line %d: %w", n, perr)
 		}
@@ -689,7 +770,7 @@ func parseAccounts(r io.Reader) (*accountsTable, error) {
 				return nil, fmt.Errorf("line %d: account %s appears twice", n, name)
 			}
 			seen[name] = true
-			lines = append(lines, accountsLine{name: name, hash: hash})
+			lines = append(lines, accountsLine{name: name, hash: hash, scram: scram})
 		}
 		if err == io.EOF {
 			break
@@ -709,11 +790,15 @@ type MemoryAccounts struct {
 	Cost int
 	// AuthCache remembers successful logins, as in AccountsFile.
 	AuthCache AuthCache
+	// SCRAMIterations is the iteration count of the SCRAM credentials,
+	// as in AccountsFile.
+	SCRAMIterations int
 
 	check passwordCheck
 
 	mu      sync.RWMutex
 	hashes  map[string]string
+	scram   map[string]string // SCRAM fields as AccountsFile writes them
 	maxCost int
 }
 
@@ -731,12 +816,41 @@ func (m *MemoryAccounts) Authenticate(ctx context.Context, username, password st
 	}
 	m.mu.RLock()
 	user, found := resolveAccount(m.existsLocked, m.Domains, username)
-	hash, cost := m.hashes[user], m.maxCost
+	hash, field, cost := m.hashes[user], m.scram[user], m.maxCost
 	m.mu.RUnlock()
 	if cost == 0 {
 		cost = bcryptCost(m.Cost)
 	}
-	return m.check.verify(&m.AuthCache, username, user, hash, found, cost, password)
+	user, err := m.check.verify(&m.AuthCache, username, user, hash, found, cost, password)
+	if err == nil && needsSCRAM(hash, field, m.SCRAMIterations) {
+		field = accountSCRAM(hash, password, m.SCRAMIterations).String()
+		m.mu.Lock()
+		if m.hashes[user] == hash { // the password did not change meanwhile
+			if m.scram == nil {
+				m.scram = make(map[string]string)
+			}
+			m.scram[user] = field
+		}
+		m.mu.Unlock()
+	}
+	return user, err
+}
+
+// SCRAMCredentials returns the SCRAM-SHA-256 credentials of username's
+// account; see SCRAMAuthenticator.
+func (m *MemoryAccounts) SCRAMCredentials(ctx context.Context, username string) (string, SCRAMCredentials, error) {
+	none := SCRAMCredentials{Iterations: scramIterations(m.SCRAMIterations)}
+	if err := ctx.Err(); err != nil {
+		return "", none, err
+	}
+	m.mu.RLock()
+	user, found := resolveAccount(m.existsLocked, m.Domains, username)
+	cred, ok := usableSCRAM(m.hashes[user], m.scram[user])
+	m.mu.RUnlock()
+	if !found || !ok {
+		return "", none, fmt.Errorf("%w: %w", ErrAuthFailed, errNoSCRAM)
+	}
+	return user, cred, nil
 }
 
 // Lookup tells whether username names an account; see Accounts.
@@ -767,7 +881,7 @@ func (m *MemoryAccounts) SetPassword(name, password string) error {
 }
 
 func (m *MemoryAccounts) set(name, password string, exists bool) error {
-	name, hash, err := newAccountHash(name, password, m.Cost)
+	name, hash, scram, err := newAccountHash(name, password, m.Cost, m.SCRAMIterations)
 	if err != nil {
 		return err
 	}
@@ -781,8 +895,9 @@ func (m *MemoryAccounts) set(name, password string, exists bool) error {
 	}
 	if m.hashes == nil {
 		m.hashes = make(map[string]string)
+		m.scram = make(map[string]string)
 	}
-	m.hashes[name] = hash
+	m.hashes[name], m.scram[name] = hash, scram
 	m.maxCost = max(m.maxCost, hashCost(hash))
 	return nil
 }
@@ -799,6 +914,7 @@ func (m *MemoryAccounts) Remove(name string) error {
 		return fmt.Errorf("%w: %s", ErrUnknownAccount, name)
 	}
 	delete(m.hashes, name)
+	delete(m.scram, name)
 	return nil
 }
 

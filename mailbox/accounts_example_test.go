@@ -2,6 +2,7 @@ package mailbox_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log"
 	"os"
@@ -55,4 +56,28 @@ func ExampleMemoryAccounts() {
 	user, err := accounts.Authenticate(context.Background(), "BOB@example.net", "s3cret")
 	fmt.Println(user, err)
 	// Output: bob@example.net <nil>
+}
+
+// ExampleSASL shows what the servers offer besides PLAIN and LOGIN:
+// SCRAM-SHA-256 from accounts that keep SCRAM credentials, -PLUS only
+// over TLS, and OAUTHBEARER once the application checks tokens.
+func ExampleSASL() {
+	accounts := mailbox.NewMemoryAccounts()
+	accounts.Add("alice", "correct horse")
+	backend := mailbox.NewIMAPBackend(mailbox.NewMemoryStore(), accounts)
+	backend.TokenVerifier = mailbox.TokenVerifierFunc(func(ctx context.Context, req mailbox.TokenRequest) (string, error) {
+		// Ask the authorization server here (token introspection, RFC
+		// 7662), or check a JWT access token's signature and claims.
+		if req.Token == "a token the authorization server vouches for" {
+			return "alice", nil
+		}
+		return "", mailbox.ErrInvalidToken
+	})
+
+	withTokens := mailbox.SASL{Auth: accounts, TokenVerifier: backend.TokenVerifier}
+	fmt.Println(withTokens.Mechanisms(nil))                    // no TLS
+	fmt.Println(withTokens.Mechanisms(&tls.ConnectionState{})) // TLS
+	// Output:
+	// [SCRAM-SHA-256 OAUTHBEARER]
+	// [SCRAM-SHA-256-PLUS SCRAM-SHA-256 OAUTHBEARER]
 }

@@ -304,8 +304,10 @@ func TestAccountsFileFormat(t *testing.T) {
 	}
 	got := readFile(t, path)
 	lines := strings.Split(got, "\n")
-	wantPrefix := []string{"# accounts of example.org", "", "alice:" + string(hash), "postmaster:*", "locked:!" + string(hash), "# end"}
-	if len(lines) != 8 || !slices.Equal(lines[:6], wantPrefix) || !strings.HasPrefix(lines[6], "bob:$2a$04$") || lines[7] != "" {
+	// alice's login gave her line SCRAM credentials; the disabled
+	// accounts got none.
+	wantPrefix := []string{"# accounts of example.org", "", "alice:" + string(hash) + ":" + accountSCRAM(string(hash), "pw", 0).String(), "postmaster:*", "locked:!" + string(hash), "# end"}
+	if len(lines) != 8 || !slices.Equal(lines[:6], wantPrefix) || !strings.HasPrefix(lines[6], "bob:$2a$04$") || !strings.Contains(lines[6], ":{SCRAM-SHA-256}4096,") || lines[7] != "" {
 		t.Errorf("file after Add:\n%s", got)
 	}
 	if info, _ := os.Stat(path); info.Mode().Perm() != 0o640 {
@@ -428,7 +430,10 @@ func TestParseAccounts(t *testing.T) {
 		{in: "\n\na", err: "line 3: no ':'"},
 		{in: "a:", err: "line 1: hash is not a bcrypt hash"},
 		{in: "a:secret", err: "not a bcrypt hash"},
-		{in: "a:" + h + ":extra", err: "not a bcrypt hash"},
+		{in: "a:" + h + ":extra", err: "SCRAM credentials do not start with"},
+		{in: "a:" + h + ":" + accountSCRAM(h, "pw", 0).String(), want: []string{"a"}},
+		{in: "a:" + h + ":" + accountSCRAM(h, "pw", 0).String() + ":x", err: "SCRAM credentials: bad ServerKey"},
+		{in: "a:" + h + ":{SCRAM-SHA-256}4096,AA==,AA==,AA==", err: "bad StoredKey"},
 		{in: "a:" + h + " x", err: "not a bcrypt hash"},
 		{in: " a:" + h, err: "invalid account name"},
 		{in: "a b:" + h, err: "invalid account name"},
@@ -502,6 +507,7 @@ func FuzzAccountsFile(f *testing.F) {
 	for _, s := range []string{
 		"", "a:" + h + "\n", "# c\n\nA@B.org:" + h + "\r\nb:*\nc:!\nd:!" + h,
 		"a:" + h + "\na:" + h, "x", "a:$2a$99$", ":", "a:\n", "\xff:" + h,
+		"a:" + h + ":" + accountSCRAM(h, "pw", 0).String() + "\n", "a:" + h + ":{SCRAM-SHA-256}1,AA==,AA==,AA==",
 	} {
 		f.Add([]byte(s))
 	}
@@ -522,6 +528,9 @@ func FuzzAccountsFile(f *testing.F) {
 			}
 			if checkAccountHash(l.hash) != nil {
 				t.Fatalf("bad hash %q accepted", l.hash)
+			}
+			if _, err := ParseSCRAMCredentials(l.scram); l.scram != "" && err != nil {
+				t.Fatalf("bad SCRAM field %q accepted", l.scram)
 			}
 		}
 		// What we write, we read back the same.

@@ -352,8 +352,11 @@ func TestAuthCacheBounded(t *testing.T) {
 		return nil
 	}
 	a.hashes = make(map[string]string, users)
+	a.scram = make(map[string]string, users)
+	scram := accountSCRAM(string(hash), "pw", 0).String() // no derivation at each login
 	for i := range users {
 		a.hashes[fmt.Sprint("user", i)] = string(hash)
+		a.scram[fmt.Sprint("user", i)] = scram
 	}
 	for i := range users {
 		name := fmt.Sprint("user", i)

@@ -15,7 +15,13 @@ import (
 // folders, authenticated by Auth.
 type IMAPBackend struct {
 	Store *Store
-	Auth  Authenticator
+	// Auth checks passwords (LOGIN, AUTHENTICATE PLAIN); when it keeps
+	// SCRAM credentials (SCRAMAuthenticator, as AccountsFile does) the
+	// backend offers SCRAM-SHA-256 and SCRAM-SHA-256-PLUS too (SASL).
+	Auth Authenticator
+	// TokenVerifier, if set, checks the tokens of AUTHENTICATE
+	// OAUTHBEARER, which is offered only then.
+	TokenVerifier TokenVerifier
 	// StructureCacheSize bounds the parsed MIME structures (BODYSTRUCTURE,
 	// ENVELOPE) kept in memory for FETCH, shared by all sessions, least
 	// recently used first out (imap.StructureCache). 0 means

@@ -32,7 +32,13 @@ func (f AuthenticatorFunc) Authenticate(ctx context.Context, username, password 
 // POP3Backend serves each user's INBOX over POP3 (pop3.Backend).
 type POP3Backend struct {
 	Store *Store
-	Auth  Authenticator
+	// Auth checks passwords (USER/PASS, AUTH PLAIN and LOGIN); when it
+	// keeps SCRAM credentials (SCRAMAuthenticator, as AccountsFile does)
+	// the backend offers SCRAM-SHA-256 and SCRAM-SHA-256-PLUS too (SASL).
+	Auth Authenticator
+	// TokenVerifier, if set, checks the tokens of AUTH OAUTHBEARER, which
+	// is offered only then.
+	TokenVerifier TokenVerifier
 }
 
 // NewPOP3Backend returns a pop3.Backend over the store's INBOXes.

@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+
+	"github.com/mailwright/mailwright/internal/saslmech"
 )
 
 // ConnInfo describes the client connection a login comes from.
@@ -12,6 +14,21 @@ type ConnInfo struct {
 	RemoteAddr net.Addr
 	LocalAddr  net.Addr
 	TLS        *tls.ConnectionState // nil on a plaintext connection
+
+	tlsConfig *tls.Config // of the handshake, for ChannelBinding
+}
+
+// ChannelBinding returns the TLS channel binding data of type kind (RFC
+// 5056) for a SASL mechanism with channel binding, such as
+// SCRAM-SHA-256-PLUS: "tls-exporter" (RFC 9266; TLS 1.3, or TLS 1.2
+// with the extended master secret), "tls-unique" (RFC 5929 3; TLS 1.2
+// only) or "tls-server-end-point" (RFC 5929 4). It fails without TLS and
+// for a type the connection does not have; tls-server-end-point needs a
+// TLSConfig with one certificate and no GetCertificate or
+// GetConfigForClient, since crypto/tls does not tell a server which
+// certificate its handshake presented.
+func (ci ConnInfo) ChannelBinding(kind string) ([]byte, error) {
+	return saslmech.Binding(kind, ci.TLS, saslmech.ServedCertificate(ci.tlsConfig))
 }
 
 // Backend authenticates users and opens their maildrops.

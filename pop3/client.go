@@ -94,6 +94,8 @@ type Client struct {
 	timestamp  string       // APOP timestamp of the greeting; "" if none
 	broken     error        // set when the connection is out of step; sticky
 	body       *messageBody // message being read; commands are refused until its end
+	saslMechs  []string     // the SASL capability of the last CAPA, upper-case
+	capaKnown  bool         // CAPA answered since the connection or STLS began
 }
 
 // DialContext connects to the POP3 server at addr ("host:port", port 110
@@ -360,6 +362,7 @@ func (c *Client) StartTLS(ctx context.Context, config *tls.Config) error {
 		}
 		c.conn.Replace(tc)
 		c.isTLS = true
+		c.capaKnown, c.saslMechs = false, nil
 		return nil
 	})
 }
@@ -384,6 +387,11 @@ func (c *Client) Capabilities(ctx context.Context) (map[string][]string, error) 
 	if err != nil {
 		return nil, err
 	}
+	c.saslMechs = nil
+	for _, m := range caps["SASL"] {
+		c.saslMechs = append(c.saslMechs, strings.ToUpper(m))
+	}
+	c.capaKnown = true
 	return caps, nil
 }
 

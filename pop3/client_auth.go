@@ -3,6 +3,7 @@ package pop3
 import (
 	"context"
 	"crypto/md5"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/mailwright/mailwright/internal/saslmech"
 )
 
 const (
@@ -75,8 +78,25 @@ func (c *Client) APOP(ctx context.Context, username, secret string) error {
 // it then answers the server's first, empty challenge. Each "+ " challenge
 // is base64-decoded and passed to a.Next. If a.Next fails, or a challenge
 // is not valid base64, Auth cancels the exchange with "*" and the session
-// goes on. A rejection is an *Error, as for Login.
+// goes on. A rejection is an *Error, as for Login. A client from
+// NewSCRAMClient or NewOAuthBearerClient learns the connection's TLS
+// state and the server's mechanisms first (Auth sends CAPA for them if
+// Capabilities has not been called since the connection or StartTLS
+// began), and checks the outcome (see there).
 func (c *Client) Auth(ctx context.Context, a sasl.Client) error {
+	if b, ok := a.(saslmech.Binder); ok {
+		if !c.capaKnown {
+			// A server without CAPA offers nothing a client can know of.
+			if _, err := c.Capabilities(ctx); err != nil && c.broken != nil {
+				return err
+			}
+		}
+		var cs *tls.ConnectionState
+		if st, ok := c.TLSConnectionState(); ok {
+			cs = &st
+		}
+		b.Bind(cs, c.saslMechs)
+	}
 	mech, ir, err := a.Start()
 	if err != nil {
 		return err
@@ -84,10 +104,19 @@ func (c *Client) Auth(ctx context.Context, a sasl.Client) error {
 	if mech == "" || strings.ContainsAny(mech, " \t\r\n\x00") {
 		return fmt.Errorf("pop3: invalid SASL mechanism name %q", mech)
 	}
-	return c.call(ctx, func() error { return c.auth(a, mech, ir) })
+	cancelled := false
+	err = c.call(ctx, func() (err error) {
+		cancelled, err = c.auth(a, mech, ir)
+		return err
+	})
+	if e, ok := a.(saslmech.Ender); ok && !cancelled {
+		err = e.End(err)
+	}
+	return err
 }
 
-func (c *Client) auth(a sasl.Client, mech string, ir []byte) error {
+// auth runs the exchange; cancelled says that the client side ended it.
+func (c *Client) auth(a sasl.Client, mech string, ir []byte) (cancelled bool, err error) {
 	line := "AUTH " + mech
 	pending := ir // an initial response not yet sent
 	if ir != nil {
@@ -102,23 +131,23 @@ func (c *Client) auth(a sasl.Client, mech string, ir []byte) error {
 		}
 	}
 	if err := c.send(line); err != nil {
-		return err
+		return false, err
 	}
 	for step := 0; ; step++ {
 		r, err := c.readResponse()
 		switch {
 		case err != nil:
-			return err
+			return false, err
 		case r.kind == responseOK:
-			return nil
+			return false, nil
 		case r.kind == responseErr:
-			return r.err()
+			return false, r.err()
 		case step == clientMaxSASLSteps:
-			return c.cancelAuth(fmt.Errorf("pop3: more than %d SASL challenges", clientMaxSASLSteps))
+			return true, c.cancelAuth(fmt.Errorf("pop3: more than %d SASL challenges", clientMaxSASLSteps))
 		}
 		challenge, err := base64.StdEncoding.DecodeString(r.text)
 		if err != nil {
-			return c.cancelAuth(errors.New("pop3: SASL challenge is not base64"))
+			return true, c.cancelAuth(errors.New("pop3: SASL challenge is not base64"))
 		}
 		var resp []byte
 		if pending != nil && len(challenge) == 0 {
@@ -126,10 +155,10 @@ func (c *Client) auth(a sasl.Client, mech string, ir []byte) error {
 			// challenge that a mechanism with one starts with.
 			resp, pending = pending, nil
 		} else if resp, err = a.Next(challenge); err != nil {
-			return c.cancelAuth(err)
+			return true, c.cancelAuth(err)
 		}
 		if err := c.send(base64.StdEncoding.EncodeToString(resp)); err != nil {
-			return err
+			return false, err
 		}
 	}
 }

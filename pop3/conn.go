@@ -29,6 +29,7 @@ type conn struct {
 	raw      net.Conn
 	nc       net.Conn
 	tlsState *tls.ConnectionState
+	tlsCfg   *tls.Config // of the handshake; nil if unknown
 	ctx      context.Context
 	cancel   context.CancelFunc
 	log      *slog.Logger
@@ -96,8 +97,8 @@ func (c *conn) WakeIfIdle() {
 // Serve runs the session once netserver has accepted the connection (and
 // done the implicit-TLS handshake): the greeting, or the refusal of a
 // connection over a cap, then the commands.
-func (c *conn) Serve(nc net.Conn, tlsState *tls.ConnectionState, over netserver.Cap) {
-	c.nc, c.tlsState = nc, tlsState
+func (c *conn) Serve(nc net.Conn, tlsState *tls.ConnectionState, tlsConfig *tls.Config, over netserver.Cap) {
+	c.nc, c.tlsState, c.tlsCfg = nc, tlsState, tlsConfig
 	c.state.Store(stateAuthorization)
 	c.br = c.srv.getReader(c)
 	c.bw = c.srv.getWriter(c)
@@ -281,7 +282,7 @@ func (c *conn) writeInt(n int64) {
 
 // connInfo describes the connection for the Backend.
 func (c *conn) connInfo() ConnInfo {
-	return ConnInfo{RemoteAddr: c.raw.RemoteAddr(), LocalAddr: c.raw.LocalAddr(), TLS: c.tlsState}
+	return ConnInfo{RemoteAddr: c.raw.RemoteAddr(), LocalAddr: c.raw.LocalAddr(), TLS: c.tlsState, tlsConfig: c.tlsCfg}
 }
 
 // startTLS runs the STLS handshake (RFC 2595 section 4) after "+OK".
@@ -299,7 +300,7 @@ func (c *conn) startTLS() bool {
 		c.logger().Debug("pop3: STLS handshake failed", "err", err)
 		return false
 	}
-	c.tlsState = st
+	c.tlsState, c.tlsCfg = st, c.srv.TLSConfig
 	c.nc = tc
 	c.br.Reset(tc)
 	// The session starts over (RFC 2595 section 4): forget USER.

@@ -189,7 +189,7 @@ func (c *conn) cmdCAPA(cmd *command) bool {
 	w.WriteString("TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n")
 	if c.state.Load() == stateAuthorization {
 		if c.secure() {
-			w.WriteString("USER\r\nSASL PLAIN LOGIN\r\n")
+			w.WriteString("USER\r\nSASL " + strings.Join(c.authMechanisms(), " ") + "\r\n")
 		}
 		if netserver.HasCertificate(c.srv.TLSConfig) && c.tlsState == nil {
 			w.WriteString("STLS\r\n")

@@ -11,7 +11,10 @@ import (
 // LoginLimiter throttles password guessing across sessions, and across
 // servers when one limiter is shared with SMTP and IMAP:
 // mailbox/throttle.Logins is one. ip is the client's address (invalid for
-// a client without one); user is the name the client gave.
+// a client without one); user is the name the client gave, empty while it
+// is not known (at the start of a SASL exchange: a SASLBackend's
+// mechanism is asked for with no user first, then again once it names
+// one, before its proof is checked).
 type LoginLimiter interface {
 	// LoginAllowed is asked before the credentials are checked: an error
 	// refuses the attempt with -ERR [SYS/TEMP] without checking them.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/mailwright/mailwright/internal/netserver"
 )
 
 // authMechanisms lists the SASL mechanisms the session supports.
@@ -55,9 +57,9 @@ func (c *Conn) cmdAUTH(arg string) error {
 	if server == nil {
 		return c.fail(replyUnknownMech)
 	}
-	if !c.logins().Allowed(c.ctx, c.nc.RemoteAddr(), "", "AUTH "+mech) {
-		return c.authFailed("", mech, errLoginBlocked)
-	}
+	// The LoginLimiter is asked before the first step, and again once a
+	// mechanism names the user before checking its proof (SCRAM).
+	step := c.logins().GateSASL(c.ctx, c.nc.RemoteAddr(), "AUTH "+mech, server, errLoginBlocked)
 
 	var response []byte
 	if hasInitial {
@@ -72,8 +74,11 @@ func (c *Conn) cmdAUTH(arg string) error {
 		}
 	}
 	for {
-		challenge, done, err := server.Next(response)
+		challenge, done, err := step.Next(response)
 		if err != nil {
+			if user == "" {
+				user = netserver.SASLUsername(server)
+			}
 			return c.authFailed(user, mech, err)
 		}
 		if done {

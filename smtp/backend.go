@@ -72,7 +72,15 @@ type SASLAuthenticator interface {
 	// AuthSASL starts an exchange for one of those mechanisms. When the
 	// exchange succeeds the connection counts as authenticated; if the
 	// returned server has a method Identity() string, that is the identity
-	// Conn.AuthIdentity reports, otherwise the mechanism name.
+	// Conn.AuthIdentity reports, otherwise the mechanism name. If it has a
+	// method Username() string, the log line of a failed exchange
+	// (netserver's format, method "AUTH <mech>") names that user, and the
+	// server's LoginLimiter, asked before the first step, is asked again
+	// for that user before the next step (so before a SCRAM proof is
+	// checked). An *Error from its Next is the reply; any other error
+	// gives 535 5.7.8.
+	// Mechanisms with channel binding (-PLUS) get its data from
+	// Conn.ChannelBinding.
 	AuthSASL(ctx context.Context, mech string) (sasl.Server, error)
 }
 

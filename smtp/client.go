@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/mailwright/mailwright/internal/saslmech"
 )
 
 // Defaults for the zero values of the Client fields.
@@ -552,7 +554,9 @@ func (c *Client) startTLS(config *tls.Config) error {
 // if the mechanism has one, goes on the AUTH line ("=" when empty); each 334
 // challenge is base64-decoded and passed to a.Next. If a.Next fails, or a
 // challenge is not valid base64, Auth cancels the exchange with "*". A
-// rejection (e.g. 535) is an *Error.
+// rejection (e.g. 535) is an *Error. A client from NewSCRAMClient or
+// NewOAuthBearerClient learns the connection's TLS state and the server's
+// mechanisms first, and checks the outcome (see there).
 func (c *Client) Auth(ctx context.Context, a sasl.Client) error {
 	return c.do(ctx, func() error { return c.auth(a) })
 }
@@ -561,12 +565,29 @@ func (c *Client) auth(a sasl.Client) error {
 	if err := c.ensureHello(); err != nil {
 		return err
 	}
+	if b, ok := a.(saslmech.Binder); ok {
+		var cs *tls.ConnectionState
+		if st, ok := c.TLSConnectionState(); ok {
+			cs = &st
+		}
+		b.Bind(cs, c.authMechs)
+	}
+	cancelled, err := c.authExchange(a)
+	if e, ok := a.(saslmech.Ender); ok && !cancelled {
+		err = e.End(err)
+	}
+	return err
+}
+
+// authExchange runs the exchange; cancelled says that the client side
+// ended it.
+func (c *Client) authExchange(a sasl.Client) (cancelled bool, err error) {
 	mech, ir, err := a.Start()
 	if err != nil {
-		return err
+		return true, err
 	}
 	if mech == "" || strings.ContainsAny(mech, " \t\r\n\x00") {
-		return fmt.Errorf("smtp: invalid SASL mechanism name %q", mech)
+		return true, fmt.Errorf("smtp: invalid SASL mechanism name %q", mech)
 	}
 	line := "AUTH " + mech
 	if ir != nil {
@@ -582,19 +603,19 @@ func (c *Client) auth(a sasl.Client) error {
 		challenge, derr := base64.StdEncoding.DecodeString(r.message())
 		if derr != nil {
 			c.cancelAuth()
-			return clientBadReply("SASL challenge is not base64")
+			return true, clientBadReply("SASL challenge is not base64")
 		}
 		resp, nerr := a.Next(challenge)
 		if nerr != nil {
 			c.cancelAuth()
-			return nerr
+			return true, nerr
 		}
 		r, err = c.roundTrip(base64.StdEncoding.EncodeToString(resp))
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	return c.check(r, 2)
+	return false, c.check(r, 2)
 }
 
 // cancelAuth sends "*" (RFC 4954 section 4) and reads the server's reply,

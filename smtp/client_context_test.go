@@ -3,10 +3,13 @@ package smtp
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/mailwright/mailwright/internal/saslmech"
 )
 
 // TestClientDialCancel: a dial to a server that accepts the connection and
@@ -121,6 +124,11 @@ func TestClientCallCancel(t *testing.T) {
 				t.Errorf("Send results %+v, want the recipient cancelled", res)
 			}
 			return err
+		}},
+		// The SCRAM client goes through the same path: the server stalls
+		// after the client's first message.
+		{"Auth SCRAM-SHA-256", "C: AUTH SCRAM-SHA-256 " + base64.StdEncoding.EncodeToString([]byte("n,,n=alice,r=clientnonce")) + "\nSTALL", func(ctx context.Context, c *Client) error {
+			return c.Auth(ctx, &saslmech.SCRAMClient{Mech: saslmech.SHA256, Username: "alice", Password: "secret", Nonce: func() string { return "clientnonce" }})
 		}},
 		{"Quit", "C: QUIT\nSTALL", func(ctx context.Context, c *Client) error {
 			if err := c.Hello(bg, ""); err != nil {

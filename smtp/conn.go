@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailwright/mailwright/internal/netserver"
 	"github.com/mailwright/mailwright/internal/safetext"
+	"github.com/mailwright/mailwright/internal/saslmech"
 )
 
 // Conn is one client connection. Sessions use it to learn who they are
@@ -30,6 +31,7 @@ type Conn struct {
 	helo         string
 	ehlo         bool // EHLO or LHLO: extensions are in use
 	tlsState     *tls.ConnectionState
+	tlsConfig    *tls.Config // of the handshake; nil if unknown
 	authIdentity string
 	authFailures int
 	badCommands  int
@@ -74,6 +76,19 @@ func (c *Conn) TLS() (tls.ConnectionState, bool) {
 	return *c.tlsState, true
 }
 
+// ChannelBinding returns the TLS channel binding data of type kind (RFC
+// 5056) for a SASL mechanism with channel binding, such as
+// SCRAM-SHA-256-PLUS: "tls-exporter" (RFC 9266; TLS 1.3, or TLS 1.2
+// with the extended master secret), "tls-unique" (RFC 5929 3; TLS 1.2
+// only) or "tls-server-end-point" (RFC 5929 4). It fails without TLS and
+// for a type the connection does not have; tls-server-end-point needs a
+// TLSConfig with one certificate and no GetCertificate or
+// GetConfigForClient, since crypto/tls does not tell a server which
+// certificate its handshake presented.
+func (c *Conn) ChannelBinding(kind string) ([]byte, error) {
+	return saslmech.Binding(kind, c.tlsState, saslmech.ServedCertificate(c.tlsConfig))
+}
+
 // AuthIdentity returns the identity the client authenticated as with AUTH,
 // or "" before authentication.
 func (c *Conn) AuthIdentity() string { return c.authIdentity }
@@ -106,11 +121,11 @@ var errCloseConn = errors.New("close connection")
 // start runs the session once netserver has accepted the connection (and
 // done the implicit-TLS handshake): the refusal of a connection over a
 // cap, or the greeting and the commands.
-func (c *Conn) start(nc net.Conn, tlsState *tls.ConnectionState, over netserver.Cap) {
+func (c *Conn) start(nc net.Conn, tlsState *tls.ConnectionState, tlsConfig *tls.Config, over netserver.Cap) {
 	c.stateMu.Lock()
 	c.nc = nc
 	c.stateMu.Unlock()
-	c.tlsState = tlsState
+	c.tlsState, c.tlsConfig = tlsState, tlsConfig
 	c.br = getReader(connReader{c})
 	c.bw = getWriter(connWriter{c})
 	if over != netserver.UnderCaps {
@@ -903,7 +918,7 @@ func (c *Conn) cmdSTARTTLS(arg string) error {
 	c.stateMu.Lock()
 	c.nc = tc
 	c.stateMu.Unlock()
-	c.tlsState = st
+	c.tlsState, c.tlsConfig = st, c.server.TLSConfig
 	// RFC 3207 4.2: the client must start again with EHLO.
 	c.resetTransaction()
 	c.helo, c.ehlo = "", false

@@ -102,3 +102,26 @@ func ExampleClient_Data() {
 		log.Fatal(err)
 	}
 }
+
+// NewSCRAMClient logs in without sending the password: over TLS, when the
+// server offers SCRAM-SHA-256-PLUS, the login is bound to the TLS
+// connection, so that a man in the middle cannot relay it.
+func ExampleNewSCRAMClient() {
+	ctx := context.Background()
+	c, err := smtp.DialContext(ctx, "mail.example.org:587")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.StartTLS(ctx, nil); err != nil {
+		log.Fatal(err)
+	}
+	if !c.SupportsAuth("SCRAM-SHA-256") {
+		log.Fatal("the server has no SCRAM-SHA-256")
+	}
+	// Auth fails if the server does not prove that it knows the
+	// credentials, even when it said 235.
+	if err := c.Auth(ctx, smtp.NewSCRAMClient("user@example.org", "password")); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -211,8 +211,8 @@ func (t trackedConn) Abort()      { t.c.abort() }
 func (t trackedConn) WakeIfIdle() { t.c.shutdownIfIdle() }
 func (t trackedConn) Finish()     { t.c.finish() }
 
-func (t trackedConn) Serve(nc net.Conn, tlsState *tls.ConnectionState, over netserver.Cap) {
-	t.c.start(nc, tlsState, over)
+func (t trackedConn) Serve(nc net.Conn, tlsState *tls.ConnectionState, tlsConfig *tls.Config, over netserver.Cap) {
+	t.c.start(nc, tlsState, tlsConfig, over)
 }
 
 // Shutdown stops the server gracefully: it closes the listeners, closes

@@ -96,6 +96,8 @@ func Run(t *testing.T, newBackend func(t *testing.T) Harness) {
 		u.Logout()
 	})
 
+	t.Run("SASL", func(t *testing.T) { testSASL(t, newBackend(t)) })
+
 	t.Run("Folders", func(t *testing.T) {
 		_, u := login(t)
 		if err := u.Create(ctx, "A/B", nil); err != nil {

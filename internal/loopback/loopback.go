@@ -81,10 +81,7 @@ func (c *Client) Run(script string) {
 		switch {
 		case line == "":
 		case strings.HasPrefix(line, "C: "):
-			c.Conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if _, err := io.WriteString(c.Conn, line[3:]+"\r\n"); err != nil {
-				c.t.Fatalf("C: %s: %v", line[3:], err)
-			}
+			c.Send(line[3:])
 		case strings.HasPrefix(line, "S: "):
 			if got := c.readLine(line[3:]); !matches(got, line[3:]) {
 				c.t.Fatalf("S: want %q\n   got  %q", line[3:], got)
@@ -99,6 +96,22 @@ func (c *Client) Run(script string) {
 			c.t.Fatalf("bad transcript line %q", line)
 		}
 	}
+}
+
+// Send sends line and CRLF: a step that a transcript cannot write down
+// (it depends on what the server sent, as a SASL response does).
+func (c *Client) Send(line string) {
+	c.t.Helper()
+	c.Conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c.Conn, line+"\r\n"); err != nil {
+		c.t.Fatalf("C: %s: %v", line, err)
+	}
+}
+
+// ReadLine reads a line, without its CRLF, waiting at most 10 seconds.
+func (c *Client) ReadLine() string {
+	c.t.Helper()
+	return c.readLine("a line")
 }
 
 // readLine reads a line for the step that wants want.

@@ -18,9 +18,11 @@ type Session interface {
 	Conn
 	// Serve runs the session in the connection's goroutine. nc is the
 	// connection to speak over: the raw connection, or TLS over it after
-	// an implicit-TLS handshake (tls is then its state). A connection over
-	// a cap gets the protocol's refusal from Serve, and nothing more.
-	Serve(nc net.Conn, tls *tls.ConnectionState, over Cap)
+	// an implicit-TLS handshake (tls is then its state, and tlsConfig the
+	// configuration of the handshake, nil when a tls.NewListener made
+	// it). A connection over a cap gets the protocol's refusal from
+	// Serve, and nothing more.
+	Serve(nc net.Conn, tls *tls.ConnectionState, tlsConfig *tls.Config, over Cap)
 	// Finish releases what the session holds and closes its connection
 	// (over TLS, so that the client gets close_notify). It runs when Serve
 	// returns or panics, and also when the handshake fails; the server then
@@ -34,8 +36,10 @@ func (s *Server) start(p *Protocol, base context.Context, implicitTLS *tls.Confi
 	raw := nc
 	var tc *tls.Conn
 	if c, ok := nc.(*tls.Conn); ok {
-		// From a tls.NewListener: implicit TLS already wraps the socket.
+		// From a tls.NewListener: implicit TLS already wraps the socket,
+		// with a configuration we do not know.
 		raw, tc = c.NetConn(), c
+		implicitTLS = nil
 	} else if implicitTLS != nil {
 		tc = tls.Server(nc, implicitTLS)
 	}
@@ -55,12 +59,12 @@ func (s *Server) start(p *Protocol, base context.Context, implicitTLS *tls.Confi
 		raw.Close()
 		return
 	}
-	go s.run(p, sess, raw, tc, ctx, cancel, src, over)
+	go s.run(p, sess, raw, tc, implicitTLS, ctx, cancel, src, over)
 }
 
 // run is a connection's goroutine: the implicit-TLS handshake, then the
 // session, with a panic ending only this session.
-func (s *Server) run(p *Protocol, sess Session, raw net.Conn, tc *tls.Conn, ctx context.Context, cancel context.CancelFunc, src netip.Prefix, over Cap) {
+func (s *Server) run(p *Protocol, sess Session, raw net.Conn, tc *tls.Conn, tlsConfig *tls.Config, ctx context.Context, cancel context.CancelFunc, src netip.Prefix, over Cap) {
 	defer s.end(p, sess, raw, cancel, src, over == UnderCaps)
 	defer p.recoverPanic(raw)
 	nc := raw
@@ -80,7 +84,7 @@ func (s *Server) run(p *Protocol, sess Session, raw net.Conn, tc *tls.Conn, ctx 
 	if over != UnderCaps {
 		raw.SetDeadline(time.Now().Add(refuseTimeout))
 	}
-	sess.Serve(nc, st, over)
+	sess.Serve(nc, st, tlsConfig, over)
 }
 
 // end finishes a session, then cancels its context and unregisters it.

@@ -25,10 +25,11 @@ import (
 type servers struct {
 	smtp, imap, pop3 string // addresses
 	logs             *logtest.Buffer
-	checks           *atomic.Int64 // passwords the accounts checked
+	checks           *atomic.Int64 // passwords, SCRAM credentials and tokens that the accounts and the TokenVerifier looked at
 }
 
-// countingAccounts counts the passwords that reach the accounts.
+// countingAccounts counts the passwords, and the SCRAM credentials asked
+// for, that reach the accounts.
 type countingAccounts struct {
 	*mailbox.MemoryAccounts
 	n *atomic.Int64
@@ -37,6 +38,25 @@ type countingAccounts struct {
 func (c countingAccounts) Authenticate(ctx context.Context, user, pass string) (string, error) {
 	c.n.Add(1)
 	return c.MemoryAccounts.Authenticate(ctx, user, pass)
+}
+
+func (c countingAccounts) SCRAMCredentials(ctx context.Context, user string) (string, mailbox.SCRAMCredentials, error) {
+	c.n.Add(1)
+	return c.MemoryAccounts.SCRAMCredentials(ctx, user)
+}
+
+// aliceToken is the OAUTHBEARER token of alice.
+const aliceToken = "alice-token"
+
+// countingVerifier accepts aliceToken and counts the tokens it checks.
+func countingVerifier(n *atomic.Int64) mailbox.TokenVerifier {
+	return mailbox.TokenVerifierFunc(func(_ context.Context, req mailbox.TokenRequest) (string, error) {
+		n.Add(1)
+		if req.Token == aliceToken {
+			return "alice", nil
+		}
+		return "", &mailbox.TokenError{Status: "invalid_token"}
+	})
 }
 
 func startServers(t *testing.T, logins *throttle.Logins) *servers {
@@ -67,10 +87,15 @@ func startServers(t *testing.T, logins *throttle.Logins) *servers {
 			}
 		})
 	}
-	ss := &smtp.Server{Backend: &delivery.Agent{Accounts: accounts, Store: store, Logger: logger},
+	verifier := countingVerifier(s.checks)
+	ss := &smtp.Server{Backend: &delivery.Agent{Accounts: accounts, Store: store, TokenVerifier: verifier, Logger: logger},
 		AllowInsecureAuth: true, LoginLimiter: logins, Logger: logger}
-	is := &imap.Server{Backend: mailbox.NewIMAPBackend(store, accounts), AllowInsecureAuth: true, LoginLimiter: logins, Logger: logger}
-	ps := &pop3.Server{Backend: mailbox.NewPOP3Backend(store, accounts), AllowInsecureAuth: true, LoginLimiter: logins, Logger: logger}
+	ib := mailbox.NewIMAPBackend(store, accounts)
+	ib.TokenVerifier = verifier
+	is := &imap.Server{Backend: ib, AllowInsecureAuth: true, LoginLimiter: logins, Logger: logger}
+	pb := mailbox.NewPOP3Backend(store, accounts)
+	pb.TokenVerifier = verifier
+	ps := &pop3.Server{Backend: pb, AllowInsecureAuth: true, LoginLimiter: logins, Logger: logger}
 	serve(&s.smtp, ss.Serve, ss.Close, smtp.ErrServerClosed)
 	serve(&s.imap, is.Serve, is.Close, imap.ErrServerClosed)
 	serve(&s.pop3, ps.Serve, ps.Close, pop3.ErrServerClosed)

@@ -60,7 +60,8 @@ func samples() [][]byte {
 }
 
 // Run runs the conformance suite: logins and their errors, the exclusive
-// lock, sizes, content, UIDs, the per-session snapshot and Delete.
+// lock, sizes, content, UIDs, the per-session snapshot and Delete, and the
+// SASL mechanisms of a pop3.SASLBackend.
 //
 // Sizes must follow pop3.Message.Size: CRLFSize of the delivered bytes.
 // Open may return LF or CRLF endings; its content, normalized with
@@ -75,6 +76,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("DeleteGone", func(t *testing.T) { testDeleteGone(t, newHarness(t)) })
 	t.Run("CloseWithoutDelete", func(t *testing.T) { testCloseWithoutDelete(t, newHarness(t)) })
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, newHarness(t)) })
+	t.Run("SASL", func(t *testing.T) { testSASL(t, newHarness(t)) })
 }
 
 var connInfo = pop3.ConnInfo{}
