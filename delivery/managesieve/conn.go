@@ -76,7 +76,7 @@ func (c *conn) WakeIfIdle() {
 
 // Serve runs the session: the greeting (the capabilities, then OK, RFC
 // 5804 1.7) or the refusal of a connection over a cap, then the commands.
-func (c *conn) Serve(nc net.Conn, tlsState *tls.ConnectionState, over netserver.Cap) {
+func (c *conn) Serve(nc net.Conn, tlsState *tls.ConnectionState, _ *tls.Config, over netserver.Cap) {
 	c.nc, c.tlsState = nc, tlsState
 	c.br = c.srv.getReader(c)
 	c.bw = c.srv.getWriter(c)

@@ -260,7 +260,7 @@ func TestConnectionCap(t *testing.T) {
 	first.run(caps + `
 		S: OK "ManageSieve ready"`)
 	dial(t, ts.addr).run(`
-		S: BYE (TRYLATER) "Too many connections from your address, try again later"
+		S: BYE (TRYLATER) "Too many connections from your address or network, try again later"
 		S: <closed>
 	`)
 }
